@@ -1,0 +1,92 @@
+import type { LayerReport, ModelReport, ReceptiveField } from './analyze';
+import type { Dim } from './parse/values';
+
+/** 38390 → `38,390` (Keras' thousands separators). */
+export const formatCount = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** Bytes as Keras prints weight memory: 1024-based, two decimals (`149.96 KB`). */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
+  let v = bytes;
+  for (const unit of units) {
+    if (v / 1024 < 1) return `${v.toFixed(2)} ${unit}`;
+    v /= 1024;
+  }
+  return `${v.toFixed(2)} PB`;
+}
+
+/** 1,296,000 → `1.3 M`; 497,000 → `497 K`. */
+export function formatCompact(n: number): string {
+  const units: [number, string][] = [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'K'],
+  ];
+  for (const [scale, unit] of units) {
+    if (n >= scale) {
+      const v = n / scale;
+      return `${v >= 100 ? Math.round(v) : Number(v.toFixed(1))} ${unit}`;
+    }
+  }
+  return String(n);
+}
+
+/** Keras notation with the batch axis: `(None, 24, 24, 10)`; `(None, …, 64)` when leading axes are unknown. */
+export function formatShape(shape: Dim[] | null, partial = false): string {
+  if (shape === null) return '?';
+  const dims = shape.map((d) => (d === null ? 'None' : String(d)));
+  return partial ? `(None, …, ${dims.join(', ')})` : `(${['None', ...dims].join(', ')})`;
+}
+
+const trimNum = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(2).replace(/\.?0+$/, ''));
+
+/** `14×14 px, stride 4` or `global`. */
+export function formatReceptiveField(rf: ReceptiveField | null): string {
+  if (rf === null) return '—';
+  if (rf === 'global') return 'global';
+  if (rf.size.length === 0) return '—';
+  return `${rf.size.map(trimNum).join('×')} /${rf.stride.map(trimNum).join('×')}`;
+}
+
+/** Parameter count with its memory, as Keras 3 prints totals: `38,390 (149.96 KB)`. */
+export const formatParams = (n: number): string => `${formatCount(n)} (${formatBytes(n * 4)})`;
+
+function pad(s: string, w: number): string {
+  return s.length >= w ? `${s} ` : s + ' '.repeat(w - s.length);
+}
+
+/** A `model.summary()` table with the extra ConvLens columns (MACs, receptive field). */
+export function formatSummary(model: ModelReport): string {
+  const header = ['Layer (type)', 'Output Shape', 'Param #', 'MACs', 'Receptive field'];
+  const rows: string[][] = model.layers.map((l: LayerReport) => [
+    `${l.name} (${l.className})`,
+    formatShape(l.outputShape, l.partialShape),
+    l.params === null ? '?' : formatCount(l.params),
+    l.macs === null ? '?' : formatCount(l.macs),
+    formatReceptiveField(l.receptiveField),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length + 2, ...rows.map((r) => r[i].length + 2)));
+  widths[0] = Math.max(widths[0], 29);
+  widths[1] = Math.max(widths[1], 26);
+  const total = widths.reduce((a, b) => a + b, 1);
+  const line = (cells: string[]): string => ` ${cells.map((c, i) => pad(c, widths[i])).join('')}`.trimEnd();
+  const out: string[] = [];
+  out.push(`Model: "${model.name}"${model.varName ? `  (${model.varName})` : ''}`);
+  out.push('_'.repeat(total));
+  out.push(line(header));
+  out.push('='.repeat(total));
+  rows.forEach((r, i) => {
+    out.push(line(r));
+    if (i < rows.length - 1) out.push('');
+  });
+  out.push('='.repeat(total));
+  const p = (n: number | null): string => (n === null ? '? (some layers could not be analysed)' : formatParams(n));
+  out.push(`Total params: ${p(model.totalParams)}`);
+  out.push(`Trainable params: ${p(model.trainableParams)}`);
+  out.push(`Non-trainable params: ${p(model.nonTrainableParams)}`);
+  out.push(`Total MACs: ${model.macs === null ? '?' : `${formatCount(model.macs)} (${formatCompact(model.macs)})`}`);
+  if (model.incomplete) out.push(`Note: this summary may be incomplete: ${model.incomplete}.`);
+  out.push('_'.repeat(total));
+  return out.join('\n');
+}

@@ -1,0 +1,270 @@
+import type { Dim } from '../parse/values';
+import { activation, bool, choice, dataFormat, int, ints, optional, type DataFormat } from './args';
+import {
+  ShapeError,
+  checkWindowOutput,
+  convOutputLength,
+  deconvOutputLength,
+  defineLayer,
+  dotJoin,
+  joinChannels,
+  product,
+  splitChannels,
+} from './define';
+
+const KERNEL_EXTRAS = [
+  'kernel_initializer', 'bias_initializer', 'kernel_regularizer', 'bias_regularizer', 'activity_regularizer',
+  'kernel_constraint', 'bias_constraint', 'lora_rank', 'lora_alpha',
+] as const;
+const DEPTHWISE_EXTRAS = [
+  'depthwise_initializer', 'depthwise_regularizer', 'depthwise_constraint', 'bias_initializer', 'bias_regularizer',
+  'activity_regularizer', 'bias_constraint', 'kernel_initializer', 'kernel_regularizer', 'kernel_constraint',
+] as const;
+const SEPARABLE_EXTRAS = [
+  'depthwise_initializer', 'pointwise_initializer', 'bias_initializer', 'depthwise_regularizer', 'pointwise_regularizer',
+  'bias_regularizer', 'activity_regularizer', 'depthwise_constraint', 'pointwise_constraint', 'bias_constraint',
+] as const;
+
+interface Window {
+  kernel_size: number[];
+  strides: number[];
+  dilation_rate: number[];
+  padding: string;
+  data_format: DataFormat;
+}
+
+/** Keras refuses strides > 1 together with dilation_rate > 1 in the same layer. */
+function checkStridesDilation(name: string, a: Window): void {
+  if (a.strides.some((s) => s > 1) && a.dilation_rate.some((d) => d > 1)) {
+    throw new ShapeError(
+      `${name} cannot use strides > 1 together with dilation_rate > 1 (got strides=${fmtTuple(a.strides)}, dilation_rate=${fmtTuple(a.dilation_rate)}); Keras raises a ValueError`,
+      'dilation_rate',
+      [],
+      'strides-dilation',
+    );
+  }
+}
+
+const fmtTuple = (xs: number[]): string => (xs.length === 1 ? `${xs[0]}` : `(${xs.join(', ')})`);
+
+/** Spatial output of a convolution window, failing when it would be empty. */
+function windowOutput(name: string, input: Dim[], a: Window): { spatial: Dim[]; channels: Dim } {
+  checkStridesDilation(name, a);
+  const { spatial, channels } = splitChannels(input, a.data_format);
+  const out = spatial.map((d, i) => convOutputLength(d, a.kernel_size[i], a.strides[i], a.padding, a.dilation_rate[i]));
+  checkWindowOutput(name, spatial, a.kernel_size, a.strides, a.dilation_rate, out, 'kernel_size');
+  return { spatial: out, channels };
+}
+
+function checkGroups(name: string, channels: Dim, filters: number, groups: number): void {
+  if (groups === 1) return;
+  if (channels !== null && channels % groups !== 0) {
+    throw new ShapeError(`${name}: the ${channels} input channels cannot be split into groups=${groups} equal groups`, 'groups', [], 'groups');
+  }
+  if (filters % groups !== 0) {
+    throw new ShapeError(`${name}: filters=${filters} must be divisible by groups=${groups}`, 'groups', [], 'groups');
+  }
+}
+
+function convFamily(rank: 1 | 2) {
+  const name = rank === 1 ? 'Conv1D' : 'Conv2D';
+  const axes = rank === 1 ? 'steps' : 'height, width';
+  return defineLayer({
+    name,
+    aliases: [rank === 1 ? 'Convolution1D' : 'Convolution2D'],
+    category: 'convolution',
+    doc:
+      rank === 1
+        ? '1-D convolution over steps: each of `filters` kernels slides along the sequence and sums over all input channels.'
+        : '2-D convolution over height × width: each of `filters` kernels slides over the image and sums over all input channels.',
+    args: {
+      filters: int({ min: 1 }),
+      kernel_size: ints(rank, { min: 1 }),
+      strides: ints(rank, { min: 1, default: 1 }),
+      padding: choice(rank === 1 ? ['valid', 'same', 'causal'] : ['valid', 'same'], 'valid'),
+      data_format: dataFormat(),
+      dilation_rate: ints(rank, { min: 1, default: 1 }),
+      groups: int({ min: 1, default: 1 }),
+      activation: activation(),
+      use_bias: bool(true),
+    },
+    extraArgs: KERNEL_EXTRAS,
+    inputRank: rank + 1,
+    inputWords: `(${axes}, channels)`,
+    outputShape(input, a) {
+      const { spatial, channels } = windowOutput(name, input, a);
+      checkGroups(name, channels, a.filters, a.groups);
+      return joinChannels(spatial, a.filters, a.data_format);
+    },
+    weights(input, a) {
+      const { channels } = splitChannels(input, a.data_format);
+      const perGroup = channels === null ? null : channels / a.groups;
+      return [
+        { name: 'kernel', shape: [...a.kernel_size, perGroup, a.filters], trainable: true },
+        ...(a.use_bias ? [{ name: 'bias', shape: [a.filters], trainable: true }] : []),
+      ];
+    },
+    formula(input, a, total) {
+      const { channels } = splitChannels(input, a.data_format);
+      const perGroup = channels === null ? null : channels / a.groups;
+      const bias = a.use_bias ? ` + ${a.filters}` : '';
+      return `${a.filters} × (${dotJoin([...a.kernel_size, perGroup])})${bias} = ${total.toLocaleString('en-US')}`;
+    },
+    macs(input, output, a) {
+      const { channels } = splitChannels(input, a.data_format);
+      const outCount = product(output);
+      return outCount === null || channels === null ? null : outCount * product(a.kernel_size)! * (channels / a.groups);
+    },
+    receptiveField: (a) => ({ kind: 'window', kernel: a.kernel_size, stride: a.strides, dilation: a.dilation_rate }),
+  });
+}
+
+export const Conv1D = convFamily(1);
+export const Conv2D = convFamily(2);
+
+export const Conv2DTranspose = defineLayer({
+  name: 'Conv2DTranspose',
+  aliases: ['Convolution2DTranspose', 'Deconvolution2D', 'Deconv2D'],
+  category: 'convolution',
+  doc: 'Transposed 2-D convolution ("deconvolution"): upsamples by `strides`, each input pixel spreading a kernel into the output.',
+  args: {
+    filters: int({ min: 1 }),
+    kernel_size: ints(2, { min: 1 }),
+    strides: ints(2, { min: 1, default: 1 }),
+    padding: choice(['valid', 'same'], 'valid'),
+    output_padding: optional(ints(2, { min: 0 })),
+    data_format: dataFormat(),
+    dilation_rate: ints(2, { min: 1, default: 1 }),
+    activation: activation(),
+    use_bias: bool(true),
+  },
+  extraArgs: KERNEL_EXTRAS,
+  inputRank: 3,
+  inputWords: '(height, width, channels)',
+  outputShape(input, a) {
+    const op = a.output_padding;
+    if (op) {
+      op.forEach((p, i) => {
+        if (p >= a.strides[i]) {
+          throw new ShapeError(
+            `Conv2DTranspose: output_padding (${op.join(', ')}) must be smaller than strides (${a.strides.join(', ')}) on every axis`,
+            'output_padding',
+            [],
+            'output-padding',
+          );
+        }
+      });
+    }
+    checkStridesDilation('Conv2DTranspose', a);
+    const { spatial } = splitChannels(input, a.data_format);
+    const out = spatial.map((d, i) => deconvOutputLength(d, a.kernel_size[i], a.strides[i], a.padding, op ? op[i] : null, a.dilation_rate[i]));
+    checkWindowOutput('Conv2DTranspose', spatial, a.kernel_size, a.strides, a.dilation_rate, out, 'kernel_size');
+    return joinChannels(out, a.filters, a.data_format);
+  },
+  weights(input, a) {
+    const { channels } = splitChannels(input, a.data_format);
+    // Keras stores a transposed kernel as (kh, kw, filters, in_channels).
+    return [
+      { name: 'kernel', shape: [...a.kernel_size, a.filters, channels], trainable: true },
+      ...(a.use_bias ? [{ name: 'bias', shape: [a.filters], trainable: true }] : []),
+    ];
+  },
+  formula(input, a, total) {
+    const { channels } = splitChannels(input, a.data_format);
+    return `${a.filters} × (${dotJoin([...a.kernel_size, channels])})${a.use_bias ? ` + ${a.filters}` : ''} = ${total.toLocaleString('en-US')}`;
+  },
+  macs(input, _output, a) {
+    const n = product(input);
+    return n === null ? null : n * product(a.kernel_size)! * a.filters;
+  },
+  receptiveField: (a) => ({ kind: 'upsample', factor: a.strides, kernel: a.kernel_size }),
+});
+
+export const DepthwiseConv2D = defineLayer({
+  name: 'DepthwiseConv2D',
+  category: 'convolution',
+  doc: 'Depthwise 2-D convolution: each input channel is convolved with its own `depth_multiplier` kernels, without mixing channels.',
+  args: {
+    kernel_size: ints(2, { min: 1 }),
+    strides: ints(2, { min: 1, default: 1 }),
+    padding: choice(['valid', 'same'], 'valid'),
+    depth_multiplier: int({ min: 1, default: 1 }),
+    data_format: dataFormat(),
+    dilation_rate: ints(2, { min: 1, default: 1 }),
+    activation: activation(),
+    use_bias: bool(true),
+  },
+  extraArgs: DEPTHWISE_EXTRAS,
+  inputRank: 3,
+  inputWords: '(height, width, channels)',
+  outputShape(input, a) {
+    const { spatial, channels } = windowOutput('DepthwiseConv2D', input, a);
+    return joinChannels(spatial, channels === null ? null : channels * a.depth_multiplier, a.data_format);
+  },
+  weights(input, a) {
+    const { channels } = splitChannels(input, a.data_format);
+    const outC = channels === null ? null : channels * a.depth_multiplier;
+    return [
+      { name: 'depthwise_kernel', shape: [...a.kernel_size, channels, a.depth_multiplier], trainable: true },
+      ...(a.use_bias ? [{ name: 'bias', shape: [outC], trainable: true }] : []),
+    ];
+  },
+  formula(input, a, total) {
+    const { channels } = splitChannels(input, a.data_format);
+    const outC = channels === null ? null : channels * a.depth_multiplier;
+    return `${dotJoin([...a.kernel_size, channels, a.depth_multiplier])}${a.use_bias ? ` + ${outC ?? '?'}` : ''} = ${total.toLocaleString('en-US')}`;
+  },
+  macs(_input, output, a) {
+    const n = product(output);
+    return n === null ? null : n * product(a.kernel_size)!;
+  },
+  receptiveField: (a) => ({ kind: 'window', kernel: a.kernel_size, stride: a.strides, dilation: a.dilation_rate }),
+});
+
+export const SeparableConv2D = defineLayer({
+  name: 'SeparableConv2D',
+  aliases: ['SeparableConvolution2D'],
+  category: 'convolution',
+  doc: 'Depthwise separable 2-D convolution: a depthwise convolution per channel, then a 1×1 pointwise convolution mixing channels into `filters`.',
+  args: {
+    filters: int({ min: 1 }),
+    kernel_size: ints(2, { min: 1 }),
+    strides: ints(2, { min: 1, default: 1 }),
+    padding: choice(['valid', 'same'], 'valid'),
+    data_format: dataFormat(),
+    dilation_rate: ints(2, { min: 1, default: 1 }),
+    depth_multiplier: int({ min: 1, default: 1 }),
+    activation: activation(),
+    use_bias: bool(true),
+  },
+  extraArgs: SEPARABLE_EXTRAS,
+  inputRank: 3,
+  inputWords: '(height, width, channels)',
+  outputShape(input, a) {
+    const { spatial } = windowOutput('SeparableConv2D', input, a);
+    return joinChannels(spatial, a.filters, a.data_format);
+  },
+  weights(input, a) {
+    const { channels } = splitChannels(input, a.data_format);
+    const mid = channels === null ? null : channels * a.depth_multiplier;
+    return [
+      { name: 'depthwise_kernel', shape: [...a.kernel_size, channels, a.depth_multiplier], trainable: true },
+      { name: 'pointwise_kernel', shape: [1, 1, mid, a.filters], trainable: true },
+      ...(a.use_bias ? [{ name: 'bias', shape: [a.filters], trainable: true }] : []),
+    ];
+  },
+  formula(input, a, total) {
+    const { channels } = splitChannels(input, a.data_format);
+    const mid = channels === null ? null : channels * a.depth_multiplier;
+    return `${dotJoin([...a.kernel_size, channels, a.depth_multiplier])} + ${dotJoin([mid, a.filters])}${a.use_bias ? ` + ${a.filters}` : ''} = ${total.toLocaleString('en-US')}`;
+  },
+  macs(input, output, a) {
+    const { channels } = splitChannels(input, a.data_format);
+    const { spatial } = splitChannels(output, a.data_format);
+    const pixels = product(spatial);
+    if (pixels === null || channels === null) return null;
+    const mid = channels * a.depth_multiplier;
+    return pixels * mid * product(a.kernel_size)! + pixels * mid * a.filters;
+  },
+  receptiveField: (a) => ({ kind: 'window', kernel: a.kernel_size, stride: a.strides, dilation: a.dilation_rate }),
+});

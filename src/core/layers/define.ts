@@ -1,0 +1,158 @@
+import type { Dim } from '../parse/values';
+import type { ArgSpecs, ArgValues, DataFormat } from './args';
+
+/** A weight tensor of a layer, in Keras' layout (kernel `(kh, kw, c_in, filters)`). */
+export interface WeightSpec {
+  name: string;
+  shape: Dim[];
+  trainable: boolean;
+}
+
+/**
+ * How a layer changes the receptive field along each spatial axis: a window of `kernel`
+ * taps spaced `dilation` apart moved by `stride`; `upsample` divides the step (transposed
+ * convolution, UpSampling); `global` sees the whole input.
+ */
+export type ReceptiveFieldStep =
+  | { kind: 'window'; kernel: number[]; stride: number[]; dilation?: number[] }
+  | { kind: 'upsample'; factor: number[]; kernel?: number[] }
+  | { kind: 'global' }
+  | { kind: 'identity' };
+
+/** A suggested source change attached to a shape problem; analysis turns it into text edits. */
+export type FixHint =
+  | { kind: 'setArg'; arg: string; code: string; title: string }
+  | { kind: 'insertLayerBefore'; layer: string; title: string };
+
+/** Thrown by a layer's rules when the input or arguments make the layer impossible. */
+export class ShapeError extends Error {
+  constructor(
+    message: string,
+    readonly arg?: string,
+    readonly fixes: FixHint[] = [],
+    readonly code = 'shape',
+  ) {
+    super(message);
+  }
+}
+
+/** Passed to a layer's rules so they can warn without failing. */
+export interface LayerContext {
+  warn(message: string, opts?: { arg?: string; code?: string; fixes?: FixHint[] }): void;
+}
+
+export type LayerCategory = 'input' | 'convolution' | 'pooling' | 'core' | 'normalization' | 'activation' | 'regularization' | 'reshaping' | 'preprocessing';
+
+/** The declarative definition of one Keras layer type; every feature reads it. */
+export interface LayerDef<A extends ArgSpecs = ArgSpecs> {
+  /** The Keras class name, e.g. `Conv2D`. */
+  readonly name: string;
+  /** Other class names that mean the same layer (`Convolution2D`). */
+  readonly aliases?: readonly string[];
+  readonly category: LayerCategory;
+  /** One line for hovers and docs. */
+  readonly doc: string;
+  /** Arguments in Keras signature order (the order positional arguments bind in). */
+  readonly args: A;
+  /** Keyword arguments Keras accepts that do not change shapes or counts (initialisers, …). */
+  readonly extraArgs?: readonly string[];
+  /** Rank of one sample the layer accepts (3 for Conv2D: height, width, channels). */
+  readonly inputRank: number | { min: number } | 'any';
+  /** Human words for the expected input, used when the rank is wrong. */
+  readonly inputWords?: string;
+  /** The layer declares the model input (InputLayer); it is not a row of the summary. */
+  readonly isInput?: boolean;
+  outputShape(input: Dim[], a: ArgValues<A>, ctx: LayerContext): Dim[];
+  weights?(input: Dim[], a: ArgValues<A>): WeightSpec[];
+  /** The parameter count written out with its numbers, e.g. `10 × (5·5·1) + 10 = 260`. */
+  formula?(input: Dim[], a: ArgValues<A>, total: number): string;
+  /** Multiply-accumulate operations for one sample. */
+  macs?(input: Dim[], output: Dim[], a: ArgValues<A>): number | null;
+  receptiveField?(a: ArgValues<A>, input: Dim[]): ReceptiveFieldStep;
+}
+
+/** Declares a layer; the identity function, there for type inference of `a` in the rules. */
+export function defineLayer<A extends ArgSpecs>(def: LayerDef<A>): LayerDef<A> {
+  return def;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shape arithmetic shared by the layer families (as Keras' compute_conv_output_shape).
+
+/** Length of one axis after a convolution, as Keras computes it; null when the input is unknown. */
+export function convOutputLength(input: Dim, kernel: number, stride: number, padding: string, dilation = 1): Dim {
+  if (input === null) return null;
+  const k = (kernel - 1) * dilation + 1;
+  if (padding === 'same' || padding === 'causal') return Math.floor((input - 1) / stride) + 1;
+  if (padding === 'full') return Math.floor((input + k - 2) / stride) + 1;
+  return Math.floor((input - k) / stride) + 1;
+}
+
+/** Length of one axis after a transposed convolution (Keras' deconv_output_length). */
+export function deconvOutputLength(
+  input: Dim,
+  kernel: number,
+  stride: number,
+  padding: string,
+  outputPadding: number | null,
+  dilation = 1,
+): Dim {
+  if (input === null) return null;
+  const k = (kernel - 1) * dilation + 1;
+  if (outputPadding === null) {
+    if (padding === 'valid') return input * stride + Math.max(k - stride, 0);
+    if (padding === 'full') return input * stride - (stride + k - 2);
+    return input * stride;
+  }
+  const pad = padding === 'same' ? Math.floor(k / 2) : padding === 'valid' ? 0 : k - 1;
+  return (input - 1) * stride + k - 2 * pad + outputPadding;
+}
+
+/** Splits a sample shape into its spatial axes and channel count by data format. */
+export function splitChannels(input: Dim[], fmt: DataFormat): { spatial: Dim[]; channels: Dim } {
+  return fmt === 'channels_first' ? { spatial: input.slice(1), channels: input[0] } : { spatial: input.slice(0, -1), channels: input[input.length - 1] };
+}
+
+export function joinChannels(spatial: Dim[], channels: Dim, fmt: DataFormat): Dim[] {
+  return fmt === 'channels_first' ? [channels, ...spatial] : [...spatial, channels];
+}
+
+/** Product of known sizes; null when any is unknown. */
+export function product(dims: Dim[]): number | null {
+  let p = 1;
+  for (const d of dims) {
+    if (d === null) return null;
+    p *= d;
+  }
+  return p;
+}
+
+/** `a·b·c` for formulas. */
+export const dotJoin = (xs: (number | null)[]): string => xs.map((x) => (x === null ? '?' : String(x))).join('·');
+
+/**
+ * Explains an empty or negative convolution/pooling output along one axis, in the words a
+ * student uses: `(4 − 5) / 1 + 1 = 0`.
+ */
+export function explainEmptyAxis(input: number, kernel: number, stride: number, out: number): string {
+  const ratio = stride === 1 ? `(${input} − ${kernel}) / 1` : `⌊(${input} − ${kernel}) / ${stride}⌋`;
+  return `${ratio} + 1 = ${out}`;
+}
+
+/** Fails with a student-readable message when a windowed layer's output would be empty. */
+export function checkWindowOutput(layer: string, spatialIn: Dim[], kernel: number[], stride: number[], dilation: number[], out: Dim[], kernelArg: string): void {
+  const bad = out.findIndex((d) => d !== null && d <= 0);
+  if (bad < 0) return;
+  const k = (kernel[bad] - 1) * (dilation[bad] ?? 1) + 1;
+  const shown = out.map((d) => (d === null ? '?' : Math.max(0, d))).join('×');
+  const why = explainEmptyAxis(spatialIn[bad] as number, k, stride[bad], out[bad] as number);
+  const effective = kernel.map((kk, i) => (kk - 1) * (dilation[i] ?? 1) + 1);
+  const what = kernelArg === 'pool_size' ? 'pool' : effective.some((e, i) => e !== kernel[i]) ? 'dilated kernel' : 'kernel';
+  const input = spatialIn.map((d) => (d === null ? '?' : d)).join('×');
+  throw new ShapeError(
+    `${layer} output would be ${shown}: ${why} (${effective.join('×')} ${what} on a ${input} input); use padding='same' or a smaller ${kernelArg === 'pool_size' ? 'pool_size' : 'kernel'}`,
+    kernelArg,
+    [{ kind: 'setArg', arg: 'padding', code: "'same'", title: "Use padding='same'" }],
+    'output-empty',
+  );
+}

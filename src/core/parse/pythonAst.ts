@@ -1,0 +1,494 @@
+import type { RawNode } from './syntaxTree';
+
+/** A half-open range of UTF-16 offsets into the document. */
+export interface Span {
+  start: number;
+  end: number;
+}
+
+/** The Python expressions the model interpreter understands; anything else becomes `unknown`. */
+export type Expr =
+  | { t: 'name'; id: string; span: Span }
+  | { t: 'num'; value: number; isFloat: boolean; span: Span }
+  | { t: 'str'; value: string | null; span: Span }
+  | { t: 'const'; value: boolean | null; span: Span }
+  | { t: 'tuple' | 'list'; items: Expr[]; span: Span }
+  | { t: 'attr'; obj: Expr; name: string; nameSpan: Span; span: Span }
+  | { t: 'call'; fn: Expr; args: Arg[]; argsSpan: Span; span: Span }
+  | { t: 'bin'; op: string; left: Expr; right: Expr; span: Span }
+  | { t: 'unary'; op: string; arg: Expr; span: Span }
+  | { t: 'boolop'; op: 'and' | 'or'; left: Expr; right: Expr; span: Span }
+  | { t: 'not'; arg: Expr; span: Span }
+  | { t: 'compare'; ops: string[]; operands: Expr[]; span: Span }
+  | { t: 'cond'; body: Expr; test: Expr; orelse: Expr; span: Span }
+  | { t: 'subscript'; value: Expr; index: Expr[]; span: Span }
+  | { t: 'slice'; lower?: Expr; upper?: Expr; step?: Expr; span: Span }
+  | { t: 'dict'; entries: { key: Expr; value: Expr }[]; span: Span }
+  | { t: 'unknown'; kind: string; span: Span };
+
+/** A call argument: positional, keyword, `*args` or `**kwargs`. */
+export interface Arg {
+  name?: string;
+  nameSpan?: Span;
+  value: Expr;
+  star?: '*' | '**';
+  span: Span;
+}
+
+export interface Param {
+  name: string;
+  default?: Expr;
+  star?: '*' | '**';
+  span: Span;
+}
+
+export type Stmt =
+  | { t: 'expr'; expr: Expr; span: Span }
+  | { t: 'assign'; targets: Expr[]; value: Expr; span: Span }
+  | { t: 'augassign'; target: Expr; op: string; value: Expr; span: Span }
+  | { t: 'import'; names: { module: string; alias?: string }[]; span: Span }
+  | { t: 'from'; module: string; names: { name: string; alias?: string }[] | '*'; span: Span }
+  | { t: 'def'; name: string; params: Param[]; body: Stmt[]; span: Span }
+  | { t: 'class'; name: string; bases: Expr[]; body: Stmt[]; span: Span }
+  | { t: 'if'; branches: { test?: Expr; body: Stmt[] }[]; span: Span }
+  | { t: 'for'; target: Expr; iter: Expr; body: Stmt[]; orelse: Stmt[]; span: Span }
+  | { t: 'while'; test: Expr; body: Stmt[]; span: Span }
+  | { t: 'return'; value?: Expr; span: Span }
+  | { t: 'block'; body: Stmt[]; span: Span }
+  | { t: 'pass'; span: Span };
+
+/** A place where tree-sitter had to recover from a syntax error. */
+export interface SyntaxProblem {
+  span: Span;
+  /** The token error recovery inserted, when it inserted one (e.g. `)`). */
+  missing?: string;
+}
+
+export interface Module {
+  body: Stmt[];
+  syntaxProblems: SyntaxProblem[];
+}
+
+const span = (n: RawNode): Span => ({ start: n.start, end: n.end });
+
+/** Lowers the copied tree-sitter tree to the interpreter's AST. Never throws on odd trees. */
+export function lowerModule(root: RawNode, text: string): Module {
+  const problems: SyntaxProblem[] = [];
+  const lower = new Lowering(text, problems);
+  const body = lower.block(root);
+  return { body, syntaxProblems: problems };
+}
+
+class Lowering {
+  constructor(
+    private readonly text: string,
+    private readonly problems: SyntaxProblem[],
+  ) {}
+
+  private src(n: RawNode): string {
+    return this.text.slice(n.start, n.end);
+  }
+
+  private child(n: RawNode, field: string): RawNode | undefined {
+    for (const c of n.children) if (c.field === field) return c;
+    return undefined;
+  }
+
+  private named(n: RawNode): RawNode[] {
+    return n.children.filter((c) => c.type !== 'comment' && !c.missing && c.field !== 'operator' && c.field !== 'operators');
+  }
+
+  private noteProblems(n: RawNode): void {
+    if (n.type === 'ERROR') {
+      this.problems.push({ span: span(n) });
+      return;
+    }
+    if (n.missing) {
+      this.problems.push({ span: span(n), missing: n.type });
+      return;
+    }
+  }
+
+  /** Statements of a module or block; an ERROR node's statements are salvaged where possible. */
+  block(n: RawNode | undefined): Stmt[] {
+    const out: Stmt[] = [];
+    if (!n) return out;
+    for (const c of n.children) {
+      if (c.type === 'comment') continue;
+      if (c.type === 'ERROR') {
+        this.problems.push({ span: span(c) });
+        continue;
+      }
+      if (c.missing) {
+        this.problems.push({ span: span(c), missing: c.type });
+        continue;
+      }
+      const s = this.stmt(c);
+      if (s) out.push(s);
+    }
+    return out;
+  }
+
+  private stmt(n: RawNode): Stmt | undefined {
+    this.scanMissing(n);
+    switch (n.type) {
+      case 'expression_statement': {
+        const parts = this.named(n);
+        if (parts.length === 0) return undefined;
+        const first = parts[0];
+        if (first.type === 'assignment') return this.assignment(first, span(n));
+        if (first.type === 'augmented_assignment') {
+          const op = n.children[0].children.find((c) => c.field === 'operator');
+          return {
+            t: 'augassign',
+            target: this.expr(this.child(first, 'left')),
+            op: op ? this.src(op).replace('=', '') : '+',
+            value: this.expr(this.child(first, 'right')),
+            span: span(n),
+          };
+        }
+        if (parts.length === 1) return { t: 'expr', expr: this.expr(first), span: span(n) };
+        return { t: 'expr', expr: { t: 'tuple', items: parts.map((p) => this.expr(p)), span: span(n) }, span: span(n) };
+      }
+      case 'import_statement': {
+        const names: { module: string; alias?: string }[] = [];
+        for (const c of n.children) {
+          if (c.type === 'dotted_name') names.push({ module: this.src(c) });
+          else if (c.type === 'aliased_import') {
+            const name = this.child(c, 'name');
+            const alias = this.child(c, 'alias');
+            if (name) names.push({ module: this.src(name), alias: alias ? this.src(alias) : undefined });
+          }
+        }
+        return { t: 'import', names, span: span(n) };
+      }
+      case 'import_from_statement': {
+        const mod = this.child(n, 'module_name');
+        const module = mod ? this.src(mod) : '';
+        if (n.children.some((c) => c.type === 'wildcard_import')) return { t: 'from', module, names: '*', span: span(n) };
+        const names: { name: string; alias?: string }[] = [];
+        for (const c of n.children) {
+          if (c === mod) continue;
+          if (c.type === 'dotted_name') names.push({ name: this.src(c) });
+          else if (c.type === 'aliased_import') {
+            const name = this.child(c, 'name');
+            const alias = this.child(c, 'alias');
+            if (name) names.push({ name: this.src(name), alias: alias ? this.src(alias) : undefined });
+          }
+        }
+        return { t: 'from', module, names, span: span(n) };
+      }
+      case 'function_definition': {
+        const name = this.child(n, 'name');
+        const params = this.params(this.child(n, 'parameters'));
+        return { t: 'def', name: name ? this.src(name) : '', params, body: this.block(this.child(n, 'body')), span: span(n) };
+      }
+      case 'decorated_definition': {
+        const def = this.child(n, 'definition');
+        return def ? this.stmt(def) : undefined;
+      }
+      case 'class_definition': {
+        const name = this.child(n, 'name');
+        const sup = this.child(n, 'superclasses');
+        const bases = sup ? this.named(sup).map((b) => this.expr(b)) : [];
+        return { t: 'class', name: name ? this.src(name) : '', bases, body: this.block(this.child(n, 'body')), span: span(n) };
+      }
+      case 'if_statement': {
+        const branches: { test?: Expr; body: Stmt[] }[] = [
+          { test: this.expr(this.child(n, 'condition')), body: this.block(this.child(n, 'consequence')) },
+        ];
+        for (const c of n.children) {
+          if (c.field !== 'alternative') continue;
+          if (c.type === 'elif_clause') {
+            branches.push({ test: this.expr(this.child(c, 'condition')), body: this.block(this.child(c, 'consequence')) });
+          } else if (c.type === 'else_clause') {
+            branches.push({ body: this.block(this.child(c, 'body')) });
+          }
+        }
+        return { t: 'if', branches, span: span(n) };
+      }
+      case 'for_statement': {
+        const alt = this.child(n, 'alternative');
+        return {
+          t: 'for',
+          target: this.expr(this.child(n, 'left')),
+          iter: this.expr(this.child(n, 'right')),
+          body: this.block(this.child(n, 'body')),
+          orelse: alt ? this.block(this.child(alt, 'body')) : [],
+          span: span(n),
+        };
+      }
+      case 'while_statement':
+        return { t: 'while', test: this.expr(this.child(n, 'condition')), body: this.block(this.child(n, 'body')), span: span(n) };
+      case 'return_statement': {
+        const parts = this.named(n);
+        return { t: 'return', value: parts.length ? this.expr(parts[0]) : undefined, span: span(n) };
+      }
+      case 'with_statement':
+        return { t: 'block', body: this.block(this.child(n, 'body')), span: span(n) };
+      case 'try_statement': {
+        // The try body is what normally runs; handlers and finally are skipped.
+        return { t: 'block', body: this.block(this.child(n, 'body')), span: span(n) };
+      }
+      case 'block':
+        return { t: 'block', body: this.block(n), span: span(n) };
+      default:
+        return { t: 'pass', span: span(n) };
+    }
+  }
+
+  /** Records MISSING tokens and ERROR nodes nested inside a statement. */
+  private scanMissing(n: RawNode): void {
+    for (const c of n.children) {
+      if (c.type === 'ERROR' || c.missing) this.noteProblems(c);
+      else if (c.children.length && c.type !== 'block') this.scanMissing(c);
+    }
+  }
+
+  private assignment(n: RawNode, s: Span): Stmt {
+    const targets: Expr[] = [this.expr(this.child(n, 'left'))];
+    let right = this.child(n, 'right');
+    // a = b = value nests as assignment(left=a, right=assignment(left=b, right=value)).
+    while (right && right.type === 'assignment') {
+      targets.push(this.expr(this.child(right, 'left')));
+      right = this.child(right, 'right');
+    }
+    const value: Expr = right ? this.expr(right) : { t: 'unknown', kind: 'annotation', span: s };
+    return { t: 'assign', targets, value, span: s };
+  }
+
+  private params(n: RawNode | undefined): Param[] {
+    const out: Param[] = [];
+    if (!n) return out;
+    for (const c of n.children) {
+      switch (c.type) {
+        case 'identifier':
+          out.push({ name: this.src(c), span: span(c) });
+          break;
+        case 'typed_parameter': {
+          const id = c.children.find((x) => x.type === 'identifier');
+          if (id) out.push({ name: this.src(id), span: span(c) });
+          else {
+            const splat = c.children.find((x) => x.type === 'list_splat_pattern' || x.type === 'dictionary_splat_pattern');
+            if (splat) out.push(this.splatParam(splat));
+          }
+          break;
+        }
+        case 'default_parameter':
+        case 'typed_default_parameter': {
+          const name = this.child(c, 'name');
+          const value = this.child(c, 'value');
+          if (name) out.push({ name: this.src(name), default: value ? this.expr(value) : undefined, span: span(c) });
+          break;
+        }
+        case 'list_splat_pattern':
+        case 'dictionary_splat_pattern':
+          out.push(this.splatParam(c));
+          break;
+        default:
+          break;
+      }
+    }
+    return out;
+  }
+
+  private splatParam(c: RawNode): Param {
+    const id = c.children.find((x) => x.type === 'identifier');
+    return { name: id ? this.src(id) : '', star: c.type === 'list_splat_pattern' ? '*' : '**', span: span(c) };
+  }
+
+  expr(n: RawNode | undefined): Expr {
+    if (!n) return { t: 'unknown', kind: 'missing', span: { start: 0, end: 0 } };
+    const s = span(n);
+    if (n.missing) return { t: 'unknown', kind: 'missing', span: s };
+    switch (n.type) {
+      case 'identifier':
+        return { t: 'name', id: this.src(n), span: s };
+      case 'integer':
+        return { t: 'num', value: parseIntLiteral(this.src(n)), isFloat: false, span: s };
+      case 'float': {
+        const raw = this.src(n).replace(/_/g, '');
+        if (/[jJ]$/.test(raw)) return { t: 'unknown', kind: 'complex', span: s };
+        return { t: 'num', value: Number(raw), isFloat: true, span: s };
+      }
+      case 'string':
+        return { t: 'str', value: parseStringLiteral(this.src(n)), span: s };
+      case 'concatenated_string': {
+        const parts = n.children.filter((c) => c.type === 'string').map((c) => parseStringLiteral(this.src(c)));
+        return { t: 'str', value: parts.some((p) => p === null) ? null : parts.join(''), span: s };
+      }
+      case 'true':
+        return { t: 'const', value: true, span: s };
+      case 'false':
+        return { t: 'const', value: false, span: s };
+      case 'none':
+        return { t: 'const', value: null, span: s };
+      case 'parenthesized_expression': {
+        const inner = this.named(n);
+        return inner.length === 1 ? this.expr(inner[0]) : { t: 'unknown', kind: 'parenthesized', span: s };
+      }
+      case 'tuple':
+      case 'pattern_list':
+      case 'tuple_pattern':
+      case 'expression_list':
+        return { t: 'tuple', items: this.named(n).map((c) => this.expr(c)), span: s };
+      case 'list':
+      case 'list_pattern':
+        return { t: 'list', items: this.named(n).map((c) => this.expr(c)), span: s };
+      case 'attribute': {
+        const obj = this.child(n, 'object');
+        const attr = this.child(n, 'attribute');
+        if (!attr) return { t: 'unknown', kind: 'attribute', span: s };
+        return { t: 'attr', obj: this.expr(obj), name: this.src(attr), nameSpan: span(attr), span: s };
+      }
+      case 'call': {
+        const fn = this.child(n, 'function');
+        const argList = this.child(n, 'arguments');
+        const args: Arg[] = [];
+        if (argList && argList.type === 'argument_list') {
+          for (const a of argList.children) {
+            if (a.type === 'comment') continue;
+            if (a.missing || a.type === 'ERROR') {
+              this.noteProblems(a);
+              continue;
+            }
+            if (a.type === 'keyword_argument') {
+              const name = this.child(a, 'name');
+              const value = this.child(a, 'value');
+              args.push({
+                name: name ? this.src(name) : '',
+                nameSpan: name ? span(name) : undefined,
+                value: this.expr(value),
+                span: span(a),
+              });
+            } else if (a.type === 'list_splat' || a.type === 'dictionary_splat') {
+              const inner = this.named(a)[0];
+              args.push({ value: this.expr(inner), star: a.type === 'list_splat' ? '*' : '**', span: span(a) });
+            } else {
+              args.push({ value: this.expr(a), span: span(a) });
+            }
+          }
+        }
+        return { t: 'call', fn: this.expr(fn), args, argsSpan: argList ? span(argList) : s, span: s };
+      }
+      case 'binary_operator': {
+        const op = this.child(n, 'operator');
+        return {
+          t: 'bin',
+          op: op ? this.src(op) : '?',
+          left: this.expr(this.child(n, 'left')),
+          right: this.expr(this.child(n, 'right')),
+          span: s,
+        };
+      }
+      case 'unary_operator': {
+        const op = this.child(n, 'operator');
+        return { t: 'unary', op: op ? this.src(op) : '-', arg: this.expr(this.child(n, 'argument')), span: s };
+      }
+      case 'boolean_operator': {
+        const op = this.child(n, 'operator');
+        return {
+          t: 'boolop',
+          op: op && this.src(op) === 'or' ? 'or' : 'and',
+          left: this.expr(this.child(n, 'left')),
+          right: this.expr(this.child(n, 'right')),
+          span: s,
+        };
+      }
+      case 'not_operator':
+        return { t: 'not', arg: this.expr(this.child(n, 'argument')), span: s };
+      case 'comparison_operator': {
+        const ops: string[] = [];
+        const operands: Expr[] = [];
+        for (const c of n.children) {
+          if (c.field === 'operators') ops.push(this.src(c).replace(/\s+/g, ' '));
+          else if (c.type !== 'comment') operands.push(this.expr(c));
+        }
+        return { t: 'compare', ops, operands, span: s };
+      }
+      case 'conditional_expression': {
+        const parts = this.named(n);
+        if (parts.length !== 3) return { t: 'unknown', kind: 'conditional', span: s };
+        return { t: 'cond', body: this.expr(parts[0]), test: this.expr(parts[1]), orelse: this.expr(parts[2]), span: s };
+      }
+      case 'subscript': {
+        const value = this.child(n, 'value');
+        const index = n.children.filter((c) => c.field === 'subscript').map((c) => this.expr(c));
+        return { t: 'subscript', value: this.expr(value), index, span: s };
+      }
+      case 'slice': {
+        // Children are up to three optional expressions separated by ':' tokens, which are not
+        // copied; recover their positions from the source text between the children.
+        const parts: (Expr | undefined)[] = [undefined, undefined, undefined];
+        let slot = 0;
+        let pos = n.start;
+        for (const c of this.named(n)) {
+          slot += countColons(this.text, pos, c.start);
+          if (slot < 3) parts[slot] = this.expr(c);
+          pos = c.end;
+        }
+        return { t: 'slice', lower: parts[0], upper: parts[1], step: parts[2], span: s };
+      }
+      case 'dictionary': {
+        const entries: { key: Expr; value: Expr }[] = [];
+        for (const c of n.children) {
+          if (c.type === 'pair') entries.push({ key: this.expr(this.child(c, 'key')), value: this.expr(this.child(c, 'value')) });
+        }
+        return { t: 'dict', entries, span: s };
+      }
+      case 'keyword_argument':
+        return this.expr(this.child(n, 'value'));
+      default:
+        return { t: 'unknown', kind: n.type, span: s };
+    }
+  }
+}
+
+function countColons(text: string, from: number, to: number): number {
+  let k = 0;
+  for (let i = from; i < to; i++) if (text.charCodeAt(i) === 58) k++;
+  return k;
+}
+
+/** Python integer literal (decimal, hex, octal, binary, with underscores) → number. */
+export function parseIntLiteral(raw: string): number {
+  const s = raw.replace(/_/g, '').replace(/[lL]$/, '');
+  if (/^0[xX]/.test(s)) return parseInt(s.slice(2), 16);
+  if (/^0[oO]/.test(s)) return parseInt(s.slice(2), 8);
+  if (/^0[bB]/.test(s)) return parseInt(s.slice(2), 2);
+  return Number(s);
+}
+
+/**
+ * Python string literal → its value; null for f-strings (their value is not static).
+ * Handles prefixes (r, b, u), single/triple quotes and the common escapes.
+ */
+export function parseStringLiteral(raw: string): string | null {
+  const m = /^([rRbBuUfF]{0,2})('''|"""|'|")/.exec(raw);
+  if (!m) return null;
+  const prefix = m[1].toLowerCase();
+  if (prefix.includes('f')) return null;
+  const q = m[2];
+  let body = raw.slice(m[0].length);
+  if (body.endsWith(q)) body = body.slice(0, body.length - q.length);
+  if (prefix.includes('r')) return body;
+  return body.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[\s\S])/g, (_, e: string) => {
+    switch (e[0]) {
+      case 'n':
+        return '\n';
+      case 't':
+        return '\t';
+      case 'r':
+        return '\r';
+      case '0':
+        return '\0';
+      case 'x':
+      case 'u':
+        return e.length > 1 ? String.fromCharCode(parseInt(e.slice(1), 16)) : e;
+      case '\n':
+        return '';
+      default:
+        return e;
+    }
+  });
+}
