@@ -4,7 +4,8 @@ import { suggest, type ArgSpecs } from './layers/args';
 import { ShapeError, product, type ReceptiveFieldStep } from './layers/define';
 import { Interpreter, inputShapeFromArgs, type InterpreterLimits } from './parse/interpreter';
 import { lowerModule, type Span } from './parse/pythonAst';
-import { copyTree, type PythonParse } from './parse/syntaxTree';
+import { copyTree, type PythonParse, type RawNode } from './parse/syntaxTree';
+import { repairBrackets, unmapTree } from './parse/repair';
 import type { AddedLayer, ArgValue, CompileSpec, Dim, FitSpec, LayerInstance, ModelBuild, ModelKind, Value } from './parse/values';
 
 /** Receptive field of one output position, in input pixels per spatial axis. */
@@ -75,15 +76,21 @@ export interface AnalyzeOptions {
 
 /** Parses and analyses one Python file. Never throws on any input text. */
 export function analyzeSource(text: string, parse: PythonParse, opts: AnalyzeOptions = {}): FileAnalysis {
-  const tree = parse(text);
-  let raw;
-  try {
-    raw = copyTree(tree);
-  } finally {
-    tree.delete?.();
-  }
-  const module = lowerModule(raw, text);
+  let module = lowerModule(parseRaw(parse, text), text);
   const sink = new ProblemSink();
+  if (module.syntaxProblems.length > 0) {
+    // A half-typed call swallows the rest of the file; close its brackets and read again.
+    const repair = repairBrackets(text);
+    if (repair) {
+      const raw = parseRaw(parse, repair.text);
+      unmapTree(raw, repair);
+      module = lowerModule(raw, text);
+      for (const ins of repair.inserts) {
+        const opener = text[ins.opener];
+        sink.error('syntax', { start: ins.opener, end: ins.opener + 1 }, `Syntax error: this '${opener}' is never closed (ConvLens reads the statement as if '${ins.text}' followed on this line)`);
+      }
+    }
+  }
   for (const p of module.syntaxProblems) {
     const lineEnd = text.indexOf('\n', p.span.start);
     const end = p.missing ? p.span.end : Math.max(p.span.start, Math.min(p.span.end, lineEnd < 0 ? text.length : lineEnd));
@@ -104,6 +111,15 @@ export function analyzeSource(text: string, parse: PythonParse, opts: AnalyzeOpt
   }
   const models = builds.map((b) => analyzeModel(b, text, sink));
   return { models, problems: sink.problems };
+}
+
+function parseRaw(parse: PythonParse, text: string): RawNode {
+  const tree = parse(text);
+  try {
+    return copyTree(tree);
+  } finally {
+    tree.delete?.();
+  }
 }
 
 /** Shape state flowing through the layers. `rankKnown` is false after a layer of unknown input. */
@@ -272,7 +288,9 @@ function analyzeLayer(added: AddedLayer, index: number, flow: Flow, text: string
   if (flow.shape === null) {
     input = Array(typeof want === 'number' ? want : typeof want === 'object' ? want.min : 1).fill(null);
     if (want === 'any') {
-      return { row: { ...row, status: 'unknown' }, next: UNKNOWN_FLOW };
+      // Shape unknown, but a layer without weights still has no parameters.
+      const none = def.weights ? null : 0;
+      return { row: { ...row, status: 'unknown', params: none, trainableParams: none, nonTrainableParams: none, macs: def.macs ? null : 0 }, next: UNKNOWN_FLOW };
     }
     rankKnown = false;
   } else {
@@ -292,6 +310,7 @@ function analyzeLayer(added: AddedLayer, index: number, flow: Flow, text: string
   }
   row.inputShape = rankKnown ? input : null;
 
+  countParams(row, def, layer, input, a);
   const pending: { message: string; code: string; fixes?: FixHint[]; arg?: string }[] = [];
   let output: Dim[];
   try {
@@ -319,8 +338,25 @@ function analyzeLayer(added: AddedLayer, index: number, flow: Flow, text: string
   row.outputShape = output;
   row.partialShape = !outRankKnown;
 
-  // Parameters.
-  const weights = def.weights ? def.weights(input, a as never) : [];
+  row.macs = def.macs ? def.macs(input, output, a as never) : 0;
+  const outCount = outRankKnown ? product(output) : null;
+  row.activationBytes = outCount === null ? null : outCount * 4;
+
+  // Receptive field.
+  const step: ReceptiveFieldStep = def.receptiveField ? def.receptiveField(a as never, input) : { kind: 'identity' };
+  const rf = nextReceptiveField(flow.rf, step, output.length);
+  row.receptiveField = rf === null ? null : rf === 'global' ? 'global' : { size: rf.size, stride: rf.jump };
+  return { row, next: { shape: output, rankKnown: outRankKnown, rf } };
+}
+
+/** Fills in weights, counts and the formula; they depend only on the input and arguments. */
+function countParams(row: LayerReport, def: LayerDef<ArgSpecs>, layer: LayerInstance, input: Dim[], a: Record<string, unknown>): void {
+  let weights: WeightSpec[] = [];
+  try {
+    weights = def.weights ? def.weights(input, a as never) : [];
+  } catch {
+    weights = [];
+  }
   const frozen = layer.args.keyword.get('trainable')?.value;
   const isFrozen = frozen?.k === 'bool' && !frozen.v;
   row.weights = weights.map((w) => ({ ...w, trainable: w.trainable && !isFrozen }));
@@ -341,15 +377,6 @@ function analyzeLayer(added: AddedLayer, index: number, flow: Flow, text: string
   if (row.params !== null && row.weights.length > 0) {
     row.formula = def.formula ? def.formula(input, a as never, row.params) : `${row.weights.map((w) => w.shape.join('·')).join(' + ')} = ${row.params.toLocaleString('en-US')}`;
   }
-  row.macs = def.macs ? def.macs(input, output, a as never) : 0;
-  const outCount = outRankKnown ? product(output) : null;
-  row.activationBytes = outCount === null ? null : outCount * 4;
-
-  // Receptive field.
-  const step: ReceptiveFieldStep = def.receptiveField ? def.receptiveField(a as never, input) : { kind: 'identity' };
-  const rf = nextReceptiveField(flow.rf, step, output.length);
-  row.receptiveField = rf === null ? null : rf === 'global' ? 'global' : { size: rf.size, stride: rf.jump };
-  return { row, next: { shape: output, rankKnown: outRankKnown, rf } };
 }
 
 function rankMessage(def: LayerDef<ArgSpecs>, input: Dim[], index: number): string {

@@ -18,6 +18,7 @@ export interface SyntaxCursor {
 /** A parsed tree whose cursor the core walks; `delete()` frees wasm memory when present. */
 export interface SyntaxTree {
   walk(): SyntaxCursor;
+  readonly rootNode?: { readonly hasError: boolean };
   delete?(): void;
 }
 
@@ -46,6 +47,9 @@ const LEAF_TYPES = new Set(['string', 'comment', 'integer', 'float', 'identifier
  * kept only where they carry meaning (an operator field, a keyword of a comparison).
  */
 export function copyTree(tree: SyntaxTree): RawNode {
+  // Every cursor property is a call into wasm; on a clean tree, MISSING nodes cannot occur and
+  // the check is skipped, and an anonymous token's field is read only under an operator.
+  const mayMiss = tree.rootNode?.hasError ?? true;
   const cursor = tree.walk();
   const root: RawNode = {
     type: cursor.nodeType,
@@ -60,19 +64,17 @@ export function copyTree(tree: SyntaxTree): RawNode {
   for (;;) {
     const parent = stack[stack.length - 1];
     const named = cursor.nodeIsNamed;
-    const field = cursor.currentFieldName;
-    const missing = cursor.nodeIsMissing;
+    const missing = mayMiss && cursor.nodeIsMissing;
     let node: RawNode | undefined;
-    if (named || field !== null || missing) {
-      node = {
-        type: cursor.nodeType,
-        field,
-        start: cursor.startIndex,
-        end: cursor.endIndex,
-        children: [],
-        missing,
-      };
+    if (named || missing) {
+      node = { type: cursor.nodeType, field: cursor.currentFieldName, start: cursor.startIndex, end: cursor.endIndex, children: [], missing };
       parent.children.push(node);
+    } else if (OPERATOR_PARENTS.has(parent.type)) {
+      const field = cursor.currentFieldName;
+      if (field !== null) {
+        node = { type: cursor.nodeType, field, start: cursor.startIndex, end: cursor.endIndex, children: [], missing: false };
+        parent.children.push(node);
+      }
     }
     if (node && !LEAF_TYPES.has(node.type) && cursor.gotoFirstChild()) {
       stack.push(node);
@@ -84,3 +86,6 @@ export function copyTree(tree: SyntaxTree): RawNode {
     }
   }
 }
+
+/** Node types whose anonymous children carry meaning in a field (the operator). */
+const OPERATOR_PARENTS = new Set(['binary_operator', 'unary_operator', 'boolean_operator', 'comparison_operator', 'augmented_assignment', 'not_operator']);

@@ -1,0 +1,12 @@
+/** `npm run bench`: prints the figures the issues ask for. Not a test: nothing here fails on time. */
+import { benchAnalysis } from './analysis';
+
+async function main(): Promise<void> {
+  console.log(`ConvLens benchmarks — Node ${process.version}, ${process.platform}/${process.arch}`);
+  await benchAnalysis();
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,34 @@
+/** The core stays pure: no vscode, no node:*, no DOM, no runtime-loading packages. */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+
+const core = path.join(__dirname, '..', '..', 'src', 'core');
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = path.join(dir, f);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+describe('architecture', () => {
+  it('src/core imports only src/core', () => {
+    const offenders: string[] = [];
+    for (const f of files(core)) {
+      const text = readFileSync(f, 'utf8');
+      for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+        const spec = m[1] ?? m[2] ?? m[3];
+        if (!spec.startsWith('.')) offenders.push(`${path.relative(core, f)} imports '${spec}'`);
+        else if (!path.resolve(path.dirname(f), spec).startsWith(core)) offenders.push(`${path.relative(core, f)} reaches outside the core: '${spec}'`);
+      }
+    }
+    assert.deepEqual(offenders, []);
+  });
+  it("the core's tsconfig has no ambient types and no DOM", () => {
+    const cfg = readFileSync(path.join(core, 'tsconfig.json'), 'utf8');
+    assert.match(cfg, /"types":\s*\[\]/);
+    assert.doesNotMatch(cfg, /DOM/i.test(cfg.replace(/\/\/.*$/gm, '')) ? /"DOM"/ : /$^/);
+  });
+});

@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { analyzeSource, type FileAnalysis, type ModelReport, type Problem } from '../../src/core/index';
+import type { PythonParse } from '../../src/core/parse/syntaxTree';
+import { createPythonParse } from '../../src/node/pythonParser';
+
+let parse: PythonParse | undefined;
+
+/** The shared tree-sitter parser (loaded once per test process). */
+export async function parser(): Promise<PythonParse> {
+  parse ??= await createPythonParse();
+  return parse;
+}
+
+export async function analyze(text: string): Promise<FileAnalysis> {
+  return analyzeSource(text, await parser());
+}
+
+/** Analyses a snippet and returns its only model. */
+export async function oneModel(text: string): Promise<{ model: ModelReport; problems: Problem[] }> {
+  const a = await analyze(text);
+  if (a.models.length !== 1) throw new Error(`expected one model, got ${a.models.length}: ${JSON.stringify(a.problems)}`);
+  return { model: a.models[0], problems: a.problems };
+}
+
+/** `(None, 24, 24, 10)`-style rows: [name, class, shape, params]. */
+export function rows(m: ModelReport): [string, string, string, number | null][] {
+  return m.layers.map((l) => [l.name, l.className, l.outputShape === null ? '?' : `(None, ${l.outputShape.map((d) => d ?? 'None').join(', ')})`, l.params]);
+}
+
+export const fixturePath = (...p: string[]): string => path.join(__dirname, '..', 'fixtures', ...p);
+export const readFixture = (...p: string[]): string => readFileSync(fixturePath(...p), 'utf8');
+
+/** The text a problem's range covers. */
+export const covered = (text: string, p: Problem): string => text.slice(p.span.start, p.span.end);
+
+/** A model built from `lines` (each a layer call) with the given imports, for layer tests. */
+export function seq(input: string, ...layers: string[]): string {
+  return [
+    'from tensorflow.keras import layers, models',
+    'model = models.Sequential()',
+    `model.add(layers.InputLayer(shape=${input}))`,
+    ...layers.map((l) => `model.add(layers.${l})`),
+    '',
+  ].join('\n');
+}
