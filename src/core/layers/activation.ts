@@ -1,5 +1,5 @@
 import { activation, any, float, int, optionalFloat } from './args';
-import { ShapeError, defineLayer } from './define';
+import { defineLayer, sampleAxis } from './define';
 
 export const Activation = defineLayer({
   name: 'Activation',
@@ -49,8 +49,7 @@ export const Softmax = defineLayer({
   args: { axis: int({ default: -1 }) },
   inputRank: { min: 1 },
   outputShape: (input, a) => {
-    const i = a.axis < 0 ? input.length + a.axis : a.axis - 1;
-    if (i < 0 || i >= input.length) throw new ShapeError(`Softmax: axis=${a.axis} does not exist for an input of rank ${input.length + 1}`, 'axis', [], 'axis');
+    sampleAxis('Softmax', a.axis, input);
     return input;
   },
 });

@@ -156,3 +156,13 @@ export function checkWindowOutput(layer: string, spatialIn: Dim[], kernel: numbe
     'output-empty',
   );
 }
+
+/** Keras' `axis` counts the batch axis: axis=-1 is the last, axis=1 the first per-sample axis. */
+export function sampleAxis(name: string, axis: number, input: Dim[]): number {
+  const i = axis < 0 ? input.length + axis : axis - 1;
+  if (i < 0 || i >= input.length) {
+    throw new ShapeError(`${name}: axis=${axis} does not exist for an input of rank ${input.length + 1} (with the batch axis)`, 'axis', [], 'axis');
+  }
+  return i;
+}
+

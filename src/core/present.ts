@@ -1,0 +1,136 @@
+/**
+ * What the editor shows, as plain strings: inlay-hint labels, hover markdown, code-lens titles.
+ * Kept in the core so every word a user reads is unit-tested without VS Code.
+ */
+import type { FileAnalysis, LayerReport, ModelReport } from './analyze';
+import { findLayer } from './layers/index';
+import type { Span } from './parse/pythonAst';
+import { formatBytes, formatCompact, formatCount, formatParams, formatReceptiveField, formatShape } from './format';
+
+export type HintMode = 'both' | 'shapes' | 'params' | 'off';
+
+/** All the results one source call produced (a loop or a helper runs it several times). */
+export interface LayerSite {
+  /** The constructor call, `layers.Conv2D(…)`. */
+  span: Span;
+  /** Where the hint goes: just after the `model.add(…)` or list item that holds the call. */
+  anchor: number;
+  rows: { model: ModelReport; layer: LayerReport }[];
+}
+
+/** Groups every analysed layer by the source call that made it, in document order. */
+export function layerSites(analysis: FileAnalysis): LayerSite[] {
+  const byKey = new Map<string, LayerSite>();
+  for (const model of analysis.models) {
+    for (const layer of model.layers) {
+      if (layer.className === '?') continue;
+      const key = `${layer.span.start}:${layer.span.end}`;
+      let site = byKey.get(key);
+      if (!site) {
+        const inside = layer.addSpan.start <= layer.span.start && layer.addSpan.end >= layer.span.end;
+        site = { span: layer.span, anchor: inside ? layer.addSpan.end : layer.span.end, rows: [] };
+        byKey.set(key, site);
+      }
+      site.rows.push({ model, layer });
+    }
+  }
+  return [...byKey.values()].sort((a, b) => a.span.start - b.span.start);
+}
+
+const paramWords = (n: number | null): string => (n === null ? '? params' : `${formatCount(n)} param${n === 1 ? '' : 's'}`);
+
+/** One result as a hint: `→ (None, 24, 24, 10) · 260 params`. */
+function hintPart(l: LayerReport, mode: HintMode, each = ''): string {
+  const shape = formatShape(l.outputShape, l.partialShape);
+  if (mode === 'shapes') return shape;
+  if (mode === 'params') return `${paramWords(l.params)}${each}`;
+  return `${shape} · ${paramWords(l.params)}${each}`;
+}
+
+/**
+ * The inlay hint for a source call, or undefined when there is nothing to say. Repeated results
+ * collapse: `×3 → (None, 56, 56, 256) · 590,080 params each`.
+ */
+export function hintLabel(site: LayerSite, mode: HintMode): string | undefined {
+  if (mode === 'off' || site.rows.length === 0) return undefined;
+  const parts = site.rows.map((r) => hintPart(r.layer, mode));
+  const distinct = [...new Set(parts)];
+  if (site.rows.length === 1) return `→ ${parts[0]}`;
+  if (distinct.length === 1) return `×${site.rows.length} → ${hintPart(site.rows[0].layer, mode, ' each')}`;
+  const shown = distinct.slice(0, 3).join(' | ');
+  return `×${site.rows.length} → ${shown}${distinct.length > 3 ? ` | … (${distinct.length - 3} more)` : ''}`;
+}
+
+const rfWords = (l: LayerReport): string => {
+  const rf = l.receptiveField;
+  if (rf === null) return 'unknown';
+  if (rf === 'global') return 'the whole input';
+  if (rf.size.length === 0) return '—';
+  return `${formatReceptiveField(rf).replace(' /', ' input pixels, step ')}`;
+};
+
+/** Markdown for hovering a layer call. */
+export function layerHover(site: LayerSite): string {
+  const first = site.rows[0].layer;
+  const def = findLayer(first.className);
+  const out: string[] = [];
+  out.push(`**${first.className}**${def ? ` — ${def.doc}` : ''}`);
+  const many = site.rows.length > 1;
+  if (many) out.push(`\nThis call adds ${site.rows.length} layers (it runs in a loop or a helper function):`);
+  for (const { model, layer } of site.rows.slice(0, 8)) {
+    const lines: string[] = [];
+    lines.push(`\`${layer.name}\`${model.varName ? ` in \`${model.varName}\`` : ''}: \`${formatShape(layer.inputShape)}\` → \`${formatShape(layer.outputShape, layer.partialShape)}\``);
+    if (layer.params !== null) {
+      const split = layer.nonTrainableParams ? ` (${formatCount(layer.trainableParams ?? 0)} trainable, ${formatCount(layer.nonTrainableParams)} non-trainable)` : '';
+      lines.push(`Params: ${layer.formula ? `\`${layer.formula}\`` : formatCount(layer.params)}${split}`);
+    } else {
+      lines.push('Params: unknown (the input shape is not known here)');
+    }
+    if (layer.weights.length) lines.push(`Weights: ${layer.weights.map((w) => `${w.name} \`(${w.shape.map((d) => d ?? '?').join(', ')})\``).join(', ')}`);
+    lines.push(`MACs: ${layer.macs === null ? 'unknown' : `${formatCount(layer.macs)}${layer.macs >= 1000 ? ` (${formatCompact(layer.macs)})` : ''}`}`);
+    lines.push(`Receptive field: ${rfWords(layer)}`);
+    lines.push(`Activation memory: ${layer.activationBytes === null ? 'unknown' : `${formatBytes(layer.activationBytes)} per sample`}`);
+    if (layer.activation) lines.push(`Activation: \`${layer.activation}\``);
+    out.push((many ? '\n---\n' : '\n') + lines.join('  \n'));
+  }
+  if (site.rows.length > 8) out.push(`\n…and ${site.rows.length - 8} more`);
+  return out.join('\n');
+}
+
+/** Code-lens title above a model: `38,390 params (149.96 KB) · 497 K MACs`. */
+export function modelLensTitle(model: ModelReport): string {
+  if (!model.analysed) return `${model.kind === 'functional' ? 'Functional' : 'Subclassed'} model: not analysed yet`;
+  const params = model.totalParams === null ? '? params' : `${formatCount(model.totalParams)} params (${formatBytes(model.totalParams * 4)})`;
+  const macs = model.macs === null ? '? MACs' : `${formatCompact(model.macs)} MACs`;
+  const errors = model.hasErrors ? ' · ⚠ shape errors' : '';
+  return `${params} · ${macs}${errors}`;
+}
+
+/** Status-bar text for the model under the cursor. */
+export function modelStatusText(model: ModelReport): string {
+  return model.totalParams === null ? `${model.name}: ? params` : `${model.name}: ${formatCount(model.totalParams)} params`;
+}
+
+/** Markdown tooltip with the model totals. */
+export function modelTooltip(model: ModelReport): string {
+  const p = (n: number | null) => (n === null ? 'unknown' : formatParams(n));
+  return [
+    `**${model.name}**${model.varName ? ` (\`${model.varName}\`)` : ''} — ${model.layers.length} layers`,
+    `Total params: ${p(model.totalParams)}`,
+    `Trainable params: ${p(model.trainableParams)}`,
+    `Non-trainable params: ${p(model.nonTrainableParams)}`,
+    `MACs: ${model.macs === null ? 'unknown' : `${formatCount(model.macs)} (${formatCompact(model.macs)})`}`,
+  ].join('  \n');
+}
+
+/** The model whose source region holds `offset` (from its constructor to its last layer), else the closest before it. */
+export function modelAt(analysis: FileAnalysis, offset: number): ModelReport | undefined {
+  let best: ModelReport | undefined;
+  for (const m of analysis.models) {
+    const ends = [m.span.end, ...m.layers.map((l) => l.addSpan.end)];
+    const end = Math.max(...ends);
+    if (offset >= m.span.start && offset <= end) return m;
+    if (m.span.start <= offset && (!best || m.span.start > best.span.start)) best = m;
+  }
+  return best;
+}
