@@ -1,8 +1,7 @@
 import * as vscode from 'vscode';
-import type { Parser, Tree } from 'web-tree-sitter';
-import { Edit } from 'web-tree-sitter';
+import type { Parser } from 'web-tree-sitter';
 import { analyzeSource, LineIndex, type FileAnalysis } from '../core/index';
-import type { SyntaxTree } from '../core/parse/syntaxTree';
+import { IncrementalParser } from '../node/incrementalParser';
 import { loadPythonParser } from '../node/pythonParser';
 
 /** A document's analysis, valid for one version of its text. */
@@ -25,7 +24,7 @@ export class AnalysisService implements vscode.Disposable {
   private parser: Parser | undefined;
   private loading: Promise<Parser> | undefined;
   private readonly cache = new Map<string, DocumentAnalysis>();
-  private readonly trees = new Map<string, { tree: Tree; version: number }>();
+  private readonly parsers = new Map<string, IncrementalParser>();
   private readonly onDidAnalyzeEmitter = new vscode.EventEmitter<DocumentAnalysis>();
   readonly onDidAnalyze = this.onDidAnalyzeEmitter.event;
   private readonly subscriptions: vscode.Disposable[] = [];
@@ -73,7 +72,9 @@ export class AnalysisService implements vscode.Disposable {
     const started = performance.now();
     let analysis: FileAnalysis;
     try {
-      analysis = analyzeSource(text, (t) => this.parse(uri, doc.version, t, text));
+      let incremental = this.parsers.get(uri);
+      if (!incremental) this.parsers.set(uri, (incremental = new IncrementalParser(this.parser)));
+      analysis = analyzeSource(text, incremental.parseFor(text));
     } catch (e) {
       // The core never throws on any text; if it ever does, log it and show nothing rather than crash.
       this.log.error(`analysis of ${doc.uri.fsPath} failed: ${(e as Error).stack ?? e}`);
@@ -86,54 +87,22 @@ export class AnalysisService implements vscode.Disposable {
     return result;
   }
 
-  /** Parses the document text incrementally from its previous tree; other text (a repaired copy) from scratch. */
-  private parse(uri: string, version: number, text: string, documentText: string): SyntaxTree {
-    const parser = this.parser!;
-    if (text !== documentText) return parser.parse(text)!;
-    const previous = this.trees.get(uri);
-    const tree = parser.parse(text, previous?.tree ?? null)!;
-    previous?.tree.delete();
-    this.trees.set(uri, { tree, version });
-    // The core deletes the trees it is given; this one is kept for the next keystroke.
-    return { walk: () => tree.walk(), rootNode: tree.rootNode };
-  }
-
-  /** Tells the kept tree about an edit so the next parse can reuse the unchanged parts. */
+  /** Tells the document's kept tree about an edit so the next parse reuses the unchanged parts. */
   private noteEdits(e: vscode.TextDocumentChangeEvent): void {
-    const uri = e.document.uri.toString();
-    const kept = this.trees.get(uri);
-    if (!kept || e.contentChanges.length === 0) return;
-    if (e.contentChanges.length > 1) {
-      // Several changes at once (multi-cursor): re-parse from scratch rather than trust the order.
-      kept.tree.delete();
-      this.trees.delete(uri);
-      return;
-    }
-    const c = e.contentChanges[0];
-    const lines = c.text.split('\n');
-    const endRow = c.range.start.line + lines.length - 1;
-    const endColumn = lines.length === 1 ? c.range.start.character + c.text.length : lines[lines.length - 1].length;
-    kept.tree.edit(
-      new Edit({
-        startIndex: c.rangeOffset,
-        oldEndIndex: c.rangeOffset + c.rangeLength,
-        newEndIndex: c.rangeOffset + c.text.length,
-        startPosition: { row: c.range.start.line, column: c.range.start.character },
-        oldEndPosition: { row: c.range.end.line, column: c.range.end.character },
-        newEndPosition: { row: endRow, column: endColumn },
-      }),
+    this.parsers.get(e.document.uri.toString())?.applyChanges(
+      e.contentChanges.map((c) => ({ rangeOffset: c.rangeOffset, rangeLength: c.rangeLength, text: c.text, start: c.range.start, end: c.range.end })),
     );
   }
 
   private forget(uri: string): void {
     this.cache.delete(uri);
-    this.trees.get(uri)?.tree.delete();
-    this.trees.delete(uri);
+    this.parsers.get(uri)?.dispose();
+    this.parsers.delete(uri);
   }
 
   dispose(): void {
-    for (const { tree } of this.trees.values()) tree.delete();
-    this.trees.clear();
+    for (const p of this.parsers.values()) p.dispose();
+    this.parsers.clear();
     this.cache.clear();
     this.onDidAnalyzeEmitter.dispose();
     for (const s of this.subscriptions) s.dispose();

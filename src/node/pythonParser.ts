@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Language, Parser } from 'web-tree-sitter';
-import type { PythonParse } from '../core/parse/syntaxTree';
+import { Language, Parser, type Tree } from 'web-tree-sitter';
+import type { PythonParse, SyntaxTree, TypeTable } from '../core/parse/syntaxTree';
 
 /**
  * Finds a wasm file: beside the bundle (dist/wasm/, where the build copies them) or in
@@ -36,12 +36,36 @@ export function loadPythonParser(): Promise<Parser> {
   return loading;
 }
 
+const tables = new WeakMap<Language, TypeTable>();
+
+/** The grammar's node-type names and namedness by id, read once, so the core's tree copy avoids a wasm call per node. */
+export function typeTable(language: Language): TypeTable {
+  let t = tables.get(language);
+  if (!t) {
+    const names: string[] = [];
+    const named: boolean[] = [];
+    for (let id = 0; id < language.nodeTypeCount; id++) {
+      names.push(language.types[id] ?? 'ERROR');
+      named.push(language.nodeTypeIsNamed(id));
+    }
+    t = { names, named };
+    tables.set(language, t);
+  }
+  return t;
+}
+
+/** A tree for the core: the tree-sitter tree plus the type table. */
+export function asSyntaxTree(tree: Tree, own: boolean): SyntaxTree {
+  const table = typeTable(tree.language);
+  return { walk: () => tree.walk(), rootNode: tree.rootNode, typeTable: table, delete: own ? () => tree.delete() : undefined };
+}
+
 /** A `PythonParse` for the core, backed by web-tree-sitter. */
 export async function createPythonParse(): Promise<PythonParse> {
   const parser = await loadPythonParser();
   return (text: string) => {
     const tree = parser.parse(text);
     if (!tree) throw new Error('tree-sitter returned no tree');
-    return tree;
+    return asSyntaxTree(tree, true);
   };
 }

@@ -6,7 +6,7 @@ import { Edit } from 'web-tree-sitter';
 import { LineIndex, analyzeSource } from '../../src/core/index';
 import { lowerModule } from '../../src/core/parse/pythonAst';
 import { copyTree } from '../../src/core/parse/syntaxTree';
-import { createPythonParse, loadPythonParser } from '../../src/node/pythonParser';
+import { asSyntaxTree, createPythonParse, loadPythonParser } from '../../src/node/pythonParser';
 
 /** A realistic 200-layer Sequential file: conv blocks, batch norm, pooling, a dense head. */
 export function bigModelSource(layers = 200): string {
@@ -53,7 +53,7 @@ export async function benchAnalysis(): Promise<void> {
     t0 = performance.now();
     const tree = parser.parse(text)!;
     const t1 = performance.now();
-    const raw = copyTree(tree);
+    const raw = copyTree(asSyntaxTree(tree, false));
     const t2 = performance.now();
     lowerModule(raw, text);
     const t3 = performance.now();

@@ -5,6 +5,8 @@
  */
 export interface SyntaxCursor {
   readonly nodeType: string;
+  /** Numeric node type, when the host also gives a `TypeTable` (saves a wasm call per node). */
+  readonly nodeTypeId?: number;
   readonly nodeIsNamed: boolean;
   readonly nodeIsMissing: boolean;
   readonly currentFieldName: string | null;
@@ -19,7 +21,14 @@ export interface SyntaxCursor {
 export interface SyntaxTree {
   walk(): SyntaxCursor;
   readonly rootNode?: { readonly hasError: boolean };
+  /** Names and namedness of the grammar's node types, indexed by `nodeTypeId`. */
+  readonly typeTable?: TypeTable;
   delete?(): void;
+}
+
+export interface TypeTable {
+  names: readonly string[];
+  named: readonly boolean[];
 }
 
 /** Parses Python source text into a tree-sitter tree (injected by the host). */
@@ -51,6 +60,7 @@ export function copyTree(tree: SyntaxTree): RawNode {
   // the check is skipped, and an anonymous token's field is read only under an operator.
   const mayMiss = tree.rootNode?.hasError ?? true;
   const cursor = tree.walk();
+  const table = tree.typeTable;
   const root: RawNode = {
     type: cursor.nodeType,
     field: null,
@@ -63,16 +73,25 @@ export function copyTree(tree: SyntaxTree): RawNode {
   if (!cursor.gotoFirstChild()) return root;
   for (;;) {
     const parent = stack[stack.length - 1];
-    const named = cursor.nodeIsNamed;
+    let type: string | undefined;
+    let named: boolean;
+    if (table) {
+      const id = cursor.nodeTypeId!;
+      type = table.names[id] ?? 'ERROR';
+      named = table.named[id] ?? true;
+    } else {
+      named = cursor.nodeIsNamed;
+    }
     const missing = mayMiss && cursor.nodeIsMissing;
     let node: RawNode | undefined;
     if (named || missing) {
-      node = { type: cursor.nodeType, field: cursor.currentFieldName, start: cursor.startIndex, end: cursor.endIndex, children: [], missing };
+      const field = NO_FIELDS.has(parent.type) ? null : cursor.currentFieldName;
+      node = { type: type ?? cursor.nodeType, field, start: cursor.startIndex, end: cursor.endIndex, children: [], missing };
       parent.children.push(node);
     } else if (OPERATOR_PARENTS.has(parent.type)) {
       const field = cursor.currentFieldName;
       if (field !== null) {
-        node = { type: cursor.nodeType, field, start: cursor.startIndex, end: cursor.endIndex, children: [], missing: false };
+        node = { type: type ?? cursor.nodeType, field, start: cursor.startIndex, end: cursor.endIndex, children: [], missing: false };
         parent.children.push(node);
       }
     }
@@ -86,6 +105,9 @@ export function copyTree(tree: SyntaxTree): RawNode {
     }
   }
 }
+
+/** Parents whose children the lowering reads by position, never by field name. */
+const NO_FIELDS = new Set(['module', 'block', 'argument_list', 'tuple', 'list', 'expression_statement', 'parenthesized_expression', 'expression_list', 'pattern_list', 'tuple_pattern', 'list_pattern', 'dictionary', 'parameters', 'concatenated_string', 'ERROR']);
 
 /** Node types whose anonymous children carry meaning in a field (the operator). */
 const OPERATOR_PARENTS = new Set(['binary_operator', 'unary_operator', 'boolean_operator', 'comparison_operator', 'augmented_assignment', 'not_operator']);
