@@ -123,7 +123,7 @@ export function modelTooltip(model: ModelReport): string {
   ].join('  \n');
 }
 
-/** The model whose source region holds `offset` (from its constructor to its last layer), else the closest before it. */
+/** The model whose source region holds `offset` (from its constructor to its last layer), else the closest before it, else the first. */
 export function modelAt(analysis: FileAnalysis, offset: number): ModelReport | undefined {
   let best: ModelReport | undefined;
   for (const m of analysis.models) {
@@ -132,5 +132,5 @@ export function modelAt(analysis: FileAnalysis, offset: number): ModelReport | u
     if (offset >= m.span.start && offset <= end) return m;
     if (m.span.start <= offset && (!best || m.span.start > best.span.start)) best = m;
   }
-  return best;
+  return best ?? analysis.models[0];
 }

@@ -145,7 +145,7 @@ describe('invalid arguments point at the argument', () => {
     assert.equal(a.models[0].totalParams, 36);
   });
   it('too many positional arguments, and the same argument twice', async () => {
-    const a = await analyze('from keras import layers, models\nm = models.Sequential([layers.Input((8,)), layers.Dense(4, None, True, 1), layers.Dense(4, units=3)])\n');
+    const a = await analyze('from keras import layers, models\nm = models.Sequential([layers.Input((8,)), layers.Dropout(0.5, None, None, 4), layers.Dense(4, units=3)])\n');
     assert.ok(a.problems.some((p) => p.code === 'too-many-args'));
     assert.ok(a.problems.some((p) => p.code === 'duplicate-arg'));
   });
