@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { analyzeSource, formatSummary, LineIndex, toJsonReport } from '../core/index';
 import { createPythonParse } from '../node/pythonParser';
+import { exportCommand, trainCommand, UsageError } from './train';
 
 const USAGE = `Usage: convlens <command> [options]
 
@@ -10,8 +11,29 @@ Commands:
                              model in the files, as model.summary() prints them, plus problems
                              as FILE:LINE:COL: severity: message. Exit code 1 when there is an error.
 
+  train FILE [options]       Train the model with onnxruntime (in a separate process); settings
+                             default to the file's compile() and fit() calls.
+    --data D                 synthetic | mnist | fashion_mnist | cifar10 | a folder | a .npz file
+                             (default: the dataset the file loads, e.g. mnist.load_data())
+    --epochs N  --batch-size N  --optimizer sgd|rmsprop|adam|adamw|adagrad  --lr X
+    --loss NAME              categorical_crossentropy, sparse_categorical_crossentropy,
+                             binary_crossentropy, mse, mae
+    --validation-split F     fraction of the training set held out (default: fit()'s)
+    --seed N                 weights, shuffling and dropout (default 1)
+    --threads N              onnxruntime intra-op threads (default: all CPUs)
+    --out model.onnx         write the trained inference model (the last epoch's weights;
+                             the best epoch's are in the checkpoint: see export)
+    --checkpoint FILE        best checkpoint (default: <out or file name>.ckpt, never replacing a file)
+    --resume FILE            continue from a checkpoint
+    --limit N                use at most N training and N test samples
+    --json                   one JSON line per epoch and a final {"test_loss", "test_accuracy"}
+  export FILE --weights CKPT --out model.onnx
+                             Write the inference model with a checkpoint's weights.
+
 Options:
   --json        One JSON object per file (see README: "convlens summary --json")
+  --model NAME  The model to train or export when the file has several (Keras name or variable)
+  --force       Replace existing output files
   -h, --help    Show this help
   --version     Show the version
 `;
@@ -67,7 +89,27 @@ async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+      options: {
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+        data: { type: 'string' },
+        epochs: { type: 'string' },
+        'batch-size': { type: 'string' },
+        optimizer: { type: 'string' },
+        lr: { type: 'string' },
+        loss: { type: 'string' },
+        'validation-split': { type: 'string' },
+        seed: { type: 'string' },
+        threads: { type: 'string' },
+        out: { type: 'string' },
+        checkpoint: { type: 'string' },
+        resume: { type: 'string' },
+        limit: { type: 'string' },
+        model: { type: 'string' },
+        weights: { type: 'string' },
+        force: { type: 'boolean' },
+      },
     });
   } catch (e) {
     process.stderr.write(`convlens: ${(e as Error).message}\n\n${USAGE}`);
@@ -83,13 +125,66 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return values.help ? 0 : 2;
   }
+  try {
+    switch (command) {
+      case 'summary':
+        return await summary(rest, values.json ?? false);
+      case 'train': {
+        const file = oneFile('train', rest);
+        return await trainCommand({
+          file,
+          data: values.data,
+          epochs: intOption('--epochs', values.epochs, 1),
+          batchSize: intOption('--batch-size', values['batch-size'], 1),
+          optimizer: values.optimizer,
+          learningRate: numberOption('--lr', values.lr, (x) => x > 0, 'a positive number'),
+          loss: values.loss,
+          validationSplit: numberOption('--validation-split', values['validation-split'], (x) => x >= 0 && x < 1, 'a number in [0, 1)'),
+          seed: intOption('--seed', values.seed, 0) ?? 1,
+          threads: intOption('--threads', values.threads, 1),
+          out: values.out,
+          checkpoint: values.checkpoint,
+          resume: values.resume,
+          limit: intOption('--limit', values.limit, 1),
+          model: values.model,
+          json: values.json ?? false,
+          force: values.force ?? false,
+        });
+      }
+      case 'export':
+        return await exportCommand({ file: oneFile('export', rest), weights: values.weights, out: values.out, model: values.model, force: values.force ?? false });
+    }
+  } catch (e) {
+    if (!(e instanceof UsageError) && !isUserError(e)) throw e;
+    process.stderr.write(`convlens: ${(e as Error).message}\n`);
+    return 2;
+  }
   switch (command) {
-    case 'summary':
-      return summary(rest, values.json ?? false);
     default:
       process.stderr.write(`convlens: unknown command '${command}'\n\n${USAGE}`);
       return 2;
   }
+}
+
+/** Errors about the user's input (data files, checkpoints): reported without a stack trace. */
+function isUserError(e: unknown): boolean {
+  return e instanceof Error && ['DataError', 'CheckpointFileError', 'CheckpointError'].includes(e.name);
+}
+
+function oneFile(command: string, rest: string[]): string {
+  if (rest.length !== 1) throw new UsageError(`${command} takes one model file, got ${rest.length === 0 ? 'none' : rest.join(' ')}`);
+  return rest[0];
+}
+
+function numberOption(name: string, v: string | undefined, ok: (x: number) => boolean, words: string): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x) || !ok(x)) throw new UsageError(`${name} must be ${words}, got '${v}'`);
+  return x;
+}
+
+function intOption(name: string, v: string | undefined, min: number): number | undefined {
+  return numberOption(name, v, (x) => Number.isInteger(x) && x >= min, min === 0 ? 'an integer ≥ 0' : `an integer ≥ ${min}`);
 }
 
 declare const VERSION: string;

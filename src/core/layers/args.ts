@@ -275,3 +275,28 @@ function editDistance(a: string, b: string): number {
   }
   return row[b.length];
 }
+
+/**
+ * An initializer argument (`kernel_initializer='he_normal'`, `initializers.HeNormal`), read as
+ * Keras' snake_case name. One ConvLens cannot evaluate (`HeNormal(seed=1)`) reads as `''`: the
+ * shapes do not depend on it, and the trainer says which default it uses instead.
+ */
+export function initializer(dflt: string): ArgSpec<string> {
+  return spec(
+    "an initializer name such as 'glorot_uniform'",
+    (v) => {
+      if (v.k === 'str') return ok(initializerName(v.v));
+      if (v.k === 'module') return ok(initializerName(v.path.slice(v.path.lastIndexOf('.') + 1)));
+      if (v.k === 'none') return ok(dflt);
+      return ok('');
+    },
+    { value: dflt },
+  );
+}
+
+/** `HeNormal` / `he_normal` / `GlorotUniform` → Keras' snake_case initializer name. */
+export function initializerName(s: string): string {
+  return s
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase();
+}

@@ -1,5 +1,8 @@
+import type { GraphBuilder } from '../onnx/graphBuilder';
+import { convBackward, convForward, kerasPads, type ConvSpec, type KerasPadding } from '../onnx/grad';
 import type { Dim } from '../parse/values';
-import { activation, bool, choice, dataFormat, int, ints, optional, type DataFormat } from './args';
+import { kerasKernelToOnnxPerm, onnxKernelToKerasPerm, refuseChannelsFirst } from '../train/layout';
+import { activation, bool, choice, dataFormat, initializer, int, ints, optional, type ArgSpecs, type DataFormat } from './args';
 import {
   ShapeError,
   checkWindowOutput,
@@ -7,21 +10,23 @@ import {
   deconvOutputLength,
   defineLayer,
   dotJoin,
+  type LayerTrain,
+  type TrainLayer,
   joinChannels,
   product,
   splitChannels,
 } from './define';
 
 const KERNEL_EXTRAS = [
-  'kernel_initializer', 'bias_initializer', 'kernel_regularizer', 'bias_regularizer', 'activity_regularizer',
+  'kernel_regularizer', 'bias_regularizer', 'activity_regularizer',
   'kernel_constraint', 'bias_constraint', 'lora_rank', 'lora_alpha',
 ] as const;
 const DEPTHWISE_EXTRAS = [
-  'depthwise_initializer', 'depthwise_regularizer', 'depthwise_constraint', 'bias_initializer', 'bias_regularizer',
+  'depthwise_regularizer', 'depthwise_constraint', 'bias_regularizer',
   'activity_regularizer', 'bias_constraint', 'kernel_initializer', 'kernel_regularizer', 'kernel_constraint',
 ] as const;
 const SEPARABLE_EXTRAS = [
-  'depthwise_initializer', 'pointwise_initializer', 'bias_initializer', 'depthwise_regularizer', 'pointwise_regularizer',
+  'depthwise_regularizer', 'pointwise_regularizer',
   'bias_regularizer', 'activity_regularizer', 'depthwise_constraint', 'pointwise_constraint', 'bias_constraint',
 ] as const;
 
@@ -69,6 +74,19 @@ function checkGroups(name: string, channels: Dim, filters: number, groups: numbe
 function convFamily(rank: 1 | 2) {
   const name = rank === 1 ? 'Conv1D' : 'Conv2D';
   const axes = rank === 1 ? 'steps' : 'height, width';
+  const args = {
+    filters: int({ min: 1 }),
+    kernel_size: ints(rank, { min: 1 }),
+    strides: ints(rank, { min: 1, default: 1 }),
+    padding: choice(rank === 1 ? ['valid', 'same', 'causal'] : ['valid', 'same'], 'valid'),
+    data_format: dataFormat(),
+    dilation_rate: ints(rank, { min: 1, default: 1 }),
+    groups: int({ min: 1, default: 1 }),
+    activation: activation(),
+    use_bias: bool(true),
+    kernel_initializer: initializer('glorot_uniform'),
+    bias_initializer: initializer('zeros'),
+  };
   return defineLayer({
     name,
     aliases: [rank === 1 ? 'Convolution1D' : 'Convolution2D'],
@@ -77,17 +95,7 @@ function convFamily(rank: 1 | 2) {
       rank === 1
         ? '1-D convolution over steps: each of `filters` kernels slides along the sequence and sums over all input channels.'
         : '2-D convolution over height × width: each of `filters` kernels slides over the image and sums over all input channels.',
-    args: {
-      filters: int({ min: 1 }),
-      kernel_size: ints(rank, { min: 1 }),
-      strides: ints(rank, { min: 1, default: 1 }),
-      padding: choice(rank === 1 ? ['valid', 'same', 'causal'] : ['valid', 'same'], 'valid'),
-      data_format: dataFormat(),
-      dilation_rate: ints(rank, { min: 1, default: 1 }),
-      groups: int({ min: 1, default: 1 }),
-      activation: activation(),
-      use_bias: bool(true),
-    },
+    args,
     extraArgs: KERNEL_EXTRAS,
     inputRank: rank + 1,
     inputWords: `(${axes}, channels)`,
@@ -116,7 +124,76 @@ function convFamily(rank: 1 | 2) {
       return outCount === null || channels === null ? null : outCount * product(a.kernel_size)! * (channels / a.groups);
     },
     receptiveField: (a) => ({ kind: 'window', kernel: a.kernel_size, stride: a.strides, dilation: a.dilation_rate }),
+    train: convTrain<typeof args>(rank),
   });
+}
+
+interface ConvTrainArgs extends Window {
+  filters: number;
+  groups: number;
+  use_bias: boolean;
+}
+
+/** The grad.ts description of a Conv1D/Conv2D layer on its (channels_last) input. */
+function convSpec(l: TrainLayer<ArgSpecs>, a: ConvTrainArgs): ConvSpec {
+  const spatial = l.input.slice(0, -1);
+  return {
+    inChannels: l.input[l.input.length - 1],
+    outChannels: a.filters,
+    kernel: a.kernel_size,
+    inputSpatial: spatial,
+    strides: a.strides,
+    dilations: a.dilation_rate,
+    pads: kerasPads(a.padding as KerasPadding, spatial, a.kernel_size, a.strides, a.dilation_rate),
+    groups: a.groups,
+  };
+}
+
+function convTrain<A extends ArgSpecs>(rank: 1 | 2): LayerTrain<A> {
+  const args = (l: TrainLayer<A>) => l.a as unknown as ConvTrainArgs;
+  return {
+    refuse: (l) => refuseChannelsFirst(l.a),
+    forward(g, l, x) {
+      const a = args(l);
+      const w = g.transpose(l.w.kernel, kerasKernelToOnnxPerm(rank));
+      return { y: convForward(g, convSpec(l, a), x, w, a.use_bias ? l.w.bias : undefined), saved: { w } };
+    },
+    backward(g, l, b) {
+      const a = args(l);
+      const r = convBackward(g, convSpec(l, a), b.x, b.fwd.saved!.w!, b.dy, { dx: b.needDx, db: a.use_bias });
+      const grads: Record<string, string> = { kernel: g.transpose(r.dw!, onnxKernelToKerasPerm(rank)) };
+      if (a.use_bias) grads.bias = r.db!;
+      return { dx: r.dx, grads };
+    },
+  };
+}
+
+/** A Keras depthwise kernel (kh, kw, c_in, multiplier) as ONNX grouped-Conv weights (c_in·multiplier, 1, kh, kw). */
+function depthwiseToOnnx(g: GraphBuilder, kernel: string, c: number, dm: number, k: readonly number[]): string {
+  return g.reshape(g.transpose(kernel, [2, 3, 0, 1]), [c * dm, 1, ...k]);
+}
+
+function depthwiseToKeras(g: GraphBuilder, dw: string, c: number, dm: number, k: readonly number[]): string {
+  return g.transpose(g.reshape(dw, [c, dm, ...k]), [2, 3, 0, 1]);
+}
+
+interface DepthwiseTrainArgs extends Window {
+  depth_multiplier: number;
+}
+
+function depthwiseSpec(l: TrainLayer, a: DepthwiseTrainArgs): ConvSpec {
+  const spatial = l.input.slice(0, -1);
+  const c = l.input[l.input.length - 1];
+  return {
+    inChannels: c,
+    outChannels: c * a.depth_multiplier,
+    kernel: a.kernel_size,
+    inputSpatial: spatial,
+    strides: a.strides,
+    dilations: a.dilation_rate,
+    pads: kerasPads(a.padding as KerasPadding, spatial, a.kernel_size, a.strides, a.dilation_rate),
+    groups: c,
+  };
 }
 
 export const Conv1D = convFamily(1);
@@ -137,6 +214,8 @@ export const Conv2DTranspose = defineLayer({
     dilation_rate: ints(2, { min: 1, default: 1 }),
     activation: activation(),
     use_bias: bool(true),
+    kernel_initializer: initializer('glorot_uniform'),
+    bias_initializer: initializer('zeros'),
   },
   extraArgs: KERNEL_EXTRAS,
   inputRank: 3,
@@ -193,6 +272,8 @@ export const DepthwiseConv2D = defineLayer({
     dilation_rate: ints(2, { min: 1, default: 1 }),
     activation: activation(),
     use_bias: bool(true),
+    depthwise_initializer: initializer('glorot_uniform'),
+    bias_initializer: initializer('zeros'),
   },
   extraArgs: DEPTHWISE_EXTRAS,
   inputRank: 3,
@@ -219,6 +300,21 @@ export const DepthwiseConv2D = defineLayer({
     return n === null ? null : n * product(a.kernel_size)!;
   },
   receptiveField: (a) => ({ kind: 'window', kernel: a.kernel_size, stride: a.strides, dilation: a.dilation_rate }),
+  train: {
+    refuse: (l) => refuseChannelsFirst(l.a),
+    forward(g, l, x) {
+      const c = l.input[2];
+      const w = depthwiseToOnnx(g, l.w.depthwise_kernel, c, l.a.depth_multiplier, l.a.kernel_size);
+      return { y: convForward(g, depthwiseSpec(l, l.a), x, w, l.a.use_bias ? l.w.bias : undefined), saved: { w } };
+    },
+    backward(g, l, b) {
+      const c = l.input[2];
+      const r = convBackward(g, depthwiseSpec(l, l.a), b.x, b.fwd.saved!.w!, b.dy, { dx: b.needDx, db: l.a.use_bias });
+      const grads: Record<string, string> = { depthwise_kernel: depthwiseToKeras(g, r.dw!, c, l.a.depth_multiplier, l.a.kernel_size) };
+      if (l.a.use_bias) grads.bias = r.db!;
+      return { dx: r.dx, grads };
+    },
+  },
 });
 
 export const SeparableConv2D = defineLayer({
@@ -236,6 +332,9 @@ export const SeparableConv2D = defineLayer({
     depth_multiplier: int({ min: 1, default: 1 }),
     activation: activation(),
     use_bias: bool(true),
+    depthwise_initializer: initializer('glorot_uniform'),
+    pointwise_initializer: initializer('glorot_uniform'),
+    bias_initializer: initializer('zeros'),
   },
   extraArgs: SEPARABLE_EXTRAS,
   inputRank: 3,
@@ -267,4 +366,34 @@ export const SeparableConv2D = defineLayer({
     return pixels * mid * product(a.kernel_size)! + pixels * mid * a.filters;
   },
   receptiveField: (a) => ({ kind: 'window', kernel: a.kernel_size, stride: a.strides, dilation: a.dilation_rate }),
+  train: {
+    refuse: (l) => refuseChannelsFirst(l.a),
+    forward(g, l, x) {
+      const c = l.input[2];
+      const mid = c * l.a.depth_multiplier;
+      const dw = depthwiseToOnnx(g, l.w.depthwise_kernel, c, l.a.depth_multiplier, l.a.kernel_size);
+      const z = convForward(g, depthwiseSpec(l, l.a), x, dw);
+      const pw = g.transpose(l.w.pointwise_kernel, kerasKernelToOnnxPerm(2));
+      const y = convForward(g, pointwiseSpec(l, mid), z, pw, l.a.use_bias ? l.w.bias : undefined);
+      return { y, saved: { dw, pw, z } };
+    },
+    backward(g, l, b) {
+      const c = l.input[2];
+      const mid = c * l.a.depth_multiplier;
+      const s = b.fwd.saved!;
+      const p = convBackward(g, pointwiseSpec(l, mid), s.z!, s.pw!, b.dy, { db: l.a.use_bias });
+      const d = convBackward(g, depthwiseSpec(l, l.a), b.x, s.dw!, p.dx!, { dx: b.needDx, db: false });
+      const grads: Record<string, string> = {
+        depthwise_kernel: depthwiseToKeras(g, d.dw!, c, l.a.depth_multiplier, l.a.kernel_size),
+        pointwise_kernel: g.transpose(p.dw!, onnxKernelToKerasPerm(2)),
+      };
+      if (l.a.use_bias) grads.bias = p.db!;
+      return { dx: d.dx, grads };
+    },
+  },
 });
+
+/** SeparableConv2D's 1×1 pointwise convolution on the depthwise output. */
+function pointwiseSpec(l: TrainLayer, mid: number): ConvSpec {
+  return { inChannels: mid, outChannels: l.output[2], kernel: [1, 1], inputSpatial: l.output.slice(0, 2) };
+}

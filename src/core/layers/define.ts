@@ -1,3 +1,4 @@
+import type { GraphBuilder } from '../onnx/graphBuilder';
 import type { Dim } from '../parse/values';
 import type { ArgSpecs, ArgValues, DataFormat } from './args';
 
@@ -69,6 +70,68 @@ export interface LayerDef<A extends ArgSpecs = ArgSpecs> {
   /** Multiply-accumulate operations for one sample. */
   macs?(input: Dim[], output: Dim[], a: ArgValues<A>): number | null;
   receptiveField?(a: ArgValues<A>, input: Dim[]): ReceptiveFieldStep;
+  /** ONNX training emitters; a layer without them is refused by the trainer, by name and line. */
+  train?: LayerTrain<A>;
+}
+
+/**
+ * One layer instance as the training-graph compiler hands it to the layer's emitters. Tensors
+ * between layers are in ONNX layout (N, C, spatial…; see `core/train/layout.ts`), weights in
+ * Keras layout (Conv2D kernel (kh, kw, c_in, filters), Dense kernel (in, units)).
+ */
+export interface TrainLayer<A extends ArgSpecs = ArgSpecs> {
+  /** Keras' name for the layer (`conv2d_1`); emitters use it to name tensors. */
+  readonly name: string;
+  readonly a: ArgValues<A>;
+  /** Per-sample input and output shapes in Keras order (channels_last), every size known. */
+  readonly input: readonly number[];
+  readonly output: readonly number[];
+  /** Graph tensors holding the layer's weights, by Keras weight name (`kernel`, `bias`, `gamma`…). */
+  readonly w: Readonly<Record<string, string>>;
+  /** Seed for the layer's random ops (Dropout), derived from the training seed and the layer. */
+  readonly seed: number;
+}
+
+/** What a forward emitter produced. */
+export interface ForwardResult {
+  /** The output (before the `activation=` argument, which the compiler applies). */
+  y: string;
+  /** Tensors the backward emitter needs, by any name the layer chooses. */
+  saved?: Record<string, string | undefined>;
+  /** Next values of non-trainable weights (BatchNormalization's moving statistics), training mode only. */
+  updates?: Record<string, string>;
+}
+
+/** What a backward emitter receives. */
+export interface BackwardArgs {
+  /** The forward input. */
+  x: string;
+  fwd: ForwardResult;
+  /** Gradient of the loss with respect to the forward output `fwd.y`. */
+  dy: string;
+  /** False for the first layer: no gradient with respect to the data. */
+  needDx: boolean;
+  /** The input `x` is the output of a plain ReLU, which the layer may fold into its own backward pass. */
+  inputIsRelu: boolean;
+}
+
+/** What a backward emitter produced. */
+export interface BackwardResult {
+  dx?: string;
+  /** Gradients of the trainable weights, by Keras weight name, in Keras layout. */
+  grads: Record<string, string>;
+  /** `dx` is already the gradient with respect to the ReLU's input (see {@link BackwardArgs.inputIsRelu}). */
+  throughRelu?: boolean;
+}
+
+/** Training emitters of a layer: forward (training or inference mode) and backward, using `core/onnx/grad.ts` recipes. */
+export interface LayerTrain<A extends ArgSpecs = ArgSpecs> {
+  /** Why these arguments cannot be trained yet (said to the user with the layer's name and line). */
+  refuse?(l: TrainLayer<A>): string | undefined;
+  /** The output is a plain ReLU's (max(x, 0)), so the next layer may fold its backward pass. */
+  reluOutput?(l: TrainLayer<A>): boolean;
+  forward(g: GraphBuilder, l: TrainLayer<A>, x: string, mode: 'train' | 'infer'): ForwardResult;
+  backward(g: GraphBuilder, l: TrainLayer<A>, b: BackwardArgs): BackwardResult;
 }
 
 /** Declares a layer; the identity function, there for type inference of `a` in the rules. */

@@ -1,4 +1,5 @@
-import { activation, bool, int } from './args';
+import { denseBackward, denseForward } from '../onnx/grad';
+import { activation, bool, initializer, int } from './args';
 import { defineLayer, product } from './define';
 
 export const Dense = defineLayer({
@@ -9,9 +10,11 @@ export const Dense = defineLayer({
     units: int({ min: 1 }),
     activation: activation(),
     use_bias: bool(true),
+    kernel_initializer: initializer('glorot_uniform'),
+    bias_initializer: initializer('zeros'),
   },
   extraArgs: [
-    'kernel_initializer', 'bias_initializer', 'kernel_regularizer', 'bias_regularizer', 'activity_regularizer',
+    'kernel_regularizer', 'bias_regularizer', 'activity_regularizer',
     'kernel_constraint', 'bias_constraint', 'lora_rank', 'lora_alpha',
   ],
   inputRank: { min: 1 },
@@ -40,4 +43,15 @@ export const Dense = defineLayer({
     return n === null ? null : n * a.units;
   },
   receptiveField: (_a, input) => (input.length === 1 ? { kind: 'global' } : { kind: 'identity' }),
+  train: {
+    refuse: (l) =>
+      l.input.length > 1 ? `Dense on a (None, ${l.input.join(', ')}) input is not trainable yet: add Flatten() before it` : undefined,
+    forward: (g, l, x) => ({ y: denseForward(g, x, l.w.kernel, l.a.use_bias ? l.w.bias : undefined) }),
+    backward(g, l, b) {
+      const r = denseBackward(g, b.x, l.w.kernel, b.dy, { dx: b.needDx, db: l.a.use_bias });
+      const grads: Record<string, string> = { kernel: r.dw! };
+      if (l.a.use_bias) grads.bias = r.db!;
+      return { dx: r.dx, grads };
+    },
+  },
 });

@@ -1,5 +1,23 @@
+import {
+  avgPoolBackward,
+  avgPoolForward,
+  globalAvgPoolBackward,
+  globalAvgPoolForward,
+  kerasPads,
+  maxPoolBackward,
+  maxPoolForward,
+  type PoolSpec,
+} from '../onnx/grad';
+import { refuseChannelsFirst } from '../train/layout';
 import { bool, choice, dataFormat, ints, optional } from './args';
-import { checkWindowOutput, convOutputLength, defineLayer, joinChannels, splitChannels } from './define';
+import { checkWindowOutput, convOutputLength, defineLayer, joinChannels, splitChannels, type TrainLayer } from './define';
+
+/** The grad.ts description of a pooling layer on its (channels_last) input. */
+function poolSpec(l: TrainLayer, a: { pool_size: number[]; strides: number[] | null; padding: string }): PoolSpec {
+  const spatial = l.input.slice(0, -1);
+  const strides = a.strides ?? a.pool_size;
+  return { kernel: a.pool_size, inputSpatial: spatial, strides, pads: kerasPads(a.padding as 'valid' | 'same', spatial, a.pool_size, strides) };
+}
 
 function windowPool(kind: 'Max' | 'Average', rank: 1 | 2) {
   const name = `${kind}Pooling${rank}D`;
@@ -25,6 +43,21 @@ function windowPool(kind: 'Max' | 'Average', rank: 1 | 2) {
       return joinChannels(out, channels, a.data_format);
     },
     receptiveField: (a) => ({ kind: 'window', kernel: a.pool_size, stride: a.strides ?? a.pool_size }),
+    train: {
+      refuse: (l) => refuseChannelsFirst(l.a),
+      forward(g, l, x) {
+        if (kind === 'Average') return { y: avgPoolForward(g, poolSpec(l, l.a), x) };
+        const f = maxPoolForward(g, poolSpec(l, l.a), x);
+        return { y: f.y, saved: f.indices ? { indices: f.indices } : {} };
+      },
+      backward(g, l, b) {
+        if (!b.needDx) return { grads: {} };
+        const spec = poolSpec(l, l.a);
+        if (kind === 'Average') return { dx: avgPoolBackward(g, spec, l.input[l.input.length - 1], b.dy), grads: {} };
+        const dx = maxPoolBackward(g, spec, b.x, { y: b.fwd.y, indices: b.fwd.saved?.indices }, b.dy, { afterRelu: b.inputIsRelu });
+        return { dx, grads: {}, throughRelu: b.inputIsRelu };
+      },
+    },
   });
 }
 
@@ -50,6 +83,29 @@ function globalPool(kind: 'Max' | 'Average', rank: 1 | 2) {
       return a.keepdims ? joinChannels(spatial.map(() => 1), channels, a.data_format) : [channels];
     },
     receptiveField: () => ({ kind: 'global' }),
+    train: {
+      refuse: (l) => refuseChannelsFirst(l.a),
+      forward(g, l, x) {
+        const spatial = l.input.slice(0, -1);
+        const kept = (t: string) => (l.a.keepdims ? t : g.reshape(t, [0, 0]));
+        if (kind === 'Average') {
+          const y = globalAvgPoolForward(g, rank, x);
+          return { y: l.a.keepdims ? g.reshape(y, [0, 0, ...spatial.map(() => 1)]) : y };
+        }
+        // A max over the whole map is a MaxPool whose one window tiles the input.
+        const f = maxPoolForward(g, { kernel: spatial, inputSpatial: spatial }, x);
+        return { y: kept(f.y), saved: f.indices ? { pooled: f.y, indices: f.indices } : { pooled: f.y } };
+      },
+      backward(g, l, b) {
+        if (!b.needDx) return { grads: {} };
+        const spatial = l.input.slice(0, -1);
+        if (kind === 'Average') return { dx: globalAvgPoolBackward(g, spatial, l.a.keepdims ? g.reshape(b.dy, [0, 0]) : b.dy), grads: {} };
+        const dy = l.a.keepdims ? b.dy : g.reshape(b.dy, [0, 0, ...spatial.map(() => 1)]);
+        const s = b.fwd.saved!;
+        const dx = maxPoolBackward(g, { kernel: spatial, inputSpatial: spatial }, b.x, { y: s.pooled!, indices: s.indices }, dy, { afterRelu: b.inputIsRelu });
+        return { dx, grads: {}, throughRelu: b.inputIsRelu };
+      },
+    },
   });
 }
 

@@ -8,6 +8,10 @@ export const Rescaling = defineLayer({
   args: { scale: float(), offset: float({ default: 0 }) },
   inputRank: 'any',
   outputShape: (input) => input,
+  train: {
+    forward: (g, l, x) => ({ y: g.add(g.mul(x, g.scalar(l.a.scale)), g.scalar(l.a.offset)) }),
+    backward: (g, l, b) => ({ dx: b.needDx ? g.mul(b.dy, g.scalar(l.a.scale)) : undefined, grads: {} }),
+  },
 });
 
 export const Resizing = defineLayer({

@@ -1,29 +1,76 @@
-import { any, dataFormat, float } from './args';
-import { defineLayer } from './define';
+import { attr, type GraphBuilder } from '../onnx/graphBuilder';
+import { dropoutBackward } from '../onnx/grad';
+import { refuseChannelsFirst } from '../train/layout';
+import { any, dataFormat, float, type ArgSpecs } from './args';
+import { defineLayer, type LayerTrain } from './define';
+
+/** Emitters of a layer that multiplies by a random mask while training and is the identity at inference. */
+function maskTrain<A extends ArgSpecs>(mask: (g: GraphBuilder, x: string, a: Record<string, unknown>, input: readonly number[], seed: number) => string | undefined): LayerTrain<A> {
+  return {
+    forward(g, l, x, mode) {
+      const m = mode === 'train' ? mask(g, x, l.a as Record<string, unknown>, l.input, l.seed) : undefined;
+      return m ? { y: g.mul(x, m), saved: { mask: m } } : { y: x };
+    },
+    backward(g, _l, b) {
+      if (!b.needDx) return { grads: {} };
+      const m = b.fwd.saved?.mask;
+      return { dx: m ? dropoutBackward(g, m, b.dy) : b.dy, grads: {} };
+    },
+  };
+}
+
+/** 0 or 1/(1 − rate) per element of `like`'s shape, drawn as Keras' Dropout does (grad.ts' dropoutForward mask, without its product). */
+function keepMask(g: GraphBuilder, like: string, rate: number, seed: number): string {
+  const u = g.randomUniformLike(like, 0, 1, seed);
+  return g.where(g.less(u, g.scalar(rate)), g.scalar(0), g.scalar(1 / (1 - rate)));
+}
+
+function normalLike(g: GraphBuilder, like: string, mean: number, scale: number, seed: number): string {
+  return g.node('RandomNormalLike', [like], 1, { mean: attr.float(mean), scale: attr.float(scale), seed: attr.float(seed), dtype: 1 })[0];
+}
+
+const dropoutArgs = {
+  rate: float({ min: 0, max: 1 }),
+  noise_shape: any(),
+  seed: any(),
+};
 
 export const Dropout = defineLayer({
   name: 'Dropout',
   category: 'regularization',
   doc: 'While training, sets a random fraction `rate` of the inputs to 0 and scales the rest by 1/(1 − rate); does nothing at inference.',
-  args: {
-    rate: float({ min: 0, max: 1 }),
-    noise_shape: any(),
-    seed: any(),
-  },
+  args: dropoutArgs,
   inputRank: 'any',
   outputShape: (input) => input,
+  train: {
+    ...maskTrain<typeof dropoutArgs>((g, x, a, _input, seed) => (a.rate === 0 ? undefined : keepMask(g, x, a.rate as number, seed))),
+    refuse: (l) =>
+      l.a.noise_shape !== undefined && l.a.noise_shape.k !== 'none'
+        ? 'Dropout(noise_shape=…) is not trainable yet'
+        : l.a.rate >= 1
+          ? 'Dropout(rate=1) drops every value: nothing can be learned'
+          : undefined,
+  },
 });
 
 function spatialDropout(rank: 1 | 2) {
+  const args = { rate: float({ min: 0, max: 1 }), data_format: dataFormat() };
   return defineLayer({
     name: `SpatialDropout${rank}D`,
     category: 'regularization',
     doc: 'Like Dropout, but drops whole feature maps (channels) at once, which suits convolutional features.',
-    args: { rate: float({ min: 0, max: 1 }), data_format: dataFormat() },
+    args,
     extraArgs: ['seed'],
     inputRank: rank + 1,
     inputWords: rank === 1 ? '(steps, channels)' : '(height, width, channels)',
     outputShape: (input) => input,
+    train: {
+      // One draw per sample and channel, broadcast over the positions.
+      ...maskTrain<typeof args>((g, x, a, _input, seed) =>
+        a.rate === 0 ? undefined : keepMask(g, g.reduceMean(x, Array.from({ length: rank }, (_, i) => i + 2), true), a.rate as number, seed),
+      ),
+      refuse: (l) => refuseChannelsFirst(l.a) ?? (l.a.rate >= 1 ? `SpatialDropout${rank}D(rate=1) drops every channel: nothing can be learned` : undefined),
+    },
   });
 }
 
@@ -38,14 +85,30 @@ export const GaussianNoise = defineLayer({
   extraArgs: ['seed'],
   inputRank: 'any',
   outputShape: (input) => input,
+  train: {
+    forward(g, l, x, mode) {
+      if (mode !== 'train' || l.a.stddev === 0) return { y: x };
+      const noise = normalLike(g, x, 0, l.a.stddev, l.seed);
+      return { y: g.add(x, noise), saved: { noise } };
+    },
+    backward: (_g, _l, b) => ({ dx: b.needDx ? b.dy : undefined, grads: {} }),
+  },
 });
+
+const gaussianDropoutArgs = { rate: float({ min: 0, max: 1 }) };
 
 export const GaussianDropout = defineLayer({
   name: 'GaussianDropout',
   category: 'regularization',
   doc: 'While training, multiplies inputs by Gaussian noise centred on 1 with variance rate/(1 − rate).',
-  args: { rate: float({ min: 0, max: 1 }) },
+  args: gaussianDropoutArgs,
   extraArgs: ['seed'],
   inputRank: 'any',
   outputShape: (input) => input,
+  train: {
+    ...maskTrain<typeof gaussianDropoutArgs>((g, x, a, _input, seed) =>
+      a.rate === 0 ? undefined : normalLike(g, x, 1, Math.sqrt((a.rate as number) / (1 - (a.rate as number))), seed),
+    ),
+    refuse: (l) => (l.a.rate >= 1 ? 'GaussianDropout(rate=1) has infinite noise: nothing can be learned' : undefined),
+  },
 });

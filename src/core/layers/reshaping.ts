@@ -1,6 +1,36 @@
-import { readShape, choice, dataFormat, ints, padAmounts, type ArgSpec } from './args';
+import type { GraphBuilder } from '../onnx/graphBuilder';
+import { croppingBackward, croppingForward, flattenBackward, flattenForward, reshapeBackward, zeroPadBackward, zeroPadForward } from '../onnx/grad';
 import type { Dim } from '../parse/values';
-import { ShapeError, defineLayer, joinChannels, product, splitChannels } from './define';
+import { onnxSampleShape, refuseChannelsFirst, toKerasLayout, toOnnxLayout } from '../train/layout';
+import { readShape, choice, dataFormat, ints, padAmounts, type ArgSpec } from './args';
+import { ShapeError, defineLayer, joinChannels, product, splitChannels, type LayerTrain } from './define';
+
+/** `[[before, after], …]` per spatial axis → ONNX spatial pads `[before…, after…]`. */
+const onnxPads = (p: [number, number][]): number[] => [...p.map((x) => x[0]), ...p.map((x) => x[1])];
+
+/** Nearest-neighbour upsampling by whole factors, as a broadcast: (N, C, H, W) → (N, C, H·s₀, W·s₁). */
+function upsample(g: GraphBuilder, x: string, spatial: readonly number[], size: readonly number[]): string {
+  const split = g.reshape(x, [0, 0, ...spatial.flatMap((d) => [d, 1])]);
+  const spread = g.expand(split, [1, 1, ...size.flatMap((s) => [1, s])]);
+  return g.reshape(spread, [0, 0, ...spatial.map((d, i) => d * size[i])]);
+}
+
+/** Its backward pass: each input pixel receives the sum of the gradients of its copies. */
+function upsampleBackward(g: GraphBuilder, dy: string, spatial: readonly number[], size: readonly number[]): string {
+  const split = g.reshape(dy, [0, 0, ...spatial.flatMap((d, i) => [d, size[i]])]);
+  return g.reduceSum(split, spatial.map((_, i) => 3 + 2 * i), false);
+}
+
+function upsampleTrain(rank: 1 | 2): LayerTrain {
+  return {
+    refuse: (l) => {
+      const a = l.a as { data_format?: string; interpolation?: string };
+      return refuseChannelsFirst(a) ?? (a.interpolation && a.interpolation !== 'nearest' ? `UpSampling${rank}D(interpolation='${a.interpolation}') is not trainable yet (use 'nearest')` : undefined);
+    },
+    forward: (g, l, x) => ({ y: upsample(g, x, l.input.slice(0, -1), l.a.size as number[]) }),
+    backward: (g, l, b) => ({ dx: b.needDx ? upsampleBackward(g, b.dy, l.input.slice(0, -1), l.a.size as number[]) : undefined, grads: {} }),
+  };
+}
 
 export const Flatten = defineLayer({
   name: 'Flatten',
@@ -10,6 +40,12 @@ export const Flatten = defineLayer({
   inputRank: 'any',
   outputShape: (input) => [product(input)],
   receptiveField: () => ({ kind: 'identity' }),
+  // Keras' flatten order (H, W, C), so Dense kernels after it keep their Keras layout.
+  train: {
+    refuse: (l) => refuseChannelsFirst(l.a),
+    forward: (g, l, x) => ({ y: l.input.length < 2 ? x : flattenForward(g, x, l.input.length - 1, true) }),
+    backward: (g, l, b) => ({ dx: !b.needDx ? undefined : l.input.length < 2 ? b.dy : flattenBackward(g, b.dy, onnxSampleShape(l.input), true), grads: {} }),
+  },
 });
 
 /** Reshape's target may contain one -1, inferred from the input size. */
@@ -51,6 +87,14 @@ export const Reshape = defineLayer({
     return target;
   },
   receptiveField: () => ({ kind: 'identity' }),
+  // Keras reshapes channels_last data: move to Keras layout, reshape, move back.
+  train: {
+    forward: (g, l, x) => ({ y: toOnnxLayout(g, g.reshape(toKerasLayout(g, x, l.input), [-1, ...l.output]), l.output) }),
+    backward(g, l, b) {
+      if (!b.needDx) return { grads: {} };
+      return { dx: toOnnxLayout(g, reshapeBackward(g, toKerasLayout(g, b.dy, l.output), l.input), l.input), grads: {} };
+    },
+  },
 });
 
 function padding(rank: 1 | 2) {
@@ -70,6 +114,11 @@ function padding(rank: 1 | 2) {
       );
     },
     receptiveField: () => ({ kind: 'identity' }),
+    train: {
+      refuse: (l) => refuseChannelsFirst(l.a as { data_format?: string }),
+      forward: (g, l, x) => ({ y: zeroPadForward(g, x, onnxPads(l.a.padding)) }),
+      backward: (g, l, b) => ({ dx: b.needDx ? zeroPadBackward(g, b.dy, onnxPads(l.a.padding), l.input.slice(0, -1)) : undefined, grads: {} }),
+    },
   });
 }
 
@@ -101,6 +150,11 @@ function cropping(rank: 1 | 2) {
       return joinChannels(out, channels, fmt);
     },
     receptiveField: () => ({ kind: 'identity' }),
+    train: {
+      refuse: (l) => refuseChannelsFirst(l.a as { data_format?: string }),
+      forward: (g, l, x) => ({ y: croppingForward(g, x, onnxPads(l.a.cropping), l.input.slice(0, -1)) }),
+      backward: (g, l, b) => ({ dx: b.needDx ? croppingBackward(g, b.dy, onnxPads(l.a.cropping)) : undefined, grads: {} }),
+    },
   });
 }
 
@@ -116,6 +170,7 @@ export const UpSampling1D = defineLayer({
   inputWords: '(steps, channels)',
   outputShape: (input, a) => [input[0] === null ? null : input[0] * a.size[0], input[1]],
   receptiveField: (a) => ({ kind: 'upsample', factor: a.size }),
+  train: upsampleTrain(1) as LayerTrain<never>,
 });
 
 export const UpSampling2D = defineLayer({
@@ -130,4 +185,5 @@ export const UpSampling2D = defineLayer({
     return joinChannels(spatial.map((d, i) => (d === null ? null : d * a.size[i])), channels, a.data_format);
   },
   receptiveField: (a) => ({ kind: 'upsample', factor: a.size }),
+  train: upsampleTrain(2) as LayerTrain<never>,
 });

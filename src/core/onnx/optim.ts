@@ -68,3 +68,75 @@ export function adamUpdate(
   const w2 = g.sub(w, g.div(g.mul(m2, stepSize), denom));
   return { w: w2, m: m2, v: v2 };
 }
+
+/** RMSprop hyper-parameters (Keras defaults: rho 0.9, epsilon 1e-7, momentum 0, centered false). */
+export interface RmspropSpec {
+  rho?: number;
+  epsilon?: number;
+  momentum?: number;
+  centered?: boolean;
+}
+
+/**
+ * RMSprop (Keras 3): v ← ρ·v + (1 − ρ)·g²; centered: a ← ρ·a + (1 − ρ)·g and the denominator
+ * is v − a² + ε, else v + ε; step = lr·g/√denominator; with momentum m ← momentum·m + step,
+ * w ← w − m, else w ← w − step. `average` is needed when centered, `momentumBuffer` when momentum > 0.
+ */
+export function rmspropUpdate(
+  g: GraphBuilder,
+  w: string,
+  grad: string,
+  velocity: string,
+  lr: string,
+  spec: RmspropSpec = {},
+  average?: string,
+  momentumBuffer?: string,
+): { w: string; velocity: string; average?: string; momentum?: string } {
+  const rho = spec.rho ?? 0.9;
+  const v = g.add(g.mul(velocity, g.scalar(rho)), g.mul(g.mul(grad, grad), g.scalar(1 - rho)));
+  let denom: string;
+  let avg: string | undefined;
+  if (spec.centered) {
+    if (!average) throw new Error('rmspropUpdate: centered RMSprop needs the average-gradient state');
+    avg = g.add(g.mul(average, g.scalar(rho)), g.mul(grad, g.scalar(1 - rho)));
+    denom = g.add(g.sub(v, g.mul(avg, avg)), g.scalar(spec.epsilon ?? 1e-7));
+  } else {
+    denom = g.add(v, g.scalar(spec.epsilon ?? 1e-7));
+  }
+  const step = g.div(g.mul(grad, lr), g.sqrt(denom));
+  if ((spec.momentum ?? 0) > 0) {
+    if (!momentumBuffer) throw new Error('rmspropUpdate: momentum > 0 needs the momentum state');
+    const m = g.add(g.mul(momentumBuffer, g.scalar(spec.momentum!)), step);
+    return { w: g.sub(w, m), velocity: v, average: avg, momentum: m };
+  }
+  return { w: g.sub(w, step), velocity: v, average: avg };
+}
+
+/** Adagrad (Keras 3): acc ← acc + g²; w ← w − lr·g/√(acc + ε). Keras starts acc at 0.1 and ε = 1e-7. */
+export function adagradUpdate(g: GraphBuilder, w: string, grad: string, accumulator: string, lr: string, epsilon = 1e-7): { w: string; accumulator: string } {
+  const acc = g.add(accumulator, g.mul(grad, grad));
+  return { w: g.sub(w, g.div(g.mul(grad, lr), g.sqrt(g.add(acc, g.scalar(epsilon))))), accumulator: acc };
+}
+
+/**
+ * Keras 3's decoupled weight decay, applied to a variable before its optimizer step:
+ * w ← w − w·lr·weight_decay (AdamW's default weight_decay is 0.004; any optimizer accepts it).
+ */
+export function weightDecay(g: GraphBuilder, w: string, lr: string, decay: number): string {
+  return g.sub(w, g.mul(w, g.mul(lr, g.scalar(decay))));
+}
+
+/** AdamW (Keras 3): {@link weightDecay} then {@link adamUpdate} on the decayed weight. */
+export function adamwUpdate(
+  g: GraphBuilder,
+  w: string,
+  grad: string,
+  m: string,
+  v: string,
+  lr: string,
+  stepSize: string,
+  decay = 0.004,
+  spec: AdamSpec = {},
+): { w: string; m: string; v: string } {
+  return adamUpdate(g, weightDecay(g, w, lr, decay), grad, m, v, stepSize, spec);
+}

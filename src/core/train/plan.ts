@@ -1,0 +1,280 @@
+/**
+ * What training a model means, decided before any graph is built: the layers with their
+ * arguments and static shapes, the loss, the optimizer, batch size, epochs and validation split,
+ * read from the file's `compile()` and `fit()` calls and overridable. A model ConvLens cannot
+ * train is refused here with every reason, each at its layer's line.
+ */
+import type { LayerReport, ModelReport } from '../analyze';
+import { findLayer } from '../layers/index';
+import { LineIndex } from '../text';
+import { activationSpec } from './activations';
+import { lossName, LOSS_NAMES, type LossName } from './losses';
+import { defaultOptimizer, OPTIMIZER_NAMES, optimizerName, readOptimizer, type OptimizerConfig } from './optimizers';
+import { resolveInitializer, type InitializerName } from './initializers';
+
+/** One weight of a planned layer, Keras layout. */
+export interface PlanWeight {
+  /** `conv2d/kernel`: the layer's name and Keras' weight name. */
+  name: string;
+  shape: number[];
+  /** False for frozen weights and BatchNormalization's moving statistics. */
+  trainable: boolean;
+  initializer: InitializerName;
+}
+
+/** One layer as the compiler needs it; plain data (it crosses to the trainer process). */
+export interface PlanLayer {
+  name: string;
+  className: string;
+  /** 1-based line and column of the layer call. */
+  line: number;
+  column: number;
+  /** The layer's arguments with Keras defaults (LayerReport.config). */
+  config: Record<string, unknown>;
+  /** Per-sample shapes, Keras order. */
+  input: number[];
+  output: number[];
+  weights: PlanWeight[];
+}
+
+/** Everything the trainer needs to build its graphs and run; JSON-serialisable. */
+export interface TrainingPlan {
+  model: string;
+  inputShape: number[];
+  outputShape: number[];
+  layers: PlanLayer[];
+  loss: LossName;
+  optimizer: OptimizerConfig;
+  batchSize: number;
+  epochs: number;
+  /** Fraction of the training set held out for validation (0: none). */
+  validationSplit: number;
+  shuffle: boolean;
+  /** Multiply-accumulates of one sample's forward pass (for FLOP/s figures). */
+  macs: number;
+}
+
+/** A reason the model cannot be trained, at a 1-based line and column of the file. */
+export interface PlanProblem {
+  message: string;
+  line: number;
+  column: number;
+}
+
+/** Settings given on the command line or in the UI, over the file's. */
+export interface PlanOverrides {
+  optimizer?: string;
+  learningRate?: number;
+  loss?: string;
+  batchSize?: number;
+  epochs?: number;
+  validationSplit?: number;
+}
+
+export interface PlanResult {
+  plan?: TrainingPlan;
+  problems: PlanProblem[];
+  /** What ConvLens assumed where the file did not say (or could not be read). */
+  notes: string[];
+}
+
+/** Default initialiser of a Keras weight name. */
+function defaultInitializer(weight: string): InitializerName {
+  if (weight === 'gamma' || weight === 'moving_variance') return 'ones';
+  if (weight.endsWith('kernel')) return 'glorot_uniform';
+  return 'zeros';
+}
+
+/** The initialiser argument of a weight: `kernel` ← kernel_initializer, `depthwise_kernel` ← depthwise_initializer. */
+function initializerOf(l: LayerReport, weight: string, notes: string[], line: number): InitializerName {
+  const keys = [`${weight}_initializer`, `${weight.replace(/_kernel$/, '')}_initializer`];
+  const given = keys.map((k) => l.config[k]).find((v) => typeof v === 'string') as string | undefined;
+  const fallback = defaultInitializer(weight);
+  if (given === undefined) return fallback;
+  if (given === '') {
+    notes.push(`line ${line}: cannot read ${l.name}'s ${keys[keys.length - 1]} without running the code; using ${fallback}`);
+    return fallback;
+  }
+  const resolved = resolveInitializer(given);
+  if (!resolved) notes.push(`line ${line}: initializer '${given}' of ${l.name} is not reproduced by ConvLens; using ${fallback}`);
+  return resolved ?? fallback;
+}
+
+/** Decides how to train `model` (a file's analysis) or says why it cannot be trained. */
+export function planTraining(model: ModelReport, text: string, overrides: PlanOverrides = {}): PlanResult {
+  const lines = new LineIndex(text);
+  const at = (offset: number) => {
+    const p = lines.position(offset);
+    return { line: p.line + 1, column: p.character + 1 };
+  };
+  const problems: PlanProblem[] = [];
+  const notes: string[] = [];
+  const modelAt = at(model.span.start);
+  const refuse = (message: string, where = modelAt) => problems.push({ message, ...where });
+
+  if (!model.analysed) {
+    refuse(`model '${model.name}' uses the ${model.kind === 'functional' ? 'Functional API' : 'subclassing API'}: ConvLens trains Sequential models only`);
+    return { problems, notes };
+  }
+  if (model.hasErrors) refuse(`model '${model.name}' has errors (see \`convlens summary\`); fix them before training`);
+  const input = model.inputShape;
+  if (!input || input.some((d) => d === null)) {
+    refuse(`model '${model.name}' has no complete input shape: give the first layer input_shape=(…)`);
+    return { problems, notes };
+  }
+  if (model.layers.length === 0) refuse(`model '${model.name}' has no layers`);
+
+  const layers: PlanLayer[] = [];
+  for (const l of model.layers) {
+    const where = at(l.span.start);
+    const who = `${l.className} '${l.name}'`;
+    const def = findLayer(l.className);
+    if (l.status === 'unsupported' || !def) {
+      refuse(`${who}: ConvLens does not know this layer, so it cannot train the model`, where);
+      continue;
+    }
+    if (l.status !== 'ok' || !l.inputShape || !l.outputShape || [...l.inputShape, ...l.outputShape].some((d) => d === null)) {
+      refuse(`${who}: its shapes are unknown, so it cannot be trained`, where);
+      continue;
+    }
+    if (!def.train) {
+      refuse(`${who}: ConvLens cannot train ${l.className} layers yet`, where);
+      continue;
+    }
+    const activation = l.config.activation;
+    if (typeof activation === 'string' && activationSpec(activation) === undefined) {
+      refuse(`${who}: activation='${activation}' is not trainable yet`, where);
+    }
+    const weights: PlanWeight[] = l.weights.map((w) => ({
+      name: `${l.name}/${w.name}`,
+      shape: w.shape as number[],
+      trainable: w.trainable,
+      initializer: initializerOf(l, w.name, notes, where.line),
+    }));
+    if (l.className === 'BatchNormalization' && l.weights.some((w) => (w.name === 'gamma' || w.name === 'beta') && !w.trainable)) {
+      refuse(`${who}: a frozen BatchNormalization (trainable=False) is not trainable yet`, where);
+    }
+    const planned: PlanLayer = {
+      name: l.name,
+      className: def.name,
+      ...where,
+      config: l.config,
+      input: l.inputShape as number[],
+      output: l.outputShape as number[],
+      weights,
+    };
+    const why = def.train.refuse?.({ name: l.name, a: l.config as never, input: planned.input, output: planned.output, w: {}, seed: 0 });
+    if (why) refuse(`${who}: ${why}`, where);
+    layers.push(planned);
+  }
+  const last = model.layers[model.layers.length - 1];
+  const outputShape = (last?.outputShape ?? []) as number[];
+  if (last && last.outputShape && outputShape.length !== 1) {
+    refuse(`the model's output is (None, ${outputShape.join(', ')}): ConvLens trains classifiers whose output is one vector per sample (add Flatten() and Dense(classes))`, at(last.span.start));
+  }
+
+  // Loss: the override, the file's, or what the last activation implies.
+  const compileAt = model.compile ? at(model.compile.span.start) : modelAt;
+  let loss: LossName | undefined;
+  const lossText = overrides.loss ?? model.compile?.loss;
+  if (lossText !== undefined) {
+    loss = lossName(lossText);
+    if (!loss) refuse(`loss '${lossText}' is not supported for training yet (use one of ${LOSS_NAMES.join(', ')})`, compileAt);
+  } else {
+    const act = finalActivation(model);
+    loss = act === 'sigmoid' ? 'binary_crossentropy' : 'categorical_crossentropy';
+    notes.push(
+      model.compile
+        ? `cannot read the loss of compile() at line ${compileAt.line}; using ${loss} (pass --loss to choose)`
+        : `the file does not call compile(); using ${loss} (pass --loss to choose)`,
+    );
+  }
+  const units = outputShape[0] ?? 0;
+  if (loss && (loss === 'categorical_crossentropy' || loss === 'sparse_categorical_crossentropy') && units < 2 && outputShape.length === 1) {
+    refuse(`${loss} needs one output per class, but the model has ${units} output (use binary_crossentropy with one sigmoid output)`, compileAt);
+  }
+
+  // Optimizer: the override (with the file's arguments when it names the same optimizer), else the file's.
+  let optimizer: OptimizerConfig | undefined;
+  const fileOpt = model.compile?.optimizer;
+  if (overrides.optimizer !== undefined) {
+    const name = optimizerName(overrides.optimizer);
+    if (!name) refuse(`optimizer '${overrides.optimizer}' is not supported (use one of ${OPTIMIZER_NAMES.join(', ')})`, compileAt);
+    else if (fileOpt && optimizerName(fileOpt.name) === name) {
+      const r = readOptimizer(fileOpt, notes);
+      optimizer = 'error' in r ? defaultOptimizer(name) : r;
+    } else optimizer = defaultOptimizer(name);
+  } else if (fileOpt) {
+    const r = readOptimizer(fileOpt, notes);
+    if ('error' in r) refuse(r.error, at(fileOpt.span.start));
+    else optimizer = r;
+  } else {
+    optimizer = defaultOptimizer('rmsprop');
+    notes.push('the file does not call compile(); using RMSprop, Keras’ default');
+  }
+  if (optimizer && overrides.learningRate !== undefined) optimizer = { ...optimizer, learningRate: overrides.learningRate };
+
+  const fit = model.fit;
+  const batchSize = overrides.batchSize ?? fit?.batchSize ?? 32;
+  const epochs = overrides.epochs ?? fit?.epochs ?? 1;
+  let validationSplit = overrides.validationSplit ?? fit?.validationSplit;
+  if (validationSplit === undefined) {
+    validationSplit = fit?.hasValidationData ? 0.1 : 0;
+    if (fit?.hasValidationData) notes.push('fit(validation_data=…) cannot be read without running the code; holding out 10% of the training set for validation');
+  }
+  if (!Number.isInteger(batchSize) || batchSize < 1) refuse(`batch size must be a positive integer, got ${batchSize}`, fit ? at(fit.span.start) : modelAt);
+  if (!Number.isInteger(epochs) || epochs < 1) refuse(`epochs must be a positive integer, got ${epochs}`, fit ? at(fit.span.start) : modelAt);
+  if (!(validationSplit >= 0 && validationSplit < 1)) refuse(`validation split must be in [0, 1), got ${validationSplit}`, fit ? at(fit.span.start) : modelAt);
+
+  if (problems.length > 0 || !loss || !optimizer) return { problems, notes };
+  return {
+    plan: {
+      model: model.name,
+      inputShape: input as number[],
+      outputShape,
+      layers,
+      loss,
+      optimizer,
+      batchSize,
+      epochs,
+      validationSplit,
+      shuffle: fit?.shuffle ?? true,
+      macs: model.macs ?? 0,
+    },
+    problems,
+    notes,
+  };
+}
+
+/** The activation the model ends with (`activation=` of the last layer, or a final Activation/Softmax layer). */
+function finalActivation(model: ModelReport): string | undefined {
+  const last = model.layers[model.layers.length - 1];
+  if (!last) return undefined;
+  if (last.className === 'Softmax') return 'softmax';
+  return typeof last.config.activation === 'string' ? last.config.activation : undefined;
+}
+
+/** Every weight of a plan, in layer order. */
+export function planWeights(plan: TrainingPlan): PlanWeight[] {
+  return plan.layers.flatMap((l) => l.weights);
+}
+
+/** A short identity of a plan's weights (names and shapes): checkpoints and exports must match it. */
+export function planFingerprint(plan: TrainingPlan): string {
+  return planWeights(plan)
+    .map((w) => `${w.name}:${w.shape.join('x')}`)
+    .join(',');
+}
+
+/**
+ * Why saved weights (name → shape) do not fit a plan: the first weight missing or shaped
+ * differently, in words; undefined when every weight of the plan is there with its shape.
+ */
+export function weightMismatch(plan: TrainingPlan, saved: ReadonlyMap<string, { shape: readonly number[] }>): string | undefined {
+  for (const w of planWeights(plan)) {
+    const s = saved.get(w.name);
+    if (!s) return `it has no '${w.name}'`;
+    if (s.shape.join('×') !== w.shape.join('×')) return `'${w.name}' is ${s.shape.join('×')} there but ${w.shape.join('×')} in the model`;
+  }
+  return undefined;
+}

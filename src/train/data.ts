@@ -1,0 +1,57 @@
+/**
+ * Finds the training data a `--data` value names and fits it to a model: `synthetic` (the
+ * built-in digits), a Keras dataset name (`mnist`, `fashion_mnist`, `cifar10`: its folder, then
+ * Keras' cache), a folder (MNIST-style IDX files or CIFAR-10 batches), or a `.npz` file.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { DataError, loadDataset, type Dataset, type DatasetSpec, type ImageSet } from './datasets/index';
+import { findIdxFiles } from './datasets/idx';
+import { findCifar10 } from './datasets/cifar10';
+import { kerasDatasetName } from './datasets/keras';
+
+/** The dataset spec a `--data` value stands for. */
+export function dataSpec(data: string, hint?: string): DatasetSpec {
+  if (data === 'synthetic') return { kind: 'synthetic' };
+  const named = kerasDatasetName(data);
+  if (named && !existsSync(data)) return { kind: 'keras', name: named };
+  if (!existsSync(data)) throw new DataError(`${data}: no such file or folder (use --data synthetic, mnist, fashion_mnist, cifar10, a folder or a .npz file)`, data);
+  if (statSync(data).isFile()) {
+    if (/\.npz$/i.test(data)) return { kind: 'npz', file: data };
+    if (/\.tar\.gz$|\.tgz$/i.test(data)) return { kind: 'cifar10', path: data };
+    throw new DataError(`${data}: ConvLens reads .npz files, folders of IDX (MNIST) files or CIFAR-10 batches`, data);
+  }
+  const hinted = hint ? kerasDatasetName(hint) : undefined;
+  if (hinted) return { kind: 'keras', name: hinted, folder: data };
+  const idx = findIdxFiles(data);
+  if (idx.trainImages && idx.trainLabels) return { kind: 'idx', folder: data };
+  if (findCifar10(data)) return { kind: 'cifar10', path: data };
+  throw new DataError(`${data}: found neither MNIST-style IDX files (train-images-idx3-ubyte[.gz], …) nor CIFAR-10 batches in this folder`, data);
+}
+
+/** Loads the dataset a `--data` value names. */
+export async function openDataset(data: string, hint?: string, limit?: { train?: number; test?: number }): Promise<Dataset> {
+  return loadDataset({ ...dataSpec(data, hint), limit });
+}
+
+/**
+ * Checks that a dataset fits a model's input and output: the same values per sample (a
+ * (28, 28, 1) image feeds a (784,) input unchanged, as NumPy's reshape would), and one output
+ * per class (or one sigmoid output for two classes).
+ */
+export function checkFit(ds: Dataset, inputShape: readonly number[], outputShape: readonly number[]): string[] {
+  const notes: string[] = [];
+  const per = ds.shape.reduce((a, b) => a * b, 1);
+  const want = inputShape.reduce((a, b) => a * b, 1);
+  const shown = (s: readonly number[]) => `(${s.join(', ')})`;
+  if (per !== want) {
+    throw new DataError(`the model's input is ${shown(inputShape)} (${want} values per sample), but ${ds.name} samples are ${shown(ds.shape)} (${per} values)`);
+  }
+  if (shown(inputShape) !== shown(ds.shape)) notes.push(`samples of ${shown(ds.shape)} are fed to the model's ${shown(inputShape)} input in the same order (as NumPy's reshape)`);
+  const units = outputShape[0];
+  if (!(units === ds.numClasses || (units === 1 && ds.numClasses === 2))) {
+    throw new DataError(`the model has ${units} output${units === 1 ? '' : 's'}, but ${ds.name} has ${ds.numClasses} classes: the last layer needs ${ds.numClasses === 2 ? '1 (sigmoid) or 2' : ds.numClasses} units`);
+  }
+  return notes;
+}
+
+export type { Dataset, ImageSet };

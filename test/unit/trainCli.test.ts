@@ -1,0 +1,119 @@
+/**
+ * `convlens train` / `convlens export` as a user runs them (the built CLI, which forks the built
+ * trainer), including the end-to-end check: the seed MNIST model on the built-in synthetic
+ * digits reaches ≥ 95% test accuracy in well under a minute on two threads.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { before, describe, it } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { fixturePath } from './helpers';
+
+const root = path.join(__dirname, '..', '..');
+const cli = path.join(root, 'dist', 'cli.js');
+const mnistSeed = fixturePath('seeds', '001_mnist_cnn.py');
+
+function run(cwd: string, ...args: string[]) {
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd, timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr, seconds: (Date.now() - t0) / 1000 };
+}
+
+const tmp = () => mkdtempSync(path.join(tmpdir(), 'convlens-cli-'));
+
+describe('convlens train / export', () => {
+  before(() => {
+    if (!existsSync(cli) || !existsSync(path.join(root, 'dist', 'trainer.js'))) {
+      const b = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { encoding: 'utf8' });
+      assert.equal(b.status, 0, b.stderr);
+    }
+  });
+
+  it('end to end: the seed MNIST model reaches ≥ 95% test accuracy on synthetic digits in under 60 s (2 threads), --json lines, then export', () => {
+    const dir = tmp();
+    const r = run(dir, 'train', mnistSeed, '--data', 'synthetic', '--optimizer', 'adam', '--lr', '0.001', '--batch-size', '64', '--epochs', '2', '--threads', '2', '--out', 'digits.onnx', '--json');
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, 3, r.out);
+    for (const [i, e] of lines.slice(0, 2).entries()) {
+      assert.deepEqual(Object.keys(e), ['epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'seconds']);
+      assert.equal(e.epoch, i + 1);
+    }
+    const final = lines[2];
+    assert.deepEqual(Object.keys(final), ['test_loss', 'test_accuracy']);
+    console.log(`  synthetic digits, seed MNIST model, Adam 1e-3, batch 64, 2 epochs, 2 threads: test accuracy ${final.test_accuracy}, ${r.seconds.toFixed(1)} s wall (epochs ${lines[0].seconds.toFixed(1)} s, ${lines[1].seconds.toFixed(1)} s)`);
+    assert.ok(final.test_accuracy >= 0.95, `test accuracy ${final.test_accuracy}`);
+    assert.ok(r.seconds < 60, `${r.seconds} s`);
+    assert.ok(existsSync(path.join(dir, 'digits.onnx')) && existsSync(path.join(dir, 'digits.ckpt')));
+
+    const e = run(dir, 'export', mnistSeed, '--weights', 'digits.ckpt', '--out', 'again.onnx');
+    assert.equal(e.code, 0, e.err);
+    assert.match(e.out, /^Wrote again\.onnx: input 'input' \(N, 28, 28, 1\) float32 \(channels_last, as Keras\) → output 'output' \(N, 10\); weights of epoch \d \(val_loss \d\.\d{4}\)$/m);
+    if (lines[1].val_loss < lines[0].val_loss) {
+      assert.deepEqual(readFileSync(path.join(dir, 'again.onnx')), readFileSync(path.join(dir, 'digits.onnx')), 'the last epoch is the best: export of the checkpoint = the model train wrote');
+    }
+  });
+
+  it('prints Keras-style epoch lines when not on a terminal', () => {
+    const dir = tmp();
+    const r = run(dir, 'train', mnistSeed, '--data', 'synthetic', '--limit', '400', '--batch-size', '100', '--epochs', '1', '--threads', '1');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^Epoch 1\/1$/m);
+    assert.match(r.out, /^4\/4 ━{20} \d+s \d+ms\/step - accuracy: \d\.\d{4} - loss: \d\.\d{4} - val_accuracy: \d\.\d{4} - val_loss: \d\.\d{4}$/m);
+    assert.match(r.out, /^Epoch 1: val_loss improved to \d\.\d{5}, saving model to 001_mnist_cnn\.ckpt$/m);
+    assert.match(r.out, /^Test \(400 samples, weights of epoch 1\): accuracy: \d\.\d{4} - loss: \d\.\d{4}$/m);
+    assert.match(r.err, /note: fit\(validation_data=…\) cannot be read/);
+    // A second run does not replace the first run's checkpoint.
+    const again = run(dir, 'train', mnistSeed, '--data', 'synthetic', '--limit', '200', '--batch-size', '100', '--epochs', '1', '--threads', '1');
+    assert.equal(again.code, 0, again.err);
+    assert.match(again.out, /saving model to 001_mnist_cnn-2\.ckpt/);
+  });
+
+  it('refuses an untrainable model with FILE:LINE:COL errors (exit 1) before training', () => {
+    const dir = tmp();
+    const file = path.join(dir, 'model.py');
+    writeFileSync(file, ['from keras import layers, models', 'model = models.Sequential()', 'model.add(layers.Conv2DTranspose(4, 3, input_shape=(8, 8, 1)))', 'model.add(layers.Flatten())', 'model.add(layers.Dense(10))', ''].join('\n'));
+    const r = run(dir, 'train', file, '--data', 'synthetic');
+    assert.equal(r.code, 1);
+    assert.match(r.err, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:11: error: Conv2DTranspose 'conv2d_transpose': ConvLens cannot train Conv2DTranspose layers yet$`, 'm'));
+    assert.equal(r.out, '');
+  });
+
+  it("never replaces a user's file without --force, and checks paths and data before training", () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'mine.onnx'), 'my own model');
+    let r = run(dir, 'train', mnistSeed, '--data', 'synthetic', '--out', 'mine.onnx');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /mine\.onnx already exists \(and was not written by ConvLens\); pass --force to replace it/);
+    assert.equal(readFileSync(path.join(dir, 'mine.onnx'), 'utf8'), 'my own model');
+    r = run(dir, 'train', mnistSeed, '--data', path.join(dir, 'nowhere'));
+    assert.equal(r.code, 2);
+    assert.match(r.err, /nowhere: no such file or folder/);
+    r = run(dir, 'train', mnistSeed, '--lr=-1');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--lr must be a positive number, got '-1'/);
+  });
+
+  it('export names the byte where a damaged checkpoint goes wrong', () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'bad.ckpt'), Buffer.concat([Buffer.from('CLCKPT\r\n', 'latin1'), Buffer.from([1, 0, 0, 0, 255, 0, 0, 0]), Buffer.from('{"format"')]));
+    const r = run(dir, 'export', mnistSeed, '--weights', 'bad.ckpt', '--out', 'x.onnx');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /^convlens: bad\.ckpt: byte 25: file is truncated: the header needs bytes 16–270, but the file ends at byte 25$/m);
+    assert.ok(!existsSync(path.join(dir, 'x.onnx')));
+  });
+
+  it('the exported model runs in onnxruntime on Keras-layout input', async () => {
+    const dir = tmp();
+    const r = run(dir, 'train', mnistSeed, '--data', 'synthetic', '--limit', '200', '--batch-size', '100', '--epochs', '1', '--threads', '1', '--out', 'm.onnx');
+    assert.equal(r.code, 0, r.err);
+    const s = await ort.InferenceSession.create(path.join(dir, 'm.onnx'));
+    assert.deepEqual(s.inputNames, ['input']);
+    assert.deepEqual(s.outputNames, ['output']);
+    const y = (await s.run({ input: new ort.Tensor('float32', new Float32Array(3 * 784), [3, 28, 28, 1]) })).output;
+    assert.deepEqual(y.dims, [3, 10]);
+  });
+});

@@ -1,0 +1,222 @@
+// Finite-difference checks of the training graphs AS COMPILED FROM MODEL FILES: each case is a
+// small Keras file per layer family; the compiled training step exposes its gradients, which are
+// compared with central differences of an independent float64 forward pass of the same model in
+// Keras layout (test/unit/trainReference.ts). This checks the wiring the recipes' own tests do
+// not: layouts, kernel transposes, flatten order, activation fusion, ReLU folding, loss heads.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as ort from 'onnxruntime-node';
+import { compileTrainGraph, GRAPH_NAMES } from '../../src/core/train/compile';
+import { planTraining, planWeights, type TrainingPlan } from '../../src/core/train/plan';
+import { Random } from '../../src/core/train/random';
+import { oneModel } from './helpers';
+import { kerasLoss, modelForward, type Draws } from './trainReference';
+
+const THRESHOLD = 1e-3;
+const summary: string[] = [];
+
+interface Case {
+  label: string;
+  input: string;
+  layers: string[];
+  loss: string;
+  classes: number;
+  batch?: number;
+  seed?: number;
+}
+
+const trunk = (k: number, act: string) => ["Conv2D(2, 3, activation='relu')", 'Flatten()', `Dense(${k}, activation='${act}')`];
+
+const cases: Case[] = [
+  {
+    label: 'conv valid+relu → maxpool (mask, ReLU fold) ×2 → flatten → dense relu → dense softmax; categorical CE (fused)',
+    input: '(8, 8, 1)',
+    layers: ["Conv2D(3, (3, 3), activation='relu')", 'MaxPooling2D((2, 2))', "Conv2D(4, 2, activation='relu')", 'MaxPooling2D()', 'Flatten()', "Dense(5, activation='relu')", "Dense(3, activation='softmax')"],
+    loss: 'categorical_crossentropy',
+    classes: 3,
+  },
+  {
+    label: "Conv2D strides 2 'same' tanh, dilation 2 + groups 2 without bias, elu",
+    input: '(9, 9, 4)',
+    layers: ["Conv2D(4, 3, strides=2, padding='same', activation='tanh')", "Conv2D(4, (2, 3), dilation_rate=2, groups=2, use_bias=False, activation='elu')", 'Flatten()', "Dense(3, activation='softmax')"],
+    loss: 'categorical_crossentropy',
+    classes: 3,
+  },
+  {
+    label: "Conv1D causal dilation 2, MaxPooling1D, Conv1D strides 2 'same', AveragePooling1D 'same', GlobalAveragePooling1D; sparse CE",
+    input: '(12, 3)',
+    layers: ["Conv1D(4, 3, padding='causal', dilation_rate=2, activation='relu')", 'MaxPooling1D(2)', "Conv1D(4, 2, strides=2, padding='same', activation='sigmoid')", "AveragePooling1D(2, padding='same')", 'GlobalAveragePooling1D()', "Dense(3, activation='softmax')"],
+    loss: 'sparse_categorical_crossentropy',
+    classes: 3,
+  },
+  {
+    label: "DepthwiseConv2D multiplier 2 'same', SeparableConv2D strides 2, GlobalMaxPooling2D",
+    input: '(7, 7, 2)',
+    layers: ["DepthwiseConv2D(3, depth_multiplier=2, padding='same', activation='relu')", "SeparableConv2D(3, 3, strides=2, depth_multiplier=2, activation='relu')", 'GlobalMaxPooling2D()', "Dense(3, activation='softmax')"],
+    loss: 'categorical_crossentropy',
+    classes: 3,
+  },
+  {
+    label: "pooling: overlapping MaxPooling2D (scatter, ReLU fold), AveragePooling2D 'same' s1, MaxPooling2D 'same' odd, GlobalAveragePooling2D keepdims",
+    input: '(9, 9, 2)',
+    layers: ["Conv2D(3, 2, activation='relu')", 'MaxPooling2D(3, strides=2)', "AveragePooling2D(2, strides=1, padding='same')", "MaxPooling2D(2, padding='same')", 'GlobalAveragePooling2D(keepdims=True)', 'Flatten()', "Dense(3, activation='softmax')"],
+    loss: 'categorical_crossentropy',
+    classes: 3,
+  },
+  {
+    label: 'BatchNormalization (conv and dense), Dropout, SpatialDropout2D, GaussianNoise, GaussianDropout (training mode)',
+    input: '(6, 6, 2)',
+    layers: ['Conv2D(4, 3, use_bias=False)', 'BatchNormalization()', "Activation('relu')", 'SpatialDropout2D(0.3)', 'Flatten()', 'Dense(6)', 'BatchNormalization(momentum=0.9, epsilon=0.01)', "Activation('relu')", 'Dropout(0.4)', 'GaussianNoise(0.1)', 'GaussianDropout(0.2)', "Dense(3, activation='softmax')"],
+    loss: 'categorical_crossentropy',
+    classes: 3,
+    batch: 6,
+  },
+  {
+    label: 'activation layers and arguments: ReLU(max, slope, threshold), LeakyReLU, ELU, PReLU, selu, softplus, swish, relu6, leaky_relu, sigmoid; final Softmax layer (fused CE)',
+    input: '(10,)',
+    layers: [
+      'Dense(6)', 'ReLU(max_value=1.5, negative_slope=0.1, threshold=0.2)', 'Dense(6)', 'LeakyReLU(negative_slope=0.2)', 'Dense(6)', 'ELU(alpha=0.7)', 'Dense(6)', 'PReLU()',
+      "Dense(6, activation='selu')", "Dense(6, activation='softplus')", "Dense(6, activation='swish')", "Dense(6, activation='relu6')", "Dense(6, activation='leaky_relu')",
+      "Dense(6, activation='sigmoid')", 'Dense(3)', 'Softmax()',
+    ],
+    loss: 'categorical_crossentropy',
+    classes: 3,
+  },
+  {
+    label: 'PReLU shared_axes, ZeroPadding2D/Cropping2D asymmetric, UpSampling2D, Reshape, Conv1D, ZeroPadding1D, Cropping1D, UpSampling1D',
+    input: '(4, 4, 2)',
+    layers: [
+      "Conv2D(3, 3, padding='same')", 'PReLU(shared_axes=[1, 2])', 'ZeroPadding2D(((1, 0), (2, 1)))', 'Cropping2D(((0, 1), (1, 1)))', 'UpSampling2D(2)', 'Reshape((20, 12))',
+      'Conv1D(2, 3)', 'ZeroPadding1D(2)', 'Cropping1D((1, 3))', 'UpSampling1D(2)', 'Flatten()', "Dense(3, activation='softmax')",
+    ],
+    loss: 'categorical_crossentropy',
+    classes: 3,
+  },
+  {
+    label: 'Rescaling, frozen Conv2D (trainable=False), LayerNormalization (conv and dense)',
+    input: '(5, 5, 2)',
+    layers: ['Rescaling(0.5, offset=0.1)', 'Conv2D(3, 2, trainable=False)', 'LayerNormalization()', 'Flatten()', "Dense(4, activation='tanh')", 'LayerNormalization()', "Dense(3, activation='softmax')"],
+    loss: 'categorical_crossentropy',
+    classes: 3,
+  },
+  { label: 'loss: categorical CE on probabilities (sigmoid outputs, not fused)', input: '(5, 5, 1)', layers: trunk(3, 'sigmoid'), loss: 'categorical_crossentropy', classes: 3 },
+  { label: 'loss: binary CE fused (one sigmoid output)', input: '(5, 5, 1)', layers: trunk(1, 'sigmoid'), loss: 'binary_crossentropy', classes: 2 },
+  { label: 'loss: binary CE on probabilities (softmax outputs, one-hot targets)', input: '(5, 5, 1)', layers: trunk(3, 'softmax'), loss: 'binary_crossentropy', classes: 3 },
+  { label: 'loss: mse on softmax outputs', input: '(5, 5, 1)', layers: trunk(3, 'softmax'), loss: 'mse', classes: 3 },
+  { label: 'loss: mean_absolute_error on tanh outputs', input: '(5, 5, 1)', layers: trunk(3, 'tanh'), loss: 'mean_absolute_error', classes: 3 },
+  { label: 'loss: mse on one linear output', input: '(5, 5, 1)', layers: trunk(1, 'linear'), loss: 'mean_squared_error', classes: 2 },
+];
+
+function source(c: Case): string {
+  return [
+    'from tensorflow.keras import layers, models',
+    'model = models.Sequential()',
+    `model.add(layers.InputLayer(shape=${c.input}))`,
+    ...c.layers.map((l) => `model.add(layers.${l})`),
+    `model.compile(optimizer='sgd', loss='${c.loss}', metrics=['accuracy'])`,
+    '',
+  ].join('\n');
+}
+
+async function plan(c: Case): Promise<TrainingPlan> {
+  const text = source(c);
+  const { model } = await oneModel(text);
+  const r = planTraining(model, text);
+  assert.deepEqual(r.problems, [], `${c.label}: planning failed`);
+  return r.plan!;
+}
+
+function maxRelError(analytic: ArrayLike<number>, numeric: ArrayLike<number>, idx: number[]): number {
+  let num = 0;
+  let den = 0;
+  for (const i of idx) {
+    num = Math.max(num, Math.abs(analytic[i] - numeric[i]));
+    den = Math.max(den, Math.abs(numeric[i]));
+  }
+  return den === 0 ? num : num / den;
+}
+
+async function check(c: Case): Promise<void> {
+  const p = await plan(c);
+  const rng = new Random(c.seed ?? 7);
+  const graph = compileTrainGraph(p, { seed: 3, exposeGradients: true });
+  const session = await ort.InferenceSession.create(graph.bytes, { intraOpNumThreads: 1, logSeverityLevel: 3 });
+  const N = c.batch ?? 4;
+  const xDims = [N, ...p.inputShape];
+  const x = Float32Array.from({ length: xDims.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1);
+  const labels = Array.from({ length: N }, (_, i) => (i + rng.int(c.classes)) % c.classes);
+  const weights: Record<string, Float32Array> = {};
+  for (const w of planWeights(p)) {
+    const n = w.shape.reduce((a, b) => a * b, 1);
+    const positive = /gamma|moving_variance/.test(w.name);
+    weights[w.name] = Float32Array.from({ length: n }, () => (positive ? 0.5 + rng.next() : rng.next() - 0.5));
+  }
+  const feeds: Record<string, ort.Tensor> = {
+    [GRAPH_NAMES.x]: new ort.Tensor('float32', x, xDims),
+    [GRAPH_NAMES.labels]: new ort.Tensor('int64', BigInt64Array.from(labels, BigInt), [N]),
+    [GRAPH_NAMES.lr]: new ort.Tensor('float32', Float32Array.of(0), []),
+  };
+  if (graph.usesStep) feeds[GRAPH_NAMES.step] = new ort.Tensor('float32', Float32Array.of(1), []);
+  for (const t of graph.carried) feeds[t.name] = new ort.Tensor('float32', t.kind === 'weight' ? weights[t.name] : new Float32Array(t.shape.reduce((a, b) => a * b, 1)), t.shape);
+  const out = await session.run(feeds);
+  await session.release();
+
+  const draws: Draws = {};
+  for (const [k, name] of Object.entries(graph.masks)) draws[k] = { data: out[name].data as Float32Array, dims: out[name].dims as number[] };
+  const x64 = { d: Float64Array.from(x), s: xDims };
+  const w64: Record<string, Float64Array> = Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, Float64Array.from(v)]));
+  const lossOf = () => kerasLoss(p.loss, modelForward(p, x64, w64, draws), labels);
+
+  const parts: string[] = [];
+  const refLoss = lossOf();
+  const gotLoss = (out[GRAPH_NAMES.loss].data as Float32Array)[0];
+  const fErr = Math.abs(gotLoss - refLoss) / Math.max(Math.abs(refLoss), 1e-6);
+  assert.ok(fErr < 1e-4, `${c.label}: loss ${gotLoss} vs reference ${refLoss}`);
+  parts.push(`loss ${fErr.toExponential(1)}`);
+
+  // The accuracy count against the reference predictions.
+  const pred = modelForward(p, x64, w64, draws);
+  const K = pred.s[1];
+  let correct = 0;
+  for (let n = 0; n < N; n++) {
+    const row = Array.from(pred.d.subarray(n * K, (n + 1) * K));
+    const cls = K === 1 ? (row[0] > 0.5 ? 1 : 0) : row.indexOf(Math.max(...row));
+    if (cls === labels[n]) correct++;
+  }
+  assert.equal((out[GRAPH_NAMES.correct].data as Float32Array)[0], correct, `${c.label}: correct count`);
+
+  const trainable = planWeights(p).filter((w) => w.trainable);
+  assert.deepEqual(Object.keys(graph.gradients).sort(), trainable.map((w) => w.name).sort(), `${c.label}: a gradient per trainable weight`);
+  let worst = 0;
+  for (const w of trainable) {
+    const analytic = out[graph.gradients[w.name]].data as Float32Array;
+    const v = w64[w.name];
+    assert.equal(analytic.length, v.length);
+    const count = Math.min(v.length, 24);
+    const idx = Array.from({ length: count }, (_, k) => Math.floor((k * v.length) / count));
+    const numeric = new Float64Array(v.length);
+    for (const i of idx) {
+      const orig = v[i];
+      const h = 1e-5 * Math.max(1, Math.abs(orig));
+      v[i] = orig + h;
+      const lp = lossOf();
+      v[i] = orig - h;
+      const lm = lossOf();
+      v[i] = orig;
+      numeric[i] = (lp - lm) / (2 * h);
+    }
+    const err = maxRelError(analytic, numeric, idx);
+    worst = Math.max(worst, err);
+    parts.push(`${w.name} ${err.toExponential(1)}`);
+    assert.ok(err < THRESHOLD, `${c.label}: d${w.name} max relative error ${err} (analytic ${Array.from(idx, (i) => analytic[i].toPrecision(4))} vs numeric ${Array.from(idx, (i) => numeric[i].toPrecision(4))})`);
+  }
+  summary.push(`${c.label}: max rel err ${worst.toExponential(2)}\n      (${parts.join(', ')})`);
+}
+
+describe('training graphs compiled from model files: gradients vs finite differences', () => {
+  for (const c of cases) test(c.label, () => check(c));
+});
+
+after(() => {
+  console.log(`\ncompiled training graphs, max relative gradient error (threshold ${THRESHOLD}):\n  ${summary.join('\n  ')}`);
+});

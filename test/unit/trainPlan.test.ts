@@ -1,0 +1,182 @@
+/** Planning a training from a model file: settings from compile()/fit(), refusals at their lines, initialisers, the registry. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LAYERS } from '../../src/core/index';
+import { computeFans, initialize } from '../../src/core/train/initializers';
+import { describeOptimizer } from '../../src/core/train/optimizers';
+import { planTraining, planWeights } from '../../src/core/train/plan';
+import { oneModel, readFixture } from './helpers';
+
+async function planOf(text: string, overrides = {}) {
+  const { model } = await oneModel(text);
+  return planTraining(model, text, overrides);
+}
+
+const model = (...lines: string[]) =>
+  ['from tensorflow import keras', 'from tensorflow.keras import layers, models', 'model = models.Sequential()', ...lines, ''].join('\n');
+
+describe('training plan', () => {
+  it('reads the seed MNIST file: RMSprop(lr=1e-4), categorical cross-entropy, batch 128, 50 epochs, a validation hold-out', async () => {
+    const r = await planOf(readFixture('seeds', '001_mnist_cnn.py'));
+    assert.deepEqual(r.problems, []);
+    const p = r.plan!;
+    assert.deepEqual(p.optimizer, { name: 'rmsprop', learningRate: 0.0001, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false, weightDecay: 0 });
+    assert.equal(p.loss, 'categorical_crossentropy');
+    assert.equal(p.batchSize, 128);
+    assert.equal(p.epochs, 50);
+    assert.equal(p.validationSplit, 0.1);
+    assert.match(r.notes.join('\n'), /validation_data/);
+    assert.deepEqual(p.inputShape, [28, 28, 1]);
+    assert.deepEqual(p.outputShape, [10]);
+    assert.equal(p.macs, 497000);
+    assert.deepEqual(
+      planWeights(p).map((w) => `${w.name} ${w.shape.join('x')} ${w.initializer}`),
+      [
+        'conv2d/kernel 5x5x1x10 glorot_uniform', 'conv2d/bias 10 zeros', 'conv2d_1/kernel 5x5x10x20 glorot_uniform', 'conv2d_1/bias 20 zeros',
+        'dense/kernel 320x100 glorot_uniform', 'dense/bias 100 zeros', 'dense_1/kernel 100x10 glorot_uniform', 'dense_1/bias 10 zeros',
+      ],
+    );
+    assert.equal(describeOptimizer(p.optimizer), 'RMSprop(learning_rate=0.0001)');
+  });
+
+  it("reads the seed CIFAR-10 file: optimizer='rmsprop' with Keras' defaults, batch 32, 5 epochs", async () => {
+    const r = await planOf(readFixture('seeds', '000_cifar10_cnn.py'));
+    assert.deepEqual(r.problems, []);
+    assert.equal(r.plan!.optimizer.name, 'rmsprop');
+    assert.equal(r.plan!.optimizer.learningRate, 0.001);
+    assert.equal(r.plan!.batchSize, 32);
+    assert.equal(r.plan!.epochs, 5);
+  });
+
+  it('reads optimizer arguments (learning_rate / lr / positional, momentum, nesterov, weight_decay) and overrides', async () => {
+    const base = ["model.add(layers.Dense(3, activation='softmax', input_shape=(4,)))"];
+    let r = await planOf(model(...base, "model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1, momentum=0.9, nesterov=True), loss='sparse_categorical_crossentropy')"));
+    assert.deepEqual(r.plan!.optimizer, { name: 'sgd', learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0 });
+    assert.equal(r.plan!.loss, 'sparse_categorical_crossentropy');
+    r = await planOf(model(...base, "model.compile(keras.optimizers.Adam(0.003), 'mse')"));
+    assert.deepEqual(r.plan!.optimizer, { name: 'adam', learningRate: 0.003, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 });
+    assert.equal(r.plan!.loss, 'mean_squared_error');
+    r = await planOf(model(...base, "model.compile(optimizer='adamw', loss='categorical_crossentropy')"));
+    assert.deepEqual(r.plan!.optimizer, { name: 'adamw', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0.004 });
+    r = await planOf(model(...base, "model.compile(optimizer=keras.optimizers.Adagrad(lr=0.05), loss='mae')"), { learningRate: 0.2, batchSize: 7, epochs: 3 });
+    assert.deepEqual(r.plan!.optimizer, { name: 'adagrad', learningRate: 0.2, initialAccumulator: 0.1, epsilon: 1e-7, weightDecay: 0 });
+    assert.equal(r.plan!.loss, 'mean_absolute_error');
+    assert.equal(r.plan!.batchSize, 7);
+    assert.equal(r.plan!.epochs, 3);
+    // --optimizer naming the file's optimizer keeps the file's arguments; another one starts from its defaults.
+    r = await planOf(model(...base, "model.compile(optimizer=keras.optimizers.RMSprop(rho=0.8, momentum=0.5), loss='categorical_crossentropy')"), { optimizer: 'RMSprop' });
+    assert.deepEqual(r.plan!.optimizer, { name: 'rmsprop', learningRate: 0.001, rho: 0.8, momentum: 0.5, epsilon: 1e-7, centered: false, weightDecay: 0 });
+    r = await planOf(model(...base, "model.compile(optimizer=keras.optimizers.RMSprop(rho=0.8), loss='categorical_crossentropy')"), { optimizer: 'sgd' });
+    assert.deepEqual(r.plan!.optimizer, { name: 'sgd', learningRate: 0.01, momentum: 0, nesterov: false, weightDecay: 0 });
+  });
+
+  it('fills in what the file does not say, and says so', async () => {
+    const r = await planOf(model("model.add(layers.Dense(2, activation='sigmoid', input_shape=(4,)))"));
+    assert.deepEqual(r.problems, []);
+    assert.equal(r.plan!.loss, 'binary_crossentropy');
+    assert.equal(r.plan!.optimizer.name, 'rmsprop');
+    assert.equal(r.plan!.batchSize, 32);
+    assert.equal(r.plan!.epochs, 1);
+    assert.equal(r.plan!.validationSplit, 0);
+    assert.match(r.notes.join('\n'), /does not call compile\(\); using binary_crossentropy/);
+    const split = await planOf(model("model.add(layers.Dense(2, activation='softmax', input_shape=(4,)))", "model.compile('sgd', 'categorical_crossentropy')", 'model.fit(x, y, epochs=4, validation_split=0.2, batch_size=16)'));
+    assert.equal(split.plan!.validationSplit, 0.2);
+    assert.equal(split.plan!.epochs, 4);
+    assert.equal(split.plan!.batchSize, 16);
+  });
+
+  it('reads initializer arguments (names, classes, aliases) and notes the ones it cannot reproduce', async () => {
+    const r = await planOf(
+      model(
+        "model.add(layers.Conv2D(4, 3, kernel_initializer='he_normal', bias_initializer='ones', input_shape=(8, 8, 1)))",
+        'model.add(layers.BatchNormalization())',
+        "model.add(layers.DepthwiseConv2D(3, depthwise_initializer=keras.initializers.HeUniform))",
+        'model.add(layers.Flatten())',
+        "model.add(layers.Dense(3, kernel_initializer='orthogonal', activation='softmax'))",
+      ),
+    );
+    assert.deepEqual(r.problems, []);
+    const init = Object.fromEntries(planWeights(r.plan!).map((w) => [w.name, w.initializer]));
+    assert.equal(init['conv2d/kernel'], 'he_normal');
+    assert.equal(init['conv2d/bias'], 'ones');
+    assert.equal(init['batch_normalization/gamma'], 'ones');
+    assert.equal(init['batch_normalization/moving_variance'], 'ones');
+    assert.equal(init['batch_normalization/moving_mean'], 'zeros');
+    assert.equal(init['depthwise_conv2d/depthwise_kernel'], 'he_uniform');
+    assert.equal(init['dense/kernel'], 'glorot_uniform');
+    assert.match(r.notes.join('\n'), /initializer 'orthogonal' of dense is not reproduced by ConvLens; using glorot_uniform/);
+  });
+
+  it('refuses what it cannot train, every reason at its own line, before anything runs', async () => {
+    const text = model(
+      "model.add(layers.Conv2D(4, 3, input_shape=(16, 16, 3), data_format='channels_last'))",
+      'model.add(layers.Conv2DTranspose(4, 3))',
+      "model.add(layers.Conv2D(4, 3, activation='gelu'))",
+      "model.add(layers.UpSampling2D(interpolation='bilinear'))",
+      'model.add(layers.Dropout(0.5, noise_shape=(None, 1, 1, 4)))',
+      'model.add(layers.Dense(10))',
+      "model.compile(optimizer='nadam', loss='hinge')",
+    );
+    const r = await planOf(text);
+    assert.equal(r.plan, undefined);
+    const got = r.problems.map((p) => `${p.line}:${p.column} ${p.message}`);
+    assert.deepEqual(got, [
+      "5:11 Conv2DTranspose 'conv2d_transpose': ConvLens cannot train Conv2DTranspose layers yet",
+      "6:11 Conv2D 'conv2d_1': activation='gelu' is not trainable yet",
+      "7:11 UpSampling2D 'up_sampling2d': UpSampling2D(interpolation='bilinear') is not trainable yet (use 'nearest')",
+      "8:11 Dropout 'dropout': Dropout(noise_shape=…) is not trainable yet",
+      "9:11 Dense 'dense': Dense on a (None, 28, 28, 4) input is not trainable yet: add Flatten() before it",
+      "9:11 the model's output is (None, 28, 28, 10): ConvLens trains classifiers whose output is one vector per sample (add Flatten() and Dense(classes))",
+      "10:1 loss 'hinge' is not supported for training yet (use one of categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy, mean_squared_error, mean_absolute_error)",
+      "10:25 optimizer 'nadam' is not supported for training yet (use one of sgd, rmsprop, adam, adamw, adagrad)",
+    ]);
+  });
+
+  it('refuses channels_first layers, frozen BatchNormalization, unknown shapes and Functional models', async () => {
+    let r = await planOf(model("model.add(layers.Conv2D(4, 3, input_shape=(3, 16, 16), data_format='channels_first'))", 'model.add(layers.Flatten())', 'model.add(layers.Dense(2))'));
+    assert.match(r.problems[0].message, /data_format='channels_first' is not supported for training yet/);
+    r = await planOf(model("model.add(layers.Dense(4, input_shape=(3,)))", 'model.add(layers.BatchNormalization(trainable=False))', 'model.add(layers.Dense(2))'));
+    assert.match(r.problems[0].message, /frozen BatchNormalization/);
+    r = await planOf(model('model.add(layers.Dense(4))', 'model.add(layers.Dense(2))'));
+    assert.match(r.problems[0].message, /no complete input shape/);
+    const functional = ['from tensorflow import keras', 'inputs = keras.Input(shape=(4,))', 'outputs = keras.layers.Dense(2)(inputs)', 'model = keras.Model(inputs, outputs)', ''].join('\n');
+    r = await planOf(functional);
+    assert.match(r.problems[0].message, /Functional API: ConvLens trains Sequential models only/);
+    assert.equal(r.problems[0].line, 4);
+  });
+
+  it('every registry layer has training emitters, except the ones refused by name', () => {
+    const notYet = new Set(['InputLayer', 'Conv2DTranspose', 'Resizing']);
+    for (const def of LAYERS) {
+      if (notYet.has(def.name)) assert.equal(def.train, undefined, `${def.name} gained emitters: take it off the not-yet list`);
+      else {
+        assert.ok(def.train, `${def.name} has no training emitters (add train: { forward, backward } beside its shape rule)`);
+        assert.equal(typeof def.train.forward, 'function');
+        assert.equal(typeof def.train.backward, 'function');
+      }
+    }
+  });
+});
+
+describe('initializers', () => {
+  it("computes fans as Keras' compute_fans on Keras layouts", () => {
+    assert.deepEqual(computeFans([5, 5, 1, 10]), { fanIn: 25, fanOut: 250 });
+    assert.deepEqual(computeFans([320, 100]), { fanIn: 320, fanOut: 100 });
+    assert.deepEqual(computeFans([7]), { fanIn: 7, fanOut: 7 });
+  });
+
+  it('draws glorot_uniform within its limit, he_normal with its variance, the same values for the same seed', () => {
+    const g = initialize('glorot_uniform', [320, 100], 1);
+    const limit = Math.sqrt(6 / 420);
+    assert.ok(g.every((v) => Math.abs(v) <= limit));
+    assert.ok(Math.max(...g) > 0.95 * limit);
+    assert.deepEqual(initialize('glorot_uniform', [320, 100], 1), g);
+    assert.notDeepEqual(initialize('glorot_uniform', [320, 100], 2), g);
+    const h = initialize('he_normal', [3, 3, 64, 64], 3);
+    const std = Math.sqrt(h.reduce((a, v) => a + v * v, 0) / h.length);
+    assert.ok(Math.abs(std - Math.sqrt(2 / 576)) < 0.03 * Math.sqrt(2 / 576), `he_normal std ${std}`);
+    assert.ok(h.every((v) => Math.abs(v) <= 2 * (Math.sqrt(2 / 576) / 0.8796256610342398) + 1e-7), 'truncated at two standard deviations');
+    assert.ok(initialize('zeros', [4], 1).every((v) => v === 0));
+    assert.ok(initialize('ones', [4], 1).every((v) => v === 1));
+  });
+});
