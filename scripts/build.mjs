@@ -1,4 +1,4 @@
-// Bundles the CLI, the extension (and later the worker and webview) with esbuild, and copies
+// Bundles the CLI, the trainer process, the extension (and later the webview) with esbuild, and copies
 // the tree-sitter wasm files beside the bundles. `node scripts/build.mjs --watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync, chmodSync, existsSync, readFileSync } from 'node:fs';
@@ -20,6 +20,8 @@ for (const [pkg, file] of [
 
 const entries = [
   { in: 'src/cli/main.ts', out: 'cli' },
+  { in: 'src/worker/trainer.ts', out: 'trainer' },
+  { in: 'src/worker/inference.ts', out: 'inference' },
   ...(existsSync(join(root, 'src/extension/extension.ts')) ? [{ in: 'src/extension/extension.ts', out: 'extension' }] : []),
 ];
 
@@ -41,13 +43,30 @@ const options = {
   logLevel: 'warning',
 };
 
+// The panel runs in a browser: its own bundle, no node built-ins, uPlot's stylesheet beside it.
+mkdirSync(join(dist, 'webview'), { recursive: true });
+copyFileSync(join(root, 'node_modules', 'uplot', 'dist', 'uPlot.min.css'), join(dist, 'webview', 'uPlot.min.css'));
+const webview = {
+  absWorkingDir: root,
+  entryPoints: ['webview/src/main.ts'],
+  outfile: join(dist, 'webview', 'main.js'),
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+};
+
 if (watch) {
   const ctx = await esbuild.context(options);
   await ctx.watch();
+  await (await esbuild.context(webview)).watch();
   console.log('esbuild: watching for changes');
 } else {
   const t0 = Date.now();
-  await esbuild.build(options);
+  await Promise.all([esbuild.build(options), esbuild.build(webview)]);
   if (existsSync(join(dist, 'cli.js'))) chmodSync(join(dist, 'cli.js'), 0o755);
-  console.log(`built ${entries.map((e) => `dist/${e.out}.js`).join(', ')} in ${Date.now() - t0} ms`);
+  console.log(`built ${entries.map((e) => `dist/${e.out}.js`).join(', ')}, dist/webview/main.js in ${Date.now() - t0} ms`);
 }

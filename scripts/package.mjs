@@ -47,7 +47,7 @@ try {
     writeFileSync(ignoreFile, ignore.join('\n') + '\n');
     const out = join(root, `convlens-${target}-${pkg.version}.vsix`);
     const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
-    execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--target', target, '--ignoreFile', ignoreFile, '--out', out], {
+    execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--target', target, '--ignoreFile', ignoreFile, '--out', out], {
       cwd: root,
       stdio: 'inherit',
     });

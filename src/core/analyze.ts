@@ -68,6 +68,8 @@ export interface ModelReport {
 export interface FileAnalysis {
   models: ModelReport[];
   problems: Problem[];
+  /** Keras datasets the file loads (`mnist` for `mnist.load_data()`), the trainer's default data. */
+  datasets: string[];
 }
 
 export interface AnalyzeOptions {
@@ -110,7 +112,7 @@ export function analyzeSource(text: string, parse: PythonParse, opts: AnalyzeOpt
     builds = interpreter.models;
   }
   const models = builds.map((b) => analyzeModel(b, text, sink));
-  return { models, problems: sink.problems };
+  return { models, problems: sink.problems, datasets: interpreter.datasets };
 }
 
 function parseRaw(parse: PythonParse, text: string): RawNode {

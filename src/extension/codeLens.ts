@@ -18,7 +18,11 @@ export function registerCodeLens(ctx: Ctx): vscode.Disposable {
         const line = new vscode.Range(range.start.line, 0, range.start.line, 0);
         const args = [doc.uri.toString(), m.id];
         lenses.push(new vscode.CodeLens(line, { title: modelLensTitle(m), command: m.analysed ? 'convlens.showSummary' : '', arguments: args, tooltip: 'Open the model summary' }));
-        if (m.analysed) lenses.push(new vscode.CodeLens(line, { title: 'Show summary', command: 'convlens.showSummary', arguments: args }));
+        if (m.analysed) {
+          lenses.push(new vscode.CodeLens(line, { title: 'Show summary', command: 'convlens.showSummary', arguments: args }));
+          lenses.push(new vscode.CodeLens(line, { title: 'Train', command: 'convlens.train', arguments: args, tooltip: 'Train this model (runs in a separate process)' }));
+          lenses.push(new vscode.CodeLens(line, { title: 'Feature maps', command: 'convlens.showFeatureMaps', arguments: args, tooltip: 'What every layer makes of an input image' }));
+        }
       }
       return lenses;
     },

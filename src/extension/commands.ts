@@ -1,6 +1,9 @@
 import * as vscode from 'vscode';
 import type { Ctx } from './context';
+import { exportOnnx } from './exportOnnx';
+import { ModelPanel } from './panel';
 import { summaryUri } from './summaryDocument';
+import type { TrainOptions } from './training';
 
 type Handler = (ctx: Ctx, ...args: unknown[]) => unknown;
 
@@ -15,6 +18,14 @@ export const COMMANDS: Record<string, Handler> = {
     const doc = await vscode.workspace.openTextDocument(summaryUri(source, typeof model === 'number' ? model : 'all'));
     await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
   },
+  'convlens.train': async (ctx, uri?: unknown, model?: unknown, options?: unknown) => {
+    // The panel opens first, so the curves are there from the first batch.
+    if (vscode.workspace.getConfiguration('convlens.training').get<boolean>('showPanel', true)) await ModelPanel.show(ctx, ctx.inference, ctx.training, uri, model, 'training');
+    return ctx.training.train(uri, model, typeof options === 'object' && options !== null ? (options as TrainOptions) : {});
+  },
+  'convlens.stopTraining': (ctx) => ctx.training.stop(),
+  'convlens.showFeatureMaps': (ctx, uri?: unknown, model?: unknown) => ModelPanel.show(ctx, ctx.inference, ctx.training, uri, model, 'features'),
+  'convlens.exportOnnx': (ctx, uri?: unknown, model?: unknown) => exportOnnx(ctx, uri, model),
 };
 
 export function registerCommands(ctx: Ctx): vscode.Disposable {

@@ -1,6 +1,9 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { HintMode } from '../core/present';
 import { AnalysisService } from './analysisService';
+import { InferenceClient } from './inferenceClient';
+import { TrainingManager } from './training';
 
 /** Settings under `convlens.*`, read fresh on each use. */
 export function settings() {
@@ -19,10 +22,21 @@ export function settings() {
 export class Ctx implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
   readonly analysis: AnalysisService;
+  private inferenceClient: InferenceClient | undefined;
+  private trainingManager: TrainingManager | undefined;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('ConvLens', { log: true });
     this.analysis = new AnalysisService(this.log);
+  }
+
+  /** The inference process client, created on first use (the process starts on the first request). */
+  get inference(): InferenceClient {
+    return (this.inferenceClient ??= new InferenceClient(path.join(this.extension.extensionPath, 'dist'), this.log));
+  }
+
+  get training(): TrainingManager {
+    return (this.trainingManager ??= new TrainingManager(this));
   }
 
   /** Analysis of a candidate document, loading the parser on first need. */
@@ -33,6 +47,8 @@ export class Ctx implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.trainingManager?.dispose();
+    this.inferenceClient?.dispose();
     this.analysis.dispose();
     this.log.dispose();
   }

@@ -1,11 +1,18 @@
 /** `npm run bench`: prints the figures the issues ask for. Not a test: nothing here fails on time. */
 import { benchAnalysis } from './analysis';
 import { benchEditor } from './editor';
+import { benchFeatureMaps } from './featureMaps';
+import { benchTraining } from './training';
 
 async function main(): Promise<void> {
   console.log(`ConvLens benchmarks — Node ${process.version}, ${process.platform}/${process.arch}`);
-  await benchAnalysis();
-  await benchEditor();
+  // `npm run bench -- training` runs only the named parts.
+  const only = process.argv.slice(2);
+  const want = (name: string) => only.length === 0 || only.includes(name);
+  if (want('analysis')) await benchAnalysis();
+  if (want('editor')) await benchEditor();
+  if (want('featureMaps')) await benchFeatureMaps();
+  if (want('training')) await benchTraining();
 }
 
 main().catch((e) => {

@@ -250,6 +250,37 @@ async function waitForStatusBar(page, includes, { timeout = 20000 } = {}) {
   return handle.jsonValue();
 }
 
+/** The frame whose document has an element matching `selector` (webviews live in nested iframes). */
+async function webviewFrame(page, selector, { timeout = 30000 } = {}) {
+  const end = Date.now() + timeout;
+  while (Date.now() < end) {
+    for (const f of page.frames()) {
+      try {
+        if (await f.$(selector)) return f;
+      } catch { /* detached */ }
+    }
+    await page.waitForTimeout(200);
+  }
+  throw new Error(`no webview has an element matching ${JSON.stringify(selector)} after ${timeout} ms`);
+}
+
+/** Texts of the webview elements matching `selector` (waits until at least `min` exist). */
+async function webviewQuery(page, selector, { min = 1, timeout = 30000 } = {}) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const f = await webviewFrame(page, selector, { timeout: Math.max(1000, end - Date.now()) });
+    const texts = await f.$$eval(selector, (els) => els.map((e) => e.textContent || ''));
+    if (texts.length >= min || Date.now() > end) return texts;
+    await page.waitForTimeout(200);
+  }
+}
+
+/** Clicks the first webview element matching `selector`. */
+async function webviewClick(page, selector, { timeout = 30000 } = {}) {
+  const f = await webviewFrame(page, selector, { timeout });
+  await f.click(selector);
+}
+
 /** Saves OUTDIR/NAME.png (name may lack .png) and returns the path. */
 async function screenshot(page, outDir, name) {
   fs.mkdirSync(outDir, { recursive: true });
@@ -260,7 +291,7 @@ async function screenshot(page, outDir, name) {
 
 // ---- remote: for tests inside the extension host; the runner owns the page (see runCodeServer.js) ----
 const REMOTE_FUNCTIONS = ['openFile', 'runCommand', 'editorText', 'waitForInlayHints', 'hoverText', 'hoverAt',
-  'closeHover', 'notifications', 'waitForNotification', 'waitForWebviewText', 'screenshot', 'statusBarTexts', 'waitForStatusBar', 'waitForCodeLens'];
+  'closeHover', 'notifications', 'waitForNotification', 'waitForWebviewText', 'screenshot', 'statusBarTexts', 'waitForStatusBar', 'waitForCodeLens', 'webviewQuery', 'webviewClick'];
 async function callRunner(fn, ...args) {
   const url = process.env.CONVLENS_UI_URL;
   if (!url) throw new Error('CONVLENS_UI_URL is not set: UI calls need the offline runner (test/integration/runCodeServer.js)');
@@ -276,7 +307,7 @@ Object.defineProperty(remote, 'available', { get: () => !!process.env.CONVLENS_U
 module.exports = {
   launchBrowser, newPage, openWorkbench, openFile, runCommand, editorText, waitForInlayHints, readHover,
   hoverText, hoverAt, closeHover, notifications, waitForNotification, waitForWebviewText, screenshot,
-  statusBarTexts, waitForStatusBar, waitForCodeLens, remote, REMOTE_FUNCTIONS, CHROMIUM_ARGS,
+  statusBarTexts, waitForStatusBar, waitForCodeLens, webviewQuery, webviewClick, remote, REMOTE_FUNCTIONS, CHROMIUM_ARGS,
 };
 
 // ---- CLI ----

@@ -14,6 +14,22 @@ function files(dir: string): string[] {
 }
 
 describe('architecture', () => {
+  it('the extension bundle never loads onnxruntime-node (training and inference run in child processes)', () => {
+    const bundle = path.join(__dirname, '..', '..', 'dist', 'extension.js');
+    const text = readFileSync(bundle, 'utf8');
+    assert.doesNotMatch(text, /require\(["']onnxruntime-node["']\)/);
+    assert.doesNotMatch(text, /require\(["']vscode["']\)[\s\S]*onnxruntime_binding/);
+  });
+  it('the webview imports only the core protocol and render helpers', () => {
+    const dir = path.join(__dirname, '..', '..', 'webview', 'src');
+    for (const f of readdirSync(dir)) {
+      const text = readFileSync(path.join(dir, f), 'utf8');
+      for (const m of text.matchAll(/from\s+['"]([^'"]+)['"]/g)) {
+        const spec = m[1];
+        assert.ok(spec.startsWith('./') || spec === 'uplot' || /^\.\.\/\.\.\/src\/core\/(protocol|render)\//.test(spec), `${f} imports '${spec}'`);
+      }
+    }
+  });
   it('src/core imports only src/core', () => {
     const offenders: string[] = [];
     for (const f of files(core)) {

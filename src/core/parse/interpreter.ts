@@ -61,6 +61,8 @@ const LENIENT = new Set(['Sequential', 'Model', 'Input', ...layerNames()]);
  */
 export class Interpreter {
   readonly models: ModelBuild[] = [];
+  /** Keras datasets the file loads (`mnist` for `mnist.load_data()`), in order. */
+  readonly datasets: string[] = [];
   private readonly globals = new Scope();
   private steps = 0;
   private depth = 0;
@@ -816,6 +818,7 @@ export class Interpreter {
         return { k: 'optimizer', spec: { name: callee.name, args: a, span: e.span } };
       }
       case 'loadData': {
+        if (!this.datasets.includes(callee.dataset)) this.datasets.push(callee.dataset);
         const ds = DATASET_SHAPES[callee.dataset];
         if (!ds) return UNKNOWN;
         const labels = (n: number): Value => ({ k: 'array', shape: ds.labels === 'flat' ? [n] : [n, 1] });

@@ -1,0 +1,223 @@
+/**
+ * The inference process (dist/inference.js): runs models with onnxruntime-node for the panel, so
+ * the extension host never loads native code or blocks on a session. Sessions and datasets are
+ * cached between requests; every request is answered with a result or an InferenceError.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { isMessage } from '../core/protocol/messages';
+import {
+  ActivationsRequest,
+  ActivationsResult,
+  EvaluateRequest,
+  EvaluateResult,
+  FiltersRequest,
+  FiltersResult,
+  InferenceError,
+  type ActivationsRequestParams,
+  type EvaluateRequestParams,
+  type FiltersRequestParams,
+  type InputSource,
+  type WeightsSource,
+} from '../core/protocol/inference';
+import { decodeTensor, encodeTensor } from '../core/protocol/panel';
+import { compileActivationsGraph, initialState } from '../core/train/compile';
+import { planFingerprint, planWeights, type TrainingPlan } from '../core/train/plan';
+import { readCheckpointFile } from '../train/checkpointFile';
+import { openDataset, type Dataset } from '../train/data';
+import { decodeImage, resizeInto } from '../train/datasets/imageFolder';
+
+interface Loaded {
+  session: ort.InferenceSession;
+  outputs: { layer: string; className: string; name: string; shape: number[] }[];
+  weights: Map<string, Float32Array>;
+  label: string;
+}
+
+const sessions = new Map<string, Promise<Loaded>>();
+const datasets = new Map<string, Promise<Dataset>>();
+
+function weightsKey(w: WeightsSource): string {
+  if (w.kind === 'random') return `random:${w.seed}`;
+  const st = statSync(w.path);
+  return `ckpt:${w.path}:${st.mtimeMs}:${st.size}`;
+}
+
+async function load(plan: TrainingPlan, source: WeightsSource): Promise<Loaded> {
+  const key = `${planFingerprint(plan)}|${weightsKey(source)}`;
+  let p = sessions.get(key);
+  if (!p) {
+    p = (async () => {
+      let weights: Map<string, Float32Array>;
+      let label: string;
+      if (source.kind === 'random') {
+        weights = initialState(plan, source.seed);
+        label = `random (untrained, seed ${source.seed})`;
+      } else {
+        const ckpt = readCheckpointFile(source.path);
+        if (ckpt.header.fingerprint !== planFingerprint(plan)) {
+          throw new Error(`${source.path} was saved for a model with other weights (the file changed since training); train again or pick another checkpoint`);
+        }
+        weights = new Map([...ckpt.tensors].filter(([, t]) => t.kind === 'weight').map(([k, t]) => [k, t.data]));
+        const m = ckpt.header.metrics;
+        label = `checkpoint: epoch ${ckpt.header.epoch}${m.val_accuracy !== undefined ? `, val_accuracy ${m.val_accuracy.toFixed(4)}` : ''}`;
+      }
+      const { bytes, outputs } = compileActivationsGraph(plan, weights);
+      const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, graphOptimizationLevel: 'all' });
+      return { session, outputs, weights, label };
+    })();
+    sessions.set(key, p);
+    p.catch(() => sessions.delete(key));
+    // Keep a few sessions: one model's random and trained weights, and a previous version.
+    while (sessions.size > 4) sessions.delete(sessions.keys().next().value!);
+  }
+  return p;
+}
+
+function dataset(data: string, hint?: string): Promise<Dataset> {
+  const key = `${data}|${hint ?? ''}`;
+  let p = datasets.get(key);
+  if (!p) {
+    p = openDataset(data, hint);
+    datasets.set(key, p);
+    p.catch(() => datasets.delete(key));
+  }
+  return p;
+}
+
+/** The input as one (H, W, C) float32 sample, from a dataset, pixels, or an image file. */
+async function readInput(source: InputSource, shape: number[]): Promise<{ x: Float32Array; label: string }> {
+  const [h, w, c] = shape;
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (source.kind === 'pixels') {
+    const x = decodeTensor(source.tensor);
+    if (x.length === size) return { x, label: 'your drawing' };
+    if (source.tensor.shape.length === 2 && c !== undefined) {
+      // A one-channel drawing for an RGB model: repeat it in every channel.
+      const out = new Float32Array(size);
+      for (let p = 0; p < h * w; p++) for (let k = 0; k < c; k++) out[p * c + k] = x[p];
+      return { x: out, label: 'your drawing' };
+    }
+    throw new Error(`the drawing has ${x.length} values; the model wants (${shape.join(', ')})`);
+  }
+  if (source.kind === 'image') {
+    if (shape.length !== 3 || (c !== 1 && c !== 3)) throw new Error(`the model's input (${shape.join(', ')}) is not an image with 1 or 3 channels`);
+    const img = decodeImage(readFileSync(source.path), source.path);
+    const x = new Float32Array(size);
+    resizeInto(img, c as 1 | 3, h, w, 'area', x, 0, 1 / 255);
+    return { x, label: `${source.path.split(/[\\/]/).pop()} (${img.width}×${img.height} → ${h}×${w})` };
+  }
+  const ds = await dataset(source.data, source.dataHint);
+  const set = ds.test ?? ds.train;
+  const n = set.count;
+  const i = ((source.index % n) + n) % n;
+  const per = ds.shape[0] * ds.shape[1] * ds.shape[2];
+  if (per !== size) throw new Error(`${ds.name} images are (${ds.shape.join(', ')}); the model wants (${shape.join(', ')})`);
+  return { x: set.x.slice(i * per, (i + 1) * per), label: `${ds.name}, ${ds.test ? 'test' : 'training'} image ${i} (label ${ds.classNames[set.y[i]] ?? set.y[i]})` };
+}
+
+async function activations(p: ActivationsRequestParams): Promise<void> {
+  const t0 = performance.now();
+  const loaded = await load(p.plan, p.weights);
+  const { x, label } = await readInput(p.input, p.plan.inputShape);
+  const feeds = { input: new ort.Tensor('float32', x, [1, ...p.plan.inputShape]) };
+  const inputName = loaded.session.inputNames[0];
+  const result = await loaded.session.run({ [inputName]: feeds.input });
+  const layers = loaded.outputs.map((o) => ({ name: o.layer, className: o.className, activation: encodeTensor(result[o.name].data as Float32Array, o.shape) }));
+  const last = result[loaded.outputs[loaded.outputs.length - 1].name].data as Float32Array;
+  send(
+    ActivationsResult.create({
+      id: p.id,
+      input: encodeTensor(x, p.plan.inputShape),
+      inputLabel: label,
+      layers,
+      probabilities: probabilities(last, p.plan),
+      weights: loaded.label,
+      milliseconds: performance.now() - t0,
+    }),
+  );
+}
+
+/** The last layer's output as class probabilities (softmax applied when the model ends in logits). */
+function probabilities(out: Float32Array, plan: TrainingPlan): number[] {
+  const last = plan.layers[plan.layers.length - 1];
+  const act = (last?.config.activation as string | null | undefined) ?? (last?.className === 'Softmax' ? 'softmax' : null);
+  const v = Array.from(out);
+  if (act === 'softmax' || act === 'sigmoid') return v;
+  const m = Math.max(...v);
+  const e = v.map((x) => Math.exp(x - m));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((x) => x / s);
+}
+
+async function filters(p: FiltersRequestParams): Promise<void> {
+  const loaded = await load(p.plan, p.weights);
+  const w = planWeights(p.plan).find((x) => x.name === `${p.layer}/kernel` || x.name === `${p.layer}/depthwise_kernel`);
+  if (!w) throw new Error(`${p.layer} has no convolution kernel`);
+  const data = loaded.weights.get(w.name);
+  if (!data) throw new Error(`the weights have no ${w.name}`);
+  send(FiltersResult.create({ id: p.id, layer: p.layer, kernel: encodeTensor(data, w.shape), weights: loaded.label }));
+}
+
+async function evaluate(p: EvaluateRequestParams): Promise<void> {
+  const loaded = await load(p.plan, p.weights);
+  const ds = await dataset(p.data, p.dataHint);
+  const set = ds.test ?? ds.train;
+  const n = Math.min(set.count, p.limit ?? set.count);
+  const per = p.plan.inputShape.reduce((a, b) => a * b, 1);
+  const classes = ds.numClasses;
+  const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+  const outName = loaded.outputs[loaded.outputs.length - 1].name;
+  const inputName = loaded.session.inputNames[0];
+  const batch = 256;
+  const predicted = new Uint8Array(n);
+  const confidence = new Float32Array(n);
+  for (let start = 0; start < n; start += batch) {
+    const m = Math.min(batch, n - start);
+    const x = set.x.subarray(start * per, (start + m) * per);
+    const r = await loaded.session.run({ [inputName]: new ort.Tensor('float32', x, [m, ...p.plan.inputShape]) });
+    const out = r[outName].data as Float32Array;
+    const k = out.length / m;
+    for (let i = 0; i < m; i++) {
+      let best = 0;
+      for (let j = 1; j < k; j++) if (out[i * k + j] > out[i * k + best]) best = j;
+      predicted[start + i] = best;
+      confidence[start + i] = probabilities(out.subarray(i * k, (i + 1) * k), p.plan)[best];
+      const t = set.y[start + i];
+      if (t < classes && best < classes) confusion[t][best]++;
+    }
+  }
+  let correct = 0;
+  for (let i = 0; i < n; i++) if (predicted[i] === set.y[i]) correct++;
+  // The grid shows a spread of test images, wrong ones first so mistakes are visible.
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => Number(predicted[a] === set.y[a]) - Number(predicted[b] === set.y[b]) || a - b);
+  const wrong = order.filter((i) => predicted[i] !== set.y[i]).slice(0, Math.ceil(p.samples / 4));
+  const stride = Math.max(1, Math.floor(n / p.samples));
+  const right: number[] = [];
+  for (let i = 0; i < n && wrong.length + right.length < p.samples; i += stride) if (predicted[i] === set.y[i]) right.push(i);
+  const samples = [...wrong, ...right].sort((a, b) => a - b).map((i) => ({
+    image: encodeTensor(set.x.slice(i * per, (i + 1) * per), p.plan.inputShape),
+    label: set.y[i],
+    predicted: predicted[i],
+    probability: confidence[i],
+  }));
+  send(EvaluateResult.create({ id: p.id, classNames: ds.classNames, confusion, accuracy: n ? correct / n : 0, samples }));
+}
+
+function send(m: unknown): void {
+  process.send?.(m);
+}
+
+process.on('message', (m: unknown) => {
+  const id = isMessage(m) && typeof (m.params as { id?: unknown })?.id === 'number' ? (m.params as { id: number }).id : -1;
+  const fail = (e: unknown) => send(InferenceError.create({ id, message: e instanceof Error ? e.message : String(e) }));
+  try {
+    if (ActivationsRequest.is(m)) activations(m.params).catch(fail);
+    else if (FiltersRequest.is(m)) filters(m.params).catch(fail);
+    else if (EvaluateRequest.is(m)) evaluate(m.params).catch(fail);
+    else fail(new Error(`the inference process does not understand ${isMessage(m) ? m.method : 'this message'}`));
+  } catch (e) {
+    fail(e);
+  }
+});
+process.on('disconnect', () => process.exit(0));

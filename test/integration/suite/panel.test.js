@@ -1,0 +1,124 @@
+// Training from VS Code and the panel: feature maps with random weights, a short training run on
+// the built-in synthetic digits through the command, a cancelled run, and what the panel shows.
+'use strict';
+const assert = require('assert');
+const fs = require('fs');
+const path = require('path');
+const vscode = require('vscode');
+const ui = require('../uiCheck');
+const h = require('./helpers');
+
+const workspace = path.join(h.repoRoot, 'test', 'fixtures', 'workspace');
+const modelFile = path.join(workspace, 'model.py');
+
+function api() {
+  return vscode.extensions.getExtension('convlens.convlens').exports.ctx;
+}
+
+/** Resolves with the next finished run of the model file. */
+function nextFinish() {
+  return new Promise((resolve) => {
+    const sub = api().training.onDidFinish((run) => {
+      sub.dispose();
+      resolve(run);
+    });
+  });
+}
+
+describe('training and the panel', function () {
+  this.timeout(240000);
+  const outputs = [modelFile.replace(/\.py$/, '.best.ckpt'), modelFile.replace(/\.py$/, '.onnx')];
+  before(async () => {
+    await vscode.extensions.getExtension('convlens.convlens').activate();
+    for (const f of outputs) fs.rmSync(f, { force: true });
+  });
+  after(async () => {
+    for (const f of outputs) fs.rmSync(f, { force: true });
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('Show Feature Maps opens the panel with every layer of an untrained model', async function () {
+    await h.open(modelFile);
+    await vscode.commands.executeCommand('convlens.showFeatureMaps', vscode.Uri.file(modelFile).toString());
+    if (!ui.remote.available) return;
+    const headers = await ui.remote.webviewQuery('section.layer h3', { min: 4 });
+    assert.deepStrictEqual(
+      headers.map((t) => t.split(' ')[0]),
+      ['conv2d', 'max_pooling2d', 'flatten', 'dense'],
+    );
+    assert.match(headers[0], /\(Conv2D\) → \(None, 24, 24, 10\)/);
+    const tiles = await ui.remote.webviewQuery('section.layer[data-layer="conv2d"] canvas', { min: 10 });
+    assert.strictEqual(tiles.length, 10, 'one heatmap per channel');
+    const weights = await ui.remote.webviewQuery('#input-label');
+    assert.match(weights[0], /random \(untrained, seed 1\)/);
+    const probs = await ui.remote.webviewQuery('#probabilities .bar-row', { min: 10 });
+    assert.strictEqual(probs.length, 10);
+    const filters = await ui.remote.webviewQuery('#filters canvas', { min: 10 });
+    assert.strictEqual(filters.length, 10, 'the ten 5×5 kernels of conv2d');
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    await ui.remote.screenshot('panel-feature-maps-untrained');
+  });
+
+  it('trains on the synthetic digits from the command, with live curves, a checkpoint and an .onnx next to the file', async function () {
+    const finished = nextFinish();
+    const progress = [];
+    const sub = api().training.onMessage(({ message }) => progress.push(message.method));
+    const run = await vscode.commands.executeCommand('convlens.train', vscode.Uri.file(modelFile).toString(), undefined, { data: 'synthetic', epochs: 2, batchSize: 64, limit: { train: 3000, test: 600 } });
+    assert.ok(run, 'the command returned the run');
+    const done = (await finished).done;
+    sub.dispose();
+    assert.strictEqual(done.reason, 'completed', done.message);
+    assert.strictEqual(done.epochs, 2);
+    assert.ok(done.test && done.test.accuracy > 0.5, `test accuracy ${done.test && done.test.accuracy}`);
+    assert.ok(progress.includes('training/started') && progress.includes('training/progress') && progress.includes('training/epoch'));
+    for (const f of outputs) assert.ok(fs.existsSync(f), `${f} was written`);
+    if (!ui.remote.available) return;
+    const rows = await ui.remote.webviewQuery('#epoch-rows tr', { min: 2 });
+    assert.strictEqual(rows.length, 2);
+    const status = await ui.remote.webviewQuery('#training-progress');
+    assert.match(status[0], /Training finished after 2 epochs · test accuracy/);
+    const evalTitle = await ui.remote.webviewQuery('#evaluation h3', { min: 1, timeout: 60000 });
+    assert.match(evalTitle[0], /Test set: \d+\.\d\d% correct/);
+    const confusion = await ui.remote.webviewQuery('table.confusion tr', { min: 11 });
+    assert.strictEqual(confusion.length, 11, 'header + 10 classes');
+    const grid = await ui.remote.webviewQuery('.sample-grid figure', { min: 8 });
+    assert.ok(grid.length >= 8);
+    await ui.remote.webviewClick('nav button[data-tab="training"]');
+    await ui.remote.screenshot('panel-training');
+    const label = await ui.remote.webviewQuery('#input-label');
+    assert.match(label[0], /checkpoint/, 'the feature maps switched to the trained weights');
+    await ui.remote.webviewClick('nav button[data-tab="features"]');
+    await ui.remote.screenshot('panel-feature-maps-trained');
+  });
+
+  it('Stop Training cancels a run within a step, and the extension host stays up', async function () {
+    const finished = nextFinish();
+    let first;
+    const started = new Promise((resolve) => {
+      const sub = api().training.onMessage(({ message }) => {
+        if (message.method === 'training/progress') {
+          sub.dispose();
+          first = Date.now();
+          resolve();
+        }
+      });
+    });
+    await vscode.commands.executeCommand('convlens.train', vscode.Uri.file(modelFile).toString(), undefined, { data: 'synthetic', epochs: 50, batchSize: 32 });
+    await started;
+    await vscode.commands.executeCommand('convlens.stopTraining');
+    const run = await finished;
+    assert.strictEqual(run.done.reason, 'cancelled', run.done.message);
+    assert.ok(Date.now() - first < 15000, `stopped after ${Date.now() - first} ms`);
+    // The host still answers.
+    const hints = await h.hints(await h.open(modelFile));
+    assert.ok(hints.length === 4);
+  });
+
+  it('the filters playground shows the output-size formula with the numbers', async function () {
+    if (!ui.remote.available) this.skip();
+    await ui.remote.webviewClick('nav button[data-tab="playground"]');
+    const formula = await ui.remote.webviewQuery('.formula div', { min: 3 });
+    assert.match(formula.join('\n'), /rows: ⌊\(n \+ 2p − f\)\/s⌋ \+ 1 = ⌊\(28 \+ 2·0 − 3\)\/1⌋ \+ 1 = 26/);
+    await ui.remote.screenshot('panel-playground');
+  });
+});

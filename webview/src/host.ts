@@ -1,0 +1,41 @@
+import { isMessage, type Message, type Notification } from '../../src/core/protocol/messages';
+
+interface VsCodeApi {
+  postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+
+/** Sends one typed message to the extension host (never a raw postMessage). */
+export function post<P extends object>(type: Notification<P>, params: P): void {
+  vscode.postMessage(type.create(params));
+}
+
+type Handler = (m: Message) => void;
+const handlers: [Notification<object>, Handler][] = [];
+
+/** Registers a handler for one message type; messages that fail validation are reported, not handled. */
+export function on<P extends object>(type: Notification<P>, handler: (params: P) => void): void {
+  handlers.push([type as unknown as Notification<object>, (m) => handler(m.params as P)]);
+}
+
+export function listen(onInvalid: (why: string) => void): void {
+  window.addEventListener('message', (e: MessageEvent) => {
+    const m = e.data;
+    if (!isMessage(m)) return;
+    const match = handlers.find(([t]) => t.method === m.method);
+    if (!match) return;
+    const problem = match[0].problem(m);
+    if (problem) {
+      onInvalid(`ignored a malformed ${m.method} message: ${problem}`);
+      return;
+    }
+    match[1](m);
+  });
+}
+
+export const saveState = (s: unknown): void => vscode.setState(s);
+export const loadState = <T>(): T | undefined => vscode.getState() as T | undefined;
