@@ -114,7 +114,7 @@ export async function trainCommand(a: TrainArgs): Promise<number> {
   const hint = loaded.datasets[0];
   const data = a.data ?? hint;
   if (!data) throw new UsageError(`${a.file} does not load a known dataset: pass --data (synthetic, mnist, fashion_mnist, cifar10, a folder or a .npz file)`);
-  dataSpec(data, hint);
+  dataSpec(data, hint, p.inputShape);
 
   if (a.out) checkWritable(a.out, 'model', a.force);
   let checkpoint = a.checkpoint;

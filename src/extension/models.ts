@@ -1,3 +1,5 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ModelReport } from '../core/index';
 import { modelAt } from '../core/present';
@@ -46,4 +48,14 @@ export function planOrExplain(chosen: ChosenModel, overrides: PlanOverrides = {}
   const where = vscode.workspace.asRelativePath(chosen.doc.uri);
   const explanation = r.problems.map((p) => `${where}:${p.line}:${p.column}: ${p.message}`).join('\n');
   return { ...r, explanation };
+}
+
+/** The folder `convlens.data.folders` names for a Keras dataset (`mnist`), if any and if it exists. */
+export function configuredDataFolder(name: string | undefined): string | undefined {
+  if (!name) return undefined;
+  const folders = vscode.workspace.getConfiguration('convlens.data').get<Record<string, string>>('folders', {});
+  const folder = folders[name];
+  if (!folder) return undefined;
+  const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+  return path.resolve(base, folder.replace(/^~(?=\/|$)/, os.homedir()));
 }

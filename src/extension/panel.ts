@@ -22,7 +22,7 @@ import type { TrainingPlan } from '../core/train/plan';
 import { outputPaths } from '../core/trainFlow';
 import type { Ctx } from './context';
 import type { InferenceClient } from './inferenceClient';
-import { chooseModel, planOrExplain, type ChosenModel } from './models';
+import { chooseModel, configuredDataFolder, planOrExplain, type ChosenModel } from './models';
 import type { TrainingManager, TrainingRun } from './training';
 
 const INCOMING = [PanelReady, RequestActivations, RequestFilters, RequestTrain, RequestStop] as Notification<object>[];
@@ -211,7 +211,9 @@ export class ModelPanel implements vscode.Disposable {
     const run = this.training.lastRuns.get(this.chosen.doc.uri.toString());
     const out: PanelModelParams['dataSources'] = [];
     if (run && run.data !== 'synthetic') out.push({ id: run.data, label: `training data (${path.basename(run.data)})` });
-    if (hint && (!run || run.data !== hint)) out.push({ id: hint, label: `${hint} (Keras cache or configured folder)` });
+    const configured = configuredDataFolder(hint);
+    if (configured && existsSync(configured) && (!run || run.data !== configured)) out.push({ id: configured, label: `${hint} (${path.basename(configured)})` });
+    else if (hint && (!run || run.data !== hint)) out.push({ id: hint, label: `${hint} (Keras cache)` });
     if (this.plan && this.plan.inputShape.join() === '28,28,1') out.push({ id: 'synthetic', label: 'synthetic digits' });
     return out;
   }

@@ -9,7 +9,7 @@ import type { TrainingPlan } from '../core/train/plan';
 import { outputPaths, runDefaults, trainingQuestions, type RememberedChoices } from '../core/trainFlow';
 import { startTrainer, type TrainerHandle } from '../train/trainerClient';
 import type { Ctx } from './context';
-import { chooseModel, planOrExplain, type ChosenModel } from './models';
+import { chooseModel, configuredDataFolder, planOrExplain, type ChosenModel } from './models';
 
 /** Settings a caller may pass to skip the questions (keybindings, tests, other extensions). */
 export interface TrainOptions {
@@ -216,6 +216,8 @@ export class TrainingManager implements vscode.Disposable {
     type Item = vscode.QuickPickItem & { data?: string; browse?: 'folder' | 'file' };
     const items: Item[] = [];
     if (remembered) items.push({ label: `$(history) ${remembered.dataLabel}`, description: 'last used for this model', data: remembered.data });
+    const configured = configuredDataFolder(hint);
+    if (configured && existsSync(configured)) items.push({ label: `$(database) ${hint} from ${configured}`, description: 'convlens.data.folders', data: configured });
     items.push({ label: '$(sparkle) Built-in synthetic digits', description: 'drawn procedurally, 28×28, no download', data: 'synthetic' });
     const kerasHome = process.env.KERAS_HOME ?? path.join(os.homedir(), '.keras');
     for (const name of ['mnist', 'fashion_mnist', 'cifar10']) {
@@ -223,6 +225,7 @@ export class TrainingManager implements vscode.Disposable {
       if (cached && existsSync(cached)) items.push({ label: `$(database) ${name} from the Keras cache`, description: cached, data: name });
     }
     items.push({ label: `$(folder) ${hint ?? 'MNIST / CIFAR-10'} folder…`, description: 'IDX files (MNIST, Fashion-MNIST) or CIFAR-10 binary batches', browse: 'folder' });
+    items.push({ label: '$(file-media) Folder of images, one subfolder per class…', description: 'PNG/JPEG, resized to the model input; a fifth is the test set', browse: 'folder' });
     items.push({ label: '$(file) Keras .npz or CIFAR-10 .tar.gz file…', browse: 'file' });
     const pick = await vscode.window.showQuickPick(items, { title: 'Train on which data?', placeHolder: hint ? `The file loads ${hint}.load_data()` : 'Choose a dataset' });
     if (!pick) return undefined;

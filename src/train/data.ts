@@ -8,9 +8,10 @@ import { DataError, loadDataset, type Dataset, type DatasetSpec, type ImageSet }
 import { findIdxFiles } from './datasets/idx';
 import { findCifar10 } from './datasets/cifar10';
 import { kerasDatasetName } from './datasets/keras';
+import { scanImageFolder } from './datasets/imageFolder';
 
-/** The dataset spec a `--data` value stands for. */
-export function dataSpec(data: string, hint?: string): DatasetSpec {
+/** The dataset spec a `--data` value stands for; `inputShape` sizes a folder of images per class. */
+export function dataSpec(data: string, hint?: string, inputShape?: readonly number[]): DatasetSpec {
   if (data === 'synthetic') return { kind: 'synthetic' };
   const named = kerasDatasetName(data);
   if (named && !existsSync(data)) return { kind: 'keras', name: named };
@@ -25,12 +26,29 @@ export function dataSpec(data: string, hint?: string): DatasetSpec {
   const idx = findIdxFiles(data);
   if (idx.trainImages && idx.trainLabels) return { kind: 'idx', folder: data };
   if (findCifar10(data)) return { kind: 'cifar10', path: data };
-  throw new DataError(`${data}: found neither MNIST-style IDX files (train-images-idx3-ubyte[.gz], …) nor CIFAR-10 batches in this folder`, data);
+  if (looksLikeImageFolder(data)) {
+    const [h, w, c] = inputShape ?? [];
+    if (!h || !w || (c !== 1 && c !== 3)) {
+      throw new DataError(`${data}: a folder of images per class needs a model whose input is (height, width, 1 or 3 channels)${inputShape ? `, not (${inputShape.join(', ')})` : ''}`, data);
+    }
+    // Images are resized to the model's input; a fifth of them is the test set.
+    return { kind: 'imageFolder', root: data, size: [h, w], channels: c, interpolation: 'area', testFraction: 0.2 };
+  }
+  throw new DataError(`${data}: found no MNIST-style IDX files (train-images-idx3-ubyte[.gz], …), no CIFAR-10 batches, and no subfolders of PNG/JPEG images (one per class) in this folder`, data);
 }
 
 /** Loads the dataset a `--data` value names. */
-export async function openDataset(data: string, hint?: string, limit?: { train?: number; test?: number }): Promise<Dataset> {
-  return loadDataset({ ...dataSpec(data, hint), limit });
+export async function openDataset(data: string, hint?: string, limit?: { train?: number; test?: number }, inputShape?: readonly number[]): Promise<Dataset> {
+  return loadDataset({ ...dataSpec(data, hint, inputShape), limit });
+}
+
+/** A folder with at least one subfolder holding PNG or JPEG files (the Keras image_dataset_from_directory layout). */
+function looksLikeImageFolder(root: string): boolean {
+  try {
+    return scanImageFolder(root).files.length > 0;
+  } catch {
+    return false;
+  }
 }
 
 /**

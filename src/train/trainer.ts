@@ -79,7 +79,7 @@ async function train(
 ): Promise<TrainingDoneParams> {
   const plan: TrainingPlan = p.plan;
   const notes: string[] = [];
-  const ds = p.dataset ?? (await openDataset(p.data, p.dataHint, p.limit));
+  const ds = p.dataset ?? (await openDataset(p.data, p.dataHint, p.limit, p.plan.inputShape));
   notes.push(...checkFit(ds, plan.inputShape, plan.outputShape));
   let trainSet: ImageSet = ds.train;
   let validation: ImageSet | undefined;

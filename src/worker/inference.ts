@@ -74,11 +74,11 @@ async function load(plan: TrainingPlan, source: WeightsSource): Promise<Loaded> 
   return p;
 }
 
-function dataset(data: string, hint?: string): Promise<Dataset> {
-  const key = `${data}|${hint ?? ''}`;
+function dataset(data: string, hint: string | undefined, inputShape: readonly number[]): Promise<Dataset> {
+  const key = `${data}|${hint ?? ''}|${inputShape.join()}`;
   let p = datasets.get(key);
   if (!p) {
-    p = openDataset(data, hint);
+    p = openDataset(data, hint, undefined, inputShape);
     datasets.set(key, p);
     p.catch(() => datasets.delete(key));
   }
@@ -107,7 +107,7 @@ async function readInput(source: InputSource, shape: number[]): Promise<{ x: Flo
     resizeInto(img, c as 1 | 3, h, w, 'area', x, 0, 1 / 255);
     return { x, label: `${source.path.split(/[\\/]/).pop()} (${img.width}×${img.height} → ${h}×${w})` };
   }
-  const ds = await dataset(source.data, source.dataHint);
+  const ds = await dataset(source.data, source.dataHint, shape);
   const set = ds.test ?? ds.train;
   const n = set.count;
   const i = ((source.index % n) + n) % n;
@@ -161,7 +161,7 @@ async function filters(p: FiltersRequestParams): Promise<void> {
 
 async function evaluate(p: EvaluateRequestParams): Promise<void> {
   const loaded = await load(p.plan, p.weights);
-  const ds = await dataset(p.data, p.dataHint);
+  const ds = await dataset(p.data, p.dataHint, p.plan.inputShape);
   const set = ds.test ?? ds.train;
   const n = Math.min(set.count, p.limit ?? set.count);
   const per = p.plan.inputShape.reduce((a, b) => a * b, 1);

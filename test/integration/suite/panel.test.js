@@ -116,9 +116,38 @@ describe('training and the panel', function () {
 
   it('the filters playground shows the output-size formula with the numbers', async function () {
     if (!ui.remote.available) this.skip();
+    await h.open(modelFile);
+    await vscode.commands.executeCommand('convlens.showFeatureMaps', vscode.Uri.file(modelFile).toString());
     await ui.remote.webviewClick('nav button[data-tab="playground"]');
     const formula = await ui.remote.webviewQuery('.formula div', { min: 3 });
     assert.match(formula.join('\n'), /rows: ⌊\(n \+ 2p − f\)\/s⌋ \+ 1 = ⌊\(28 \+ 2·0 − 3\)\/1⌋ \+ 1 = 26/);
     await ui.remote.screenshot('panel-playground');
   });
+  it('shows real MNIST test images when convlens.data.folders names the MNIST folder', async function () {
+    const mnist = path.join(h.repoRoot, '..', 'shared', 'datasets', 'mnist');
+    if (!fs.existsSync(mnist) || !ui.remote.available) {
+      console.log(`    (skipped: ${mnist} is absent or there is no UI runner)`);
+      this.skip();
+    }
+    // Only this panel may exist: hidden webviews keep their frames, and the UI checks search all frames.
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const config = vscode.workspace.getConfiguration('convlens.data');
+    await config.update('folders', { mnist }, vscode.ConfigurationTarget.Global);
+    try {
+      const seed = path.join(h.seeds, '001_mnist_cnn.py');
+      await h.open(seed);
+      await vscode.commands.executeCommand('convlens.showFeatureMaps', vscode.Uri.file(seed).toString());
+      const label = await ui.remote.webviewQuery('#input-label', { min: 1 });
+      await h.until('an MNIST sample', async () => {
+        const t = await ui.remote.webviewQuery('#input-label');
+        return /MNIST.*test image 0 \(label 7\)/.test(t[0]) ? t : undefined;
+      }, 30000);
+      assert.ok(label.length === 1);
+      const headers = await ui.remote.webviewQuery('section.layer h3', { min: 7 });
+      assert.strictEqual(headers.length, 7);
+    } finally {
+      await config.update('folders', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
 });
