@@ -5,7 +5,7 @@
  */
 import type { TrainingPlan } from '../train/plan';
 import { Notification } from './messages';
-import type { PanelEvaluationParams, TensorData } from './panel';
+import type { PanelActivationsParams, PanelEvaluationParams, TensorData } from './panel';
 
 /** Which weights to run: freshly initialised (seeded), or a checkpoint file. */
 export type WeightsSource = { kind: 'random'; seed: number } | { kind: 'checkpoint'; path: string };
@@ -44,15 +44,8 @@ export interface EvaluateRequestParams {
 }
 export const EvaluateRequest = new Notification<EvaluateRequestParams>('inference/evaluate', { id: 'number', plan: 'object', weights: 'object', data: 'string', samples: 'number' });
 
-export interface ActivationsResultParams {
-  id: number;
-  input: TensorData;
-  inputLabel: string;
-  layers: { name: string; className: string; activation: TensorData }[];
-  probabilities: number[];
-  weights: string;
-  milliseconds: number;
-}
+/** The panel's activations message, with the request's id. */
+export type ActivationsResultParams = PanelActivationsParams & { id: number };
 export const ActivationsResult = new Notification<ActivationsResultParams>('inference/activationsResult', { id: 'number', input: 'object', layers: 'array', probabilities: 'array', weights: 'string', milliseconds: 'number' });
 
 export const FiltersResult = new Notification<{ id: number; layer: string; kernel: TensorData; weights: string }>('inference/filtersResult', { id: 'number', layer: 'string', kernel: 'object', weights: 'string' });
