@@ -35,6 +35,8 @@ describe('training and the panel', function () {
   after(async () => {
     for (const f of outputs) fs.rmSync(f, { force: true });
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    // The screenshots closed the side bar; later UI checks open files from the Explorer.
+    await vscode.commands.executeCommand('workbench.view.explorer');
   });
 
   it('Show Feature Maps opens the panel with every layer of an untrained model', async function () {
