@@ -337,6 +337,15 @@ export interface MaxPoolGradOptions {
 }
 
 /**
+ * `where(mask, value, 0)` as `value · float(mask)`: the same result for finite values, and ORT's
+ * CPU Mul is about twice as fast as its broadcasting Where (1.2 vs 2.7 ms on 128×10×24×24, measured),
+ * which matters because ReLU and max-pool masks were ~15% of a training step.
+ */
+function keepWhere(g: GraphBuilder, mask: string, value: string): string {
+  return g.mul(value, g.cast(mask, 'float32'));
+}
+
+/**
  * MaxPool backward; the method is the one {@link maxPoolForward} used
  * (`fwd.indices` present means 'scatter').
  */
@@ -344,7 +353,7 @@ export function maxPoolBackward(g: GraphBuilder, spec: PoolSpec, x: string, fwd:
   const p = normPool(spec);
   const { r } = p;
   const zero = g.scalar(0);
-  const dyIn = opts.afterRelu ? g.where(g.greater(fwd.y, zero), dy, zero) : dy;
+  const dyIn = opts.afterRelu ? keepWhere(g, g.greater(fwd.y, zero), dy) : dy;
   if (fwd.indices) {
     const zeros = g.constantOfShape(g.reshape(g.size(x), [1]));
     const flat = g.scatterElements(zeros, g.reshape(fwd.indices, [-1]), g.reshape(dyIn, [-1]), 0, 'add');
@@ -368,7 +377,7 @@ export function maxPoolBackward(g: GraphBuilder, spec: PoolSpec, x: string, fwd:
   const negRankName = g.initializer(g.fresh('maxpool_neg_rank'), negRank, [1, 1, ...covered]);
   const key = g.where(g.equal(xc, up(fwd.y)), negRankName, g.scalar(-kCount));
   const firstKey = g.maxPool(key, { kernelShape: p.k, strides: p.k });
-  const dx = g.where(g.equal(key, up(firstKey)), up(dyIn), zero);
+  const dx = keepWhere(g, g.equal(key, up(firstKey)), up(dyIn));
   if (!partial) return dx;
   return g.pad(dx, [0, 0, ...new Array<number>(r).fill(0), 0, 0, ...p.in.map((n, i) => n - covered[i])]);
 }
@@ -517,10 +526,10 @@ export function activationBackward(g: GraphBuilder, spec: ActivationSpec, x: str
     case 'linear':
       return dy;
     case 'relu':
-      return g.where(g.greater(y, zero), dy, zero);
+      return keepWhere(g, g.greater(y, zero), dy);
     case 'relu6': {
       const inside = g.node('And', [g.greater(y, zero), g.less(y, g.scalar(6))])[0];
-      return g.where(inside, dy, zero);
+      return keepWhere(g, inside, dy);
     }
     case 'sigmoid':
       return g.mul(dy, g.mul(y, g.sub(g.scalar(1), y)));
