@@ -6,7 +6,7 @@ import { Interpreter, inputShapeFromArgs, type InterpreterLimits } from './parse
 import { lowerModule, type Span } from './parse/pythonAst';
 import { copyTree, type PythonParse, type RawNode } from './parse/syntaxTree';
 import { repairBrackets, unmapTree } from './parse/repair';
-import type { AddedLayer, ArgValue, CompileSpec, Dim, FitSpec, LayerInstance, ModelBuild, ModelKind, Value } from './parse/values';
+import type { AddedLayer, ArgValue, CompileSpec, Dim, FitSpec, LayerInstance, ModelBuild, ModelKind } from './parse/values';
 
 /** Receptive field of one output position, in input pixels per spatial axis. */
 export type ReceptiveField = { size: number[]; stride: number[] } | 'global';
@@ -346,7 +346,7 @@ function analyzeLayer(added: AddedLayer, index: number, flow: Flow, text: string
 
   // Receptive field.
   const step: ReceptiveFieldStep = def.receptiveField ? def.receptiveField(a as never, input) : { kind: 'identity' };
-  const rf = nextReceptiveField(flow.rf, step, output.length);
+  const rf = nextReceptiveField(flow.rf, step);
   row.receptiveField = rf === null ? null : rf === 'global' ? 'global' : { size: rf.size, stride: rf.jump };
   return { row, next: { shape: output, rankKnown: outRankKnown, rf } };
 }
@@ -396,7 +396,7 @@ function rankMessage(def: LayerDef<ArgSpecs>, input: Dim[], index: number): stri
   return `${def.name} expects a ${wanted}, but its input is ${shown}${hint}`;
 }
 
-function nextReceptiveField(rf: Flow['rf'], step: ReceptiveFieldStep, outRank: number): Flow['rf'] {
+function nextReceptiveField(rf: Flow['rf'], step: ReceptiveFieldStep): Flow['rf'] {
   if (rf === null) return null;
   if (step.kind === 'global' || rf === 'global') return 'global';
   if (step.kind === 'identity') return rf;
@@ -410,7 +410,6 @@ function nextReceptiveField(rf: Flow['rf'], step: ReceptiveFieldStep, outRank: n
   if (step.factor.length !== axes) return null;
   const jump = rf.jump.map((j, i) => j / step.factor[i]);
   const size = rf.size.map((s, i) => s + (step.kernel ? (step.kernel[i] - 1) * jump[i] : 0));
-  void outRank;
   return { size, jump };
 }
 
@@ -519,4 +518,3 @@ function convertFixes(hints: FixHint[], def: LayerDef<ArgSpecs>, added: AddedLay
   return fixes.length ? fixes : undefined;
 }
 
-export type { Value };

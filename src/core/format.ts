@@ -39,7 +39,8 @@ export function formatShape(shape: Dim[] | null, partial = false): string {
   return partial ? `(None, …, ${dims.join(', ')})` : `(${['None', ...dims].join(', ')})`;
 }
 
-const trimNum = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(2).replace(/\.?0+$/, ''));
+/** A size or step for display: integers as they are, fractions to two decimals (`0.5`, `0.33`). */
+export const trimNum = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(2).replace(/\.?0+$/, ''));
 
 /** `14×14 px, stride 4` or `global`. */
 export function formatReceptiveField(rf: ReceptiveField | null): string {

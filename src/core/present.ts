@@ -5,7 +5,7 @@
 import type { FileAnalysis, LayerReport, ModelReport } from './analyze';
 import { findLayer } from './layers/index';
 import type { Span } from './parse/pythonAst';
-import { formatBytes, formatCompact, formatCount, formatParams, formatReceptiveField, formatShape } from './format';
+import { formatBytes, formatCompact, formatCount, formatParams, formatShape, trimNum } from './format';
 
 export type HintMode = 'both' | 'shapes' | 'params' | 'off';
 
@@ -66,7 +66,7 @@ const rfWords = (l: LayerReport): string => {
   if (rf === null) return 'unknown';
   if (rf === 'global') return 'the whole input';
   if (rf.size.length === 0) return '—';
-  return `${formatReceptiveField(rf).replace(' /', ' input pixels, step ')}`;
+  return `${rf.size.map(trimNum).join('×')} input pixels, step ${rf.stride.map(trimNum).join('×')}`;
 };
 
 /** Markdown for hovering a layer call. */

@@ -41,6 +41,8 @@ export class Ctx implements vscode.Disposable {
 
   /** Analysis of a candidate document, loading the parser on first need. */
   async analyze(doc: vscode.TextDocument) {
+    const cached = this.analysis.peek(doc);
+    if (cached) return cached;
     if (!AnalysisService.isCandidate(doc)) return undefined;
     if (!this.analysis.isReady) await this.analysis.ready();
     return this.analysis.analyze(doc);

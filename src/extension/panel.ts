@@ -20,6 +20,8 @@ import {
 } from '../core/protocol/panel';
 import type { TrainingPlan } from '../core/train/plan';
 import { outputPaths } from '../core/trainFlow';
+import { CIFAR10_CLASS_NAMES } from '../train/datasets/cifar10';
+import { FASHION_MNIST_CLASS_NAMES } from '../train/datasets/idx';
 import type { Ctx } from './context';
 import type { InferenceClient } from './inferenceClient';
 import { chooseModel, configuredDataFolder, planOrExplain, type ChosenModel } from './models';
@@ -225,7 +227,7 @@ export class ModelPanel implements vscode.Disposable {
     const lines = this.chosen.doc;
     const classes = this.plan ? this.plan.outputShape[this.plan.outputShape.length - 1] : 0;
     const hint = this.chosen.datasetHint;
-    const names = hint === 'cifar10' ? ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'] : hint === 'fashion_mnist' ? ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] : [];
+    const names = hint === 'cifar10' ? CIFAR10_CLASS_NAMES : hint === 'fashion_mnist' ? FASHION_MNIST_CLASS_NAMES : [];
     this.post(
       PanelModel.create({
         file: vscode.workspace.asRelativePath(this.chosen.doc.uri),

@@ -20,7 +20,6 @@ export interface TrainOptions {
   limit?: { train?: number; test?: number };
 }
 
-type RunChoices = RememberedChoices;
 
 /** A training run in progress or finished, for the panel and the feature maps. */
 export interface TrainingRun {
@@ -189,9 +188,9 @@ export class TrainingManager implements vscode.Disposable {
   }
 
   /** Asks for what the file does not say: the data (always confirmable), and epochs / batch size when fit() lacks them. */
-  private async ask(chosen: ChosenModel, plan: TrainingPlan): Promise<RunChoices | undefined> {
+  private async ask(chosen: ChosenModel, plan: TrainingPlan): Promise<RememberedChoices | undefined> {
     const key = `convlens.train:${chosen.doc.uri.toString()}#${chosen.model.name}`;
-    const remembered = this.ctx.extension.workspaceState.get<RunChoices>(key);
+    const remembered = this.ctx.extension.workspaceState.get<RememberedChoices>(key);
     const hint = chosen.datasetHint;
     const data = await this.pickData(hint, remembered);
     if (!data) return undefined;
@@ -212,7 +211,7 @@ export class TrainingManager implements vscode.Disposable {
     return choices;
   }
 
-  private async pickData(hint: string | undefined, remembered?: RunChoices): Promise<{ data: string; dataLabel: string } | undefined> {
+  private async pickData(hint: string | undefined, remembered?: RememberedChoices): Promise<{ data: string; dataLabel: string } | undefined> {
     type Item = vscode.QuickPickItem & { data?: string; browse?: 'folder' | 'file' };
     const items: Item[] = [];
     if (remembered) items.push({ label: `$(history) ${remembered.dataLabel}`, description: 'last used for this model', data: remembered.data });

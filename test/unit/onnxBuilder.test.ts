@@ -6,17 +6,8 @@ import * as ort from 'onnxruntime-node';
 import { ProtoWriter, readFields, utf8Decode, utf8Encode, varintToSigned } from '../../src/core/onnx/protobuf';
 import { DEFAULT_IR_VERSION, DEFAULT_OPSET } from '../../src/core/onnx/onnxProto';
 import { attr, GraphBuilder } from '../../src/core/onnx/graphBuilder';
+import { mulberry32 } from '../../src/core/train/random';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = mulberry32(99);
 const uniform = (n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * rand());
 

@@ -7,20 +7,11 @@ import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../../src/core/onnx/graphBuilder';
 import * as grad from '../../src/core/onnx/grad';
+import { mulberry32 } from '../../src/core/train/random';
 
 const THRESHOLD = 1e-3;
 const summary: string[] = [];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let rand = mulberry32(1234);
 

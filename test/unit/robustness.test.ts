@@ -5,19 +5,9 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { mulberry32 } from '../../src/core/train/random';
 import { analyze, fixturePath, readFixture } from './helpers';
 
-/** A small seeded PRNG (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = "()[]{},.:=+-*/%#'\"\\\n \t0123456789abcdefxyzNone_ConvDense§é😀";
 
@@ -46,7 +36,8 @@ describe(`robustness: ${MUTATIONS} mutations per fixture`, () => {
   for (const file of fixtures) {
     it(file, async () => {
       const original = readFixture('seeds', file);
-      const random = rng(0xc0ffee ^ file.length);
+      // Seeded, so a failure can be replayed.
+      const random = mulberry32(0xc0ffee ^ file.length);
       let withModels = 0;
       let withProblems = 0;
       for (let i = 0; i < MUTATIONS; i++) {

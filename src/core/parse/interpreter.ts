@@ -1,6 +1,5 @@
 import type { ProblemSink } from '../diagnostics';
 import { findLayer, kerasSnakeCase, layerNames } from '../layers/index';
-import { suggest } from '../layers/args';
 import type { Arg, Expr, Module, Span, Stmt } from './pythonAst';
 import { DATASET_SHAPES, classifyKerasPath, normalizeModulePath, type KerasCallee } from './kerasSymbols';
 import {
@@ -69,7 +68,6 @@ export class Interpreter {
   private nextLayerId = 0;
   private nextModelId = 0;
   private readonly uids = new Map<string, number>();
-  private stopped = false;
 
   constructor(
     private readonly sink: ProblemSink,
@@ -81,7 +79,6 @@ export class Interpreter {
       this.execBlock(module.body, this.globals);
     } catch (e) {
       if (e instanceof BudgetExceeded) {
-        this.stopped = true;
         this.sink.warning(
           'analysis-budget',
           e.span,
@@ -93,10 +90,6 @@ export class Interpreter {
       }
     }
     return this.models;
-  }
-
-  get wasStopped(): boolean {
-    return this.stopped;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -514,7 +507,6 @@ export class Interpreter {
         return this.kerasCall(callee.path, classifyKerasPath(callee.path), args, e);
       case 'layer':
         // Calling a layer on a tensor is the Functional API.
-        callee.layer.functional = true;
         return { k: 'tensor' };
       default:
         return UNKNOWN;
@@ -775,7 +767,6 @@ export class Interpreter {
           args,
           span: e.span,
           calleeSpan: e.fn.span,
-          unsupported: !callee.supported,
           opaque: args.opaque ? 'arguments passed with * or ** could not be read' : undefined,
         };
         return { k: 'layer', layer };
@@ -849,18 +840,9 @@ export class Interpreter {
           const dims = (args.keyword.get('newshape') ?? args.positional[1])?.value;
           if (a?.k === 'array' && dims) return reshapeArray(a.shape, dims);
         }
-        if (/^keras\.layers\.[A-Za-z_]+$/.test(path) && /^[A-Z]/.test(path.slice(13))) {
-          // keras.layers.Something that is not a class Keras has.
-          return UNKNOWN;
-        }
         return UNKNOWN;
       }
     }
-  }
-
-  /** Lets the analysis report a misspelt layer class with a suggestion. */
-  static suggestLayer(name: string): string | undefined {
-    return suggest(name, layerNames());
   }
 }
 

@@ -21,7 +21,7 @@ export function normalizeModulePath(path: string): string {
 
 /** What a call to a Keras path does. */
 export type KerasCallee =
-  | { kind: 'layer'; className: string; supported: boolean }
+  | { kind: 'layer'; className: string }
   | { kind: 'sequential' }
   | { kind: 'functionalModel' }
   | { kind: 'input' }
@@ -44,9 +44,9 @@ export function classifyKerasPath(path: string): KerasCallee {
   if (last === 'to_categorical') return { kind: 'toCategorical' };
   if (parts.includes('optimizers') && OPTIMIZERS.has(last)) return { kind: 'optimizer', name: last };
   const def = findLayer(last);
-  if (def) return { kind: 'layer', className: def.name, supported: true };
-  if (KNOWN_UNSUPPORTED.has(last)) return { kind: 'layer', className: last, supported: false };
-  if (parts[1] === 'layers' && parts.length === 3 && /^[A-Z]/.test(last)) return { kind: 'layer', className: last, supported: false };
+  if (def) return { kind: 'layer', className: def.name };
+  if (KNOWN_UNSUPPORTED.has(last)) return { kind: 'layer', className: last };
+  if (parts[1] === 'layers' && parts.length === 3 && /^[A-Z]/.test(last)) return { kind: 'layer', className: last };
   return { kind: 'other' };
 }
 

@@ -348,10 +348,8 @@ class Lowering {
         if (argList && argList.type === 'argument_list') {
           for (const a of argList.children) {
             if (a.type === 'comment') continue;
-            if (a.missing || a.type === 'ERROR') {
-              this.noteProblems(a);
-              continue;
-            }
+            // Already recorded by scanMissing for the enclosing statement.
+            if (a.missing || a.type === 'ERROR') continue;
             if (a.type === 'keyword_argument') {
               const name = this.child(a, 'name');
               const value = this.child(a, 'value');

@@ -16,12 +16,8 @@ export interface LayerInstance {
   span: Span;
   /** Just the callee, `layers.Conv2D`. */
   calleeSpan: Span;
-  /** A Keras class ConvLens recognises but does not analyse yet. */
-  unsupported?: boolean;
   /** Why ConvLens cannot see what this layer is (something opaque was added). */
   opaque?: string;
-  /** The layer was called on a tensor (Functional API). */
-  functional?: boolean;
 }
 
 /** One evaluated argument and where it is written. */

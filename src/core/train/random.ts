@@ -17,22 +17,26 @@ export function hashSeed(seed: number, text: string): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** A small, fast generator (mulberry32) of uniform numbers in [0, 1), with normal draws. */
-export class Random {
-  private state: number;
-  private spare: number | undefined;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
+/** mulberry32: a small, fast, seeded generator of uniform numbers in [0, 1). The same seed gives the same stream. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** {@link mulberry32} with integer and normal draws. */
+export class Random {
+  private spare: number | undefined;
+  /** Uniform in [0, 1). */
+  readonly next: () => number;
+
+  constructor(seed: number) {
+    this.next = mulberry32(seed);
   }
 
   /** Integer in [0, n). */

@@ -119,17 +119,9 @@ export function argmaxRows(m: ArrayLike<number>, numClasses: number): Uint8Array
 /** A uniform [0, 1) generator. */
 export type Rng = () => number;
 
-/** mulberry32: a small, fast, seeded PRNG (32-bit state). The same seed gives the same stream. */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../core/train/random';
+
+export { mulberry32 };
 
 /** Mixes several integers into one 32-bit seed (for per-sample or per-epoch streams). */
 export function hashSeed(...parts: number[]): number {

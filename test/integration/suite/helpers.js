@@ -18,15 +18,6 @@ function coreJson(file, extensionRoot = repoRoot) {
   return JSON.parse(out);
 }
 
-function coreJsonAllowingErrors(file) {
-  try {
-    return coreJson(file);
-  } catch (e) {
-    if (e.status === 1 && e.stdout) return JSON.parse(String(e.stdout).trim());
-    throw e;
-  }
-}
-
 const shape = (s) => `(${s.map((d) => (d === null ? 'None' : d)).join(', ')})`;
 const count = (n) => n.toLocaleString('en-US');
 
@@ -59,4 +50,4 @@ async function hints(doc) {
   return (await vscode.commands.executeCommand('vscode.executeInlayHintProvider', doc.uri, full)) || [];
 }
 
-module.exports = { repoRoot, seeds, coreJson, coreJsonAllowingErrors, expectedHint, labelText, until, open, hints, shape, count };
+module.exports = { repoRoot, seeds, coreJson, expectedHint, labelText, until, open, hints, shape, count };
