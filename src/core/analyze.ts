@@ -1,12 +1,14 @@
 import { ProblemSink, type Fix, type Problem } from './diagnostics';
 import { BASE_ARGS, KNOWN_UNSUPPORTED, findLayer, layerNames, type FixHint, type LayerDef, type WeightSpec } from './layers/index';
 import { suggest, type ArgSpecs } from './layers/args';
-import { ShapeError, product, type ReceptiveFieldStep } from './layers/define';
+import { ShapeError, type ReceptiveFieldStep } from './layers/define';
+import { product } from './shape';
 import { Interpreter, inputShapeFromArgs, type InterpreterLimits } from './parse/interpreter';
 import { lowerModule, type Span } from './parse/pythonAst';
 import { copyTree, type PythonParse, type RawNode } from './parse/syntaxTree';
 import { repairBrackets, unmapTree } from './parse/repair';
-import type { AddedLayer, ArgValue, CompileSpec, Dim, FitSpec, LayerInstance, ModelBuild, ModelKind } from './parse/values';
+import type { Dim } from './shape';
+import type { AddedLayer, ArgValue, CompileSpec, FitSpec, LayerInstance, ModelBuild, ModelKind } from './parse/values';
 
 /** Receptive field of one output position, in input pixels per spatial axis. */
 export type ReceptiveField = { size: number[]; stride: number[] } | 'global';

@@ -1,5 +1,5 @@
 import type { LayerReport, ModelReport, ReceptiveField } from './analyze';
-import type { Dim } from './parse/values';
+import type { Dim } from './shape';
 
 /** 38390 → `38,390` (Keras' thousands separators). */
 export const formatCount = (n: number): string => Math.round(n).toLocaleString('en-US');

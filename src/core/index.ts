@@ -5,6 +5,6 @@ export { LineIndex, type Position } from './text';
 export { formatSummary, formatShape, formatCount, formatBytes, formatCompact, formatParams, formatReceptiveField } from './format';
 export type { PythonParse, SyntaxTree, SyntaxCursor } from './parse/syntaxTree';
 export type { Span } from './parse/pythonAst';
-export type { Dim } from './parse/values';
+export type { Dim, DataFormat } from './shape';
 export { LAYERS, findLayer } from './layers/index';
 export { toJsonReport, type JsonReport } from './report';

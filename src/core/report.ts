@@ -1,6 +1,6 @@
 import type { FileAnalysis } from './analyze';
 import type { Severity } from './diagnostics';
-import type { Dim } from './parse/values';
+import type { Dim } from './shape';
 import { LineIndex } from './text';
 
 /** The documented `convlens summary --json` object for one file (lines and columns 1-based). */

@@ -1,6 +1,6 @@
 import type { GraphBuilder } from '../onnx/graphBuilder';
 import { activationBackward, activationForward, type ActivationSpec } from '../onnx/grad';
-import { onnxAxis, onnxSampleShape, toOnnxPerm, toKerasPerm } from '../train/layout';
+import { onnxAxis, onnxSampleShape, toOnnxPerm, toKerasPerm } from '../onnx/layout';
 import { activation, any, float, int, optionalFloat, type ArgSpecs } from './args';
 import { defineLayer, sampleAxis, type LayerTrain, type TrainLayer } from './define';
 

@@ -1,4 +1,5 @@
-import { showValue, type Dim, type Value } from '../parse/values';
+import { showValue, type Value } from '../parse/values';
+import type { DataFormat, Dim } from '../shape';
 
 /** The outcome of reading one argument's value. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string } | { ok: 'unknown'; why?: string };
@@ -134,7 +135,7 @@ export function choice<T extends string>(values: readonly T[], dflt?: T): ArgSpe
   );
 }
 
-export type DataFormat = 'channels_last' | 'channels_first';
+export type { DataFormat };
 
 /** `data_format`: None means the Keras default, channels_last. */
 export function dataFormat(): ArgSpec<DataFormat> {

@@ -1,21 +1,10 @@
 import type { GraphBuilder } from '../onnx/graphBuilder';
 import { convBackward, convForward, kerasPads, type ConvSpec, type KerasPadding } from '../onnx/grad';
-import type { Dim } from '../parse/values';
-import { kerasKernelToOnnxPerm, onnxKernelToKerasPerm, refuseChannelsFirst } from '../train/layout';
+import type { Dim } from '../shape';
+import { kerasKernelToOnnxPerm, onnxKernelToKerasPerm, refuseChannelsFirst } from '../onnx/layout';
 import { activation, bool, choice, dataFormat, initializer, int, ints, optional, type ArgSpecs, type DataFormat } from './args';
-import {
-  ShapeError,
-  checkWindowOutput,
-  convOutputLength,
-  deconvOutputLength,
-  defineLayer,
-  dotJoin,
-  type LayerTrain,
-  type TrainLayer,
-  joinChannels,
-  product,
-  splitChannels,
-} from './define';
+import { ShapeError, checkWindowOutput, defineLayer, dotJoin, type LayerTrain, type TrainLayer } from './define';
+import { convOutputLength, deconvOutputLength, joinChannels, product, splitChannels } from '../shape';
 
 const KERNEL_EXTRAS = [
   'kernel_regularizer', 'bias_regularizer', 'activity_regularizer',

@@ -1,5 +1,5 @@
 import type { GraphBuilder } from '../onnx/graphBuilder';
-import type { Dim } from '../parse/values';
+import type { Dim } from '../shape';
 import type { ArgSpecs, ArgValues, DataFormat } from './args';
 
 /** A weight tensor of a layer, in Keras' layout (kernel `(kh, kw, c_in, filters)`). */
@@ -76,7 +76,7 @@ export interface LayerDef<A extends ArgSpecs = ArgSpecs> {
 
 /**
  * One layer instance as the training-graph compiler hands it to the layer's emitters. Tensors
- * between layers are in ONNX layout (N, C, spatial…; see `core/train/layout.ts`), weights in
+ * between layers are in ONNX layout (N, C, spatial…; see `core/onnx/layout.ts`), weights in
  * Keras layout (Conv2D kernel (kh, kw, c_in, filters), Dense kernel (in, units)).
  */
 export interface TrainLayer<A extends ArgSpecs = ArgSpecs> {
@@ -137,57 +137,6 @@ export interface LayerTrain<A extends ArgSpecs = ArgSpecs> {
 /** Declares a layer; the identity function, there for type inference of `a` in the rules. */
 export function defineLayer<A extends ArgSpecs>(def: LayerDef<A>): LayerDef<A> {
   return def;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Shape arithmetic shared by the layer families (as Keras' compute_conv_output_shape).
-
-/** Length of one axis after a convolution, as Keras computes it; null when the input is unknown. */
-export function convOutputLength(input: Dim, kernel: number, stride: number, padding: string, dilation = 1): Dim {
-  if (input === null) return null;
-  const k = (kernel - 1) * dilation + 1;
-  if (padding === 'same' || padding === 'causal') return Math.floor((input - 1) / stride) + 1;
-  if (padding === 'full') return Math.floor((input + k - 2) / stride) + 1;
-  return Math.floor((input - k) / stride) + 1;
-}
-
-/** Length of one axis after a transposed convolution (Keras' deconv_output_length). */
-export function deconvOutputLength(
-  input: Dim,
-  kernel: number,
-  stride: number,
-  padding: string,
-  outputPadding: number | null,
-  dilation = 1,
-): Dim {
-  if (input === null) return null;
-  const k = (kernel - 1) * dilation + 1;
-  if (outputPadding === null) {
-    if (padding === 'valid') return input * stride + Math.max(k - stride, 0);
-    if (padding === 'full') return input * stride - (stride + k - 2);
-    return input * stride;
-  }
-  const pad = padding === 'same' ? Math.floor(k / 2) : padding === 'valid' ? 0 : k - 1;
-  return (input - 1) * stride + k - 2 * pad + outputPadding;
-}
-
-/** Splits a sample shape into its spatial axes and channel count by data format. */
-export function splitChannels(input: Dim[], fmt: DataFormat): { spatial: Dim[]; channels: Dim } {
-  return fmt === 'channels_first' ? { spatial: input.slice(1), channels: input[0] } : { spatial: input.slice(0, -1), channels: input[input.length - 1] };
-}
-
-export function joinChannels(spatial: Dim[], channels: Dim, fmt: DataFormat): Dim[] {
-  return fmt === 'channels_first' ? [channels, ...spatial] : [...spatial, channels];
-}
-
-/** Product of known sizes; null when any is unknown. */
-export function product(dims: Dim[]): number | null {
-  let p = 1;
-  for (const d of dims) {
-    if (d === null) return null;
-    p *= d;
-  }
-  return p;
 }
 
 /** `a·b·c` for formulas. */

@@ -1,6 +1,7 @@
 import { denseBackward, denseForward } from '../onnx/grad';
 import { activation, bool, initializer, int } from './args';
-import { defineLayer, product } from './define';
+import { defineLayer } from './define';
+import { product } from '../shape';
 
 export const Dense = defineLayer({
   name: 'Dense',

@@ -1,5 +1,5 @@
 import { batchNormBackward, batchNormInference, batchNormTrainForward, type BatchNormSpec } from '../onnx/grad';
-import { onnxAxis } from '../train/layout';
+import { onnxAxis } from '../onnx/layout';
 import { bool, float, initializer, int } from './args';
 import { defineLayer, sampleAxis, type TrainLayer } from './define';
 

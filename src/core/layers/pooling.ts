@@ -8,9 +8,10 @@ import {
   maxPoolForward,
   type PoolSpec,
 } from '../onnx/grad';
-import { refuseChannelsFirst } from '../train/layout';
+import { refuseChannelsFirst } from '../onnx/layout';
 import { bool, choice, dataFormat, ints, optional } from './args';
-import { checkWindowOutput, convOutputLength, defineLayer, joinChannels, splitChannels, type TrainLayer } from './define';
+import { checkWindowOutput, defineLayer, type TrainLayer } from './define';
+import { convOutputLength, joinChannels, splitChannels } from '../shape';
 
 /** The grad.ts description of a pooling layer on its (channels_last) input. */
 function poolSpec(l: TrainLayer, a: { pool_size: number[]; strides: number[] | null; padding: string }): PoolSpec {

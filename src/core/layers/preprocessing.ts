@@ -1,5 +1,6 @@
 import { any, choice, dataFormat, float, int } from './args';
-import { defineLayer, joinChannels, splitChannels } from './define';
+import { defineLayer } from './define';
+import { joinChannels, splitChannels } from '../shape';
 
 export const Rescaling = defineLayer({
   name: 'Rescaling',

@@ -1,6 +1,6 @@
 import { attr, type GraphBuilder } from '../onnx/graphBuilder';
 import { dropoutBackward } from '../onnx/grad';
-import { refuseChannelsFirst } from '../train/layout';
+import { refuseChannelsFirst } from '../onnx/layout';
 import { any, dataFormat, float, type ArgSpecs } from './args';
 import { defineLayer, type LayerTrain } from './define';
 

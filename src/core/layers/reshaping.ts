@@ -1,9 +1,10 @@
 import type { GraphBuilder } from '../onnx/graphBuilder';
 import { croppingBackward, croppingForward, flattenBackward, flattenForward, reshapeBackward, zeroPadBackward, zeroPadForward } from '../onnx/grad';
-import type { Dim } from '../parse/values';
-import { onnxSampleShape, refuseChannelsFirst, toKerasLayout, toOnnxLayout } from '../train/layout';
+import type { Dim } from '../shape';
+import { onnxSampleShape, refuseChannelsFirst, toKerasLayout, toOnnxLayout } from '../onnx/layout';
 import { readShape, choice, dataFormat, ints, padAmounts, type ArgSpec } from './args';
-import { ShapeError, defineLayer, joinChannels, product, splitChannels, type LayerTrain } from './define';
+import { ShapeError, defineLayer, type LayerTrain } from './define';
+import { joinChannels, product, splitChannels } from '../shape';
 
 /** `[[before, after], …]` per spatial axis → ONNX spatial pads `[before…, after…]`. */
 const onnxPads = (p: [number, number][]): number[] => [...p.map((x) => x[0]), ...p.map((x) => x[1])];

@@ -1,4 +1,5 @@
 import type { ProblemSink } from '../diagnostics';
+import type { Dim } from '../shape';
 import { findLayer, kerasSnakeCase, layerNames } from '../layers/index';
 import type { Arg, Expr, Module, Span, Stmt } from './pythonAst';
 import { DATASET_SHAPES, classifyKerasPath, normalizeModulePath, type KerasCallee } from './kerasSymbols';
@@ -11,7 +12,6 @@ import {
   tuple,
   type ArgValue,
   type CallArgs,
-  type Dim,
   type LayerInstance,
   type ModelBuild,
   type OptimizerSpec,

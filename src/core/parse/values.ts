@@ -1,7 +1,5 @@
+import type { Dim } from '../shape';
 import type { Span, Stmt } from './pythonAst';
-
-/** A dimension: a size, or null when unknown (the batch axis, or a size not known statically). */
-export type Dim = number | null;
 
 /** A layer object created by a call such as `layers.Conv2D(32, 3)`. */
 export interface LayerInstance {

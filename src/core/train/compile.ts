@@ -18,7 +18,7 @@ import { activationBackward, activationForward, type ActivationSpec } from '../o
 import { GraphBuilder } from '../onnx/graphBuilder';
 import { activationSpec } from './activations';
 import { initialize } from './initializers';
-import { layoutIsTrivial, onnxAxis, toKerasLayout, toOnnxLayout } from './layout';
+import { layoutIsTrivial, onnxAxis, toKerasLayout, toOnnxLayout } from '../onnx/layout';
 import { emitLoss } from './losses';
 import { needsStep, optimizerShared, optimizerSlots, optimizerStep } from './optimizers';
 import { planWeights, type PlanLayer, type TrainingPlan } from './plan';

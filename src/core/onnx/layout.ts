@@ -1,4 +1,4 @@
-import type { GraphBuilder } from '../onnx/graphBuilder';
+import type { GraphBuilder } from './graphBuilder';
 
 /**
  * Keras tensors are channels_last; ONNX Conv and pooling are channels-first. The training graphs
