@@ -16,8 +16,10 @@ interface Row {
   outputShape: string;
   params: number;
   connectedTo?: string[];
+  nameTruncated?: boolean;
   classTruncated?: boolean;
   outputShapeTruncated?: boolean;
+  connectedTruncated?: boolean;
 }
 interface ExpectedModel {
   var?: string | null;
@@ -99,15 +101,19 @@ describe('Keras fixture corpus', () => {
             assert.equal(sum, m.totalParams, 'the rows add up to the printed total');
             const names = new Set<string>();
             for (const r of m.rows) {
-              assert.match(r.name, /^[\w.]+$/, `row name ${r.name}`);
-              assert.ok(!names.has(r.name), `row ${r.name} appears twice`);
+              // A cell Keras cut (Keras 2 at the column width, Keras 3 with "…") is kept as printed.
+              if (!r.nameTruncated) {
+                assert.match(r.name, /^[\w.]+$/, `row name ${r.name}`);
+                assert.ok(!names.has(r.name), `row ${r.name} appears twice`);
+              }
               names.add(r.name);
               assert.ok(Number.isInteger(r.params) && r.params >= 0);
               assert.match(r.outputShape, /^\[?\(/, `row ${r.name} shape ${r.outputShape}`);
               if (!r.classTruncated) assert.match(r.class ?? '', /^\w+$/, `row ${r.name} class ${r.class}`);
               for (const c of r.connectedTo ?? []) {
                 const from = c.replace(/\[\d+\]\[\d+\]$/, '');
-                assert.ok(names.has(from), `row ${r.name} is connected to ${c}, which is not an earlier row`);
+                const known = c.endsWith('…') ? [...names].some((n) => n.startsWith(c.slice(0, -1))) : names.has(from);
+                assert.ok(known, `row ${r.name} is connected to ${c}, which is not an earlier row`);
               }
             }
             assert.deepEqual(m.outputShape, Array.isArray(m.outputShape) ? m.outputShape : m.rows[m.rows.length - 1].outputShape);
