@@ -27,6 +27,7 @@ import os
 import sys
 import types
 
+sys.dont_write_bytecode = True  # importing the U-Net package must leave no __pycache__ among the fixtures
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.normpath(os.path.join(HERE, "..", "fixtures", "pytorch"))
 
