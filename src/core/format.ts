@@ -57,16 +57,40 @@ function pad(s: string, w: number): string {
   return s.length >= w ? `${s} ` : s + ' '.repeat(w - s.length);
 }
 
-/** A `model.summary()` table with the extra ConvLens columns (MACs, receptive field). */
-export function formatSummary(model: ModelReport): string {
-  const header = ['Layer (type)', 'Output Shape', 'Param #', 'MACs', 'Receptive field'];
-  const rows: string[][] = model.layers.map((l: LayerReport) => [
-    `${l.name} (${l.className})`,
-    formatShape(l.outputShape, l.partialShape),
-    l.params === null ? '?' : formatCount(l.params),
-    l.macs === null ? '?' : formatCount(l.macs),
-    formatReceptiveField(l.receptiveField),
-  ]);
+export interface SummaryOptions {
+  /** List the layers of nested models under their row, as Keras' `expand_nested=True`. */
+  expandNested?: boolean;
+}
+
+/**
+ * A `model.summary()` table with the extra ConvLens columns (MACs, receptive field), one row per
+ * layer in Keras' order; functional models that are not a plain chain get Keras' "Connected to".
+ */
+export function formatSummary(model: ModelReport, opts: SummaryOptions = {}): string {
+  const header = ['Layer (type)', 'Output Shape', 'Param #', 'MACs', 'Receptive field', ...(model.connected ? ['Connected to'] : [])];
+  const rows: string[][] = [];
+  const addRows = (m: ModelReport, depth: number): void => {
+    for (const s of m.summary) {
+      const calls = s.calls.map((i) => m.layers[i]);
+      const last: LayerReport | undefined = calls[calls.length - 1];
+      let macs: number | null = 0;
+      for (const c of calls) macs = macs === null || c.macs === null ? null : macs + c.macs;
+      const prefix = depth > 0 ? `${'   '.repeat(depth)}└ ` : '';
+      const params = s.unbuilt ? '0 (unbuilt)' : s.params === null ? '?' : formatCount(s.params);
+      const row = [
+        `${prefix}${s.name} (${s.className})`,
+        last ? formatShape(last.outputShape, last.partialShape) : '?',
+        params,
+        calls.length === 0 ? '?' : macs === null ? '?' : formatCount(macs),
+        last ? formatReceptiveField(last.receptiveField) : '—',
+      ];
+      if (model.connected) row.push(calls.flatMap((c) => c.inputs).join(', ') || '-');
+      rows.push(row);
+      const nested = last?.nested;
+      if (opts.expandNested && nested && depth < 8) addRows(nested, depth + 1);
+    }
+  };
+  addRows(model, 0);
   const widths = header.map((h, i) => Math.max(h.length + 2, ...rows.map((r) => r[i].length + 2)));
   widths[0] = Math.max(widths[0], 29);
   widths[1] = Math.max(widths[1], 26);
@@ -87,6 +111,8 @@ export function formatSummary(model: ModelReport): string {
   out.push(`Trainable params: ${p(model.trainableParams)}`);
   out.push(`Non-trainable params: ${p(model.nonTrainableParams)}`);
   out.push(`Total MACs: ${model.macs === null ? '?' : `${formatCount(model.macs)} (${formatCompact(model.macs)})`}`);
+  if (model.inputFrom) out.push(`Input shape from ${model.inputFrom}.`);
+  if (model.speculative) out.push(`Built by ConvLens calling ${model.speculative} with its default arguments (the file never calls it).`);
   if (model.incomplete) out.push(`Note: this summary may be incomplete: ${model.incomplete}.`);
   out.push('_'.repeat(total));
   return out.join('\n');

@@ -11,30 +11,43 @@ export type HintMode = 'both' | 'shapes' | 'params' | 'off';
 
 /** All the results one source call produced (a loop or a helper runs it several times). */
 export interface LayerSite {
-  /** The constructor call, `layers.Conv2D(…)`. */
+  /**
+   * The call: `layers.Conv2D(…)(x)`, `model.add(…)` or a list item (`call`); or the constructor
+   * of a layer called elsewhere, `self.conv1 = layers.Conv2D(32, 3)` (`definition`).
+   */
   span: Span;
-  /** Where the hint goes: just after the `model.add(…)` or list item that holds the call. */
+  kind: 'call' | 'definition';
+  /** Where the hint goes: just after the call, statement or list item. */
   anchor: number;
-  rows: { model: ModelReport; layer: LayerReport }[];
+  rows: { model?: ModelReport; layer: LayerReport }[];
 }
 
-/** Groups every analysed layer by the source call that made it, in document order. */
+/**
+ * Groups every layer call of the document by the source range that made it, in document order;
+ * a layer constructed apart from its calls (a shared layer, an attribute in `__init__`) also gets
+ * a site at its constructor.
+ */
 export function layerSites(analysis: FileAnalysis): LayerSite[] {
+  const modelOf = new Map<number, ModelReport>();
+  for (const m of analysis.models) for (const l of m.layers) if (!modelOf.has(l.id)) modelOf.set(l.id, m);
   const byKey = new Map<string, LayerSite>();
-  for (const model of analysis.models) {
-    for (const layer of model.layers) {
-      if (layer.className === '?') continue;
-      const key = `${layer.span.start}:${layer.span.end}`;
-      let site = byKey.get(key);
-      if (!site) {
-        const inside = layer.addSpan.start <= layer.span.start && layer.addSpan.end >= layer.span.end;
-        site = { span: layer.span, anchor: inside ? layer.addSpan.end : layer.span.end, rows: [] };
-        byKey.set(key, site);
-      }
-      site.rows.push({ model, layer });
+  const add = (kind: LayerSite['kind'], span: Span, anchor: number, layer: LayerReport): void => {
+    const key = `${kind}:${span.start}:${span.end}`;
+    let site = byKey.get(key);
+    if (!site) {
+      site = { span, kind, anchor, rows: [] };
+      byKey.set(key, site);
     }
+    if (kind === 'definition' && site.rows.some((r) => r.layer.layerId === layer.layerId)) return;
+    site.rows.push({ model: modelOf.get(layer.id), layer });
+  };
+  for (const layer of analysis.calls) {
+    if (layer.className === '?' || layer.foreign) continue;
+    add('call', layer.addSpan, layer.anchor, layer);
+    const inside = layer.addSpan.start <= layer.span.start && layer.addSpan.end >= layer.span.end;
+    if (!inside && !layer.isInput) add('definition', layer.span, layer.span.end, layer);
   }
-  return [...byKey.values()].sort((a, b) => a.span.start - b.span.start);
+  return [...byKey.values()].sort((a, b) => a.span.start - b.span.start || (a.kind === 'call' ? -1 : 1));
 }
 
 const paramWords = (n: number | null): string => (n === null ? '? params' : `${formatCount(n)} param${n === 1 ? '' : 's'}`);
@@ -48,15 +61,23 @@ function hintPart(l: LayerReport, mode: HintMode, each = ''): string {
 }
 
 /**
- * The inlay hint for a source call, or undefined when there is nothing to say. Repeated results
- * collapse: `×3 → (None, 56, 56, 256) · 590,080 params each`.
+ * The inlay hint for a source site, or undefined when there is nothing to say. Repeated results
+ * collapse: `×3 → (None, 56, 56, 256) · 590,080 params each`. A call of a layer constructed
+ * elsewhere shows its output shape; the constructor shows the parameters.
  */
 export function hintLabel(site: LayerSite, mode: HintMode): string | undefined {
   if (mode === 'off' || site.rows.length === 0) return undefined;
-  const parts = site.rows.map((r) => hintPart(r.layer, mode));
+  if (site.kind === 'definition') {
+    if (mode === 'shapes') return undefined;
+    return `${paramWords(site.rows[0].layer.params)}`;
+  }
+  const separate = site.rows.every((r) => r.layer.isInput || !(site.span.start <= r.layer.span.start && site.span.end >= r.layer.span.end));
+  const m: HintMode = separate && mode === 'both' ? 'shapes' : separate && mode === 'params' ? 'off' : mode;
+  if (m === 'off') return undefined;
+  const parts = site.rows.map((r) => hintPart(r.layer, m));
   const distinct = [...new Set(parts)];
   if (site.rows.length === 1) return `→ ${parts[0]}`;
-  if (distinct.length === 1) return `×${site.rows.length} → ${hintPart(site.rows[0].layer, mode, ' each')}`;
+  if (distinct.length === 1) return `×${site.rows.length} → ${hintPart(site.rows[0].layer, m, ' each')}`;
   const shown = distinct.slice(0, 3).join(' | ');
   return `×${site.rows.length} → ${shown}${distinct.length > 3 ? ` | … (${distinct.length - 3} more)` : ''}`;
 }
@@ -79,7 +100,11 @@ export function layerHover(site: LayerSite): string {
   if (many) out.push(`\nThis call adds ${site.rows.length} layers (it runs in a loop or a helper function):`);
   for (const { model, layer } of site.rows.slice(0, 8)) {
     const lines: string[] = [];
-    lines.push(`\`${layer.name}\`${model.varName ? ` in \`${model.varName}\`` : ''}: \`${formatShape(layer.inputShape)}\` → \`${formatShape(layer.outputShape, layer.partialShape)}\``);
+    const ins = layer.inputShapes.length === 0 ? '' : layer.inputShapes.length === 1 ? `\`${formatShape(layer.inputShape)}\`` : `[${layer.inputShapes.map((s, i) => `\`${formatShape(s)}\` (${layer.inputs[i] ?? '?'})`).join(', ')}]`;
+    const where = model?.varName ? ` in \`${model.varName}\`` : model ? ` in \`${model.name}\`` : '';
+    lines.push(`\`${layer.name}\`${where}: ${ins ? `${ins} → ` : ''}\`${formatShape(layer.outputShape, layer.partialShape)}\``);
+    if (layer.shared) lines.push(`Shared: called ${site.rows.length > 1 ? 'here and elsewhere' : 'more than once'}; its weights count once`);
+    if (layer.nested) lines.push(`Nested model: ${layer.nested.summary.length} layers (${layer.nested.totalParams === null ? '?' : formatCount(layer.nested.totalParams)} params)`);
     if (layer.params !== null) {
       const split = layer.nonTrainableParams ? ` (${formatCount(layer.trainableParams ?? 0)} trainable, ${formatCount(layer.nonTrainableParams)} non-trainable)` : '';
       lines.push(`Params: ${layer.formula ? `\`${layer.formula}\`` : formatCount(layer.params)}${split}`);
@@ -99,7 +124,7 @@ export function layerHover(site: LayerSite): string {
 
 /** Code-lens title above a model: `38,390 params (149.96 KB) · 497 K MACs`. */
 export function modelLensTitle(model: ModelReport): string {
-  if (!model.analysed) return `${model.kind === 'functional' ? 'Functional' : 'Subclassed'} model: not analysed yet`;
+  if (!model.analysed) return `${model.name}: ConvLens could not follow this model${model.incomplete ? ` (${model.incomplete})` : ''}`;
   const params = model.totalParams === null ? '? params' : `${formatCount(model.totalParams)} params (${formatBytes(model.totalParams * 4)})`;
   const macs = model.macs === null ? '? MACs' : `${formatCompact(model.macs)} MACs`;
   const errors = model.hasErrors ? ' · ⚠ shape errors' : '';
@@ -115,7 +140,7 @@ export function modelStatusText(model: ModelReport): string {
 export function modelTooltip(model: ModelReport): string {
   const p = (n: number | null) => (n === null ? 'unknown' : formatParams(n));
   return [
-    `**${model.name}**${model.varName ? ` (\`${model.varName}\`)` : ''} — ${model.layers.length} layers`,
+    `**${model.name}**${model.varName ? ` (\`${model.varName}\`)` : ''} — ${model.summary.length} layers`,
     `Total params: ${p(model.totalParams)}`,
     `Trainable params: ${p(model.trainableParams)}`,
     `Non-trainable params: ${p(model.nonTrainableParams)}`,

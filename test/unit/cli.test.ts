@@ -46,11 +46,18 @@ describe('convlens summary', () => {
     const m = j.models[0];
     assert.equal(m.name, 'sequential');
     assert.equal(m.line, 33);
+    assert.deepEqual(m.inputShape, [null, 28, 28, 1]);
+    assert.deepEqual(m.outputShape, [null, 10]);
+    assert.deepEqual(m.layers[1].inputs, ['conv2d']);
     assert.deepEqual(m.layers[0], {
       name: 'conv2d',
       type: 'Conv2D',
+      nodeIndex: 0,
       line: 34,
       column: 11,
+      inputs: [],
+      connectedTo: [],
+      inputShapes: [[null, 28, 28, 1]],
       outputShape: [null, 24, 24, 10],
       params: 260,
       trainableParams: 260,

@@ -17,7 +17,7 @@ describe('registry', () => {
     const names = new Set<string>();
     for (const def of LAYERS) {
       assert.ok(def.doc.length > 20, `${def.name} needs a doc line`);
-      assert.equal(typeof def.outputShape, 'function', `${def.name} needs a shape rule`);
+      assert.equal(typeof def.bind({}).outputShape, 'function', `${def.name} needs a shape rule`);
       assert.ok(!names.has(def.name), `${def.name} is registered twice`);
       names.add(def.name);
       for (const [arg, spec] of Object.entries(def.args)) {
@@ -31,7 +31,7 @@ describe('registry', () => {
   });
 
   it('every weighted layer has a formula and a MAC rule', () => {
-    for (const def of LAYERS) if (def.weights && def.name !== 'PReLU' && !def.name.endsWith('Normalization')) assert.ok(def.formula && def.macs, def.name);
+    for (const def of LAYERS) if (def.declares.weights && def.name !== 'PReLU' && !def.name.endsWith('Normalization')) assert.ok(def.declares.formula && def.declares.macs, def.name);
   });
 
   it("names layers with Keras' to_snake_case", () => {

@@ -180,8 +180,8 @@ model = models.Sequential([layers.Conv2D(4, 3, input_shape=x_train.shape[1:])])`
   });
 });
 
-describe('what is recognised but not analysed', () => {
-  it('Functional-API models are reported, never mis-analysed', async () => {
+describe('functional and subclassed models, unknown layers', () => {
+  it('a Functional-API model is analysed like a Sequential one', async () => {
     const a = await analyze(`from tensorflow import keras
 from tensorflow.keras import layers
 inputs = keras.Input(shape=(28, 28, 1))
@@ -190,16 +190,23 @@ x = layers.Flatten()(x)
 outputs = layers.Dense(10)(x)
 model = keras.Model(inputs=inputs, outputs=outputs, name="func")`);
     assert.equal(a.models.length, 1);
-    assert.equal(a.models[0].kind, 'functional');
-    assert.equal(a.models[0].analysed, false);
-    assert.equal(a.models[0].layers.length, 0);
-    assert.match(a.problems[0].message, /Functional-API model 'func' is recognised but not analysed yet/);
-    assert.equal(a.problems[0].severity, 'information');
+    const m = a.models[0];
+    assert.equal(m.kind, 'functional');
+    assert.equal(m.analysed, true);
+    assert.deepEqual(rows(m), [
+      ['input_layer', 'InputLayer', '(None, 28, 28, 1)', 0],
+      ['conv2d', 'Conv2D', '(None, 26, 26, 32)', 320],
+      ['flatten', 'Flatten', '(None, 21632)', 0],
+      ['dense', 'Dense', '(None, 10)', 216330],
+    ]);
+    assert.equal(m.totalParams, 216650);
+    assert.deepEqual(a.problems, []);
   });
-  it('subclassed models are reported', async () => {
+  it('a subclassed model the file never builds is traced with an input of unknown shape', async () => {
     const a = await analyze('import keras\nclass Net(keras.Model):\n    def call(self, x):\n        return x\n');
     assert.equal(a.models[0].kind, 'subclassed');
-    assert.equal(a.models[0].analysed, false);
+    assert.equal(a.models[0].name, 'net');
+    assert.equal(a.models[0].speculative, 'Net()');
   });
   it('an unknown layer is reported as information and analysis goes on where it can', async () => {
     const { model, problems } = await oneModel(`from keras import layers, models

@@ -83,8 +83,10 @@ describe('code lens and status bar', () => {
     assert.equal(modelAt(a, text.indexOf("padding='same'"))?.name, 'sequential_1');
     assert.equal(modelAt(a, 0)?.name, 'sequential', 'above every model: the first one');
   });
-  it('functional models say they are not analysed', async () => {
-    const a = await analyze('import keras\ni = keras.Input((3,))\nm = keras.Model(i, keras.layers.Dense(2)(i))\n');
-    assert.equal(modelLensTitle(a.models[0]), 'Functional model: not analysed yet');
+  it('functional models get their totals; a model ConvLens cannot follow says why', async () => {
+    let a = await analyze('import keras\ni = keras.Input((3,))\nm = keras.Model(i, keras.layers.Dense(2)(i))\n');
+    assert.equal(modelLensTitle(a.models[0]), '8 params (32.00 B) · 6 MACs');
+    a = await analyze('import keras\ni = keras.Input((3,))\nm = keras.Model(i, something_unknown(i))\n');
+    assert.equal(modelLensTitle(a.models[0]), 'functional: ConvLens could not follow this model (its inputs or outputs could not be followed)');
   });
 });

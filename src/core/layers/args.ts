@@ -94,6 +94,27 @@ export function float(opts: { min?: number; max?: number; maxExclusive?: boolean
   );
 }
 
+/** A number, or a list of numbers (one per channel: `Rescaling([1 / 0.229, 1 / 0.224, 1 / 0.225])`). */
+export function floatOrList(opts: { default?: number } = {}): ArgSpec<number | number[]> {
+  const one = float();
+  return spec<number | number[]>(
+    'a number or a list of numbers',
+    (v): Parsed<number | number[]> => {
+      if (v.k === 'seq') {
+        const out: number[] = [];
+        for (const item of v.items) {
+          const r = one.parse(item);
+          if (r.ok !== true) return r.ok === 'unknown' ? r : bad(`must be a number or a list of numbers, got ${showValue(v)}`);
+          out.push(r.value);
+        }
+        return ok(out);
+      }
+      return one.parse(v);
+    },
+    'default' in opts ? { value: opts.default as number } : undefined,
+  );
+}
+
 /** The same argument, where None is also allowed (and the default). */
 export function optional<T>(inner: ArgSpec<T>): ArgSpec<T | null> {
   return spec(`${inner.expected} or None`, (v) => (v.k === 'none' ? ok(null) : inner.parse(v)), { value: null });

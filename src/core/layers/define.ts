@@ -134,9 +134,187 @@ export interface LayerTrain<A extends ArgSpecs = ArgSpecs> {
   backward(g: GraphBuilder, l: TrainLayer<A>, b: BackwardArgs): BackwardResult;
 }
 
-/** Declares a layer; the identity function, there for type inference of `a` in the rules. */
-export function defineLayer<A extends ArgSpecs>(def: LayerDef<A>): LayerDef<A> {
-  return def;
+// ---------------------------------------------------------------------------------------------
+// Merge layers: several inputs (Add, Concatenate, …).
+
+/** The declarative definition of a layer that takes several inputs (`Add()([a, b])`). */
+export interface MergeLayerDef<A extends ArgSpecs = ArgSpecs> {
+  readonly name: string;
+  readonly aliases?: readonly string[];
+  readonly category: LayerCategory;
+  readonly doc: string;
+  readonly args: A;
+  readonly extraArgs?: readonly string[];
+  /** Fewest inputs the layer accepts (Keras: 1 for most merges, exactly 2 for Subtract and Dot). */
+  readonly minInputs: number;
+  readonly maxInputs?: number;
+  /** Output shape of one sample from every input's sample shape; throws {@link ShapeError}. */
+  outputShape(inputs: Dim[][], a: ArgValues<A>, ctx: LayerContext): Dim[];
+  macs?(inputs: Dim[][], output: Dim[], a: ArgValues<A>): number | null;
+  train?: MergeTrain<A>;
+}
+
+/** One merge-layer instance as the compiler hands it to the emitters (shapes per input). */
+export interface MergeTrainLayer<A extends ArgSpecs = ArgSpecs> {
+  readonly name: string;
+  readonly a: ArgValues<A>;
+  readonly inputs: readonly (readonly number[])[];
+  readonly output: readonly number[];
+  readonly seed: number;
+}
+
+/** Training emitters of a merge layer: every input gets its own gradient. */
+export interface MergeTrain<A extends ArgSpecs = ArgSpecs> {
+  refuse?(l: MergeTrainLayer<A>): string | undefined;
+  forward(g: GraphBuilder, l: MergeTrainLayer<A>, xs: string[], mode: 'train' | 'infer'): ForwardResult;
+  backward(g: GraphBuilder, l: MergeTrainLayer<A>, b: { xs: string[]; fwd: ForwardResult; dy: string; needDx: boolean[] }): { dxs: (string | undefined)[] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The registry's view: a layer type, and a layer type bound to one call's arguments.
+
+/** What every feature may ask of a layer type, whatever its arity. */
+export interface LayerType {
+  readonly name: string;
+  readonly aliases: readonly string[];
+  readonly category: LayerCategory;
+  readonly doc: string;
+  /** Arguments in Keras signature order. */
+  readonly args: ArgSpecs;
+  readonly extraArgs: readonly string[];
+  /** `one`: a single input tensor of `inputRank`; `many`: a list of inputs (merge layers). */
+  readonly arity: 'one' | 'many';
+  readonly inputRank: number | { min: number } | 'any';
+  readonly inputWords?: string;
+  readonly minInputs: number;
+  readonly maxInputs?: number;
+  readonly isInput: boolean;
+  /** Which rules the definition declares (the registry-wide tests check them). */
+  readonly declares: { weights: boolean; formula: boolean; macs: boolean; receptiveField: boolean; train: boolean };
+  /**
+   * The layer with its arguments read (values as the arguments' specs parse them, Keras defaults
+   * filled in). The one place argument values meet the typed rules.
+   */
+  bind(config: Readonly<Record<string, unknown>>): BoundLayer;
+}
+
+/** A layer type with its arguments: the rules every feature calls, for every input shape. */
+export interface BoundLayer {
+  readonly type: LayerType;
+  readonly config: Readonly<Record<string, unknown>>;
+  /** Per-sample output shape from the per-sample input shapes; throws {@link ShapeError}. */
+  outputShape(inputs: Dim[][], ctx: LayerContext): Dim[];
+  weights(inputs: Dim[][]): WeightSpec[];
+  formula(inputs: Dim[][], total: number): string | undefined;
+  macs(inputs: Dim[][], output: Dim[]): number | null;
+  receptiveField(inputs: Dim[][]): ReceptiveFieldStep;
+  /** Training emitters; absent when the layer type cannot be trained. */
+  readonly train?: BoundTrain;
+}
+
+/** A node of the training graph as the compiler sees it: shapes of every input, Keras layout. */
+export interface TrainNode {
+  readonly name: string;
+  readonly inputs: readonly (readonly number[])[];
+  readonly output: readonly number[];
+  /** Graph tensors holding the layer's weights, by Keras weight name. */
+  readonly w: Readonly<Record<string, string>>;
+  readonly seed: number;
+}
+
+/** Backward of one node: the gradient of every input (undefined where not needed). */
+export interface NodeBackwardResult {
+  dxs: (string | undefined)[];
+  grads: Record<string, string>;
+  throughRelu?: boolean;
+}
+
+/** Training emitters bound to a layer's arguments, for one or several inputs. */
+export interface BoundTrain {
+  refuse(n: TrainNode): string | undefined;
+  reluOutput(n: TrainNode): boolean;
+  forward(g: GraphBuilder, n: TrainNode, xs: string[], mode: 'train' | 'infer'): ForwardResult;
+  backward(g: GraphBuilder, n: TrainNode, b: { xs: string[]; fwd: ForwardResult; dy: string; needDx: boolean[]; inputIsRelu: boolean }): NodeBackwardResult;
+}
+
+function commonType(def: { name: string; aliases?: readonly string[]; category: LayerCategory; doc: string; args: ArgSpecs; extraArgs?: readonly string[] }) {
+  return { name: def.name, aliases: def.aliases ?? [], category: def.category, doc: def.doc, args: def.args, extraArgs: def.extraArgs ?? [] };
+}
+
+/**
+ * Declares a single-input layer. The rules are typed by the argument specs; binding is where
+ * the parsed arguments become those typed values, once per layer.
+ */
+export function defineLayer<A extends ArgSpecs>(def: LayerDef<A>): LayerType {
+  const type: LayerType = {
+    ...commonType(def),
+    arity: 'one',
+    inputRank: def.inputRank,
+    inputWords: def.inputWords,
+    minInputs: 1,
+    maxInputs: 1,
+    isInput: def.isInput ?? false,
+    declares: { weights: !!def.weights, formula: !!def.formula, macs: !!def.macs, receptiveField: !!def.receptiveField, train: !!def.train },
+    bind(config) {
+      // The config was produced by parsing exactly these specs (see `model/bind.ts`).
+      const a = config as ArgValues<A>;
+      const t = def.train;
+      const layerOf = (n: TrainNode): TrainLayer<A> => ({ name: n.name, a, input: n.inputs[0], output: n.output, w: n.w, seed: n.seed });
+      return {
+        type,
+        config,
+        outputShape: (inputs, ctx) => def.outputShape(inputs[0], a, ctx),
+        weights: (inputs) => (def.weights ? def.weights(inputs[0], a) : []),
+        formula: (inputs, total) => def.formula?.(inputs[0], a, total),
+        macs: (inputs, output) => (def.macs ? def.macs(inputs[0], output, a) : 0),
+        receptiveField: (inputs) => (def.receptiveField ? def.receptiveField(a, inputs[0]) : { kind: 'identity' }),
+        train: t && {
+          refuse: (n) => t.refuse?.(layerOf(n)),
+          reluOutput: (n) => t.reluOutput?.(layerOf(n)) ?? false,
+          forward: (g, n, xs, mode) => t.forward(g, layerOf(n), xs[0], mode),
+          backward: (g, n, b) => {
+            const r = t.backward(g, layerOf(n), { x: b.xs[0], fwd: b.fwd, dy: b.dy, needDx: b.needDx[0], inputIsRelu: b.inputIsRelu });
+            return { dxs: [r.dx], grads: r.grads, throughRelu: r.throughRelu };
+          },
+        },
+      };
+    },
+  };
+  return type;
+}
+
+/** Declares a layer of several inputs (merge layers). */
+export function defineMergeLayer<A extends ArgSpecs>(def: MergeLayerDef<A>): LayerType {
+  const type: LayerType = {
+    ...commonType(def),
+    arity: 'many',
+    inputRank: { min: 1 },
+    minInputs: def.minInputs,
+    maxInputs: def.maxInputs,
+    isInput: false,
+    declares: { weights: false, formula: false, macs: !!def.macs, receptiveField: false, train: !!def.train },
+    bind(config) {
+      const a = config as ArgValues<A>;
+      const t = def.train;
+      const layerOf = (n: TrainNode): MergeTrainLayer<A> => ({ name: n.name, a, inputs: n.inputs, output: n.output, seed: n.seed });
+      return {
+        type,
+        config,
+        outputShape: (inputs, ctx) => def.outputShape(inputs, a, ctx),
+        weights: () => [],
+        formula: () => undefined,
+        macs: (inputs, output) => (def.macs ? def.macs(inputs, output, a) : 0),
+        receptiveField: () => ({ kind: 'identity' }),
+        train: t && {
+          refuse: (n) => t.refuse?.(layerOf(n)),
+          reluOutput: () => false,
+          forward: (g, n, xs, mode) => t.forward(g, layerOf(n), xs, mode),
+          backward: (g, n, b) => ({ dxs: t.backward(g, layerOf(n), b).dxs, grads: {} }),
+        },
+      };
+    },
+  };
+  return type;
 }
 
 /** `a·b·c` for formulas. */

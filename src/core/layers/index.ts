@@ -3,12 +3,13 @@
  * in its family's file and naming it here; hover, hints, diagnostics, the summary and the
  * training graph builders all read the definitions.
  */
-import type { ArgSpecs } from './args';
-import type { LayerDef } from './define';
+import type { LayerType } from './define';
 import { Activation, ELU, LeakyReLU, PReLU, ReLU, Softmax } from './activation';
 import { Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D } from './conv';
 import { Dense } from './dense';
 import { InputLayer } from './input';
+import { Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract } from './merge';
+import { ScalarOp } from './ops';
 import { BatchNormalization, LayerNormalization } from './normalization';
 import {
   AveragePooling1D,
@@ -33,7 +34,7 @@ import {
   ZeroPadding2D,
 } from './reshaping';
 
-export const LAYERS: readonly LayerDef<ArgSpecs>[] = [
+export const LAYERS: readonly LayerType[] = [
   InputLayer,
   Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D,
   MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
@@ -44,16 +45,18 @@ export const LAYERS: readonly LayerDef<ArgSpecs>[] = [
   Dropout, SpatialDropout1D, SpatialDropout2D, GaussianNoise, GaussianDropout,
   Flatten, Reshape, ZeroPadding1D, ZeroPadding2D, Cropping1D, Cropping2D, UpSampling1D, UpSampling2D,
   Rescaling, Resizing,
-] as unknown as LayerDef<ArgSpecs>[];
+  Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
+  ScalarOp,
+];
 
-const byName = new Map<string, LayerDef<ArgSpecs>>();
+const byName = new Map<string, LayerType>();
 for (const def of LAYERS) {
   byName.set(def.name, def);
-  for (const alias of def.aliases ?? []) byName.set(alias, def);
+  for (const alias of def.aliases) byName.set(alias, def);
 }
 
 /** The definition for a Keras class name or alias (`Conv2D`, `Convolution2D`), if supported. */
-export function findLayer(className: string): LayerDef<ArgSpecs> | undefined {
+export function findLayer(className: string): LayerType | undefined {
   return byName.get(className);
 }
 
@@ -70,7 +73,7 @@ export const KNOWN_UNSUPPORTED = new Set([
   'Conv3D', 'Conv3DTranspose', 'Conv1DTranspose', 'SeparableConv1D', 'DepthwiseConv1D', 'MaxPooling3D', 'AveragePooling3D',
   'GlobalMaxPooling3D', 'GlobalAveragePooling3D', 'UpSampling3D', 'ZeroPadding3D', 'Cropping3D', 'SpatialDropout3D',
   'LSTM', 'GRU', 'SimpleRNN', 'Bidirectional', 'TimeDistributed', 'ConvLSTM2D', 'Embedding', 'MultiHeadAttention',
-  'Attention', 'Add', 'Concatenate', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Subtract', 'Dot', 'Lambda',
+  'Attention', 'Lambda',
   'Permute', 'RepeatVector', 'Masking', 'LocallyConnected2D', 'LocallyConnected1D', 'GroupNormalization',
   'UnitNormalization', 'Normalization', 'RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomCrop', 'RandomTranslation',
   'RandomContrast', 'CenterCrop', 'ThresholdedReLU', 'ActivityRegularization', 'AlphaDropout', 'Identity', 'TFSMLayer',
@@ -93,4 +96,4 @@ export function kerasSnakeCase(name: string): string {
   return s.toLowerCase();
 }
 
-export type { LayerDef, WeightSpec, ReceptiveFieldStep, FixHint } from './define';
+export type { LayerDef, LayerType, BoundLayer, WeightSpec, ReceptiveFieldStep, FixHint } from './define';

@@ -28,7 +28,13 @@ export type KerasCallee =
   | { kind: 'optimizer'; name: string }
   | { kind: 'loadData'; dataset: string }
   | { kind: 'toCategorical' }
+  /** `layers.add([a, b])`, `layers.concatenate([...], axis=…)`: a merge layer made and called at once. */
+  | { kind: 'mergeFunction'; className: string }
   | { kind: 'other' };
+
+const MERGE_FUNCTIONS: Record<string, string> = {
+  add: 'Add', subtract: 'Subtract', multiply: 'Multiply', average: 'Average', maximum: 'Maximum', minimum: 'Minimum', concatenate: 'Concatenate', dot: 'Dot',
+};
 
 const OPTIMIZERS = new Set(['SGD', 'RMSprop', 'Adam', 'AdamW', 'Adagrad', 'Adadelta', 'Adamax', 'Nadam', 'Ftrl', 'Lion', 'Adafactor', 'LossScaleOptimizer']);
 
@@ -42,6 +48,7 @@ export function classifyKerasPath(path: string): KerasCallee {
   if (last === 'Input') return { kind: 'input' };
   if (last === 'load_data' && parts.includes('datasets')) return { kind: 'loadData', dataset: parts[parts.length - 2] };
   if (last === 'to_categorical') return { kind: 'toCategorical' };
+  if (parts[1] === 'layers' && parts.length === 3 && MERGE_FUNCTIONS[last]) return { kind: 'mergeFunction', className: MERGE_FUNCTIONS[last] };
   if (parts.includes('optimizers') && OPTIMIZERS.has(last)) return { kind: 'optimizer', name: last };
   const def = findLayer(last);
   if (def) return { kind: 'layer', className: def.name };

@@ -23,8 +23,19 @@ export type Expr =
   | { t: 'cond'; body: Expr; test: Expr; orelse: Expr; span: Span }
   | { t: 'subscript'; value: Expr; index: Expr[]; span: Span }
   | { t: 'slice'; lower?: Expr; upper?: Expr; step?: Expr; span: Span }
-  | { t: 'dict'; entries: { key: Expr; value: Expr }[]; span: Span }
+  | { t: 'dict'; entries: ({ key: Expr; value: Expr } | { splat: Expr })[]; span: Span }
+  | { t: 'set'; items: Expr[]; span: Span }
+  /** `*xs` inside a list, tuple or set display. */
+  | { t: 'starred'; value: Expr; span: Span }
+  | { t: 'lambda'; params: Param[]; body: Expr; span: Span }
+  /** A comprehension; `value` is the dict comprehension's value (`elt` its key). */
+  | { t: 'comp'; kind: 'list' | 'set' | 'gen' | 'dict'; elt: Expr; value?: Expr; clauses: CompClause[]; span: Span }
+  /** An f-string: literal text and interpolated expressions (with an optional format spec). */
+  | { t: 'fstr'; parts: (string | { expr: Expr; spec?: string })[]; span: Span }
   | { t: 'unknown'; kind: string; span: Span };
+
+/** A `for … in …` or `if …` clause of a comprehension. */
+export type CompClause = { t: 'for'; target: Expr; iter: Expr } | { t: 'if'; test: Expr };
 
 /** A call argument: positional, keyword, `*args` or `**kwargs`. */
 export interface Arg {
@@ -48,13 +59,17 @@ export type Stmt =
   | { t: 'augassign'; target: Expr; op: string; value: Expr; span: Span }
   | { t: 'import'; names: { module: string; alias?: string }[]; span: Span }
   | { t: 'from'; module: string; names: { name: string; alias?: string }[] | '*'; span: Span }
-  | { t: 'def'; name: string; params: Param[]; body: Stmt[]; span: Span }
+  | { t: 'def'; name: string; params: Param[]; body: Stmt[]; generator: boolean; decorators: Expr[]; span: Span }
   | { t: 'class'; name: string; bases: Expr[]; body: Stmt[]; span: Span }
   | { t: 'if'; branches: { test?: Expr; body: Stmt[] }[]; span: Span }
   | { t: 'for'; target: Expr; iter: Expr; body: Stmt[]; orelse: Stmt[]; span: Span }
   | { t: 'while'; test: Expr; body: Stmt[]; span: Span }
   | { t: 'return'; value?: Expr; span: Span }
   | { t: 'block'; body: Stmt[]; span: Span }
+  | { t: 'raise'; exc?: Expr; span: Span }
+  | { t: 'global'; names: string[]; span: Span }
+  /** A `match` statement: not followed; its arms are kept to tell the user. */
+  | { t: 'match'; arms: Stmt[][]; span: Span }
   | { t: 'pass'; span: Span };
 
 /** A place where tree-sitter had to recover from a syntax error. */
@@ -181,11 +196,14 @@ class Lowering {
       case 'function_definition': {
         const name = this.child(n, 'name');
         const params = this.params(this.child(n, 'parameters'));
-        return { t: 'def', name: name ? this.src(name) : '', params, body: this.block(this.child(n, 'body')), span: span(n) };
+        const body = this.child(n, 'body');
+        return { t: 'def', name: name ? this.src(name) : '', params, body: this.block(body), generator: body ? yields(body) : false, decorators: [], span: span(n) };
       }
       case 'decorated_definition': {
         const def = this.child(n, 'definition');
-        return def ? this.stmt(def) : undefined;
+        const lowered = def ? this.stmt(def) : undefined;
+        if (lowered?.t === 'def') lowered.decorators = n.children.filter((c) => c.type === 'decorator').map((c) => this.expr(this.named(c)[0]));
+        return lowered;
       }
       case 'class_definition': {
         const name = this.child(n, 'name');
@@ -232,6 +250,19 @@ class Lowering {
       }
       case 'block':
         return { t: 'block', body: this.block(n), span: span(n) };
+      case 'raise_statement': {
+        const parts = this.named(n);
+        return { t: 'raise', exc: parts.length ? this.expr(parts[0]) : undefined, span: span(n) };
+      }
+      case 'global_statement':
+      case 'nonlocal_statement':
+        return { t: 'global', names: n.children.filter((c) => c.type === 'identifier').map((c) => this.src(c)), span: span(n) };
+      case 'match_statement': {
+        const arms: Stmt[][] = [];
+        const body = this.child(n, 'body');
+        for (const c of body?.children ?? []) if (c.type === 'case_clause') arms.push(this.block(this.child(c, 'consequence')));
+        return { t: 'match', arms, span: span(n) };
+      }
       default:
         return { t: 'pass', span: span(n) };
     }
@@ -311,12 +342,17 @@ class Lowering {
         if (/[jJ]$/.test(raw)) return { t: 'unknown', kind: 'complex', span: s };
         return { t: 'num', value: Number(raw), isFloat: true, span: s };
       }
-      case 'string':
-        return { t: 'str', value: parseStringLiteral(this.src(n)), span: s };
+      case 'string': {
+        const raw = this.src(n);
+        if (/^[rRbBuU]?[fF][rRbBuU]?['"]/.test(raw)) return lowerFString(raw, n.start) ?? { t: 'str', value: null, span: s };
+        return { t: 'str', value: parseStringLiteral(raw), span: s };
+      }
       case 'concatenated_string': {
         const parts = n.children.filter((c) => c.type === 'string').map((c) => parseStringLiteral(this.src(c)));
         return { t: 'str', value: parts.some((p) => p === null) ? null : parts.join(''), span: s };
       }
+      case 'ellipsis':
+        return { t: 'name', id: '...', span: s };
       case 'true':
         return { t: 'const', value: true, span: s };
       case 'false':
@@ -335,6 +371,31 @@ class Lowering {
       case 'list':
       case 'list_pattern':
         return { t: 'list', items: this.named(n).map((c) => this.expr(c)), span: s };
+      case 'set':
+        return { t: 'set', items: this.named(n).map((c) => this.expr(c)), span: s };
+      case 'list_splat':
+      case 'list_splat_pattern': {
+        const inner = this.named(n)[0];
+        return { t: 'starred', value: this.expr(inner), span: s };
+      }
+      case 'lambda':
+        return { t: 'lambda', params: this.params(this.child(n, 'parameters')), body: this.expr(this.child(n, 'body')), span: s };
+      case 'list_comprehension':
+      case 'set_comprehension':
+      case 'generator_expression':
+      case 'dictionary_comprehension': {
+        const kind = n.type === 'list_comprehension' ? 'list' : n.type === 'set_comprehension' ? 'set' : n.type === 'generator_expression' ? 'gen' : 'dict';
+        const body = this.child(n, 'body');
+        const clauses: CompClause[] = [];
+        for (const c of n.children) {
+          if (c.type === 'for_in_clause') clauses.push({ t: 'for', target: this.expr(this.child(c, 'left')), iter: this.expr(this.child(c, 'right')) });
+          else if (c.type === 'if_clause') clauses.push({ t: 'if', test: this.expr(this.named(c)[0]) });
+        }
+        if (kind === 'dict') {
+          return { t: 'comp', kind, elt: this.expr(body ? this.child(body, 'key') : undefined), value: this.expr(body ? this.child(body, 'value') : undefined), clauses, span: s };
+        }
+        return { t: 'comp', kind, elt: this.expr(body), clauses, span: s };
+      }
       case 'attribute': {
         const obj = this.child(n, 'object');
         const attr = this.child(n, 'attribute');
@@ -345,6 +406,8 @@ class Lowering {
         const fn = this.child(n, 'function');
         const argList = this.child(n, 'arguments');
         const args: Arg[] = [];
+        // `sum(x for x in xs)`: a generator expression is the whole argument list.
+        if (argList && argList.type === 'generator_expression') args.push({ value: this.expr(argList), span: span(argList) });
         if (argList && argList.type === 'argument_list') {
           for (const a of argList.children) {
             if (a.type === 'comment') continue;
@@ -428,9 +491,10 @@ class Lowering {
         return { t: 'slice', lower: parts[0], upper: parts[1], step: parts[2], span: s };
       }
       case 'dictionary': {
-        const entries: { key: Expr; value: Expr }[] = [];
+        const entries: ({ key: Expr; value: Expr } | { splat: Expr })[] = [];
         for (const c of n.children) {
           if (c.type === 'pair') entries.push({ key: this.expr(this.child(c, 'key')), value: this.expr(this.child(c, 'value')) });
+          else if (c.type === 'dictionary_splat') entries.push({ splat: this.expr(this.named(c)[0]) });
         }
         return { t: 'dict', entries, span: s };
       }
@@ -489,4 +553,228 @@ export function parseStringLiteral(raw: string): string | null {
         return e;
     }
   });
+}
+
+/** Whether a function body yields (a generator), not counting nested functions and classes. */
+function yields(body: RawNode): boolean {
+  const stack: RawNode[] = [body];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.type === 'yield') return true;
+    for (const c of n.children) {
+      if (c.type !== 'function_definition' && c.type !== 'lambda' && c.type !== 'class_definition') stack.push(c);
+    }
+  }
+  return false;
+}
+
+/**
+ * An f-string's literal parts and interpolations. The interpolated expressions are read by a
+ * small parser of the expressions layer names are built from (`f"block{i + 1}_{name}"`): names,
+ * attributes, numbers, strings, indexing, calls and arithmetic. Undefined when an expression
+ * is beyond it (the value is then unknown).
+ */
+export function lowerFString(raw: string, offset: number): Expr | undefined {
+  const m = /^([rRbBuUfF]{1,2})('''|"""|'|")/.exec(raw);
+  if (!m) return undefined;
+  const q = m[2];
+  const bodyStart = m[0].length;
+  const bodyEnd = raw.endsWith(q) && raw.length - q.length >= bodyStart ? raw.length - q.length : raw.length;
+  const raw_ = m[1].toLowerCase().includes('r');
+  const parts: (string | { expr: Expr; spec?: string })[] = [];
+  let lit = '';
+  let i = bodyStart;
+  while (i < bodyEnd) {
+    const c = raw[i];
+    if (c === '{' && raw[i + 1] === '{') {
+      lit += '{';
+      i += 2;
+      continue;
+    }
+    if (c === '}' && raw[i + 1] === '}') {
+      lit += '}';
+      i += 2;
+      continue;
+    }
+    if (c === '{') {
+      // Find the end of the interpolation: the '}' at depth 0, outside strings.
+      let depth = 0;
+      let j = i + 1;
+      let quote = '';
+      let split = -1;
+      for (; j < bodyEnd; j++) {
+        const d = raw[j];
+        if (quote) {
+          if (d === quote) quote = '';
+          continue;
+        }
+        if (d === '"' || d === "'") quote = d;
+        else if (d === '(' || d === '[' || d === '{') depth++;
+        else if (d === ')' || d === ']') depth--;
+        else if (d === '}') {
+          if (depth === 0) break;
+          depth--;
+        } else if ((d === ':' || d === '!') && depth === 0 && split < 0) split = j;
+      }
+      if (j >= bodyEnd) return undefined;
+      const exprEnd = split >= 0 ? split : j;
+      let spec: string | undefined;
+      if (split >= 0) {
+        const tail = raw.slice(split, j);
+        const colon = tail.indexOf(':');
+        spec = colon >= 0 ? tail.slice(colon + 1) : undefined;
+      }
+      const exprText = raw.slice(i + 1, exprEnd).replace(/=\s*$/, '');
+      const expr = new MiniParser(exprText, offset + i + 1).parse();
+      if (!expr) return undefined;
+      if (lit) parts.push(lit);
+      lit = '';
+      parts.push({ expr, spec });
+      i = j + 1;
+      continue;
+    }
+    if (c === '\\' && !raw_) {
+      const decoded = parseStringLiteral(`"${raw.slice(i, i + 2)}"`);
+      lit += decoded ?? raw[i + 1];
+      i += 2;
+      continue;
+    }
+    lit += c;
+    i++;
+  }
+  if (lit) parts.push(lit);
+  return { t: 'fstr', parts, span: { start: offset, end: offset + raw.length } };
+}
+
+/** A tiny Pratt parser for f-string interpolations; undefined for anything it does not know. */
+class MiniParser {
+  private i = 0;
+  private static readonly PREC: Record<string, number> = { '+': 1, '-': 1, '*': 2, '/': 2, '//': 2, '%': 2, '**': 3 };
+
+  constructor(
+    private readonly s: string,
+    private readonly base: number,
+  ) {}
+
+  parse(): Expr | undefined {
+    const e = this.binary(0);
+    this.ws();
+    return e && this.i === this.s.length ? e : undefined;
+  }
+
+  private ws(): void {
+    while (this.i < this.s.length && /\s/.test(this.s[this.i])) this.i++;
+  }
+
+  private span(start: number): Span {
+    return { start: this.base + start, end: this.base + this.i };
+  }
+
+  private op(): string | undefined {
+    this.ws();
+    const two = this.s.slice(this.i, this.i + 2);
+    if (two === '//' || two === '**') return two;
+    const one = this.s[this.i];
+    return one !== undefined && '+-*/%'.includes(one) ? one : undefined;
+  }
+
+  private binary(min: number): Expr | undefined {
+    const start = this.i;
+    let left = this.unary();
+    for (;;) {
+      if (!left) return undefined;
+      const op = this.op();
+      if (!op || MiniParser.PREC[op] < min) return left;
+      this.i += op.length;
+      const right = this.binary(op === '**' ? MiniParser.PREC[op] : MiniParser.PREC[op] + 1);
+      if (!right) return undefined;
+      left = { t: 'bin', op, left, right, span: this.span(start) };
+    }
+  }
+
+  private unary(): Expr | undefined {
+    this.ws();
+    const start = this.i;
+    if (this.s[this.i] === '-' || this.s[this.i] === '+') {
+      const op = this.s[this.i++];
+      const arg = this.unary();
+      return arg && { t: 'unary', op, arg, span: this.span(start) };
+    }
+    return this.postfix();
+  }
+
+  private postfix(): Expr | undefined {
+    const start = this.i;
+    let e = this.atom();
+    for (;;) {
+      if (!e) return undefined;
+      this.ws();
+      const c = this.s[this.i];
+      if (c === '.') {
+        this.i++;
+        const m = /^[A-Za-z_]\w*/.exec(this.s.slice(this.i));
+        if (!m) return undefined;
+        const nameStart = this.i;
+        this.i += m[0].length;
+        e = { t: 'attr', obj: e, name: m[0], nameSpan: this.span(nameStart), span: this.span(start) };
+      } else if (c === '[') {
+        this.i++;
+        const index = this.binary(0);
+        this.ws();
+        if (!index || this.s[this.i] !== ']') return undefined;
+        this.i++;
+        e = { t: 'subscript', value: e, index: [index], span: this.span(start) };
+      } else if (c === '(') {
+        const argsStart = this.i;
+        this.i++;
+        const args: Arg[] = [];
+        this.ws();
+        while (this.s[this.i] !== ')') {
+          const aStart = this.i;
+          const v = this.binary(0);
+          if (!v) return undefined;
+          args.push({ value: v, span: this.span(aStart) });
+          this.ws();
+          if (this.s[this.i] === ',') this.i++;
+          else if (this.s[this.i] !== ')') return undefined;
+          this.ws();
+        }
+        this.i++;
+        e = { t: 'call', fn: e, args, argsSpan: this.span(argsStart), span: this.span(start) };
+      } else return e;
+    }
+  }
+
+  private atom(): Expr | undefined {
+    this.ws();
+    const start = this.i;
+    const rest = this.s.slice(this.i);
+    let m = /^[A-Za-z_]\w*/.exec(rest);
+    if (m) {
+      this.i += m[0].length;
+      if (m[0] === 'True' || m[0] === 'False') return { t: 'const', value: m[0] === 'True', span: this.span(start) };
+      if (m[0] === 'None') return { t: 'const', value: null, span: this.span(start) };
+      return { t: 'name', id: m[0], span: this.span(start) };
+    }
+    m = /^\d[\d_]*(\.\d*)?([eE][-+]?\d+)?/.exec(rest);
+    if (m) {
+      this.i += m[0].length;
+      const isFloat = /[.eE]/.test(m[0]);
+      return { t: 'num', value: isFloat ? Number(m[0].replace(/_/g, '')) : parseIntLiteral(m[0]), isFloat, span: this.span(start) };
+    }
+    m = /^('[^'\\]*'|"[^"\\]*")/.exec(rest);
+    if (m) {
+      this.i += m[0].length;
+      return { t: 'str', value: m[0].slice(1, -1), span: this.span(start) };
+    }
+    if (rest[0] === '(') {
+      this.i++;
+      const e = this.binary(0);
+      this.ws();
+      if (!e || this.s[this.i] !== ')') return undefined;
+      this.i++;
+      return e;
+    }
+    return undefined;
+  }
 }

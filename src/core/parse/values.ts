@@ -1,22 +1,6 @@
 import type { Dim } from '../shape';
-import type { Span, Stmt } from './pythonAst';
-
-/** A layer object created by a call such as `layers.Conv2D(32, 3)`. */
-export interface LayerInstance {
-  /** Creation order in the file, unique per instance. */
-  id: number;
-  /** The Keras class name as resolved (`Conv2D`), after aliases. */
-  className: string;
-  /** Name Keras gives the layer: auto-numbered (`conv2d_1`) or the `name=` argument. */
-  kerasName: string;
-  args: CallArgs;
-  /** The whole constructor call, `layers.Conv2D(32, 3)`. */
-  span: Span;
-  /** Just the callee, `layers.Conv2D`. */
-  calleeSpan: Span;
-  /** Why ConvLens cannot see what this layer is (something opaque was added). */
-  opaque?: string;
-}
+import type { LayerInstance, ModelBuild, SourceFile, SymTensor } from '../model/graph';
+import type { Expr, Param, Span, Stmt } from './pythonAst';
 
 /** One evaluated argument and where it is written. */
 export interface ArgValue {
@@ -29,13 +13,9 @@ export interface ArgValue {
 export interface CallArgs {
   positional: ArgValue[];
   keyword: Map<string, ArgValue>;
+  /** Some arguments were passed with `*` or `**` from values ConvLens could not read. */
+  opaque?: boolean;
   /** The parenthesised argument list, where an inserted keyword argument goes. */
-  span: Span;
-}
-
-export interface AddedLayer {
-  layer: LayerInstance;
-  /** The statement or list item that put the layer into the model. */
   span: Span;
 }
 
@@ -63,29 +43,38 @@ export interface FitSpec {
   span: Span;
 }
 
-export type ModelKind = 'sequential' | 'functional' | 'subclassed';
-
-/** A model as the file builds it: the Sequential call and the layers added to it, in order. */
-export interface ModelBuild {
-  id: number;
-  kind: ModelKind;
-  kerasName: string;
-  /** The variable the model was first assigned to (`model`), when there is one. */
-  varName?: string;
+/** A user-defined function or lambda, callable by the interpreter. */
+export interface FunctionValue {
+  name: string;
+  params: Param[];
+  /** The statements of a `def`, or the expression of a `lambda`. */
+  body: Stmt[] | Expr;
+  defaults: (Value | undefined)[];
+  /** The scope the function was defined in (closures read it). */
+  closure: unknown;
+  /** The file the function is written in. */
+  file: SourceFile;
+  /** A generator (its body yields): calling it runs nothing. */
+  generator: boolean;
   span: Span;
-  layers: AddedLayer[];
-  /** Explicit input: `Input(shape=…)`, `InputLayer(…)` or `model.build(…)`. */
-  input?: { shape: Dim[]; span: Span; batch?: number | null };
-  compile?: CompileSpec;
-  fit?: FitSpec;
-  /** Layers were added under a condition ConvLens could not decide, or analysis stopped early. */
-  incomplete?: string;
 }
 
-/** A user-defined function, callable by the interpreter. */
-export interface FunctionValue {
-  def: Extract<Stmt, { t: 'def' }>;
-  defaults: (Value | undefined)[];
+/** A class the file defines. */
+export interface ClassValue {
+  name: string;
+  bases: Value[];
+  /** Methods and class attributes, by name. */
+  members: Map<string, Value>;
+  file: SourceFile;
+  span: Span;
+  /** A class of a library ConvLens implements itself (argparse's parser). */
+  native?: string;
+}
+
+/** An instance of a user class: its attributes, in assignment order. */
+export interface ObjectValue {
+  cls: ClassValue;
+  attrs: Map<string, Value>;
 }
 
 /** The values the abstract interpreter computes. `unknown` stands for anything it cannot know. */
@@ -94,16 +83,22 @@ export type Value =
   | { k: 'str'; v: string }
   | { k: 'bool'; v: boolean }
   | { k: 'none' }
-  | { k: 'seq'; kind: 'tuple' | 'list'; items: Value[] }
+  | { k: 'seq'; kind: 'tuple' | 'list' | 'set'; items: Value[] }
   | { k: 'module'; path: string }
   | { k: 'range'; start: number; stop: number; step: number }
   | { k: 'builtin'; name: string }
   | { k: 'method'; self: Value; name: string }
   | { k: 'layer'; layer: LayerInstance }
   | { k: 'model'; model: ModelBuild }
-  | { k: 'func'; fn: FunctionValue }
+  | { k: 'func'; fn: FunctionValue; self?: Value }
+  | { k: 'class'; cls: ClassValue }
+  | { k: 'object'; obj: ObjectValue }
+  | { k: 'super'; self: Value; after: ClassValue }
+  | { k: 'dict'; entries: Map<string, { key: Value; value: Value }> }
+  /** A NumPy array or an eager tensor whose shape the file fixes (`np.zeros((1, 28, 28))`, `torch.randn(1, 3, 32, 32)`). */
   | { k: 'array'; shape: Dim[] }
-  | { k: 'tensor'; shape?: Dim[] }
+  /** A symbolic tensor of the model graph (Keras' `KerasTensor`). */
+  | { k: 'tensor'; t: SymTensor }
   | { k: 'optimizer'; spec: OptimizerSpec }
   | { k: 'unknown'; why?: string };
 
@@ -114,21 +109,30 @@ export const num = (v: number, float = false): Value => ({ k: 'num', v, float })
 export const str = (v: string): Value => ({ k: 'str', v });
 export const tuple = (items: Value[]): Value => ({ k: 'seq', kind: 'tuple', items });
 
-/** Renders a value as Python would print it (for messages). */
-export function showValue(v: Value): string {
+/**
+ * Renders a value as Python would print it, for messages: bounded in depth and length whatever
+ * the value (a list doubled twenty times prints as `[…]`, not a megabyte).
+ */
+export function showValue(v: Value, depth = 0): string {
+  const items = (xs: Value[], open: string, close: string, single = false): string => {
+    if (depth >= 4) return `${open}…${close}`;
+    const shown = xs.slice(0, 8).map((x) => showValue(x, depth + 1));
+    if (xs.length > 8) shown.push(`… ${xs.length - 8} more`);
+    return `${open}${shown.join(', ')}${single && xs.length === 1 ? ',' : ''}${close}`;
+  };
   switch (v.k) {
     case 'num':
       return v.float && Number.isInteger(v.v) ? `${v.v}.0` : String(v.v);
     case 'str':
-      return `'${v.v}'`;
+      return v.v.length > 60 ? `'${v.v.slice(0, 57)}…'` : `'${v.v}'`;
     case 'bool':
       return v.v ? 'True' : 'False';
     case 'none':
       return 'None';
-    case 'seq': {
-      const inner = v.items.map(showValue).join(', ');
-      return v.kind === 'list' ? `[${inner}]` : v.items.length === 1 ? `(${inner},)` : `(${inner})`;
-    }
+    case 'seq':
+      return v.kind === 'list' ? items(v.items, '[', ']') : v.kind === 'set' ? items(v.items, '{', '}') : items(v.items, '(', ')', true);
+    case 'dict':
+      return depth >= 4 ? '{…}' : `{${[...v.entries.values()].slice(0, 8).map((e) => `${showValue(e.key, depth + 1)}: ${showValue(e.value, depth + 1)}`).join(', ')}${v.entries.size > 8 ? ', …' : ''}}`;
     case 'module':
       return v.path;
     case 'range':
@@ -137,8 +141,16 @@ export function showValue(v: Value): string {
       return `${v.layer.className}(…)`;
     case 'model':
       return v.model.kerasName;
+    case 'class':
+      return `<class '${v.cls.name}'>`;
+    case 'object':
+      return `<${v.obj.cls.name} object>`;
+    case 'func':
+      return `<function ${v.fn.name}>`;
     case 'array':
       return `array of shape (${v.shape.map((d) => (d === null ? 'None' : d)).join(', ')})`;
+    case 'tensor':
+      return v.t.sample === null ? 'a tensor of unknown shape' : `a tensor of shape (${[v.t.batch, ...v.t.sample].map((d) => (d === null ? 'None' : d)).join(', ')})`;
     default:
       return '…';
   }

@@ -12,7 +12,7 @@
  * layout. Weights are always in Keras layout (the layers' emitters transpose kernels inside the
  * graph), so checkpoints hold Keras-compatible weights.
  */
-import type { BackwardResult, ForwardResult, LayerTrain, TrainLayer } from '../layers/define';
+import type { BoundTrain, ForwardResult, TrainNode } from '../layers/define';
 import { findLayer } from '../layers/index';
 import { activationBackward, activationForward, type ActivationSpec } from '../onnx/grad';
 import { GraphBuilder } from '../onnx/graphBuilder';
@@ -21,7 +21,7 @@ import { initialize } from './initializers';
 import { layoutIsTrivial, onnxAxis, toKerasLayout, toOnnxLayout } from '../onnx/layout';
 import { emitLoss } from './losses';
 import { needsStep, optimizerShared, optimizerSlots, optimizerStep } from './optimizers';
-import { planWeights, type PlanLayer, type TrainingPlan } from './plan';
+import { layerWeights, planWeights, type PlanLayer, type TrainingPlan } from './plan';
 import { hashSeed } from './random';
 
 /** A tensor a training step reads and replaces: a weight, an optimizer slot or a moving statistic. */
@@ -77,12 +77,12 @@ export interface TrainGraphOptions {
 const nextName = (name: string) => `${name}:next`;
 const slotName = (weight: string, slot: string) => `${weight}.${slot}`;
 
-/** One layer's forward pass, kept for its backward pass. */
+/** One layer call's forward pass, kept for its backward pass. */
 interface LayerRun {
   plan: PlanLayer;
-  def: LayerTrain;
-  tl: TrainLayer;
-  x: string;
+  train: BoundTrain;
+  node: TrainNode;
+  xs: string[];
   fwd: ForwardResult;
   /** Before the `activation=` argument. */
   z: string;
@@ -90,26 +90,24 @@ interface LayerRun {
   act: ActivationSpec | null;
 }
 
-function layerSeed(seed: number, layer: string): number {
+function layerSeed(seed: number, node: string): number {
   // ONNX random ops take the seed as a float: stay within float32's exact integers.
-  return hashSeed(seed, layer) % 16777216;
+  return hashSeed(seed, node) % 16777216;
 }
 
-/** Runs every layer forward; returns the runs and the model output (ONNX layout). */
+/** Runs every layer call forward in plan order (a DAG: each reads earlier outputs); ONNX layout. */
 function forward(g: GraphBuilder, plan: TrainingPlan, x: string, mode: 'train' | 'infer', seed: number): LayerRun[] {
-  let cur = toOnnxLayout(g, x, plan.inputShape);
+  const input = toOnnxLayout(g, x, plan.inputShape);
   const runs: LayerRun[] = [];
   for (const layer of plan.layers) {
-    const def = findLayer(layer.className)?.train;
-    if (!def) throw new Error(`${layer.className} '${layer.name}' (line ${layer.line}) has no training emitters`);
-    const w: Record<string, string> = {};
-    for (const pw of layer.weights) w[pw.name.slice(layer.name.length + 1)] = pw.name;
-    const tl: TrainLayer = { name: layer.name, a: layer.config as never, input: layer.input, output: layer.output, w, seed: layerSeed(seed, layer.name) };
-    const fwd = def.forward(g, tl, cur, mode);
+    const train = findLayer(layer.className)?.bind(layer.config).train;
+    if (!train) throw new Error(`${layer.className} '${layer.name}' (line ${layer.line}) has no training emitters`);
+    const node: TrainNode = { name: layer.node, inputs: layer.inputShapes, output: layer.output, w: layerWeights(plan, layer), seed: layerSeed(seed, layer.node) };
+    const xs = layer.inputs.map((i) => (i < 0 ? input : runs[i].y));
+    const fwd = train.forward(g, node, xs, mode);
     const act = activationSpec(layer.config.activation as string | null | undefined) ?? null;
     const y = act ? activationForward(g, act, fwd.y) : fwd.y;
-    runs.push({ plan: layer, def, tl, x: cur, fwd, z: fwd.y, y, act });
-    cur = y;
+    runs.push({ plan: layer, train, node, xs, fwd, z: fwd.y, y, act });
   }
   return runs;
 }
@@ -120,7 +118,7 @@ function head(g: GraphBuilder, plan: TrainingPlan, runs: LayerRun[]): { output: 
   const output = toKerasLayout(g, last.y, plan.outputShape);
   if (plan.outputShape.length !== 1) return { output };
   if (last.act?.kind === 'softmax' || last.act?.kind === 'sigmoid') return { output, logits: { tensor: last.z, kind: last.act.kind } };
-  if (last.plan.className === 'Softmax' && softmaxLayerAxis(last.plan) === 1) return { output, logits: { tensor: last.x, kind: 'softmax' } };
+  if (last.plan.className === 'Softmax' && softmaxLayerAxis(last.plan) === 1) return { output, logits: { tensor: last.xs[0], kind: 'softmax' } };
   return { output };
 }
 
@@ -129,7 +127,7 @@ function softmaxLayerAxis(l: PlanLayer): number {
   return onnxAxis(axis < 0 ? axis : axis - 1, l.input.length);
 }
 
-const isReluOutput = (r: LayerRun): boolean => (r.act ? r.act.kind === 'relu' : (r.def.reluOutput?.(r.tl) ?? false));
+const isReluOutput = (r: LayerRun): boolean => (r.act ? r.act.kind === 'relu' : r.train.reluOutput(r.node));
 
 /** Compiles the training step for `plan`. */
 export function compileTrainGraph(plan: TrainingPlan, opts: TrainGraphOptions): TrainGraph {
@@ -160,48 +158,61 @@ export function compileTrainGraph(plan: TrainingPlan, opts: TrainGraphOptions): 
   g.output(GRAPH_NAMES.loss, []);
   g.output(GRAPH_NAMES.correct, []);
 
-  // Backward, last layer first. `dy` is the gradient w.r.t. the current layer's output; `skipAct`
-  // says it is already w.r.t. the output before its activation (a fused loss, a folded ReLU).
+  // Backward, last call first. Where a tensor feeds several calls (a skip connection), the
+  // gradients that come back are summed. `grad[i]` is the gradient of call i's output; `stage[i]`
+  // says it is already w.r.t. the output before the activation ('z', a fused loss or a folded
+  // ReLU) or w.r.t. the call's input ('x': a ReLU layer folded into its consumer).
   const grads = new Map<string, string>();
-  const trainableBefore = runs.map((_, i) => runs.slice(0, i).some((r) => r.plan.weights.some((w) => w.trainable)));
-  let dy = lossOut.grad;
-  let skipAct = false;
-  let skipLayer = false;
-  const lastRun = runs[runs.length - 1];
+  const n = runs.length;
+  const consumers = new Array<number>(n).fill(0);
+  for (const r of runs) for (const i of r.plan.inputs) if (i >= 0) consumers[i]++;
+  // Whether anything before call i's output has trainable weights (its input gradient is needed).
+  const needsGrad: boolean[] = [];
+  runs.forEach((r, i) => {
+    needsGrad[i] = r.plan.weights.some((w) => w.trainable) || r.plan.inputs.some((j) => j >= 0 && needsGrad[j]) || (r.plan.weights.length === 0 && sharedTrainable(plan, r.plan));
+  });
+  const grad: (string | undefined)[] = new Array(n);
+  const stage: ('y' | 'z' | 'x')[] = new Array(n).fill('y');
+  const addGrad = (i: number, d: string): void => {
+    grad[i] = grad[i] === undefined ? d : g.add(grad[i]!, d);
+  };
+  const lastRun = runs[n - 1];
   if (lossOut.fused && !(lastRun.act && (lastRun.act.kind === 'softmax' || lastRun.act.kind === 'sigmoid'))) {
     // A final Softmax layer: the fused gradient is already w.r.t. its input.
-    skipLayer = true;
-  } else if (lossOut.fused) skipAct = true;
-  else if (plan.outputShape.length >= 2 && !layoutIsTrivial(plan.outputShape)) dy = toOnnxLayout(g, dy, plan.outputShape);
-  for (let i = runs.length - 1; i >= 0; i--) {
+    stage[n - 1] = 'x';
+  } else if (lossOut.fused) stage[n - 1] = 'z';
+  grad[n - 1] = lossOut.fused || plan.outputShape.length < 2 || layoutIsTrivial(plan.outputShape) ? lossOut.grad : toOnnxLayout(g, lossOut.grad, plan.outputShape);
+  for (let i = n - 1; i >= 0; i--) {
     const r = runs[i];
-    if (skipLayer) {
-      skipLayer = false;
-      skipAct = false;
+    const dy = grad[i];
+    if (dy === undefined || !needsGrad[i]) continue;
+    const needDx = r.plan.inputs.map((j) => j >= 0 && needsGrad[j]);
+    if (stage[i] === 'x') {
+      // A ReLU layer folded into its consumer (or a final Softmax fused with the loss): pass through.
+      r.plan.inputs.forEach((j, k) => {
+        if (needDx[k]) addGrad(j, dy);
+      });
       continue;
     }
-    const needDx = trainableBefore[i];
-    if (!needDx && !r.plan.weights.some((w) => w.trainable)) break;
-    let dz = dy;
-    if (r.act && !skipAct) dz = activationBackward(g, r.act, r.z, r.y, dy);
-    skipAct = false;
-    const inputIsRelu = i > 0 && isReluOutput(runs[i - 1]);
-    const b: BackwardResult = r.def.backward(g, r.tl, { x: r.x, fwd: r.fwd, dy: dz, needDx, inputIsRelu });
-    for (const w of r.plan.weights) {
-      if (!w.trainable) continue;
-      const key = w.name.slice(r.plan.name.length + 1);
+    const dz = r.act && stage[i] === 'y' ? activationBackward(g, r.act, r.z, r.y, dy) : dy;
+    const only = r.plan.inputs.length === 1 ? r.plan.inputs[0] : -1;
+    const inputIsRelu = only >= 0 && consumers[only] === 1 && isReluOutput(runs[only]);
+    const b = r.train.backward(g, r.node, { xs: r.xs, fwd: r.fwd, dy: dz, needDx, inputIsRelu });
+    for (const w of Object.values(r.node.w)) {
+      const pw = planWeights(plan).find((x) => x.name === w);
+      if (!pw?.trainable) continue;
+      const key = w.slice(r.plan.name.length + 1);
       const gr = b.grads[key];
-      if (!gr) throw new Error(`${r.plan.className} '${r.plan.name}': the backward emitter gave no gradient for '${key}'`);
-      grads.set(w.name, gr);
+      if (!gr) throw new Error(`${r.plan.className} '${r.plan.node}': the backward emitter gave no gradient for '${key}'`);
+      grads.set(w, grads.has(w) ? g.add(grads.get(w)!, gr) : gr);
     }
-    if (!needDx) break;
-    if (!b.dx) throw new Error(`${r.plan.className} '${r.plan.name}': the backward emitter gave no input gradient`);
-    dy = b.dx;
-    if (b.throughRelu) {
-      const prev = runs[i - 1];
-      if (prev.act) skipAct = true;
-      else skipLayer = true;
-    }
+    r.plan.inputs.forEach((j, k) => {
+      if (!needDx[k]) return;
+      const dx = b.dxs[k];
+      if (!dx) throw new Error(`${r.plan.className} '${r.plan.node}': the backward emitter gave no input gradient`);
+      addGrad(j, dx);
+      if (b.throughRelu && inputIsRelu) stage[j] = runs[j].act ? 'z' : 'x';
+    });
   }
 
   // Optimizer step and the moving statistics.
@@ -209,7 +220,7 @@ export function compileTrainGraph(plan: TrainingPlan, opts: TrainGraphOptions): 
   const gradients: Record<string, string> = {};
   const masks: Record<string, string> = {};
   const updates = new Map<string, string>();
-  for (const r of runs) for (const [k, v] of Object.entries(r.fwd.updates ?? {})) updates.set(`${r.plan.name}/${k}`, v);
+  for (const r of runs) for (const [k, v] of Object.entries(r.fwd.updates ?? {})) if (!updates.has(`${r.plan.name}/${k}`)) updates.set(`${r.plan.name}/${k}`, v);
   for (const w of planWeights(plan)) {
     if (w.trainable) {
       const gr = grads.get(w.name);
@@ -227,7 +238,7 @@ export function compileTrainGraph(plan: TrainingPlan, opts: TrainGraphOptions): 
     for (const r of runs) {
       for (const kind of ['mask', 'noise']) {
         const t = r.fwd.saved?.[kind];
-        if (t) masks[`${kind}:${r.plan.name}`] = g.output(g.identity(t, `${kind}:${r.plan.name}`));
+        if (t) masks[`${kind}:${r.plan.node}`] = g.output(g.identity(t, `${kind}:${r.plan.node}`));
       }
     }
   }
@@ -300,11 +311,17 @@ export function compileActivationsGraph(plan: TrainingPlan, weights: WeightMap):
   weightInitializers(g, plan, weights);
   const runs = forward(g, plan, GRAPH_NAMES.input, 'infer', 0);
   const outputs = runs.map((r) => {
-    const name = `act:${r.plan.name}`;
+    const name = `act:${r.plan.node}`;
     g.output(g.identity(toKerasLayout(g, r.y, r.plan.output), name), ['N', ...r.plan.output]);
-    return { layer: r.plan.name, className: r.plan.className, name, shape: r.plan.output };
+    return { layer: r.plan.node, className: r.plan.className, name, shape: r.plan.output };
   });
   return { bytes: g.toModelBytes(), outputs };
+}
+
+/** Whether a shared layer's later call reads trainable weights (declared on its first call). */
+function sharedTrainable(plan: TrainingPlan, l: PlanLayer): boolean {
+  const owner = plan.layers.find((x) => x.name === l.name && x.weights.length > 0);
+  return !!owner && owner.weights.some((w) => w.trainable);
 }
 
 /** Fresh weights (Keras initialisers, seeded per weight) and optimizer slots for a plan. */

@@ -22,18 +22,30 @@ export interface PlanWeight {
   initializer: InitializerName;
 }
 
-/** One layer as the compiler needs it; plain data (it crosses to the trainer process). */
+/**
+ * One call of a layer (a node of the model graph) as the compiler needs it; plain data (it
+ * crosses to the trainer process). Layers run in this order; each reads the outputs of earlier
+ * plan layers (or the model input).
+ */
 export interface PlanLayer {
+  /** The layer's Keras name (`conv2d_1`); its weights are named after it. */
   name: string;
+  /** A name unique to this call: the layer's, or `dense_1[1]` for a shared layer's second call. */
+  node: string;
   className: string;
   /** 1-based line and column of the layer call. */
   line: number;
   column: number;
   /** The layer's arguments with Keras defaults (LayerReport.config). */
   config: Record<string, unknown>;
-  /** Per-sample shapes, Keras order. */
+  /** Which plan layers produce the inputs, in order; -1 is the model input. */
+  inputs: number[];
+  /** Per-sample shapes of every input and of the output, Keras order. */
+  inputShapes: number[][];
+  /** The first input's shape (most layers have one). */
   input: number[];
   output: number[];
+  /** The layer's weights; empty on a shared layer's later calls (they use the first call's). */
   weights: PlanWeight[];
 }
 
@@ -42,6 +54,7 @@ export interface TrainingPlan {
   model: string;
   inputShape: number[];
   outputShape: number[];
+  /** Every layer call in execution order; the last one's output is the model's. */
   layers: PlanLayer[];
   loss: LossName;
   optimizer: OptimizerConfig;
@@ -113,63 +126,94 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
   const refuse = (message: string, where = modelAt) => problems.push({ message, ...where });
 
   if (!model.analysed) {
-    refuse(`model '${model.name}' uses the ${model.kind === 'functional' ? 'Functional API' : 'subclassing API'}: ConvLens trains Sequential models only`);
+    refuse(`model '${model.name}' could not be followed by ConvLens (${model.incomplete ?? 'its structure is unknown'}), so it cannot be trained`);
     return { problems, notes };
   }
   if (model.hasErrors) refuse(`model '${model.name}' has errors (see \`convlens summary\`); fix them before training`);
+  if (model.inputs.length > 1 || model.outputs.length > 1) {
+    refuse(`model '${model.name}' has ${model.inputs.length} inputs and ${model.outputs.length} outputs: ConvLens trains models with one input and one output`);
+    return { problems, notes };
+  }
   const input = model.inputShape;
   if (!input || input.some((d) => d === null)) {
     refuse(`model '${model.name}' has no complete input shape: give the first layer input_shape=(…)`);
     return { problems, notes };
   }
-  if (model.layers.length === 0) refuse(`model '${model.name}' has no layers`);
+  const rows = model.layers.filter((l) => !l.isInput);
+  if (rows.length === 0) refuse(`model '${model.name}' has no layers`);
 
   const layers: PlanLayer[] = [];
-  for (const l of model.layers) {
+  const planIndex = new Map<number, number>();
+  const owners = new Map<number, number>();
+  const refused = new Set<number>();
+  for (const l of rows) {
     const where = at(l.span.start);
     const who = `${l.className} '${l.name}'`;
+    const before = problems.length;
+    // A refused call gets no plan layer; its consumers are refused through it, not again.
+    const done = (): void => {
+      if (problems.length > before) refused.add(l.index);
+      planIndex.set(l.index, -2);
+    };
     const def = findLayer(l.className);
+    if (l.nested) {
+      refuse(`${who}: a nested model used as a layer is not trainable yet`, where);
+      done();
+      continue;
+    }
     if (l.status === 'unsupported' || !def) {
       refuse(`${who}: ConvLens does not know this layer, so it cannot train the model`, where);
+      done();
       continue;
     }
-    if (l.status !== 'ok' || !l.inputShape || !l.outputShape || [...l.inputShape, ...l.outputShape].some((d) => d === null)) {
+    if (l.status !== 'ok' || l.outputShape === null || l.inputShapes.some((s) => s === null) || [...l.inputShapes.flat(), ...l.outputShape].some((d) => d === null)) {
       refuse(`${who}: its shapes are unknown, so it cannot be trained`, where);
+      done();
       continue;
     }
-    if (!def.train) {
+    if (!def.declares.train) {
       refuse(`${who}: ConvLens cannot train ${l.className} layers yet`, where);
+      done();
       continue;
     }
     const activation = l.config.activation;
     if (typeof activation === 'string' && activationSpec(activation) === undefined) {
       refuse(`${who}: activation='${activation}' is not trainable yet`, where);
     }
-    const weights: PlanWeight[] = l.weights.map((w) => ({
-      name: `${l.name}/${w.name}`,
-      shape: w.shape as number[],
-      trainable: w.trainable,
-      initializer: initializerOf(l, w.name, notes, where.line),
-    }));
+    const first = !owners.has(l.layerId);
+    if (first) owners.set(l.layerId, layers.length);
+    const weights: PlanWeight[] = first
+      ? l.weights.map((w) => ({
+          name: `${l.name}/${w.name}`,
+          shape: w.shape as number[],
+          trainable: w.trainable,
+          initializer: initializerOf(l, w.name, notes, where.line),
+        }))
+      : [];
     if (l.className === 'BatchNormalization' && l.weights.some((w) => (w.name === 'gamma' || w.name === 'beta') && !w.trainable)) {
       refuse(`${who}: a frozen BatchNormalization (trainable=False) is not trainable yet`, where);
     }
+    const inputShapes = l.inputShapes as number[][];
     const planned: PlanLayer = {
       name: l.name,
+      node: l.nodeIndex === 0 ? l.name : `${l.name}[${l.nodeIndex}]`,
       className: def.name,
       ...where,
       config: l.config,
-      input: l.inputShape as number[],
+      inputs: l.inputRows.map((r) => (r < 0 || model.layers[r].isInput ? -1 : (planIndex.get(r) ?? -2))),
+      inputShapes,
+      input: inputShapes[0],
       output: l.outputShape as number[],
       weights,
     };
-    const why = def.train.refuse?.({ name: l.name, a: l.config as never, input: planned.input, output: planned.output, w: {}, seed: 0 });
+    const why = def.bind(l.config).train?.refuse({ name: l.name, inputs: inputShapes, output: planned.output, w: {}, seed: 0 });
     if (why) refuse(`${who}: ${why}`, where);
+    planIndex.set(l.index, layers.length);
     layers.push(planned);
   }
-  const last = model.layers[model.layers.length - 1];
-  const outputShape = (last?.outputShape ?? []) as number[];
-  if (last && last.outputShape && outputShape.length !== 1) {
+  const last = rows[rows.length - 1];
+  const outputShape = (model.outputShape ?? []) as number[];
+  if (last && model.outputShape && outputShape.length !== 1) {
     refuse(`the model's output is (None, ${outputShape.join(', ')}): ConvLens trains classifiers whose output is one vector per sample (add Flatten() and Dense(classes))`, at(last.span.start));
   }
 
@@ -254,9 +298,17 @@ function finalActivation(model: ModelReport): string | undefined {
   return typeof last.config.activation === 'string' ? last.config.activation : undefined;
 }
 
-/** Every weight of a plan, in layer order. */
+/** Every weight of a plan, in layer order (a shared layer's once). */
 export function planWeights(plan: TrainingPlan): PlanWeight[] {
   return plan.layers.flatMap((l) => l.weights);
+}
+
+/** The weights a plan layer reads, by Keras weight name (`kernel`), shared layers included. */
+export function layerWeights(plan: TrainingPlan, l: PlanLayer): Record<string, string> {
+  const owner = plan.layers.find((x) => x.name === l.name && x.weights.length > 0) ?? l;
+  const w: Record<string, string> = {};
+  for (const pw of owner.weights) w[pw.name.slice(owner.name.length + 1)] = pw.name;
+  return w;
 }
 
 /** A short identity of a plan's weights (names and shapes): checkpoints and exports must match it. */

@@ -1,0 +1,1342 @@
+/**
+ * What Keras code means: layers and their calls on tensors, `Input`, `Sequential`, the
+ * functional `Model`, subclassed models and layers, nested models, tensor arithmetic and the
+ * backend helpers files read shapes with. Each call of a layer becomes a node of the model graph
+ * (see `model/graph.ts`), shape-checked at once by the layer's registry rules.
+ */
+import { findLayer, kerasSnakeCase, layerNames, type LayerType } from '../layers/index';
+import { mapGraph, type FieldState, type GraphNode, type LayerInstance, type ModelBuild, type SymTensor } from '../model/graph';
+import { Tracer, dimsOf, mergeFields, type CallSite } from '../model/trace';
+import type { Dim } from '../shape';
+import { buildApplication, isApplication } from './applications';
+import { DATASET_SHAPES, classifyKerasPath, normalizeModulePath } from './kerasSymbols';
+import type { Interpreter, Scope } from './interpreter';
+import { reshapeArray } from './library';
+import type { Expr, Span } from './pythonAst';
+import { NONE, UNKNOWN, num, str, tuple, type ArgValue, type CallArgs, type ClassValue, type ObjectValue, type OptimizerSpec, type Value } from './values';
+
+type CallExpr = Extract<Expr, { t: 'call' }>;
+
+/** The names a bare identifier may mean when the file never imported it (notebook snippets). */
+const LENIENT = new Set(['Sequential', 'Model', 'Input', ...layerNames()]);
+
+/** Keras-side state of a Sequential model while layers are added. */
+interface SequenceState {
+  input?: SymTensor;
+  last?: SymTensor;
+  /** Index in `model.sequence` of the first layer not applied yet (no input shape known then). */
+  pending: number;
+}
+
+/** Internal state of a user subclass instance (model or layer). */
+interface Subclass {
+  cls: ClassValue;
+  obj: ObjectValue;
+  /** For custom layers: the weights `add_weight` made in `build`. */
+  built?: boolean;
+}
+
+export class KerasSemantics {
+  private readonly uids = new Map<string, number>();
+  private readonly sequences = new WeakMap<ModelBuild, SequenceState>();
+  private readonly subclasses = new WeakMap<ModelBuild | LayerInstance, Subclass>();
+  private nextLayerId = 0;
+  private nextModelId = 0;
+  private dataFormat: 'channels_last' | 'channels_first' = 'channels_last';
+
+  constructor(private readonly interp: Interpreter) {}
+
+  private get tracer(): Tracer {
+    return this.interp.tracer;
+  }
+
+  /** Keras' unique names: `conv2d`, `conv2d_1`, … per prefix, in creation order. */
+  uid(prefix: string): string {
+    const n = this.uids.get(prefix) ?? 0;
+    this.uids.set(prefix, n + 1);
+    return n === 0 ? prefix : `${prefix}_${n}`;
+  }
+
+  private site(span: Span, anchor?: number, inputSpans?: (Span | undefined)[]): CallSite {
+    const s = this.interp.here(span);
+    const foreign = this.interp.foreign;
+    return { span: s, anchor: anchor ?? s.end, foreign, inputSpans: foreign ? undefined : inputSpans };
+  }
+
+  /** Whether calling a Keras path makes layers or models (for notes on code ConvLens skips). */
+  buildsModels(path: string): boolean {
+    if (isApplication(path)) return true;
+    const c = classifyKerasPath(path);
+    return c.kind === 'layer' || c.kind === 'sequential' || c.kind === 'functionalModel' || c.kind === 'input' || c.kind === 'mergeFunction';
+  }
+
+  lenientName(id: string): Value | undefined {
+    if (!LENIENT.has(id)) return undefined;
+    return { k: 'module', path: id === 'Sequential' || id === 'Model' || id === 'Input' ? `keras.${id}` : `keras.layers.${id}` };
+  }
+
+  importStar(path: string, scope: Scope): void {
+    if (/^keras(\.layers)?$/.test(path) || path === 'keras.models') {
+      for (const n of LENIENT) scope.set(n, this.lenientName(n)!);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Layers and models as values
+
+  newLayer(className: string, type: LayerType | undefined, args: CallArgs, span: Span, calleeSpan: Span, opaque?: string): LayerInstance {
+    const nameArg = args.keyword.get('name')?.value;
+    const trainable = args.keyword.get('trainable')?.value;
+    const here = this.interp.here(span);
+    const layer: LayerInstance = {
+      id: this.nextLayerId++,
+      className,
+      kerasName: nameArg?.k === 'str' ? nameArg.v : this.uid(kerasSnakeCase(className)),
+      type,
+      args,
+      span: here,
+      calleeSpan: this.interp.foreign ? here : calleeSpan,
+      opaque: opaque ?? (args.opaque ? 'arguments passed with * or ** could not be read' : undefined),
+      trainable: !(trainable?.k === 'bool' && !trainable.v),
+      nodes: [],
+      foreign: this.interp.foreign,
+    };
+    if (type) {
+      const b = this.tracer.bind(type, args, calleeSpan, this.interp.out);
+      layer.bound = b.bound;
+      layer.bindFailed = b.failed;
+    }
+    this.interp.layers.push(layer);
+    this.interp.touched();
+    return layer;
+  }
+
+  private newModel(kind: ModelBuild['kind'], span: Span, name?: string, prefix?: string): ModelBuild {
+    const model: ModelBuild = {
+      id: this.nextModelId++,
+      kind,
+      kerasName: name ?? this.uid(prefix ?? (kind === 'sequential' ? 'sequential' : 'functional')),
+      span: this.interp.here(span),
+      sequence: [],
+      tracked: [],
+      trainable: true,
+      foreign: this.interp.foreign,
+    };
+    this.interp.models.push(model);
+    this.interp.touched();
+    return model;
+  }
+
+  /** The layer standing for a model used inside another (`model.add(conv_base)`, `encoder(x)`). */
+  asLayer(model: ModelBuild): LayerInstance {
+    if (model.asLayer) return model.asLayer;
+    const sub = this.subclasses.get(model);
+    model.asLayer = {
+      id: this.nextLayerId++,
+      className: sub ? sub.cls.name : model.kind === 'sequential' ? 'Sequential' : 'Functional',
+      kerasName: model.kerasName,
+      args: { positional: [], keyword: new Map(), span: model.span },
+      span: model.span,
+      calleeSpan: model.span,
+      trainable: model.trainable,
+      nodes: [],
+      composite: model,
+      foreign: model.foreign,
+    };
+    return model.asLayer;
+  }
+
+  userClassOf(v: Value): ClassValue | undefined {
+    if (v.k === 'model') return this.subclasses.get(v.model)?.cls;
+    if (v.k === 'layer') return this.subclasses.get(v.layer)?.cls;
+    return undefined;
+  }
+
+  isModelClass(cls: ClassValue): boolean {
+    return this.interp.frameworkBases(cls).some((p) => {
+      const c = classifyKerasPath(p);
+      return c.kind === 'functionalModel' || c.kind === 'sequential';
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Calls of Keras paths
+
+  call(path: string, args: CallArgs, span: Span, e?: CallExpr): Value {
+    if (isApplication(path)) return buildApplication(this.interp, path, args, span);
+    const callee = classifyKerasPath(path);
+    const p = args.positional.map((a) => a.value);
+    const kw = (k: string, i?: number): Value | undefined => args.keyword.get(k)?.value ?? (i === undefined ? undefined : p[i]);
+    const calleeSpan = e ? e.fn.span : span;
+    switch (callee.kind) {
+      case 'layer': {
+        const type = findLayer(callee.className);
+        if (callee.className === 'Lambda') return { k: 'layer', layer: this.newLayer('Lambda', undefined, args, span, calleeSpan) };
+        return { k: 'layer', layer: this.newLayer(type?.name ?? callee.className, type, args, span, calleeSpan) };
+      }
+      case 'sequential': {
+        const nameArg = kw('name');
+        const model = this.newModel('sequential', span, nameArg?.k === 'str' ? nameArg.v : undefined);
+        this.sequences.set(model, { pending: 0 });
+        const list = args.keyword.get('layers') ?? args.positional[0];
+        if (list) {
+          if (list.value.k === 'seq') {
+            const itemSpans = listItemSpans(e, list);
+            list.value.items.forEach((item, i) => {
+              const s = itemSpans[i] ?? list.span;
+              this.sequentialAdd(model, item, s, this.interp.here(s).end);
+            });
+          } else if (list.value.k !== 'none') this.sequentialAdd(model, list.value, list.span, this.interp.here(list.span).end);
+        }
+        return { k: 'model', model };
+      }
+      case 'functionalModel': {
+        const inputs = kw('inputs', 0);
+        const outputs = kw('outputs', 1);
+        if (!inputs && !outputs) return { k: 'unknown', why: 'a Model without inputs and outputs' };
+        const nameArg = kw('name');
+        const model = this.newModel('functional', span, nameArg?.k === 'str' ? nameArg.v : undefined);
+        this.setFunctionalGraph(model, inputs, outputs, span);
+        return { k: 'model', model };
+      }
+      case 'input':
+        return this.makeInput(args, span);
+      case 'optimizer': {
+        const a = new Map<string, Value>();
+        for (const [k, v] of args.keyword) a.set(k, v.value);
+        if (p[0] && !a.has('learning_rate')) a.set('learning_rate', p[0]);
+        const spec: OptimizerSpec = { name: callee.name, args: a, span: this.interp.here(span) };
+        return { k: 'optimizer', spec };
+      }
+      case 'loadData': {
+        if (!this.interp.datasets.includes(callee.dataset)) this.interp.datasets.push(callee.dataset);
+        const ds = DATASET_SHAPES[callee.dataset];
+        if (!ds) return UNKNOWN;
+        const labels = (n: number): Value => ({ k: 'array', shape: ds.labels === 'flat' ? [n] : [n, 1] });
+        return tuple([tuple([{ k: 'array', shape: ds.train }, labels(ds.train[0])]), tuple([{ k: 'array', shape: ds.test }, labels(ds.test[0])])]);
+      }
+      case 'toCategorical': {
+        const y = p[0];
+        const n = kw('num_classes', 1);
+        if (y?.k === 'array' && n?.k === 'num') return { k: 'array', shape: [y.shape[0] ?? null, n.v] };
+        return UNKNOWN;
+      }
+      case 'mergeFunction': {
+        // keras.layers.add(inputs, **kwargs) is Add(**kwargs)(inputs).
+        const inputs = args.keyword.get('inputs') ?? args.positional[0];
+        const rest = args.positional.slice(1);
+        const keyword = new Map([...args.keyword].filter(([k]) => k !== 'inputs'));
+        const type = findLayer(callee.className);
+        const layer = this.newLayer(callee.className, type, { positional: rest, keyword, span: args.span, opaque: args.opaque }, span, calleeSpan);
+        if (!inputs) return { k: 'layer', layer };
+        return this.callLayerOrModel({ k: 'layer', layer }, { positional: [inputs], keyword: new Map(), span: args.span }, span, e);
+      }
+      case 'other':
+        return this.otherCall(path, args, span, e);
+    }
+  }
+
+  /** Backend helpers, tensor ops and utilities real files call. */
+  private otherCall(path: string, args: CallArgs, span: Span, e?: CallExpr): Value {
+    const p = args.positional.map((a) => a.value);
+    const last = path.slice(path.lastIndexOf('.') + 1);
+    const isKeras = /^keras(\.|$)/.test(path);
+    const isTf = /^tensorflow(\.|$)/.test(path);
+    if (isKeras && /\.backend\.|^keras\.config\./.test(`${path}.`)) {
+      switch (last) {
+        case 'image_data_format':
+          return str(this.dataFormat);
+        case 'set_image_data_format':
+          if (p[0]?.k === 'str' && (p[0].v === 'channels_first' || p[0].v === 'channels_last')) this.dataFormat = p[0].v;
+          return NONE;
+        case 'int_shape':
+          return p[0] ? this.shapeOf(p[0]) : UNKNOWN;
+        case 'is_keras_tensor':
+          return p[0]?.k === 'tensor' ? { k: 'bool', v: true } : p[0]?.k === 'unknown' ? UNKNOWN : { k: 'bool', v: false };
+        case 'backend':
+          return str('tensorflow');
+        case 'floatx':
+          return str('float32');
+        case 'epsilon':
+          return num(1e-7, true);
+        case 'clear_session':
+          return NONE;
+        default:
+          break;
+      }
+    }
+    if ((isKeras && path.includes('.ops.')) || isTf) {
+      if (last === 'shape' && p[0]) return this.shapeOf(p[0]);
+      const op = this.tensorFunction(path, last, args, span, e);
+      if (op) return op;
+    }
+    if (isKeras && (last === 'get_source_inputs')) return p[0] ?? UNKNOWN;
+    if (isKeras && last === 'obtain_input_shape') return obtainInputShape(args);
+    if (isKeras && last === 'correct_pad') return this.correctPad(args);
+    if (isKeras && last === 'validate_activation') return NONE;
+    if (isKeras && last === 'plot_model') return NONE;
+    if (isKeras && (last === 'load_model' || last === 'model_from_json')) return { k: 'unknown', why: 'a model loaded from a file' };
+    if (path === 'keras.models.clone_model' && p[0]?.k === 'model') return p[0];
+    return UNKNOWN;
+  }
+
+  /** `int_shape(x)` / `ops.shape(x)`: the full shape as a tuple, batch first. */
+  private shapeOf(v: Value): Value {
+    if (v.k === 'tensor') {
+      if (v.t.sample === null || v.t.partial) return { k: 'unknown', why: 'the shape of a tensor ConvLens does not know' };
+      return tuple([v.t.batch, ...v.t.sample].map((d) => (d === null ? NONE : num(d))));
+    }
+    if (v.k === 'array') return tuple(v.shape.map((d) => (d === null ? NONE : num(d))));
+    return UNKNOWN;
+  }
+
+  /** keras.applications' `correct_pad(inputs, kernel_size)`: the ZeroPadding2D amounts before a strided conv. */
+  private correctPad(args: CallArgs): Value {
+    const x = args.positional[0]?.value;
+    const k = args.positional[1]?.value ?? args.keyword.get('kernel_size')?.value;
+    if (x?.k !== 'tensor' || x.t.sample === null || !k) return UNKNOWN;
+    const axisH = this.dataFormat === 'channels_first' ? 1 : 0;
+    const size = [x.t.sample[axisH], x.t.sample[axisH + 1]];
+    const ks = k.k === 'num' ? [k.v, k.v] : k.k === 'seq' && k.items.every((i) => i.k === 'num') ? k.items.map((i) => (i as { v: number }).v) : undefined;
+    if (!ks) return UNKNOWN;
+    const adjust = size[0] === null ? [1, 1] : [1 - (size[0] as number) % 2, 1 - (size[1] as number) % 2];
+    const correct = [Math.floor(ks[0] / 2), Math.floor(ks[1] / 2)];
+    return tuple([tuple([num(correct[0] - adjust[0]), num(correct[0])]), tuple([num(correct[1] - adjust[1]), num(correct[1])])]);
+  }
+
+  private makeInput(args: CallArgs, span: Span): Value {
+    const shapeArg = args.keyword.get('shape') ?? args.positional[0];
+    const batchShape = args.keyword.get('batch_shape') ?? args.keyword.get('batch_input_shape');
+    const batchSizeArg = args.keyword.get('batch_size')?.value;
+    let sample: Dim[] | null = null;
+    let batch: Dim = batchSizeArg?.k === 'num' ? batchSizeArg.v : null;
+    if (shapeArg) sample = dimsOf(shapeArg.value) ?? null;
+    else if (batchShape) {
+      const d = dimsOf(batchShape.value);
+      if (d) {
+        sample = d.slice(1);
+        batch = d[0];
+      }
+    }
+    const type = findLayer('InputLayer');
+    const layer = this.newLayer('InputLayer', type, { positional: [], keyword: new Map([...args.keyword].filter(([k]) => k === 'name')), span: args.span }, span, span);
+    if (shapeArg && sample === null) {
+      this.interp.info('input-unknown', this.interp.here(shapeArg.span), 'ConvLens cannot evaluate this input shape without running the code, so the shapes of this model are unknown');
+    }
+    if (sample?.some((d) => d !== null && d <= 0)) {
+      this.interp.report({ severity: 'error', code: 'input-shape', span: this.interp.here(shapeArg?.span ?? span), message: `Input shape has a size ${sample.find((d) => d !== null && d <= 0)}: every size must be a positive integer` });
+      sample = null;
+    }
+    return { k: 'tensor', t: this.tracer.input(layer, sample, batch, this.site(span)) };
+  }
+
+  /** `Model(inputs, outputs)`: the graph between them, checked for disconnection as Keras does. */
+  private setFunctionalGraph(model: ModelBuild, inputs: Value | undefined, outputs: Value | undefined, span: Span): void {
+    const ins = inputs ? flattenTensors(inputs) : [];
+    const outs = outputs ? flattenTensors(outputs) : [];
+    if (ins === undefined || outs === undefined || ins.length === 0 || outs.length === 0) {
+      model.incomplete = 'its inputs or outputs could not be followed';
+      return;
+    }
+    model.graph = { inputs: ins, outputs: outs };
+    const { layers, disconnected } = mapGraph(ins, outs);
+    const known = new Set(model.tracked);
+    for (const l of layers) if (!known.has(l)) model.tracked.push(l);
+    const real = disconnected.filter((t) => t.producer.layer.type?.isInput);
+    if (real.length) {
+      this.interp.report({
+        severity: 'error',
+        code: 'graph-disconnected',
+        span: this.interp.here(span),
+        message: `Graph disconnected: the model's outputs need ${real.map((t) => `'${t.producer.layer.kerasName}'`).join(', ')}, which ${real.length === 1 ? 'is' : 'are'} not among its inputs`,
+      });
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Sequential
+
+  private seqState(model: ModelBuild): SequenceState {
+    let s = this.sequences.get(model);
+    if (!s) {
+      s = { pending: 0 };
+      this.sequences.set(model, s);
+    }
+    return s;
+  }
+
+  /** `model.add(item)` or an item of `Sequential([...])`: applied at once when the input is known. */
+  sequentialAdd(model: ModelBuild, v: Value, span: Span, anchor: number): void {
+    const state = this.seqState(model);
+    const here = this.interp.here(span);
+    if (v.k === 'tensor' && v.t.producer.layer.type?.isInput && model.sequence.length === 0) {
+      // Sequential([keras.Input(shape=…), …]): a declaration, not a layer of the model.
+      v.t.producer.replay = true;
+      state.input = v.t;
+      state.last = v.t;
+      if (v.t.sample) model.input = { sample: v.t.sample, span: here, batch: v.t.batch };
+      return;
+    }
+    let layer: LayerInstance;
+    if (v.k === 'layer') layer = v.layer;
+    else if (v.k === 'model') layer = this.asLayer(v.model);
+    else {
+      layer = {
+        id: this.nextLayerId++,
+        className: '?',
+        kerasName: '?',
+        args: { positional: [], keyword: new Map(), span: here },
+        span: here,
+        calleeSpan: here,
+        opaque: v.k === 'unknown' && v.why ? v.why : `${v.k}`,
+        trainable: true,
+        nodes: [],
+        foreign: this.interp.foreign,
+      };
+    }
+    if (layer.type?.isInput) {
+      // InputLayer(input_shape=…) declares the input; it is not a layer of the model.
+      const declared = Tracer.declaredInput(layer.args);
+      if (declared && declared !== 'unreadable' && model.sequence.length === 0) {
+        model.input = { sample: declared.sample, span: here, batch: declared.batch };
+        state.input = this.tracer.input(layer, declared.sample, declared.batch, { span: here, anchor, foreign: this.interp.foreign, replay: true });
+        state.last = state.input;
+      }
+      return;
+    }
+    this.interp.touched();
+    if (model.sequence.length === 0 && !state.last) {
+      const declared = Tracer.declaredInput(layer.args);
+      if (declared === 'unreadable') {
+        const k = ['input_shape', 'batch_input_shape', 'input_dim', 'shape', 'batch_shape'].find((key) => layer.args.keyword.has(key))!;
+        const arg = layer.args.keyword.get(k)!;
+        this.interp.info('input-unknown', this.interp.here(arg.span), `ConvLens cannot evaluate ${k}=${this.interp.documentText.slice(arg.span.start, arg.span.end)} without running the code, so the shapes of this model are unknown`);
+      } else if (declared) {
+        if (declared.sample.some((d) => d !== null && d <= 0)) {
+          this.interp.report({ severity: 'error', code: 'input-shape', span: layer.span, message: `Input shape has a size ${declared.sample.find((d) => d !== null && d <= 0)}: every size must be a positive integer` });
+        } else {
+          model.input = { sample: declared.sample, span: layer.span, batch: declared.batch };
+          state.input = this.hiddenInput(model, declared.sample, declared.batch, here);
+          state.last = state.input;
+        }
+      }
+    }
+    model.sequence.push({ layer, span: here, anchor });
+    if (state.last) {
+      state.last = this.applySequenceItem(layer, state.last, { span: here, anchor, foreign: this.interp.foreign });
+      state.pending = model.sequence.length;
+    }
+  }
+
+  private hiddenInput(model: ModelBuild, sample: Dim[] | null, batch: Dim, span: Span): SymTensor {
+    const type = findLayer('InputLayer');
+    const layer: LayerInstance = {
+      id: this.nextLayerId++,
+      className: 'InputLayer',
+      kerasName: `${model.kerasName}_input`,
+      type,
+      bound: type?.bind({}),
+      args: { positional: [], keyword: new Map(), span },
+      span,
+      calleeSpan: span,
+      trainable: true,
+      nodes: [],
+      foreign: model.foreign,
+    };
+    return this.tracer.input(layer, sample, batch, { span, anchor: span.end, foreign: this.interp.foreign, replay: true });
+  }
+
+  private applySequenceItem(layer: LayerInstance, x: SymTensor, site: CallSite): SymTensor {
+    const out = layer.composite ? this.callComposite(layer, [x], site) : this.tracer.apply(layer, [x], site, this.interp.out);
+    return out[0];
+  }
+
+  /**
+   * Applies the layers added before the input was known: at `build()`, `fit()` on data of a
+   * known shape, a call on a tensor, or (with an input of unknown rank) when the analysis ends.
+   */
+  materializeSequential(model: ModelBuild, sample: Dim[] | null, batch: Dim, span?: Span, from?: string): void {
+    const state = this.seqState(model);
+    if (!state.last) {
+      if (sample !== null && span) model.input = { sample, span: this.interp.here(span), batch, from };
+      state.input = this.hiddenInput(model, sample, batch, model.span);
+      state.last = state.input;
+    }
+    for (let i = state.pending; i < model.sequence.length; i++) {
+      const item = model.sequence[i];
+      state.last = this.applySequenceItem(item.layer, state.last, { span: item.span, anchor: item.anchor, foreign: item.layer.foreign });
+    }
+    state.pending = model.sequence.length;
+    model.graph = { inputs: [state.input!], outputs: [state.last] };
+  }
+
+  /** Finishes every model at the end of the analysis (Sequential models built with what is known). */
+  finish(): void {
+    for (const m of this.interp.models) {
+      if (m.kind === 'sequential') {
+        const state = this.seqState(m);
+        if (!state.last || state.pending < m.sequence.length) this.materializeSequential(m, null, null);
+        else m.graph = { inputs: [state.input!], outputs: [state.last] };
+      } else if (m.kind === 'subclassed' && !m.graph) {
+        this.buildSubclassed(m, null, null);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Calling layers and models
+
+  callLayerOrModel(callee: Extract<Value, { k: 'layer' | 'model' }>, args: CallArgs, span: Span, e?: CallExpr): Value {
+    const x = args.positional[0] ?? args.keyword.get('inputs') ?? args.keyword.get('x');
+    if (!x) return UNKNOWN;
+    const inputSpans = e && x === args.positional[0] ? inputItemSpans(e) : undefined;
+    const layer = callee.k === 'layer' ? callee.layer : this.asLayer(callee.model);
+    // Eager calls on data (`model(np.zeros((1, 28, 28, 1)))`): shapes only, after building the model.
+    if (x.value.k === 'array') return this.callOnArray(callee, layer, x.value, span);
+    const tensors = flattenTensors(x.value);
+    if (!tensors || tensors.length === 0) {
+      if (x.value.k === 'unknown' && callee.k === 'layer' && !this.interp.foreign) {
+        // Not a model input we can follow (a training batch): nothing to record.
+      }
+      return { k: 'unknown', why: 'the result of calling a layer on values ConvLens could not follow' };
+    }
+    const site = this.site(span, undefined, inputSpans);
+    let outs: SymTensor[];
+    const sub = this.subclasses.get(layer);
+    if (layer.composite || (sub && !layer.type)) outs = this.callComposite(layer, tensors, site);
+    else if (layer.className === 'Lambda' && !layer.type) outs = this.callLambda(layer, tensors, site);
+    else outs = this.tracer.apply(layer, tensors, site, this.interp.out);
+    this.interp.touched();
+    return outs.length === 1 ? { k: 'tensor', t: outs[0] } : tuple(outs.map((t) => ({ k: 'tensor', t })));
+  }
+
+  private callOnArray(callee: Extract<Value, { k: 'layer' | 'model' }>, layer: LayerInstance, x: Extract<Value, { k: 'array' }>, span: Span): Value {
+    const sample = x.shape.slice(1);
+    const batch = x.shape[0] ?? null;
+    if (callee.k === 'model') {
+      const m = callee.model;
+      if (m.kind === 'subclassed' && !m.graph) this.buildSubclassed(m, sample, batch, span, 'the array the model is called on');
+      if (m.kind === 'sequential' && !m.graph && !this.seqState(m).last) this.materializeSequential(m, sample, batch, span, 'the array the model is called on');
+    }
+    // The result's shape, from a replay of the call that shows nowhere.
+    const t = this.hiddenInput(callee.k === 'model' ? callee.model : ({ kerasName: layer.kerasName, foreign: true } as ModelBuild), sample, batch, this.interp.here(span));
+    const site: CallSite = { span: this.interp.here(span), anchor: this.interp.here(span).end, foreign: true, replay: true };
+    const outs = layer.composite ? this.callComposite(layer, [t], site) : this.tracer.apply(layer, [t], site, this.interp.out);
+    const o = outs[0];
+    if (!o || o.sample === null || o.partial) return UNKNOWN;
+    return { k: 'array', shape: [batch, ...o.sample] };
+  }
+
+  /**
+   * A call of a nested model or a custom layer: one node in the outer graph whose outputs come
+   * from running the inner model (a replay for functional and Sequential models, the `call`
+   * method for subclassed ones).
+   */
+  callComposite(layer: LayerInstance, inputs: SymTensor[], site: CallSite): SymTensor[] {
+    const model = layer.composite;
+    const sub = this.subclasses.get(model ?? layer);
+    let inner: { inputs: SymTensor[]; outputs: SymTensor[] } | undefined;
+    if (sub && (!model || model.kind === 'subclassed')) {
+      inner = this.traceCall(model ?? layer, sub, inputs.map((t) => ({ sample: t.sample, batch: t.batch, partial: t.partial, field: t.field })), site);
+    } else if (model) {
+      if (model.kind === 'sequential' && !model.graph) {
+        const first = inputs[0];
+        this.materializeSequential(model, first.sample, first.batch, undefined);
+      }
+      if (model.graph) inner = this.replay(model, inputs, site);
+    }
+    if (!inner) {
+      const node = this.tracer.composite(layer, inputs, [{ sample: null, partial: false, field: null }], site, null, 'unknown');
+      return node.outputs;
+    }
+    let macs: number | null = 0;
+    const innerNodes = mapGraph(inner.inputs, inner.outputs).nodes;
+    for (const n of innerNodes) macs = macs === null || n.macs === null ? null : macs + n.macs;
+    const status = innerNodes.some((n) => n.status === 'error') ? 'error' : 'ok';
+    const node = this.tracer.composite(
+      layer,
+      inputs,
+      inner.outputs.map((t) => ({ sample: t.sample, partial: t.partial, field: t.field })),
+      site,
+      macs,
+      status,
+    );
+    node.inner = inner;
+    return node.outputs;
+  }
+
+  /** Runs a model's graph on new input tensors (Keras calling a functional model on new inputs). */
+  private replay(model: ModelBuild, inputs: SymTensor[], site: CallSite): { inputs: SymTensor[]; outputs: SymTensor[] } | undefined {
+    const g = model.graph!;
+    if (g.inputs.length !== inputs.length) {
+      this.interp.report({ severity: 'error', code: 'input-count', span: site.span, message: `Model '${model.kerasName}' takes ${g.inputs.length} input${g.inputs.length === 1 ? '' : 's'}, but is called on ${inputs.length}` });
+      return undefined;
+    }
+    // The same shapes as the model was built for: its own graph answers.
+    const same = g.inputs.every((t, i) => sameShape(t, inputs[i]));
+    if (same) return g;
+    const map = new Map<SymTensor, SymTensor>();
+    g.inputs.forEach((t, i) => map.set(t, inputs[i]));
+    const replaySite: CallSite = { ...site, replay: true };
+    let failed: GraphNode | undefined;
+    for (const node of mapGraph(g.inputs, g.outputs).nodes) {
+      if (node.inputs.length === 0) continue;
+      const ins = node.inputs.map((t) => map.get(t));
+      if (ins.some((t) => t === undefined)) return undefined;
+      const outs = node.layer.composite || this.subclasses.has(node.layer) && !node.layer.type ? this.callComposite(node.layer, ins as SymTensor[], replaySite) : this.tracer.apply(node.layer, ins as SymTensor[], replaySite, this.interp.out);
+      if (!failed && outs[0]?.producer.status === 'error') failed = outs[0].producer;
+      node.outputs.forEach((t, i) => map.set(t, outs[i] ?? outs[0]));
+    }
+    if (failed) {
+      const shown = inputs.map((t) => (t.sample ? `(None, ${t.sample.map((d) => d ?? 'None').join(', ')})` : '?')).join(', ');
+      const built = g.inputs.map((t) => (t.sample ? `(None, ${t.sample.map((d) => d ?? 'None').join(', ')})` : '?')).join(', ');
+      this.interp.report({
+        severity: 'error',
+        code: 'model-input',
+        span: site.span,
+        message: `Model '${model.kerasName}' was built for input ${built}; on ${shown} its layer ${failed.layer.kerasName} (${failed.layer.className}) fails`,
+      });
+    }
+    const outputs = g.outputs.map((t) => map.get(t));
+    if (outputs.some((t) => t === undefined)) return undefined;
+    return { inputs, outputs: outputs as SymTensor[] };
+  }
+
+  private callLambda(layer: LayerInstance, inputs: SymTensor[], site: CallSite): SymTensor[] {
+    const fn = layer.args.positional[0]?.value ?? layer.args.keyword.get('function')?.value;
+    const declared = layer.args.keyword.get('output_shape') ?? layer.args.positional[1];
+    let out: { sample: Dim[] | null; partial: boolean; field: FieldState } | undefined;
+    if (fn?.k === 'func') {
+      // Trace the function on copies of the inputs, in a graph of its own: one Lambda node outside.
+      const copies = inputs.map((t) => this.hiddenInput({ kerasName: layer.kerasName, foreign: true } as ModelBuild, t.sample, t.batch, site.span));
+      const r = this.interp.callFunction(fn.fn, { positional: [{ value: copies.length === 1 ? { k: 'tensor', t: copies[0] } : tuple(copies.map((t) => ({ k: 'tensor', t }))), span: site.span }], keyword: new Map(), span: site.span }, site.span);
+      if (r.k === 'tensor' && r.t.sample !== null) out = { sample: r.t.sample, partial: r.t.partial, field: mergeFields(inputs.map((t) => t.field)) };
+    }
+    if (!out && declared) {
+      const dims = dimsOf(declared.value);
+      if (dims) out = { sample: dims, partial: false, field: null };
+    }
+    if (!out) {
+      if (!site.replay) this.interp.info('opaque-layer', layer.calleeSpan, 'ConvLens cannot tell the output shape of this Lambda; give it output_shape=(…) to keep the shapes after it known');
+      out = { sample: null, partial: false, field: null };
+    }
+    layer.weights ??= [];
+    const node = this.tracer.composite(layer, inputs, [out], site, 0, out.sample === null ? 'unknown' : 'ok');
+    return node.outputs;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Subclassing
+
+  /** A user class deriving from a Keras class: a subclassed model, a custom layer, or a Keras layer subclass. */
+  instantiate(cls: ClassValue, args: CallArgs, span: Span): Value | undefined {
+    const bases = this.interp.frameworkBases(cls);
+    let kind: 'model' | 'sequential' | 'layer' | LayerType | undefined;
+    for (const b of bases) {
+      const c = classifyKerasPath(b);
+      if (c.kind === 'functionalModel') kind = 'model';
+      else if (c.kind === 'sequential') kind = 'sequential';
+      else if (c.kind === 'layer' && (c.className === 'Layer' || !findLayer(c.className))) kind = c.className === 'Layer' ? 'layer' : undefined;
+      else if (c.kind === 'layer') kind = findLayer(c.className);
+      if (kind) break;
+    }
+    if (!kind) return undefined;
+    const obj: ObjectValue = { cls, attrs: new Map() };
+    const init = this.interp.classMember(cls, '__init__');
+    if (kind === 'model' || kind === 'sequential') {
+      const model = this.newModel(kind === 'sequential' ? 'sequential' : 'subclassed', span, undefined, kerasSnakeCase(cls.name));
+      if (kind === 'sequential') this.sequences.set(model, { pending: 0 });
+      this.subclasses.set(model, { cls, obj });
+      const self: Value = { k: 'model', model };
+      if (init?.k === 'func') this.interp.inFile(cls.file, cls.file.module, span, () => this.interp.callFunction(init.fn, args, span, self));
+      return self;
+    }
+    if (kind === 'layer') {
+      const layer = this.newLayer(cls.name, undefined, { positional: [], keyword: new Map([...args.keyword].filter(([k]) => k === 'name' || k === 'trainable')), span: args.span }, span, span);
+      this.subclasses.set(layer, { cls, obj });
+      const self: Value = { k: 'layer', layer };
+      if (init?.k === 'func') this.interp.inFile(cls.file, cls.file.module, span, () => this.interp.callFunction(init.fn, args, span, self));
+      return self;
+    }
+    // A subclass of a Keras layer (`class StandardizedConv2D(layers.Conv2D)`): the base's rules,
+    // with the arguments its own __init__ hands to super().__init__ (or the call's, without one).
+    const type = kind;
+    const ownInit = init?.k === 'func' && this.interp.mro(cls).some((c) => c.members.get('__init__') === init);
+    if (!ownInit) {
+      const layer = this.newLayer(cls.name, type, args, span, span);
+      this.subclasses.set(layer, { cls, obj });
+      return { k: 'layer', layer };
+    }
+    const layer = this.newLayer(cls.name, type, { positional: [], keyword: new Map(), span: args.span }, span, span, 'its __init__ did not call super().__init__()');
+    layer.bound = undefined;
+    this.subclasses.set(layer, { cls, obj });
+    const self: Value = { k: 'layer', layer };
+    this.interp.inFile(cls.file, cls.file.module, span, () => this.interp.callFunction((init as { fn: import('./values').FunctionValue }).fn, args, span, self));
+    return self;
+  }
+
+  /** `super().X` on a Keras-derived instance. */
+  superAttribute(self: Value, name: string, after: ClassValue): Value {
+    void after;
+    if (name === '__init__') return { k: 'method', self, name: '__super_init__' };
+    if (name === 'call' && self.k === 'layer') return { k: 'method', self, name: '__super_call__' };
+    if (name === 'build' || name === 'get_config' || name === 'compute_output_shape') return { k: 'method', self, name: '__noop__' };
+    return UNKNOWN;
+  }
+
+  private superInit(self: Value, args: CallArgs, span: Span): Value {
+    const nameArg = args.keyword.get('name')?.value;
+    if (self.k === 'model') {
+      const m = self.model;
+      if (nameArg?.k === 'str') {
+        m.kerasName = nameArg.v;
+        if (m.asLayer) m.asLayer.kerasName = nameArg.v;
+      }
+      const inputs = args.keyword.get('inputs')?.value ?? args.positional[0]?.value;
+      const outputs = args.keyword.get('outputs')?.value ?? args.positional[1]?.value;
+      if (inputs && outputs) {
+        (m as { kind: ModelBuild['kind'] }).kind = 'functional';
+        this.setFunctionalGraph(m, inputs, outputs, span);
+      }
+      return NONE;
+    }
+    if (self.k === 'layer') {
+      const layer = self.layer;
+      if (nameArg?.k === 'str') layer.kerasName = nameArg.v;
+      const trainable = args.keyword.get('trainable')?.value;
+      if (trainable?.k === 'bool') layer.trainable = trainable.v;
+      if (layer.type && !layer.type.isInput) {
+        // The base layer's arguments, as the subclass passes them on.
+        (layer as { args: CallArgs }).args = args;
+        const b = this.tracer.bind(layer.type, args, layer.calleeSpan, this.interp.out);
+        layer.bound = b.bound;
+        layer.bindFailed = b.failed;
+        layer.opaque = args.opaque ? 'arguments passed with * or ** could not be read' : undefined;
+      }
+    }
+    return NONE;
+  }
+
+  /** Builds a subclassed model: its `call` traced on an input of the given shape (unknown rank when null). */
+  buildSubclassed(model: ModelBuild, sample: Dim[] | null, batch: Dim, span?: Span, from?: string): void {
+    const sub = this.subclasses.get(model);
+    if (!sub) return;
+    if (sample !== null && span) model.input = { sample, span: this.interp.here(span), batch, from };
+    const g = this.traceCall(model, sub, [{ sample, batch, partial: false, field: sample === null ? null : { size: sample.slice(0, -1).map(() => 1), jump: sample.slice(0, -1).map(() => 1) } }], { span: model.span, anchor: model.span.end, foreign: model.foreign });
+    if (g) model.graph = g;
+    else model.incomplete ??= 'its call() could not be followed';
+  }
+
+  /**
+   * Runs the `call` of a subclassed model or custom layer on fresh inputs of the given shapes:
+   * the layers it calls become nodes at their own lines (this is how hints appear in `call`).
+   */
+  private traceCall(owner: ModelBuild | LayerInstance, sub: Subclass, shapes: { sample: Dim[] | null; batch: Dim; partial: boolean; field: FieldState }[], site: CallSite): { inputs: SymTensor[]; outputs: SymTensor[] } | undefined {
+    const call = this.interp.classMember(sub.cls, 'call');
+    const self: Value = 'sequence' in owner ? { k: 'model', model: owner } : { k: 'layer', layer: owner };
+    const ownerName = owner.kerasName;
+    const inputs = shapes.map((s) => this.hiddenInput({ kerasName: ownerName, foreign: true } as ModelBuild, s.sample, s.batch, site.span));
+    const arg: Value = inputs.length === 1 ? { k: 'tensor', t: inputs[0] } : this.interp.seq('list', inputs.map((t) => ({ k: 'tensor', t })), site.span);
+    // A custom layer's build(input_shape) makes its weights (add_weight) before the first call.
+    if (!('sequence' in owner) && !sub.built) {
+      sub.built = true;
+      const build = this.interp.classMember(sub.cls, 'build');
+      if (build?.k === 'func') {
+        const shapeValue = shapes.length === 1 ? shapeTuple(shapes[0]) : tuple(shapes.map(shapeTuple));
+        owner.weights ??= [];
+        this.interp.inFile(sub.cls.file, sub.cls.file.module, site.span, () => this.interp.callFunction(build.fn, { positional: [{ value: shapeValue, span: site.span }], keyword: new Map(), span: site.span }, site.span, self));
+      }
+    }
+    if (call?.k !== 'func') {
+      if ('sequence' in owner && owner.kind === 'sequential') {
+        this.materializeSequential(owner, shapes[0].sample, shapes[0].batch);
+        return owner.graph;
+      }
+      return undefined;
+    }
+    const r = this.interp.inFile(sub.cls.file, sub.cls.file.module, site.span, () =>
+      this.interp.callFunction(call.fn, { positional: [{ value: arg, span: site.span }], keyword: new Map(), span: site.span }, site.span, self),
+    );
+    let outputs = flattenTensors(r);
+    if ((!outputs || outputs.length === 0 || outputs.some((t) => t.sample === null)) && !('sequence' in owner)) {
+      // The output shape from compute_output_shape, when call() is beyond ConvLens.
+      const cos = this.interp.classMember(sub.cls, 'compute_output_shape');
+      if (cos?.k === 'func') {
+        const shapeValue = shapes.length === 1 ? shapeTuple(shapes[0]) : tuple(shapes.map(shapeTuple));
+        const s = this.interp.callFunction(cos.fn, { positional: [{ value: shapeValue, span: site.span }], keyword: new Map(), span: site.span }, site.span, self);
+        const dims = dimsOf(s);
+        if (dims) {
+          const t = this.hiddenInput({ kerasName: ownerName, foreign: true } as ModelBuild, dims.slice(1), dims[0], site.span);
+          outputs = [t];
+        }
+      }
+    }
+    if (!outputs || outputs.length === 0) return undefined;
+    return { inputs, outputs };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Attributes and methods
+
+  setAttribute(target: Value, name: string, v: Value): void {
+    if (target.k === 'model') {
+      const m = target.model;
+      if (name === 'trainable') {
+        const t = v.k === 'bool' ? v.v : undefined;
+        if (t !== undefined) this.setTrainable(m, t);
+        return;
+      }
+      const sub = this.subclasses.get(m);
+      if (sub) {
+        sub.obj.attrs.set(name, v);
+        this.track(m.tracked, v);
+        this.interp.touched();
+      }
+      return;
+    }
+    if (target.k === 'layer') {
+      const l = target.layer;
+      if (name === 'trainable') {
+        if (v.k === 'bool') {
+          l.trainable = v.v;
+          if (l.composite) this.setTrainable(l.composite, v.v);
+        }
+        this.interp.touched();
+        return;
+      }
+      const sub = this.subclasses.get(l);
+      if (sub) {
+        sub.obj.attrs.set(name, v);
+        this.interp.touched();
+      }
+    }
+  }
+
+  private setTrainable(m: ModelBuild, t: boolean): void {
+    m.trainable = t;
+    if (m.asLayer) m.asLayer.trainable = t;
+    for (const l of this.modelLayers(m)) {
+      l.trainable = t;
+      if (l.composite && l.composite !== m) this.setTrainable(l.composite, t);
+    }
+    this.interp.touched();
+  }
+
+  /** Layers (and models, as layers) assigned to a subclass's attributes, directly or in lists and dicts. */
+  private track(tracked: LayerInstance[], v: Value, depth = 0): void {
+    if (depth > 4) return;
+    if (v.k === 'layer' && !tracked.includes(v.layer)) tracked.push(v.layer);
+    else if (v.k === 'model') {
+      const l = this.asLayer(v.model);
+      if (!tracked.includes(l)) tracked.push(l);
+    } else if (v.k === 'seq') for (const x of v.items) this.track(tracked, x, depth + 1);
+    else if (v.k === 'dict') for (const e of v.entries.values()) this.track(tracked, e.value, depth + 1);
+  }
+
+  /** `model.layers` in Keras' order. */
+  modelLayers(m: ModelBuild): LayerInstance[] {
+    if (m.kind === 'sequential') return m.sequence.map((s) => s.layer);
+    if (m.kind === 'functional' && m.graph) return mapGraph(m.graph.inputs, m.graph.outputs).layers;
+    return m.tracked;
+  }
+
+  iterateModel(m: ModelBuild): Iterable<Value> | undefined {
+    void m;
+    return undefined;
+  }
+
+  len(v: Extract<Value, { k: 'model' }>): Value {
+    return num(this.modelLayers(v.model).length);
+  }
+
+  attribute(obj: Value, name: string, span: Span): Value {
+    if (obj.k === 'model' || obj.k === 'layer') {
+      const sub = obj.k === 'model' ? this.subclasses.get(obj.model) : this.subclasses.get(obj.layer);
+      if (sub) {
+        const own = sub.obj.attrs.get(name);
+        if (own !== undefined) return own;
+        const m = this.interp.classMember(sub.cls, name);
+        if (m?.k === 'func') return this.interp.bindMember(m, obj, span);
+        if (m !== undefined) return m;
+      }
+    }
+    switch (obj.k) {
+      case 'model':
+        return this.modelAttribute(obj.model, name, span);
+      case 'layer':
+        return this.layerAttribute(obj.layer, name);
+      case 'tensor':
+        return this.tensorAttribute(obj.t, name, obj);
+      case 'array':
+        if (name === 'shape') return tuple(obj.shape.map((d) => (d === null ? UNKNOWN : num(d))));
+        if (name === 'ndim') return num(obj.shape.length);
+        if (name === 'T') return { k: 'array', shape: [...obj.shape].reverse() };
+        if (name === 'size') return obj.shape.every((d) => d !== null) ? num(obj.shape.reduce<number>((a, d) => a * (d as number), 1)) : UNKNOWN;
+        if (name === 'dtype') return UNKNOWN;
+        return { k: 'method', self: obj, name };
+      default:
+        return UNKNOWN;
+    }
+  }
+
+  private modelAttribute(m: ModelBuild, name: string, span: Span): Value {
+    switch (name) {
+      case 'layers':
+        return this.interp.seq('list', this.modelLayers(m).filter((l) => !(m.kind === 'sequential' && l.type?.isInput)).map((l) => this.layerValue(l)), span);
+      case 'name':
+        return str(m.kerasName);
+      case 'trainable':
+        return { k: 'bool', v: m.trainable };
+      case 'input':
+      case 'inputs':
+      case 'output':
+      case 'outputs': {
+        this.ensureGraph(m);
+        const ts = m.graph ? (name.startsWith('input') ? m.graph.inputs : m.graph.outputs) : undefined;
+        if (!ts) return { k: 'unknown', why: `the ${name} of a model ConvLens could not follow` };
+        const vals: Value[] = ts.map((t) => ({ k: 'tensor', t }));
+        return name.endsWith('s') ? this.interp.seq('list', vals, span) : vals.length === 1 ? vals[0] : this.interp.seq('list', vals, span);
+      }
+      case 'output_shape':
+      case 'input_shape': {
+        this.ensureGraph(m);
+        const ts = m.graph ? (name === 'input_shape' ? m.graph.inputs : m.graph.outputs) : undefined;
+        if (!ts || ts.length !== 1) return UNKNOWN;
+        return this.shapeOf({ k: 'tensor', t: ts[0] });
+      }
+      default:
+        return { k: 'method', self: { k: 'model', model: m }, name };
+    }
+  }
+
+  private ensureGraph(m: ModelBuild): void {
+    if (m.kind === 'sequential' && !m.graph) {
+      const s = this.seqState(m);
+      if (s.last && s.pending === m.sequence.length) m.graph = { inputs: [s.input!], outputs: [s.last] };
+    }
+  }
+
+  private layerValue(l: LayerInstance): Value {
+    return l.composite ? { k: 'model', model: l.composite } : { k: 'layer', layer: l };
+  }
+
+  private layerAttribute(l: LayerInstance, name: string): Value {
+    switch (name) {
+      case 'name':
+        return str(l.kerasName);
+      case 'trainable':
+        return { k: 'bool', v: l.trainable };
+      case 'output':
+      case 'input': {
+        const node = l.nodes.find((n) => !n.replay) ?? l.nodes[0];
+        if (!node) return { k: 'unknown', why: `${l.kerasName} has not been called yet` };
+        const ts = name === 'output' ? node.outputs : node.inputs;
+        if (ts.length === 0 && name === 'input') return { k: 'tensor', t: node.outputs[0] };
+        return ts.length === 1 ? { k: 'tensor', t: ts[0] } : tuple(ts.map((t) => ({ k: 'tensor', t })));
+      }
+      case 'output_shape': {
+        const node = l.nodes[0];
+        return node?.outputs[0] ? this.shapeOf({ k: 'tensor', t: node.outputs[0] }) : UNKNOWN;
+      }
+      case 'filters':
+      case 'units':
+      case 'kernel_size':
+      case 'strides':
+      case 'padding':
+      case 'activation': {
+        const v = l.bound?.config[name];
+        if (typeof v === 'number') return num(v);
+        if (typeof v === 'string') return str(v);
+        if (Array.isArray(v)) return tuple(v.map((x) => num(x as number)));
+        return UNKNOWN;
+      }
+      default:
+        return { k: 'method', self: { k: 'layer', layer: l }, name };
+    }
+  }
+
+  private tensorAttribute(t: SymTensor, name: string, self: Value): Value {
+    switch (name) {
+      case 'shape':
+        if (t.sample === null || t.partial) return { k: 'unknown', why: 'the shape of a tensor ConvLens does not know' };
+        return tuple([t.batch, ...t.sample].map((d) => (d === null ? NONE : num(d))));
+      case 'ndim':
+        return t.sample === null || t.partial ? UNKNOWN : num(t.sample.length + 1);
+      case 'dtype':
+        return str('float32');
+      case 'name':
+        return str(t.producer.layer.kerasName);
+      default:
+        return { k: 'method', self, name };
+    }
+  }
+
+  method(self: Value, name: string, args: CallArgs, span: Span, e?: CallExpr): Value {
+    if (name === '__super_init__') return this.superInit(self, args, span);
+    if (name === '__noop__') return NONE;
+    if (name === '__super_call__' && self.k === 'layer') {
+      const l = self.layer;
+      const x = args.positional[0]?.value;
+      const ts = x ? flattenTensors(x) : undefined;
+      if (!ts || !ts.length || !l.type) return UNKNOWN;
+      const outs = this.tracer.apply(l, ts, this.site(span), this.interp.out);
+      return { k: 'tensor', t: outs[0] };
+    }
+    if (self.k === 'model') return this.modelMethod(self.model, name, args, span, e);
+    if (self.k === 'layer') return this.layerMethod(self.layer, name, args, span);
+    if (self.k === 'array') return this.arrayMethod(self, name, args);
+    if (self.k === 'tensor') return this.tensorMethod(self.t, name, args, span);
+    return UNKNOWN;
+  }
+
+  private layerMethod(l: LayerInstance, name: string, args: CallArgs, span: Span): Value {
+    switch (name) {
+      case 'count_params': {
+        const n = l.weights?.reduce<number | null>((s, w) => (s === null || w.shape.some((d) => d === null) ? null : s + w.shape.reduce<number>((a, d) => a * (d as number), 1)), 0);
+        return n === null || n === undefined ? UNKNOWN : num(n);
+      }
+      case 'add_weight': {
+        // A custom layer's weight: its shape counts as the layer's parameters.
+        const shape = args.keyword.get('shape')?.value ?? args.positional[0]?.value;
+        const dims = shape ? dimsOf(shape) : undefined;
+        const nameArg = args.keyword.get('name')?.value;
+        const trainable = args.keyword.get('trainable')?.value;
+        l.weights ??= [];
+        l.weights.push({ name: nameArg?.k === 'str' ? nameArg.v : `weight_${l.weights.length}`, shape: dims ?? [null], trainable: !(trainable?.k === 'bool' && !trainable.v) });
+        return { k: 'unknown', why: 'a weight variable' };
+      }
+      case 'build':
+      case 'set_weights':
+      case 'load_weights':
+        return NONE;
+      default:
+        void span;
+        return UNKNOWN;
+    }
+  }
+
+  private modelMethod(model: ModelBuild, name: string, args: CallArgs, span: Span, e?: CallExpr): Value {
+    const kw = (k: string, i: number): ArgValue | undefined => args.keyword.get(k) ?? args.positional[i];
+    switch (name) {
+      case 'add': {
+        const a = kw('layer', 0);
+        if (a) {
+          if (model.kind === 'subclassed') return NONE;
+          const here = this.interp.here(e?.span ?? span);
+          this.sequentialAdd(model, a.value, here, here.end);
+        }
+        return NONE;
+      }
+      case 'pop': {
+        model.sequence.pop();
+        const s = this.seqState(model);
+        if (s.input) {
+          // Keras rebuilds the chain; so does ConvLens, at the end.
+          s.last = undefined;
+          s.input = undefined;
+          s.pending = 0;
+          model.graph = undefined;
+        }
+        this.interp.touched();
+        return NONE;
+      }
+      case 'build': {
+        const a = kw('input_shape', 0);
+        const dims = a ? dimsOf(a.value) : undefined;
+        if (dims && dims.length >= 1) {
+          const sample = dims.slice(1);
+          if (model.kind === 'sequential') {
+            if (!this.seqState(model).last) this.materializeSequential(model, sample, dims[0], a!.span, 'build()');
+          } else if (model.kind === 'subclassed' && !model.graph) this.buildSubclassed(model, sample, dims[0], a!.span, 'build()');
+        }
+        this.interp.touched();
+        return NONE;
+      }
+      case 'compile': {
+        const get = (k: string, pos: number): ArgValue | undefined => args.keyword.get(k) ?? args.positional[pos];
+        const opt = get('optimizer', 0);
+        const loss = get('loss', 1);
+        const metrics = get('metrics', 3);
+        let optimizer: OptimizerSpec | undefined;
+        if (opt?.value.k === 'optimizer') optimizer = opt.value.spec;
+        else if (opt?.value.k === 'str') optimizer = { name: opt.value.v, args: new Map(), span: this.interp.here(opt.span) };
+        else if (!opt) optimizer = { name: 'rmsprop', args: new Map(), span: this.interp.here(span) };
+        model.compile = {
+          optimizer,
+          loss: loss?.value.k === 'str' ? loss.value.v : loss?.value.k === 'module' ? loss.value.path.split('.').pop() : undefined,
+          metrics: metrics?.value.k === 'seq' ? metrics.value.items.flatMap((m) => (m.k === 'str' ? [m.v] : [])) : metrics?.value.k === 'str' ? [metrics.value.v] : [],
+          span: this.interp.here(span),
+        };
+        this.interp.touched();
+        return NONE;
+      }
+      case 'fit': {
+        const get = (k: string, pos: number): Value | undefined => (args.keyword.get(k) ?? args.positional[pos])?.value;
+        const n = (v: Value | undefined): number | undefined => (v?.k === 'num' ? v.v : undefined);
+        const shuffle = get('shuffle', 9);
+        const x = get('x', 0);
+        if (x?.k === 'array' && x.shape.length >= 2) {
+          const sample = x.shape.slice(1);
+          if (model.kind === 'sequential' && !this.seqState(model).last) this.materializeSequential(model, sample, null, (args.keyword.get('x') ?? args.positional[0])!.span, 'the data passed to fit()');
+          if (model.kind === 'subclassed' && !model.graph) this.buildSubclassed(model, sample, null, (args.keyword.get('x') ?? args.positional[0])!.span, 'the data passed to fit()');
+        }
+        const vd = get('validation_data', 7);
+        model.fit = {
+          batchSize: n(get('batch_size', 2)),
+          epochs: n(get('epochs', 3)),
+          validationSplit: n(get('validation_split', 6)),
+          hasValidationData: vd !== undefined && vd.k !== 'none',
+          shuffle: shuffle?.k === 'bool' ? shuffle.v : undefined,
+          span: this.interp.here(span),
+        };
+        this.interp.touched();
+        return { k: 'unknown', why: 'a training history' };
+      }
+      case 'predict':
+      case 'predict_on_batch':
+      case '__call__': {
+        const x = args.positional[0]?.value;
+        if (x?.k === 'array') return this.callOnArray({ k: 'model', model }, this.asLayer(model), x, span);
+        return UNKNOWN;
+      }
+      case 'get_layer': {
+        const nameArg = kw('name', 0)?.value;
+        const index = args.keyword.get('index')?.value ?? (nameArg?.k === 'num' ? nameArg : undefined);
+        const layers = this.modelLayers(model);
+        if (nameArg?.k === 'str') {
+          const found = layers.find((l) => l.kerasName === nameArg.v);
+          if (!found) this.interp.report({ severity: 'error', code: 'no-such-layer', span: this.interp.here(span), message: `Model '${model.kerasName}' has no layer named '${nameArg.v}'${layers.length ? ` (it has ${layers.slice(0, 6).map((l) => `'${l.kerasName}'`).join(', ')}${layers.length > 6 ? ', …' : ''})` : ''}` });
+          return found ? this.layerValue(found) : UNKNOWN;
+        }
+        if (index?.k === 'num') {
+          const shown = layers.filter((l) => !(model.kind === 'sequential' && l.type?.isInput));
+          const l = shown[index.v < 0 ? shown.length + index.v : index.v];
+          return l ? this.layerValue(l) : UNKNOWN;
+        }
+        return UNKNOWN;
+      }
+      case 'count_params':
+        return UNKNOWN;
+      case 'summary':
+      case 'save':
+      case 'save_weights':
+      case 'load_weights':
+      case 'evaluate':
+        return NONE;
+      default:
+        return UNKNOWN;
+    }
+  }
+
+  private arrayMethod(self: Extract<Value, { k: 'array' }>, name: string, args: CallArgs): Value {
+    switch (name) {
+      case 'reshape': {
+        const dims = args.positional.length === 1 ? args.positional[0].value : tuple(args.positional.map((a) => a.value));
+        return reshapeArray(self.shape, dims);
+      }
+      case 'astype':
+      case 'copy':
+      case 'clip':
+      case 'numpy':
+        return self;
+      case 'squeeze':
+        return { k: 'array', shape: self.shape.filter((d) => d !== 1) };
+      case 'flatten':
+      case 'ravel':
+        return { k: 'array', shape: [self.shape.every((d) => d !== null) ? self.shape.reduce<number>((a, d) => a * (d as number), 1) : null] };
+      case 'transpose':
+        return { k: 'array', shape: [...self.shape].reverse() };
+      case 'mean':
+      case 'std':
+      case 'max':
+      case 'min':
+      case 'sum':
+        return args.positional.length || args.keyword.has('axis') ? UNKNOWN : num(0, true);
+      default:
+        return UNKNOWN;
+    }
+  }
+
+  private tensorMethod(t: SymTensor, name: string, args: CallArgs, span: Span): Value {
+    void t;
+    void args;
+    void span;
+    if (name === 'get_shape') return this.shapeOf({ k: 'tensor', t });
+    return UNKNOWN;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Tensor arithmetic and ops
+
+  private opLayer(className: string, args: CallArgs, span: Span): LayerInstance {
+    const type = findLayer(className);
+    return this.newLayer(className, type, args, span, span);
+  }
+
+  binary(op: string, l: Value, r: Value, span: Span): Value {
+    // Arrays (data) stay arrays: element-wise ops keep the shape.
+    if (l.k === 'array' && (r.k === 'num' || r.k === 'array' || r.k === 'bool')) return l;
+    if (r.k === 'array' && (l.k === 'num' || l.k === 'bool')) return r;
+    if (l.k === 'tensor' && r.k === 'tensor') {
+      const cls = op === '+' ? 'Add' : op === '-' ? 'Subtract' : op === '*' ? 'Multiply' : undefined;
+      if (!cls) return { k: 'unknown', why: `'${op}' between tensors` };
+      const layer = this.opLayer(cls, { positional: [], keyword: new Map(), span }, span);
+      const outs = this.tracer.apply(layer, [l.t, r.t], this.site(span), this.interp.out);
+      return { k: 'tensor', t: outs[0] };
+    }
+    if ((l.k === 'tensor' && r.k === 'num') || (r.k === 'tensor' && l.k === 'num')) {
+      const t = (l.k === 'tensor' ? l : r) as Extract<Value, { k: 'tensor' }>;
+      const c = (l.k === 'num' ? l : r) as Extract<Value, { k: 'num' }>;
+      if (!['+', '-', '*', '/'].includes(op)) return { k: 'unknown', why: `'${op}' of a tensor` };
+      const layer = this.opLayer('ScalarOp', { positional: [], keyword: new Map<string, ArgValue>([['op', { value: str(op), span }], ['scalar', { value: c, span }], ['reversed', { value: { k: 'bool', v: l.k === 'num' }, span }]]), span }, span);
+      (layer as { className: string }).className = op === '+' ? 'Add' : op === '-' ? 'Subtract' : op === '*' ? 'Multiply' : 'Divide';
+      layer.kerasName = this.uidRename(layer, kerasSnakeCase(layer.className));
+      const outs = this.tracer.apply(layer, [t.t], this.site(span), this.interp.out);
+      return { k: 'tensor', t: outs[0] };
+    }
+    return UNKNOWN;
+  }
+
+  /** Gives an op layer its own name prefix (it was created under the op's generic name). */
+  private uidRename(layer: LayerInstance, prefix: string): string {
+    void layer;
+    return this.uid(prefix);
+  }
+
+  /** `tf.concat`, `ops.add`, `tf.nn.relu`, … on symbolic tensors: the layer that does the same. */
+  private tensorFunction(path: string, last: string, args: CallArgs, span: Span, e?: CallExpr): Value | undefined {
+    const p = args.positional.map((a) => a.value);
+    const first = p[0];
+    const tensorsIn = first ? flattenTensors(first) : undefined;
+    if (!tensorsIn || tensorsIn.length === 0) {
+      if (['zeros', 'ones', 'random.normal', 'normal', 'uniform'].includes(last) || path.endsWith('random.normal')) return undefined;
+      return undefined;
+    }
+    const merge: Record<string, string> = { add: 'Add', subtract: 'Subtract', multiply: 'Multiply', maximum: 'Maximum', minimum: 'Minimum', concat: 'Concatenate', concatenate: 'Concatenate', add_n: 'Add' };
+    const site = this.site(span, undefined, e ? inputItemSpans(e) : undefined);
+    if (merge[last]) {
+      const ts = last === 'concat' || last === 'concatenate' || last === 'add_n' ? tensorsIn : [...tensorsIn, ...(p[1] ? flattenTensors(p[1]) ?? [] : [])];
+      const axis = args.keyword.get('axis') ?? (last === 'concat' || last === 'concatenate' ? args.positional[1] : undefined);
+      const kwArgs = new Map<string, ArgValue>(axis ? [['axis', axis]] : []);
+      const layer = this.opLayer(merge[last], { positional: [], keyword: kwArgs, span }, span);
+      const outs = this.tracer.apply(layer, ts, site, this.interp.out);
+      return { k: 'tensor', t: outs[0] };
+    }
+    const act: Record<string, string> = { relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax', relu6: 'relu6', swish: 'swish', silu: 'silu', gelu: 'gelu', elu: 'elu', leaky_relu: 'leaky_relu', selu: 'selu', softplus: 'softplus' };
+    if (act[last] && tensorsIn.length === 1) {
+      const layer = this.opLayer('Activation', { positional: [{ value: str(act[last]), span }], keyword: new Map(), span }, span);
+      return { k: 'tensor', t: this.tracer.apply(layer, tensorsIn, site, this.interp.out)[0] };
+    }
+    if (last === 'reshape' && tensorsIn.length === 1 && p[1]) {
+      const dims = dimsOf(p[1]);
+      if (dims && dims.length >= 1) {
+        const layer = this.opLayer('Reshape', { positional: [{ value: tuple(dims.slice(1).map((d) => (d === null ? num(-1) : num(d)))), span }], keyword: new Map(), span }, span);
+        return { k: 'tensor', t: this.tracer.apply(layer, tensorsIn, site, this.interp.out)[0] };
+      }
+    }
+    return { k: 'unknown', why: `${path.replace(/^tensorflow/, 'tf')}() on a tensor` };
+  }
+
+  subscript(v: Value, index: (Value | { slice: true })[], span: Span): Value {
+    if (v.k === 'array') {
+      // a[..., None], a[:1000], a[0]
+      const ix = index.length === 1 && 'k' in index[0] && index[0].k === 'seq' ? index[0].items : index;
+      let shape = v.shape.slice();
+      const out: Dim[] = [];
+      let axis = 0;
+      const ellipsis = ix.findIndex((i) => 'k' in i && i.k === 'module' && i.path === 'Ellipsis');
+      for (let i = 0; i < ix.length; i++) {
+        const it = ix[i];
+        if (i === ellipsis) {
+          const remaining = ix.slice(i + 1).filter((x) => !('k' in x && x.k === 'none')).length;
+          while (shape.length - axis > remaining) out.push(shape[axis++]);
+          continue;
+        }
+        if ('slice' in it) {
+          out.push(index.length === 1 && ix === index ? null : shape[axis] ?? null);
+          axis++;
+        } else if (it.k === 'none') out.push(1);
+        else if (it.k === 'num') axis++;
+        else return UNKNOWN;
+      }
+      while (axis < shape.length) out.push(shape[axis++]);
+      shape = out;
+      return { k: 'array', shape };
+    }
+    void span;
+    return { k: 'unknown', why: 'indexing a tensor' };
+  }
+
+  isInstance(v: Value, path: string): boolean | undefined {
+    const c = classifyKerasPath(path);
+    if (c.kind === 'layer' && c.className === 'Layer') return v.k === 'layer' || v.k === 'model' ? true : v.k === 'unknown' ? undefined : false;
+    if (c.kind === 'functionalModel') return v.k === 'model' ? true : v.k === 'unknown' ? undefined : false;
+    if (c.kind === 'layer') return v.k === 'layer' ? v.layer.type?.name === c.className : v.k === 'unknown' ? undefined : false;
+    return undefined;
+  }
+}
+
+/** The tensors of a value: one tensor, or a list/tuple/dict of them; undefined if any is not a tensor. */
+export function flattenTensors(v: Value, depth = 0): SymTensor[] | undefined {
+  if (v.k === 'tensor') return [v.t];
+  if (depth > 4) return undefined;
+  if (v.k === 'seq') {
+    const out: SymTensor[] = [];
+    for (const x of v.items) {
+      const ts = flattenTensors(x, depth + 1);
+      if (!ts) return undefined;
+      out.push(...ts);
+    }
+    return out;
+  }
+  if (v.k === 'dict') {
+    const out: SymTensor[] = [];
+    for (const e of v.entries.values()) {
+      const ts = flattenTensors(e.value, depth + 1);
+      if (!ts) return undefined;
+      out.push(...ts);
+    }
+    return out;
+  }
+  return undefined;
+}
+
+function sameShape(a: SymTensor, b: SymTensor): boolean {
+  if (a.partial !== b.partial) return false;
+  if (a.sample === null || b.sample === null) return a.sample === b.sample;
+  return a.sample.length === b.sample.length && a.sample.every((d, i) => d === b.sample![i]);
+}
+
+function shapeTuple(s: { sample: Dim[] | null; batch: Dim }): Value {
+  if (s.sample === null) return { k: 'unknown', why: 'an input shape ConvLens does not know' };
+  return tuple([s.batch, ...s.sample].map((d) => (d === null ? NONE : num(d))));
+}
+
+/** keras.applications' `obtain_input_shape`: the default image size unless one is given. */
+function obtainInputShape(args: CallArgs): Value {
+  const get = (k: string, i: number): Value | undefined => args.keyword.get(k)?.value ?? args.positional[i]?.value;
+  const given = get('input_shape', 0);
+  const size = get('default_size', 1);
+  const fmt = get('data_format', 3);
+  if (given && given.k === 'seq') return given;
+  if (size?.k !== 'num') return UNKNOWN;
+  return fmt?.k === 'str' && fmt.v === 'channels_first' ? tuple([num(3), num(size.v), num(size.v)]) : tuple([num(size.v), num(size.v), num(3)]);
+}
+
+/** Each list item's own range, so a layer given in `Sequential([...])` points at itself. */
+function listItemSpans(e: CallExpr | undefined, list: ArgValue): Span[] {
+  if (!e) return [];
+  const arg = e.args.find((a) => a.value.span.start === list.span.start && a.value.span.end === list.span.end);
+  if (arg && (arg.value.t === 'list' || arg.value.t === 'tuple')) return arg.value.items.map((i) => i.span);
+  return [];
+}
+
+/** The source of each input of `layer(x)` / `Add()([a, b])`, for quick fixes that rewrite one. */
+function inputItemSpans(e: CallExpr): (Span | undefined)[] {
+  const a = e.args[0];
+  if (!a) return [];
+  if (a.value.t === 'list' || a.value.t === 'tuple') return a.value.items.map((i) => i.span);
+  return [a.value.span];
+}
+
+export { normalizeModulePath };
