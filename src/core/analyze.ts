@@ -399,7 +399,7 @@ function rankMessage(def: LayerDef<ArgSpecs>, input: Dim[], index: number): stri
 }
 
 function nextReceptiveField(rf: Flow['rf'], step: ReceptiveFieldStep): Flow['rf'] {
-  if (rf === null) return null;
+  if (rf === null || step.kind === 'unknown') return null;
   if (step.kind === 'global' || rf === 'global') return 'global';
   if (step.kind === 'identity') return rf;
   const axes = rf.size.length;

@@ -12,13 +12,15 @@ export interface WeightSpec {
 /**
  * How a layer changes the receptive field along each spatial axis: a window of `kernel`
  * taps spaced `dilation` apart moved by `stride`; `upsample` divides the step (transposed
- * convolution, UpSampling); `global` sees the whole input.
+ * convolution, UpSampling); `global` sees the whole input; `unknown` moves axes around (Permute),
+ * after which a per-axis receptive field no longer means anything.
  */
 export type ReceptiveFieldStep =
   | { kind: 'window'; kernel: number[]; stride: number[]; dilation?: number[] }
   | { kind: 'upsample'; factor: number[]; kernel?: number[] }
   | { kind: 'global' }
-  | { kind: 'identity' };
+  | { kind: 'identity' }
+  | { kind: 'unknown' };
 
 /** A suggested source change attached to a shape problem; analysis turns it into text edits. */
 export type FixHint =
@@ -72,6 +74,8 @@ export interface LayerDef<A extends ArgSpecs = ArgSpecs> {
   receptiveField?(a: ArgValues<A>, input: Dim[]): ReceptiveFieldStep;
   /** ONNX training emitters; a layer without them is refused by the trainer, by name and line. */
   train?: LayerTrain<A>;
+  /** Why a layer without emitters cannot be trained, said with the refusal (otherwise it is refused in general words). */
+  readonly untrainable?: string;
 }
 
 /**
@@ -128,6 +132,11 @@ export interface BackwardResult {
 export interface LayerTrain<A extends ArgSpecs = ArgSpecs> {
   /** Why these arguments cannot be trained yet (said to the user with the layer's name and line). */
   refuse?(l: TrainLayer<A>): string | undefined;
+  /**
+   * Where training deliberately differs from Keras (an augmentation passed through unchanged):
+   * the trainer says it, with the layer's name and line, before it starts.
+   */
+  note?(l: TrainLayer<A>): string | undefined;
   /** The output is a plain ReLU's (max(x, 0)), so the next layer may fold its backward pass. */
   reluOutput?(l: TrainLayer<A>): boolean;
   forward(g: GraphBuilder, l: TrainLayer<A>, x: string, mode: 'train' | 'infer'): ForwardResult;

@@ -138,7 +138,7 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
       continue;
     }
     if (!def.train) {
-      refuse(`${who}: ConvLens cannot train ${l.className} layers yet`, where);
+      refuse(`${who}: ${def.untrainable ?? `ConvLens cannot train ${l.className} layers yet`}`, where);
       continue;
     }
     const activation = l.config.activation;
@@ -163,8 +163,11 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
       output: l.outputShape as number[],
       weights,
     };
-    const why = def.train.refuse?.({ name: l.name, a: l.config as never, input: planned.input, output: planned.output, w: {}, seed: 0 });
+    const tl = { name: l.name, a: l.config as never, input: planned.input, output: planned.output, w: {}, seed: 0 };
+    const why = def.train.refuse?.(tl);
     if (why) refuse(`${who}: ${why}`, where);
+    const note = def.train.note?.(tl);
+    if (note) notes.push(`line ${where.line}: ${who}: ${note}`);
     layers.push(planned);
   }
   const last = model.layers[model.layers.length - 1];
