@@ -11,7 +11,7 @@ import {
 import { refuseChannelsFirst } from '../onnx/layout';
 import { bool, choice, dataFormat, ints, optional } from './args';
 import { checkWindowOutput, defineLayer, type TrainLayer } from './define';
-import { convOutputLength, joinChannels, splitChannels } from '../shape';
+import { joinChannels, sampleWords, splitChannels, spatialAxisNames, windowOutputShape, type SpatialRank } from '../shape';
 
 /** The grad.ts description of a pooling layer on its (channels_last) input. */
 function poolSpec(l: TrainLayer, a: { pool_size: number[]; strides: number[] | null; padding: string }): PoolSpec {
@@ -20,14 +20,14 @@ function poolSpec(l: TrainLayer, a: { pool_size: number[]; strides: number[] | n
   return { kernel: a.pool_size, inputSpatial: spatial, strides, pads: kerasPads(a.padding as 'valid' | 'same', spatial, a.pool_size, strides) };
 }
 
-function windowPool(kind: 'Max' | 'Average', rank: 1 | 2) {
+function windowPool(kind: 'Max' | 'Average', rank: SpatialRank) {
   const name = `${kind}Pooling${rank}D`;
   const what = kind === 'Max' ? 'the maximum' : 'the average';
   return defineLayer({
     name,
     aliases: [`${kind === 'Max' ? 'Max' : 'Avg'}Pool${rank}D`],
     category: 'pooling',
-    doc: `Downsamples each channel by taking ${what} of every ${rank === 1 ? 'window' : 'pool_size window'}; strides default to pool_size.`,
+    doc: `Downsamples each channel by taking ${what} of every ${rank === 1 ? 'window' : `${spatialAxisNames(rank).join(' × ')} pool_size window`}; strides default to pool_size.`,
     args: {
       pool_size: ints(rank, { min: 1, default: 2 }),
       strides: optional(ints(rank, { min: 1 })),
@@ -35,11 +35,11 @@ function windowPool(kind: 'Max' | 'Average', rank: 1 | 2) {
       data_format: dataFormat(),
     },
     inputRank: rank + 1,
-    inputWords: rank === 1 ? '(steps, channels)' : '(height, width, channels)',
+    inputWords: sampleWords(rank),
     outputShape(input, a) {
       const strides = a.strides ?? a.pool_size;
       const { spatial, channels } = splitChannels(input, a.data_format);
-      const out = spatial.map((d, i) => convOutputLength(d, a.pool_size[i], strides[i], a.padding));
+      const out = windowOutputShape(spatial, a.pool_size, strides, a.padding);
       checkWindowOutput(name, spatial, a.pool_size, strides, [], out, 'pool_size');
       return joinChannels(out, channels, a.data_format);
     },
@@ -64,10 +64,12 @@ function windowPool(kind: 'Max' | 'Average', rank: 1 | 2) {
 
 export const MaxPooling1D = windowPool('Max', 1);
 export const MaxPooling2D = windowPool('Max', 2);
+export const MaxPooling3D = windowPool('Max', 3);
 export const AveragePooling1D = windowPool('Average', 1);
 export const AveragePooling2D = windowPool('Average', 2);
+export const AveragePooling3D = windowPool('Average', 3);
 
-function globalPool(kind: 'Max' | 'Average', rank: 1 | 2) {
+function globalPool(kind: 'Max' | 'Average', rank: SpatialRank) {
   return defineLayer({
     name: `Global${kind}Pooling${rank}D`,
     aliases: [`Global${kind === 'Max' ? 'Max' : 'Avg'}Pool${rank}D`],
@@ -78,7 +80,7 @@ function globalPool(kind: 'Max' | 'Average', rank: 1 | 2) {
       keepdims: bool(false),
     },
     inputRank: rank + 1,
-    inputWords: rank === 1 ? '(steps, channels)' : '(height, width, channels)',
+    inputWords: sampleWords(rank),
     outputShape(input, a) {
       const { spatial, channels } = splitChannels(input, a.data_format);
       return a.keepdims ? joinChannels(spatial.map(() => 1), channels, a.data_format) : [channels];
@@ -112,5 +114,7 @@ function globalPool(kind: 'Max' | 'Average', rank: 1 | 2) {
 
 export const GlobalMaxPooling1D = globalPool('Max', 1);
 export const GlobalMaxPooling2D = globalPool('Max', 2);
+export const GlobalMaxPooling3D = globalPool('Max', 3);
 export const GlobalAveragePooling1D = globalPool('Average', 1);
 export const GlobalAveragePooling2D = globalPool('Average', 2);
+export const GlobalAveragePooling3D = globalPool('Average', 3);
