@@ -304,6 +304,17 @@ describe('3-D layers', () => {
   });
 });
 
+describe('adaptive pooling (Keras 3.13)', () => {
+  it('AdaptiveAveragePooling2D(7) gives 7×7 whatever the input; 14 → 7 is an ordinary 2×2 pool (receptive field 2×2 /2)', async () => {
+    const r = await layer('(14, 14, 512)', 'AdaptiveAveragePooling2D(7)');
+    assert.deepEqual([r.out, r.params], [[7, 7, 512], 0]);
+    assert.deepEqual(r.rf, { size: [2, 2], stride: [2, 2] });
+    const uneven = await layer('(10, 9, 8)', "AdaptiveMaxPooling2D((4, 4))");
+    assert.deepEqual([uneven.out, uneven.rf], [[4, 4, 8], null]);
+    assert.deepEqual((await layer('(8, 6, 4, 2)', "AdaptiveMaxPooling3D((2, 3, 1), data_format='channels_last')")).out, [2, 3, 1, 2]);
+  });
+});
+
 describe('1-D variants of the convolutions', () => {
   it('the keras.io timeseries anomaly autoencoder: Conv1DTranspose rows and 9,505 params as published', async () => {
     // keras-team/keras-io examples/timeseries/md/timeseries_anomaly_detection.md (see the fixture's header).
@@ -381,6 +392,11 @@ describe('normalization layers', () => {
     assert.equal(r.problems[0].code, 'groups');
     assert.match(r.problems[0].message, /groups=32 is more than the 16 channels of the input/);
     assert.match((await layer('(8, 8, 16)', 'GroupNormalization(6)')).problems[0].message, /the 16 channels cannot be split into groups=6 equal groups/);
+  });
+  it('RMSNormalization learns one scale per index of its axis: 64; axis=(1, 2) on (4, 5, 3): 4·5 = 20', async () => {
+    const r = await layer('(10, 64)', 'RMSNormalization()');
+    assert.deepEqual([r.params, r.trainable, r.formula], [64, 64, '64 = 64 (a scale per index)']);
+    assert.equal((await layer('(4, 5, 3)', 'RMSNormalization(axis=(1, 2))')).params, 20);
   });
   it('UnitNormalization has no weights; an axis outside the input is an error', async () => {
     const r = await layer('(10, 16)', 'UnitNormalization(axis=[1, 2])');

@@ -179,6 +179,16 @@ const cases: Case[] = [
     classes: 3,
     batch: 8,
   },
+  {
+    label: 'adaptive pooling with even windows (AdaptiveMaxPooling2D tiling, AdaptiveAveragePooling3D and 1D), RMSNormalization (channels and on a vector)',
+    input: '(6, 4, 2)',
+    layers: [
+      "Conv2D(3, 1, activation='relu')", 'AdaptiveMaxPooling2D((3, 2))', 'RMSNormalization()', 'Reshape((6, 1, 1, 3))', 'AdaptiveAveragePooling3D((3, 1, 1))', 'Reshape((3, 3))',
+      'AdaptiveAveragePooling1D(1)', 'Flatten()', 'Dense(4)', 'RMSNormalization(epsilon=0.01)', "Dense(3, activation='softmax')",
+    ],
+    loss: 'categorical_crossentropy',
+    classes: 3,
+  },
   { label: 'loss: categorical CE on probabilities (sigmoid outputs, not fused)', input: '(5, 5, 1)', layers: trunk(3, 'sigmoid'), loss: 'categorical_crossentropy', classes: 3 },
   { label: 'loss: binary CE fused (one sigmoid output)', input: '(5, 5, 1)', layers: trunk(1, 'sigmoid'), loss: 'binary_crossentropy', classes: 2 },
   { label: 'loss: binary CE on probabilities (softmax outputs, one-hot targets)', input: '(5, 5, 1)', layers: trunk(3, 'softmax'), loss: 'binary_crossentropy', classes: 3 },

@@ -156,6 +156,7 @@ describe('training plan', () => {
         'model.add(layers.LocallyConnected2D(2, 3, implementation=2))',
         "model.add(layers.Conv2DTranspose(2, 4, strides=2, padding='same', output_padding=0))",
         'model.add(layers.ActivityRegularization(l2=0.01))',
+        'model.add(layers.AdaptiveAveragePooling2D(4))',
         'model.add(layers.Flatten())',
         "model.add(layers.Dense(3, activation='softmax'))",
       ),
@@ -170,6 +171,7 @@ describe('training plan', () => {
         // (4 − 1)·2 + 4 − 2·2 + 0 = 6, but the 'same' convolution from 6 back gives ⌈6/2⌉ = 3, not 4: TensorFlow rejects it.
         "10: Conv2DTranspose 'conv2d_transpose': output_padding=(0, 0) gives a 6×6 output that the convolution it transposes does not map back to 4×4; ConvLens cannot reproduce Keras' padding for it",
         "11: ActivityRegularization 'activity_regularization': ActivityRegularization(l1=0, l2=0.01) adds a penalty to the loss, which ConvLens' trainer does not add yet",
+        "12: AdaptiveAveragePooling2D 'adaptive_average_pooling2d': AdaptiveAveragePooling2D from 6×6 to 4×4 uses windows of unequal sizes, which is not trainable yet (make output_size divide the input size)",
       ],
     );
   });

@@ -375,6 +375,48 @@ export function layerForward(l: PlanLayer, x: T, w: Record<string, Float64Array>
       y = poolNd(l.className.startsWith('Max') ? 'max' : 'avg', x, a.pool_size, strides, padsOf(a.padding, x.s.slice(1, -1), a.pool_size, strides, a.pool_size.map(() => 1)));
       break;
     }
+    case 'AdaptiveMaxPooling1D':
+    case 'AdaptiveMaxPooling2D':
+    case 'AdaptiveMaxPooling3D':
+    case 'AdaptiveAveragePooling1D':
+    case 'AdaptiveAveragePooling2D':
+    case 'AdaptiveAveragePooling3D': {
+      // Keras: window i of an axis covers [⌊i·n/out⌋, ⌈(i + 1)·n/out⌉).
+      const max = l.className.includes('Max');
+      const S = x.s.slice(1, -1);
+      const C = x.s[x.s.length - 1];
+      const O: number[] = a.output_size;
+      const xs = stridesOf(x.s);
+      const out = new Float64Array(x.s[0] * size(O) * C);
+      let e = 0;
+      for (let n = 0; n < x.s[0]; n++)
+        eachIndex(O, (o) => {
+          const start = o.map((v, i) => Math.floor((v * S[i]) / O[i]));
+          const extent = o.map((v, i) => Math.ceil(((v + 1) * S[i]) / O[i]) - start[i]);
+          for (let c = 0; c < C; c++) {
+            let acc = max ? -Infinity : 0;
+            eachIndex(extent, (t) => {
+              let at = n * xs[0] + c;
+              t.forEach((v, i) => (at += (start[i] + v) * xs[i + 1]));
+              acc = max ? Math.max(acc, x.d[at]) : acc + x.d[at] / size(extent);
+            });
+            out[e++] = acc;
+          }
+        });
+      y = { d: out, s: [x.s[0], ...O, C] };
+      break;
+    }
+    case 'RMSNormalization': {
+      const C = x.s[x.s.length - 1];
+      const out = new Float64Array(x.d.length);
+      for (let p = 0; p < x.d.length / C; p++) {
+        let ms = 0;
+        for (let c = 0; c < C; c++) ms += x.d[p * C + c] ** 2 / C;
+        for (let c = 0; c < C; c++) out[p * C + c] = (x.d[p * C + c] / Math.sqrt(ms + a.epsilon)) * key('scale')[c];
+      }
+      y = { d: out, s: x.s };
+      break;
+    }
     case 'GlobalMaxPooling1D':
     case 'GlobalMaxPooling2D':
     case 'GlobalMaxPooling3D':

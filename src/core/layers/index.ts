@@ -46,8 +46,14 @@ import { Embedding, Identity, Masking } from './core';
 import { Dense } from './dense';
 import { InputLayer } from './input';
 import { LocallyConnected1D, LocallyConnected2D } from './locallyConnected';
-import { BatchNormalization, GroupNormalization, LayerNormalization, UnitNormalization } from './normalization';
+import { BatchNormalization, GroupNormalization, LayerNormalization, RMSNormalization, UnitNormalization } from './normalization';
 import {
+  AdaptiveAveragePooling1D,
+  AdaptiveAveragePooling2D,
+  AdaptiveAveragePooling3D,
+  AdaptiveMaxPooling1D,
+  AdaptiveMaxPooling2D,
+  AdaptiveMaxPooling3D,
   AveragePooling1D,
   AveragePooling2D,
   AveragePooling3D,
@@ -94,8 +100,9 @@ export const LAYERS: readonly LayerDef<ArgSpecs>[] = [
   DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D, LocallyConnected1D, LocallyConnected2D,
   MaxPooling1D, MaxPooling2D, MaxPooling3D, AveragePooling1D, AveragePooling2D, AveragePooling3D,
   GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D,
+  AdaptiveMaxPooling1D, AdaptiveMaxPooling2D, AdaptiveMaxPooling3D, AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D,
   Dense, Embedding, Identity, Masking,
-  BatchNormalization, LayerNormalization, GroupNormalization, UnitNormalization,
+  BatchNormalization, LayerNormalization, GroupNormalization, UnitNormalization, RMSNormalization,
   Activation, ReLU, LeakyReLU, ELU, Softmax, PReLU, ThresholdedReLU,
   Dropout, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D, GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization,
   Flatten, Reshape, Permute, RepeatVector,
@@ -129,8 +136,7 @@ export function layerNames(): string[] {
 export const KNOWN_UNSUPPORTED = new Set([
   'LSTM', 'GRU', 'SimpleRNN', 'Bidirectional', 'TimeDistributed', 'ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'MultiHeadAttention',
   'Attention', 'AdditiveAttention', 'Add', 'Concatenate', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Subtract', 'Dot', 'Lambda',
-  'TFSMLayer', 'EinsumDense', 'AdaptiveAveragePooling1D', 'AdaptiveAveragePooling2D', 'AdaptiveAveragePooling3D',
-  'AdaptiveMaxPooling1D', 'AdaptiveMaxPooling2D', 'AdaptiveMaxPooling3D', 'RMSNormalization', 'SpectralNormalization',
+  'TFSMLayer', 'EinsumDense', 'SpectralNormalization',
   'AutoContrast', 'Equalization', 'Solarization', 'MixUp', 'CutMix', 'RandAugment', 'AugMix',
 ]);
 

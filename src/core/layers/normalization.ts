@@ -2,7 +2,7 @@ import { batchNormBackward, batchNormInference, batchNormTrainForward, type Batc
 import { onnxAxis, onnxSampleShape } from '../onnx/layout';
 import type { Dim } from '../shape';
 import { axes, bool, float, initializer, int } from './args';
-import { ShapeError, defineLayer, sampleAxis, type TrainLayer } from './define';
+import { ShapeError, defineLayer, dotJoin, sampleAxis, type TrainLayer } from './define';
 
 /** Training graphs normalise over the channel axis only, ONNX axis 1 (Keras' default axis=-1). */
 function refuseOtherAxis(name: string, l: TrainLayer, axis: number): string | undefined {
@@ -266,6 +266,48 @@ export const UnitNormalization = defineLayer({
       const free = g.cast(g.greater(s.square!, g.scalar(UNIT_NORM_MIN_SQUARE)), 'float32');
       const dot = g.mul(g.reduceSum(g.mul(b.dy, b.fwd.y), onnxAxes, true), free);
       return { dx: g.mul(g.sub(b.dy, g.mul(b.fwd.y, dot)), s.r!), grads: {} };
+    },
+  },
+});
+
+/** RMSNormalization's scale shape: the input's size on each of its axes. */
+function rmsAxes(input: readonly Dim[], axis: number[]): number[] {
+  return [...new Set(axis.map((ax) => sampleAxis('RMSNormalization', ax, [...input])))].sort((p, q) => p - q);
+}
+
+export const RMSNormalization = defineLayer({
+  name: 'RMSNormalization',
+  category: 'normalization',
+  doc: 'Divides each sample by its root mean square over `axis` (no centring) and multiplies by a learned scale per index of that axis.',
+  args: { axis: axes([-1]), epsilon: float({ min: 0, default: 1e-6 }) },
+  inputRank: { min: 1 },
+  outputShape(input, a) {
+    rmsAxes(input, a.axis);
+    return input;
+  },
+  weights: (input, a) => [{ name: 'scale', shape: rmsAxes(input, a.axis).map((i) => input[i]), trainable: true }],
+  formula: (input, a, total) => `${dotJoin(rmsAxes(input, a.axis).map((i) => input[i]))} = ${total.toLocaleString('en-US')} (a scale per index)`,
+  receptiveField: () => ({ kind: 'identity' }),
+  train: {
+    refuse: (l) =>
+      rmsAxes(l.input, l.a.axis).join() === String(l.input.length - 1) ? undefined : `RMSNormalization(axis=${l.a.axis.length === 1 ? l.a.axis[0] : `(${l.a.axis.join(', ')})`}) is not trainable yet: only the channel axis (axis=-1) is supported`,
+    // y = x·r·scale, r = 1/√(mean(x²) + ε) over the channels (ONNX axis 1).
+    forward(g, l, x) {
+      const shape = [1, l.input[l.input.length - 1], ...l.input.slice(0, -1).map(() => 1)];
+      const r = g.reciprocal(g.sqrt(g.add(g.reduceMean(g.mul(x, x), [1], true), g.scalar(l.a.epsilon))));
+      const xhat = g.mul(x, r);
+      return { y: g.mul(xhat, g.reshape(l.w.scale, shape)), saved: { xhat, r } };
+    },
+    // dx = r·(d − x̂·mean₁(d·x̂)) with d = scale·dy; dscale = Σ dy·x̂ over batch and positions.
+    backward(g, l, b) {
+      const c = l.input[l.input.length - 1];
+      const shape = [1, c, ...l.input.slice(0, -1).map(() => 1)];
+      const s = b.fwd.saved!;
+      const others = [0, ...l.input.slice(0, -1).map((_, i) => i + 2)];
+      const grads = { scale: g.reshape(g.reduceSum(g.mul(b.dy, s.xhat!), others, false), [c]) };
+      if (!b.needDx) return { grads };
+      const d = g.mul(b.dy, g.reshape(l.w.scale, shape));
+      return { dx: g.mul(g.sub(d, g.mul(s.xhat!, g.reduceMean(g.mul(d, s.xhat!), [1], true))), s.r!), grads };
     },
   },
 });
