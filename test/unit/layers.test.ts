@@ -405,7 +405,9 @@ describe('normalization layers', () => {
   });
   it('Normalization to be adapted holds mean, variance (per channel) and count, none trainable: 2·3 + 1 = 7', async () => {
     // keras/src/layers/preprocessing/normalization.py build(): mean and variance of the kept axes' shape, count of shape ().
-    const r = await layer('(32, 32, 3)', 'Normalization()');
+    // Published: the keras.io transfer-learning guide's summary prints "normalization (Normalization (None, 150, 150, 3) 7"
+    // within "Non-trainable params: 20,861,487" = Xception's 20,861,480 + 7 (test/fixtures/keras/published/transfer_learning_xception.txt).
+    const r = await layer('(150, 150, 3)', 'Normalization()');
     assert.deepEqual([r.params, r.trainable, r.frozen], [7, 0, 7]);
     assert.equal(r.formula, 'mean 3 + variance 3 + count 1 = 7 (not trainable: adapt() sets them)');
     assert.equal((await layer('(32, 32, 3)', 'Normalization(axis=None)')).params, 3);
