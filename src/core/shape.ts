@@ -6,6 +6,9 @@
 /** A dimension: a size, or null when unknown (the batch axis, or a size not known statically). */
 export type Dim = number | null;
 
+/** The number of spatial axes of a 1-, 2- or 3-D layer (Conv1D/2D/3D, pooling, padding…). */
+export type SpatialRank = 1 | 2 | 3;
+
 /** Where the channels are: Keras' `data_format`. */
 export type DataFormat = 'channels_last' | 'channels_first';
 
@@ -36,6 +39,44 @@ export function deconvOutputLength(
   }
   const pad = padding === 'same' ? Math.floor(k / 2) : padding === 'valid' ? 0 : k - 1;
   return (input - 1) * stride + k - 2 * pad + outputPadding;
+}
+
+/** Spatial output of a window (convolution or pooling) swept over every spatial axis (1-, 2- or 3-D). */
+export function windowOutputShape(spatial: readonly Dim[], kernel: readonly number[], strides: readonly number[], padding: string, dilation?: readonly number[]): Dim[] {
+  return spatial.map((d, i) => convOutputLength(d, kernel[i], strides[i], padding, dilation?.[i] ?? 1));
+}
+
+/** Spatial output of a transposed convolution on every spatial axis (Keras' compute_conv_transpose_output_shape). */
+export function deconvOutputShape(
+  spatial: readonly Dim[],
+  kernel: readonly number[],
+  strides: readonly number[],
+  padding: string,
+  outputPadding: readonly number[] | null,
+  dilation?: readonly number[],
+): Dim[] {
+  return spatial.map((d, i) => deconvOutputLength(d, kernel[i], strides[i], padding, outputPadding ? outputPadding[i] : null, dilation?.[i] ?? 1));
+}
+
+/** Spatial axes grown by `[before, after]` amounts (ZeroPadding), or shrunk when `sign` is −1 (Cropping). */
+export function padShape(spatial: readonly Dim[], amounts: readonly (readonly [number, number])[], sign: 1 | -1 = 1): Dim[] {
+  return spatial.map((d, i) => (d === null ? null : d + sign * (amounts[i][0] + amounts[i][1])));
+}
+
+/** Spatial axes multiplied by whole factors (UpSampling). */
+export function scaleShape(spatial: readonly Dim[], factors: readonly number[]): Dim[] {
+  return spatial.map((d, i) => (d === null ? null : d * factors[i]));
+}
+
+/** Names of the spatial axes of a 1-, 2- or 3-D layer: steps; height, width; depth, height, width. */
+export function spatialAxisNames(rank: number): string[] {
+  return rank === 1 ? ['steps'] : rank === 2 ? ['height', 'width'] : ['depth', 'height', 'width'];
+}
+
+/** The per-sample input a spatial layer expects, in words: `(depth, height, width, channels)`. */
+export function sampleWords(rank: number, fmt: DataFormat = 'channels_last'): string {
+  const axes = spatialAxisNames(rank);
+  return `(${(fmt === 'channels_first' ? ['channels', ...axes] : [...axes, 'channels']).join(', ')})`;
 }
 
 /** Splits a sample shape into its spatial axes and channel count by data format. */

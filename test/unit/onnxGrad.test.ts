@@ -466,6 +466,224 @@ describe('onnx grad recipes: pooling', () => {
   });
 });
 
+// ---- N-D (1-, 2-, 3-D) references in ONNX layout --------------------------------
+
+/** Visits every index of `shape`, row-major. */
+function eachIndex(shape: readonly number[], f: (idx: number[], flat: number) => void): void {
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let e = 0, n = prod(shape); e < n; e++) {
+    f(idx, e);
+    for (let a = shape.length - 1; a >= 0 && ++idx[a] >= shape[a]; a--) idx[a] = 0;
+  }
+}
+
+/** Flat offset of a spatial position in a [.., ...S] plane; -1 outside. */
+function planeOffset(pos: readonly number[], S: readonly number[]): number {
+  let at = 0;
+  for (let i = 0; i < S.length; i++) {
+    if (pos[i] < 0 || pos[i] >= S[i]) return -1;
+    at = at * S[i] + pos[i];
+  }
+  return at;
+}
+
+/** N-D convolution, x [N, C, ...S], w [M, C/G, ...k], pads [begin..., end...]. */
+function convNdRef(x: Float64Array, xd: number[], w: Float64Array, wd: number[], b: Float64Array | undefined, s: number[], d: number[], pads: number[], groups: number): Float64Array {
+  const [N, C, ...S] = xd;
+  const [M, Cg, ...K] = wd;
+  const r = S.length;
+  const O = S.map((n, i) => Math.floor((n + pads[i] + pads[i + r] - (K[i] - 1) * d[i] - 1) / s[i]) + 1);
+  const y = new Float64Array(N * M * prod(O));
+  const plane = prod(S);
+  const kCount = prod(K);
+  let e = 0;
+  for (let n = 0; n < N; n++)
+    for (let m = 0; m < M; m++) {
+      const grp = Math.floor(m / (M / groups));
+      eachIndex(O, (o) => {
+        let acc = b ? b[m] : 0;
+        eachIndex(K, (t, tf) => {
+          const at = planeOffset(o.map((v, i) => v * s[i] - pads[i] + t[i] * d[i]), S);
+          if (at < 0) return;
+          for (let cl = 0; cl < Cg; cl++) acc += x[(n * C + grp * Cg + cl) * plane + at] * w[(m * Cg + cl) * kCount + tf];
+        });
+        y[e++] = acc;
+      });
+    }
+  return y;
+}
+
+/**
+ * Transposed convolution by its definition (Keras/TensorFlow's, the input gradient of the
+ * convolution `spec` from the output back to the input): x [N, C, ...S], w [C, F, ...k],
+ * y[i·s − begin + t·d] += x[i]·w, output spatial `out`.
+ */
+function convTransposeNdRef(x: Float64Array, xd: number[], w: Float64Array, wd: number[], b: Float64Array | undefined, s: number[], d: number[], begin: number[], out: number[]): Float64Array {
+  const [N, C, ...S] = xd;
+  const [, F, ...K] = wd;
+  const y = new Float64Array(N * F * prod(out));
+  const plane = prod(out);
+  if (b) for (let e = 0; e < y.length; e++) y[e] = b[Math.floor(e / plane) % F];
+  const kCount = prod(K);
+  for (let n = 0; n < N; n++)
+    for (let c = 0; c < C; c++)
+      eachIndex(S, (i, iflat) => {
+        const v = x[(n * C + c) * prod(S) + iflat];
+        eachIndex(K, (t, tf) => {
+          const at = planeOffset(i.map((q, a) => q * s[a] - begin[a] + t[a] * d[a]), out);
+          if (at < 0) return;
+          for (let f = 0; f < F; f++) y[(n * F + f) * plane + at] += v * w[(c * F + f) * kCount + tf];
+        });
+      });
+  return y;
+}
+
+/** N-D pooling; padded positions are ignored (max) / not counted (avg). */
+function poolNdRef(kind: 'max' | 'avg', x: Float64Array, xd: number[], k: number[], s: number[], pads: number[]): Float64Array {
+  const [N, C, ...S] = xd;
+  const r = S.length;
+  const O = S.map((n, i) => Math.floor((n + pads[i] + pads[i + r] - k[i]) / s[i]) + 1);
+  const y = new Float64Array(N * C * prod(O));
+  let e = 0;
+  for (let nc = 0; nc < N * C; nc++)
+    eachIndex(O, (o) => {
+      let acc = kind === 'max' ? -Infinity : 0;
+      let count = 0;
+      eachIndex(k, (t) => {
+        const at = planeOffset(o.map((v, i) => v * s[i] - pads[i] + t[i]), S);
+        if (at < 0) return;
+        const v = x[nc * prod(S) + at];
+        acc = kind === 'max' ? Math.max(acc, v) : acc + v;
+        count++;
+      });
+      y[e++] = kind === 'max' ? acc : acc / count;
+    });
+  return y;
+}
+
+const conv3dCases: ConvCase[] = [
+  { label: "conv3d 'same' stride 2", n: 2, c: 2, m: 3, spatial: [5, 4, 6], kernel: [3, 2, 3], strides: [2, 2, 2], padding: 'same' },
+  { label: 'conv3d valid dilation 2 no bias', n: 1, c: 3, m: 2, spatial: [5, 6, 5], kernel: [2, 2, 3], dilations: [2, 2, 1], padding: 'valid', bias: false },
+  { label: 'conv3d groups=2', n: 2, c: 4, m: 2, spatial: [4, 4, 3], kernel: [2, 3, 2], groups: 2, padding: 'valid' },
+];
+
+describe('onnx grad recipes: 3-D convolution and pooling', () => {
+  for (const base of conv3dCases) {
+    for (const dwMethod of (base.groups ?? 1) === 1 ? (['conv', 'im2col'] as const) : (['conv'] as const)) {
+      const cc = { ...base, label: `${base.label} [dw ${dwMethod}]` };
+      test(cc.label, async () => {
+        const strides = cc.strides ?? cc.kernel.map(() => 1);
+        const dilations = cc.dilations ?? cc.kernel.map(() => 1);
+        const groups = cc.groups ?? 1;
+        const pads = grad.kerasPads(cc.padding, cc.spatial, cc.kernel, strides, dilations);
+        const spec: grad.ConvSpec = { inChannels: cc.c, outChannels: cc.m, kernel: cc.kernel, inputSpatial: cc.spatial, strides, dilations, pads, groups };
+        const xd = [cc.n, cc.c, ...cc.spatial];
+        const wd = [cc.m, cc.c / groups, ...cc.kernel];
+        const params: Record<string, Param> = { x: { dims: xd, data: uniform(prod(xd)) }, w: { dims: wd, data: uniform(prod(wd)) } };
+        const bias = cc.bias ?? true;
+        if (bias) params.b = { dims: [cc.m], data: uniform(cc.m) };
+        await gradCheck(cc.label, {
+          params,
+          outDims: [cc.n, cc.m, ...grad.convOutputSpatial(spec)],
+          maxCoords: 40,
+          build: (g, dy) => {
+            const y = grad.convForward(g, spec, 'x', 'w', bias ? 'b' : undefined);
+            const gr = grad.convBackward(g, spec, 'x', 'w', dy, { db: bias, dwMethod });
+            const grads: Record<string, string> = { x: gr.dx!, w: gr.dw! };
+            if (bias) grads.b = gr.db!;
+            return { y, grads };
+          },
+          ref: (p) => convNdRef(p.x, xd, p.w, wd, p.b, strides, dilations, pads, groups),
+        });
+      });
+    }
+  }
+
+  const pool3d: PoolCase[] = [
+    { label: 'maxpool3d 2 s2 (mask)', kind: 'max', spatial: [4, 6, 4], kernel: [2, 2, 2], padding: 'valid', method: 'mask' },
+    { label: 'maxpool3d 2 s2 odd input (mask: slice + pad)', kind: 'max', spatial: [5, 4, 3], kernel: [2, 2, 2], padding: 'valid', method: 'mask' },
+    { label: "maxpool3d 3 s2 'same' (scatter)", kind: 'max', spatial: [5, 4, 5], kernel: [3, 3, 3], strides: [2, 2, 2], padding: 'same' },
+    { label: 'avgpool3d 2 s2 (tiled)', kind: 'avg', spatial: [4, 4, 6], kernel: [2, 2, 2], padding: 'valid' },
+    { label: "avgpool3d (2, 3, 2) s1 'same' (padding not counted)", kind: 'avg', spatial: [3, 4, 3], kernel: [2, 3, 2], strides: [1, 1, 1], padding: 'same' },
+  ];
+  for (const pc of pool3d) {
+    test(pc.label, async () => {
+      const n = 2;
+      const c = 2;
+      const strides = pc.strides ?? pc.kernel;
+      const pads = grad.kerasPads(pc.padding, pc.spatial, pc.kernel, strides);
+      const spec: grad.PoolSpec = { kernel: pc.kernel, inputSpatial: pc.spatial, strides, pads };
+      const xd = [n, c, ...pc.spatial];
+      await gradCheck(pc.label, {
+        params: { x: { dims: xd, data: uniform(prod(xd)) } },
+        outDims: [n, c, ...grad.poolOutputSpatial(spec)],
+        build: (g, dy) => {
+          if (pc.kind === 'max') {
+            const fwd = grad.maxPoolForward(g, spec, 'x', pc.method);
+            return { y: fwd.y, grads: { x: grad.maxPoolBackward(g, spec, 'x', fwd, dy) } };
+          }
+          return { y: grad.avgPoolForward(g, spec, 'x'), grads: { x: grad.avgPoolBackward(g, spec, c, dy) } };
+        },
+        ref: (p) => poolNdRef(pc.kind, p.x, xd, pc.kernel, strides, pads),
+      });
+    });
+  }
+});
+
+interface TransposeCase {
+  label: string;
+  n: number;
+  c: number;
+  f: number;
+  spatial: number[];
+  kernel: number[];
+  strides?: number[];
+  dilations?: number[];
+  padding: 'valid' | 'same';
+  /** The transposed layer's output size (Keras' deconv_output_length). */
+  out: number[];
+  bias?: boolean;
+}
+
+const transposeCases: TransposeCase[] = [
+  { label: "conv1d transpose 'same' s2", n: 2, c: 3, f: 2, spatial: [5], kernel: [3], strides: [2], padding: 'same', out: [10] },
+  { label: 'conv1d transpose valid s3, kernel < stride (output_padding fills the gap)', n: 2, c: 2, f: 3, spatial: [4], kernel: [2], strides: [3], padding: 'valid', out: [12] },
+  { label: 'conv2d transpose valid s2', n: 2, c: 2, f: 3, spatial: [3, 4], kernel: [3, 3], strides: [2, 2], padding: 'valid', out: [7, 9] },
+  { label: "conv2d transpose 'same' s2 even kernel, output_padding 1: (3 − 1)·2 + 4 − 2·2 + 1 = 5", n: 2, c: 2, f: 2, spatial: [3, 3], kernel: [4, 4], strides: [2, 2], padding: 'same', out: [5, 5] },
+  { label: 'conv2d transpose dilation 2 no bias', n: 1, c: 3, f: 2, spatial: [4, 3], kernel: [3, 2], dilations: [2, 2], padding: 'valid', out: [8, 5], bias: false },
+  { label: "conv3d transpose 'same' s(2, 1, 2)", n: 2, c: 2, f: 2, spatial: [2, 3, 3], kernel: [3, 2, 3], strides: [2, 1, 2], padding: 'same', out: [4, 3, 6] },
+];
+
+describe('onnx grad recipes: transposed convolution', () => {
+  for (const tc of transposeCases) {
+    test(tc.label, async () => {
+      const strides = tc.strides ?? tc.kernel.map(() => 1);
+      const dilations = tc.dilations ?? tc.kernel.map(() => 1);
+      // The convolution it transposes runs from the output back to the input, padded as TensorFlow pads it.
+      const pads = grad.kerasPads(tc.padding, tc.out, tc.kernel, strides, dilations);
+      const spec: grad.ConvSpec = { inChannels: tc.f, outChannels: tc.c, kernel: tc.kernel, inputSpatial: tc.out, strides, dilations, pads };
+      assert.deepEqual(grad.convOutputSpatial(spec), tc.spatial, `${tc.label}: the transposed convolution maps the output back to the input`);
+      const xd = [tc.n, tc.c, ...tc.spatial];
+      const wd = [tc.c, tc.f, ...tc.kernel];
+      const bias = tc.bias ?? true;
+      const params: Record<string, Param> = { x: { dims: xd, data: uniform(prod(xd)) }, w: { dims: wd, data: uniform(prod(wd)) } };
+      if (bias) params.b = { dims: [tc.f], data: uniform(tc.f) };
+      await gradCheck(tc.label, {
+        params,
+        outDims: [tc.n, tc.f, ...tc.out],
+        build: (g, dy) => {
+          const y = grad.convTransposeForward(g, spec, 'x', 'w', bias ? 'b' : undefined);
+          const gr = grad.convTransposeBackward(g, spec, 'x', 'w', dy, { db: bias });
+          const grads: Record<string, string> = { x: gr.dx!, w: gr.dw! };
+          if (bias) grads.b = gr.db!;
+          return { y, grads };
+        },
+        ref: (p) => convTransposeNdRef(p.x, xd, p.w, wd, p.b, strides, dilations, pads.slice(0, tc.kernel.length), tc.out),
+      });
+    });
+  }
+});
+
 describe('onnx grad recipes: dense, activations, reshaping', () => {
   test('dense (Gemm)', async () => {
     await gradCheck('dense', {

@@ -30,12 +30,12 @@ function mutate(text: string, random: () => number): string {
 }
 
 const MUTATIONS = 1000;
-const fixtures = readdirSync(fixturePath('seeds')).filter((f) => f.endsWith('.py'));
+const fixtures = ['seeds', 'layers'].flatMap((dir) => readdirSync(fixturePath(dir)).filter((f) => f.endsWith('.py')).map((f) => [dir, f] as const));
 
 describe(`robustness: ${MUTATIONS} mutations per fixture`, () => {
-  for (const file of fixtures) {
-    it(file, async () => {
-      const original = readFixture('seeds', file);
+  for (const [dir, file] of fixtures) {
+    it(`${dir}/${file}`, async () => {
+      const original = readFixture(dir, file);
       // Seeded, so a failure can be replayed.
       const random = mulberry32(0xc0ffee ^ file.length);
       let withModels = 0;

@@ -26,92 +26,205 @@ export function axisPads(padding: string, n: number, k: number, s: number, d: nu
   return [0, 0];
 }
 
-/** 2-D convolution, x (N, H, W, C), kernel (kh, kw, C/groups, F), pads [top, bottom, left, right]. */
-function conv2d(x: T, k: T, bias: Float64Array | undefined, s: number[], d: number[], pads: number[], groups: number): T {
-  const [N, H, W, C] = x.s;
-  const [kh, kw, cg, F] = k.s;
-  const OH = Math.floor((H + pads[0] + pads[1] - (kh - 1) * d[0] - 1) / s[0]) + 1;
-  const OW = Math.floor((W + pads[2] + pads[3] - (kw - 1) * d[1] - 1) / s[1]) + 1;
+/** Row-major strides of a shape. */
+function stridesOf(shape: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let i = shape.length - 1, acc = 1; i >= 0; i--) {
+    out[i] = acc;
+    acc *= shape[i];
+  }
+  return out;
+}
+
+/** Calls `f` with every index of `shape`, row-major (the index array is reused). */
+function eachIndex(shape: readonly number[], f: (idx: number[], flat: number) => void): void {
+  const n = size(shape);
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let e = 0; e < n; e++) {
+    f(idx, e);
+    for (let a = shape.length - 1; a >= 0 && ++idx[a] >= shape[a]; a--) idx[a] = 0;
+  }
+}
+
+/** Output length of a window sweep with explicit pads. */
+const sweep = (n: number, k: number, s: number, d: number, before: number, after: number) => Math.floor((n + before + after - (k - 1) * d - 1) / s) + 1;
+
+/**
+ * N-D convolution in Keras layout: x (N, …S, C), kernel (…k, C/groups, F), pads [[before, after]…]:
+ * y[o, f] = b[f] + Σ_t Σ_c x[o·s − before + t·d, g·C/groups + c]·kernel[t, c, f].
+ */
+function convNd(x: T, k: T, bias: Float64Array | undefined, s: number[], d: number[], pads: [number, number][], groups: number): T {
+  const N = x.s[0];
+  const S = x.s.slice(1, -1);
+  const C = x.s[x.s.length - 1];
+  const r = S.length;
+  const K = k.s.slice(0, r);
+  const [cg, F] = k.s.slice(r);
+  const O = S.map((n, i) => sweep(n, K[i], s[i], d[i], pads[i][0], pads[i][1]));
   const fg = F / groups;
-  const y = new Float64Array(N * OH * OW * F);
+  const xs = stridesOf(x.s);
+  const y = new Float64Array(N * size(O) * F);
+  const taps = size(K);
+  const tapIdx: number[][] = [];
+  eachIndex(K, (t) => tapIdx.push([...t]));
+  let e = 0;
   for (let n = 0; n < N; n++)
-    for (let oh = 0; oh < OH; oh++)
-      for (let ow = 0; ow < OW; ow++)
-        for (let f = 0; f < F; f++) {
-          const grp = Math.floor(f / fg);
-          let acc = bias ? bias[f] : 0;
-          for (let i = 0; i < kh; i++) {
-            const h = oh * s[0] - pads[0] + i * d[0];
-            if (h < 0 || h >= H) continue;
-            for (let j = 0; j < kw; j++) {
-              const w = ow * s[1] - pads[2] + j * d[1];
-              if (w < 0 || w >= W) continue;
-              for (let c = 0; c < cg; c++) acc += x.d[((n * H + h) * W + w) * C + grp * cg + c] * k.d[((i * kw + j) * cg + c) * F + f];
-            }
+    eachIndex(O, (o) => {
+      for (let f = 0; f < F; f++) {
+        const grp = Math.floor(f / fg);
+        let acc = bias ? bias[f] : 0;
+        for (let t = 0; t < taps; t++) {
+          let at = n * xs[0];
+          let inside = true;
+          for (let i = 0; i < r && inside; i++) {
+            const p = o[i] * s[i] - pads[i][0] + tapIdx[t][i] * d[i];
+            inside = p >= 0 && p < S[i];
+            at += p * xs[i + 1];
           }
-          y[((n * OH + oh) * OW + ow) * F + f] = acc;
+          if (!inside) continue;
+          for (let c = 0; c < cg; c++) acc += x.d[at + grp * cg + c] * k.d[(t * cg + c) * F + f];
         }
-  return { d: y, s: [N, OH, OW, F] };
+        y[e++] = acc;
+      }
+    });
+  return { d: y, s: [N, ...O, F] };
 }
 
-/** Depthwise 2-D convolution, kernel (kh, kw, C, multiplier); output channel c·multiplier + m. */
-function depthwise2d(x: T, k: T, bias: Float64Array | undefined, s: number[], d: number[], pads: number[]): T {
-  const [N, H, W, C] = x.s;
-  const [kh, kw, , dm] = k.s;
-  const OH = Math.floor((H + pads[0] + pads[1] - (kh - 1) * d[0] - 1) / s[0]) + 1;
-  const OW = Math.floor((W + pads[2] + pads[3] - (kw - 1) * d[1] - 1) / s[1]) + 1;
-  const y = new Float64Array(N * OH * OW * C * dm);
-  for (let n = 0; n < N; n++)
-    for (let oh = 0; oh < OH; oh++)
-      for (let ow = 0; ow < OW; ow++)
-        for (let c = 0; c < C; c++)
-          for (let m = 0; m < dm; m++) {
-            let acc = bias ? bias[c * dm + m] : 0;
-            for (let i = 0; i < kh; i++) {
-              const h = oh * s[0] - pads[0] + i * d[0];
-              if (h < 0 || h >= H) continue;
-              for (let j = 0; j < kw; j++) {
-                const w = ow * s[1] - pads[2] + j * d[1];
-                if (w < 0 || w >= W) continue;
-                acc += x.d[((n * H + h) * W + w) * C + c] * k.d[((i * kw + j) * C + c) * dm + m];
-              }
-            }
-            y[((n * OH + oh) * OW + ow) * C * dm + c * dm + m] = acc;
-          }
-  return { d: y, s: [N, OH, OW, C * dm] };
+/** N-D depthwise convolution, kernel (…k, C, multiplier); output channel c·multiplier + m. */
+function depthwiseNd(x: T, k: T, bias: Float64Array | undefined, s: number[], d: number[], pads: [number, number][]): T {
+  const C = x.s[x.s.length - 1];
+  const r = x.s.length - 2;
+  const dm = k.s[r + 1];
+  // A grouped convolution with groups = C and kernel (…k, 1, C·dm), whose output f = c·dm + m reads kernel[t, c, m].
+  const grouped = new Float64Array(k.d.length);
+  const taps = size(k.s.slice(0, r));
+  for (let t = 0; t < taps; t++) for (let c = 0; c < C; c++) for (let m = 0; m < dm; m++) grouped[t * C * dm + c * dm + m] = k.d[(t * C + c) * dm + m];
+  return convNd(x, { d: grouped, s: [...k.s.slice(0, r), 1, C * dm] }, bias, s, d, pads, C);
 }
 
-/** Max or average pooling (N, H, W, C); padding is ignored by max and not counted by average. */
-function pool2d(kind: 'max' | 'avg', x: T, k: number[], s: number[], pads: number[]): T {
-  const [N, H, W, C] = x.s;
-  const OH = Math.floor((H + pads[0] + pads[1] - k[0]) / s[0]) + 1;
-  const OW = Math.floor((W + pads[2] + pads[3] - k[1]) / s[1]) + 1;
-  const y = new Float64Array(N * OH * OW * C);
+/**
+ * N-D transposed convolution as Keras (TensorFlow) defines it, the input gradient of the
+ * convolution from the output back to the input: kernel (…k, F, C),
+ * y[i·s − before + t·d, f] += x[i, c]·kernel[t, f, c], for an output of size `out`.
+ */
+function convTransposeNd(x: T, k: T, bias: Float64Array | undefined, s: number[], d: number[], before: number[], out: number[]): T {
+  const N = x.s[0];
+  const S = x.s.slice(1, -1);
+  const C = x.s[x.s.length - 1];
+  const r = S.length;
+  const K = k.s.slice(0, r);
+  const F = k.s[r];
+  const ys = stridesOf([N, ...out, F]);
+  const y = new Float64Array(N * size(out) * F);
+  if (bias) for (let e = 0; e < y.length; e++) y[e] = bias[e % F];
+  const taps: number[][] = [];
+  eachIndex(K, (t) => taps.push([...t]));
+  let xe = 0;
   for (let n = 0; n < N; n++)
-    for (let oh = 0; oh < OH; oh++)
-      for (let ow = 0; ow < OW; ow++)
-        for (let c = 0; c < C; c++) {
-          let acc = kind === 'max' ? -Infinity : 0;
-          let count = 0;
-          for (let i = 0; i < k[0]; i++) {
-            const h = oh * s[0] - pads[0] + i;
-            if (h < 0 || h >= H) continue;
-            for (let j = 0; j < k[1]; j++) {
-              const w = ow * s[1] - pads[2] + j;
-              if (w < 0 || w >= W) continue;
-              const v = x.d[((n * H + h) * W + w) * C + c];
-              acc = kind === 'max' ? Math.max(acc, v) : acc + v;
-              count++;
-            }
-          }
-          y[((n * OH + oh) * OW + ow) * C + c] = kind === 'max' ? acc : acc / count;
+    eachIndex(S, (i) => {
+      for (let t = 0; t < taps.length; t++) {
+        let at = n * ys[0];
+        let inside = true;
+        for (let a = 0; a < r && inside; a++) {
+          const p = i[a] * s[a] - before[a] + taps[t][a] * d[a];
+          inside = p >= 0 && p < out[a];
+          at += p * ys[a + 1];
         }
-  return { d: y, s: [N, OH, OW, C] };
+        if (!inside) continue;
+        for (let f = 0; f < F; f++) for (let c = 0; c < C; c++) y[at + f] += x.d[xe + c] * k.d[(t * F + f) * C + c];
+      }
+      xe += C;
+    });
+  return { d: y, s: [N, ...out, F] };
 }
 
-/** (N, L, C) → (N, 1, L, C) and back: 1-D layers run through the 2-D references. */
-const lift = (x: T): T => ({ d: x.d, s: [x.s[0], 1, x.s[1], x.s[2]] });
-const drop = (x: T): T => ({ d: x.d, s: [x.s[0], x.s[2], x.s[3]] });
+/** N-D max or average pooling; padding is ignored by max and not counted by average. */
+function poolNd(kind: 'max' | 'avg', x: T, k: number[], s: number[], pads: [number, number][]): T {
+  const N = x.s[0];
+  const S = x.s.slice(1, -1);
+  const C = x.s[x.s.length - 1];
+  const r = S.length;
+  const O = S.map((n, i) => sweep(n, k[i], s[i], 1, pads[i][0], pads[i][1]));
+  const xs = stridesOf(x.s);
+  const y = new Float64Array(N * size(O) * C);
+  let e = 0;
+  for (let n = 0; n < N; n++)
+    eachIndex(O, (o) => {
+      for (let c = 0; c < C; c++) {
+        let acc = kind === 'max' ? -Infinity : 0;
+        let count = 0;
+        eachIndex(k, (t) => {
+          let at = n * xs[0] + c;
+          for (let i = 0; i < r; i++) {
+            const p = o[i] * s[i] - pads[i][0] + t[i];
+            if (p < 0 || p >= S[i]) return;
+            at += p * xs[i + 1];
+          }
+          acc = kind === 'max' ? Math.max(acc, x.d[at]) : acc + x.d[at];
+          count++;
+        });
+        y[e++] = kind === 'max' ? acc : acc / count;
+      }
+    });
+  return { d: y, s: [N, ...O, C] };
+}
+
+/** Spatial axes padded with zeros (sign 1) or cropped (sign −1) by [before, after] each. */
+function padNd(x: T, amounts: [number, number][], sign: 1 | -1): T {
+  const N = x.s[0];
+  const S = x.s.slice(1, -1);
+  const C = x.s[x.s.length - 1];
+  const O = S.map((n, i) => n + sign * (amounts[i][0] + amounts[i][1]));
+  const xs = stridesOf(x.s);
+  const y = new Float64Array(N * size(O) * C);
+  let e = 0;
+  for (let n = 0; n < N; n++)
+    eachIndex(O, (o) => {
+      let at = n * xs[0];
+      let inside = true;
+      o.forEach((v, i) => {
+        const p = v - sign * amounts[i][0];
+        if (p < 0 || p >= S[i]) inside = false;
+        at += p * xs[i + 1];
+      });
+      for (let c = 0; c < C; c++) y[e++] = inside ? x.d[at + c] : 0;
+    });
+  return { d: y, s: [N, ...O, C] };
+}
+
+/** Nearest-neighbour upsampling by whole factors. */
+function upsampleNd(x: T, factors: number[]): T {
+  const N = x.s[0];
+  const S = x.s.slice(1, -1);
+  const C = x.s[x.s.length - 1];
+  const O = S.map((n, i) => n * factors[i]);
+  const xs = stridesOf(x.s);
+  const y = new Float64Array(N * size(O) * C);
+  let e = 0;
+  for (let n = 0; n < N; n++)
+    eachIndex(O, (o) => {
+      let at = n * xs[0];
+      o.forEach((v, i) => (at += Math.floor(v / factors[i]) * xs[i + 1]));
+      for (let c = 0; c < C; c++) y[e++] = x.d[at + c];
+    });
+  return { d: y, s: [N, ...O, C] };
+}
+
+/** Axes permuted: y = transpose(x, perm) (batch included). */
+function transpose(x: T, perm: number[]): T {
+  const out = perm.map((p) => x.s[p]);
+  const xs = stridesOf(x.s);
+  const y = new Float64Array(x.d.length);
+  eachIndex(out, (o, e) => {
+    let at = 0;
+    o.forEach((v, i) => (at += v * xs[perm[i]]));
+    y[e] = x.d[at];
+  });
+  return { d: y, s: out };
+}
+
+/** Keras/TF 'same' / 'valid' / 'causal' pads of every spatial axis. */
+const padsOf = (padding: string, S: number[], k: number[], s: number[], d: number[]): [number, number][] => S.map((n, i) => axisPads(padding, n, k[i], s[i], d[i]));
 
 export function activation(name: string | null | undefined, x: T, alpha?: number): T {
   if (!name || name === 'linear') return x;
@@ -193,56 +306,123 @@ export type Draws = Record<string, { data: ArrayLike<number>; dims: number[] }>;
 export function layerForward(l: PlanLayer, x: T, w: Record<string, Float64Array>, draws: Draws): T {
   const a = l.config as Record<string, any>;
   const key = (k: string) => w[`${l.name}/${k}`];
-  const rank = l.input.length;
   let y: T;
   switch (l.className) {
     case 'Conv1D':
-    case 'Conv2D': {
-      const k: T = { d: key('kernel'), s: l.weights[0].shape };
-      const bias = a.use_bias ? key('bias') : undefined;
-      if (l.className === 'Conv1D') {
-        const p = axisPads(a.padding, x.s[1], a.kernel_size[0], a.strides[0], a.dilation_rate[0]);
-        y = drop(conv2d(lift(x), { d: k.d, s: [1, ...k.s] }, bias, [1, a.strides[0]], [1, a.dilation_rate[0]], [0, 0, ...p], a.groups));
-      } else {
-        const p0 = axisPads(a.padding, x.s[1], a.kernel_size[0], a.strides[0], a.dilation_rate[0]);
-        const p1 = axisPads(a.padding, x.s[2], a.kernel_size[1], a.strides[1], a.dilation_rate[1]);
-        y = conv2d(x, k, bias, a.strides, a.dilation_rate, [...p0, ...p1], a.groups);
+    case 'Conv2D':
+    case 'Conv3D': {
+      const S = x.s.slice(1, -1);
+      y = convNd(x, { d: key('kernel'), s: l.weights[0].shape }, a.use_bias ? key('bias') : undefined, a.strides, a.dilation_rate, padsOf(a.padding, S, a.kernel_size, a.strides, a.dilation_rate), a.groups);
+      break;
+    }
+    case 'Conv1DTranspose':
+    case 'Conv2DTranspose':
+    case 'Conv3DTranspose': {
+      // TensorFlow pads the convolution this one transposes, from the output size back to the input.
+      const out = l.output.slice(0, -1);
+      const before = padsOf(a.padding, out, a.kernel_size, a.strides, a.dilation_rate).map((p) => p[0]);
+      y = convTransposeNd(x, { d: key('kernel'), s: l.weights[0].shape }, a.use_bias ? key('bias') : undefined, a.strides, a.dilation_rate, before, out);
+      break;
+    }
+    case 'DepthwiseConv1D':
+    case 'DepthwiseConv2D':
+    case 'SeparableConv1D':
+    case 'SeparableConv2D': {
+      const S = x.s.slice(1, -1);
+      const dk = l.weights.find((q) => q.name.endsWith('/depthwise_kernel'))!;
+      const separable = l.className.startsWith('Separable');
+      const pads = padsOf(a.padding, S, a.kernel_size, a.strides, a.dilation_rate);
+      y = depthwiseNd(x, { d: key('depthwise_kernel'), s: dk.shape }, !separable && a.use_bias ? key('bias') : undefined, a.strides, a.dilation_rate, pads);
+      if (separable) {
+        const pk = l.weights.find((q) => q.name.endsWith('/pointwise_kernel'))!;
+        const ones = S.map(() => 1);
+        y = convNd(y, { d: key('pointwise_kernel'), s: pk.shape }, a.use_bias ? key('bias') : undefined, ones, ones, S.map(() => [0, 0] as [number, number]), 1);
       }
       break;
     }
-    case 'DepthwiseConv2D':
-    case 'SeparableConv2D': {
-      const p0 = axisPads(a.padding, x.s[1], a.kernel_size[0], a.strides[0], a.dilation_rate[0]);
-      const p1 = axisPads(a.padding, x.s[2], a.kernel_size[1], a.strides[1], a.dilation_rate[1]);
-      const dk = l.weights.find((q) => q.name.endsWith('/depthwise_kernel'))!;
-      const separable = l.className === 'SeparableConv2D';
-      y = depthwise2d(x, { d: key('depthwise_kernel'), s: dk.shape }, !separable && a.use_bias ? key('bias') : undefined, a.strides, a.dilation_rate, [...p0, ...p1]);
-      if (separable) {
-        const pk = l.weights.find((q) => q.name.endsWith('/pointwise_kernel'))!;
-        y = conv2d(y, { d: key('pointwise_kernel'), s: pk.shape }, a.use_bias ? key('bias') : undefined, [1, 1], [1, 1], [0, 0, 0, 0], 1);
-      }
+    case 'LocallyConnected1D':
+    case 'LocallyConnected2D': {
+      // Keras 2's local_conv: every output position o has its own kernel[o] of shape (∏k·C, F) over the patch x[o·s : o·s + k, :].
+      const C = x.s[x.s.length - 1];
+      const O = l.output.slice(0, -1);
+      const F = a.filters;
+      const k = key('kernel');
+      const patch = size(a.kernel_size) * C;
+      const xs = stridesOf(x.s);
+      const out = new Float64Array(x.s[0] * size(O) * F);
+      for (let n = 0; n < x.s[0]; n++)
+        eachIndex(O, (o, p) => {
+          for (let f = 0; f < F; f++) {
+            let acc = a.use_bias ? key('bias')[p * F + f] : 0;
+            eachIndex(a.kernel_size, (t, tf) => {
+              let at = n * xs[0];
+              o.forEach((v, i) => (at += (v * a.strides[i] + t[i]) * xs[i + 1]));
+              for (let c = 0; c < C; c++) acc += x.d[at + c] * k[(p * patch + tf * C + c) * F + f];
+            });
+            out[((n * size(O) + p) * F) + f] = acc;
+          }
+        });
+      y = { d: out, s: [x.s[0], ...O, F] };
       break;
     }
     case 'MaxPooling1D':
     case 'AveragePooling1D':
     case 'MaxPooling2D':
-    case 'AveragePooling2D': {
-      const kind = l.className.startsWith('Max') ? 'max' : 'avg';
+    case 'AveragePooling2D':
+    case 'MaxPooling3D':
+    case 'AveragePooling3D': {
       const strides: number[] = a.strides ?? a.pool_size;
-      if (rank === 2) {
-        const p = axisPads(a.padding, x.s[1], a.pool_size[0], strides[0], 1);
-        y = drop(pool2d(kind, lift(x), [1, a.pool_size[0]], [1, strides[0]], [0, 0, ...p]));
-      } else {
-        const p0 = axisPads(a.padding, x.s[1], a.pool_size[0], strides[0], 1);
-        const p1 = axisPads(a.padding, x.s[2], a.pool_size[1], strides[1], 1);
-        y = pool2d(kind, x, a.pool_size, strides, [...p0, ...p1]);
+      y = poolNd(l.className.startsWith('Max') ? 'max' : 'avg', x, a.pool_size, strides, padsOf(a.padding, x.s.slice(1, -1), a.pool_size, strides, a.pool_size.map(() => 1)));
+      break;
+    }
+    case 'AdaptiveMaxPooling1D':
+    case 'AdaptiveMaxPooling2D':
+    case 'AdaptiveMaxPooling3D':
+    case 'AdaptiveAveragePooling1D':
+    case 'AdaptiveAveragePooling2D':
+    case 'AdaptiveAveragePooling3D': {
+      // Keras: window i of an axis covers [⌊i·n/out⌋, ⌈(i + 1)·n/out⌉).
+      const max = l.className.includes('Max');
+      const S = x.s.slice(1, -1);
+      const C = x.s[x.s.length - 1];
+      const O: number[] = a.output_size;
+      const xs = stridesOf(x.s);
+      const out = new Float64Array(x.s[0] * size(O) * C);
+      let e = 0;
+      for (let n = 0; n < x.s[0]; n++)
+        eachIndex(O, (o) => {
+          const start = o.map((v, i) => Math.floor((v * S[i]) / O[i]));
+          const extent = o.map((v, i) => Math.ceil(((v + 1) * S[i]) / O[i]) - start[i]);
+          for (let c = 0; c < C; c++) {
+            let acc = max ? -Infinity : 0;
+            eachIndex(extent, (t) => {
+              let at = n * xs[0] + c;
+              t.forEach((v, i) => (at += (start[i] + v) * xs[i + 1]));
+              acc = max ? Math.max(acc, x.d[at]) : acc + x.d[at] / size(extent);
+            });
+            out[e++] = acc;
+          }
+        });
+      y = { d: out, s: [x.s[0], ...O, C] };
+      break;
+    }
+    case 'RMSNormalization': {
+      const C = x.s[x.s.length - 1];
+      const out = new Float64Array(x.d.length);
+      for (let p = 0; p < x.d.length / C; p++) {
+        let ms = 0;
+        for (let c = 0; c < C; c++) ms += x.d[p * C + c] ** 2 / C;
+        for (let c = 0; c < C; c++) out[p * C + c] = (x.d[p * C + c] / Math.sqrt(ms + a.epsilon)) * key('scale')[c];
       }
+      y = { d: out, s: x.s };
       break;
     }
     case 'GlobalMaxPooling1D':
     case 'GlobalMaxPooling2D':
+    case 'GlobalMaxPooling3D':
     case 'GlobalAveragePooling1D':
-    case 'GlobalAveragePooling2D': {
+    case 'GlobalAveragePooling2D':
+    case 'GlobalAveragePooling3D': {
       const max = l.className.includes('Max');
       const N = x.s[0];
       const C = x.s[x.s.length - 1];
@@ -296,6 +476,7 @@ export function layerForward(l: PlanLayer, x: T, w: Record<string, Float64Array>
     case 'Dropout':
     case 'SpatialDropout1D':
     case 'SpatialDropout2D':
+    case 'SpatialDropout3D':
     case 'GaussianDropout': {
       const m = draws[`mask:${l.name}`];
       y = m ? broadcastMul(x, fromOnnxLayout(m.data, m.dims)) : x;
@@ -308,6 +489,7 @@ export function layerForward(l: PlanLayer, x: T, w: Record<string, Float64Array>
       break;
     }
     case 'Activation':
+    case 'ActivityRegularization':
       y = x;
       break;
     case 'ReLU': {
@@ -341,43 +523,134 @@ export function layerForward(l: PlanLayer, x: T, w: Record<string, Float64Array>
       break;
     case 'ZeroPadding1D':
     case 'ZeroPadding2D':
+    case 'ZeroPadding3D':
+      y = padNd(x, a.padding, 1);
+      break;
     case 'Cropping1D':
-    case 'Cropping2D': {
-      const pad = l.className.startsWith('Zero');
-      const amounts: [number, number][] = pad ? a.padding : a.cropping;
-      const x4 = rank === 2 ? lift(x) : x;
-      const am = rank === 2 ? [[0, 0] as [number, number], amounts[0]] : amounts;
-      const [N, H, W, C] = x4.s;
-      const sign = pad ? 1 : -1;
-      const OH = H + sign * (am[0][0] + am[0][1]);
-      const OW = W + sign * (am[1][0] + am[1][1]);
-      const out = new Float64Array(N * OH * OW * C);
-      for (let n = 0; n < N; n++)
-        for (let oh = 0; oh < OH; oh++)
-          for (let ow = 0; ow < OW; ow++) {
-            const h = oh - sign * am[0][0];
-            const w2 = ow - sign * am[1][0];
-            if (h < 0 || h >= H || w2 < 0 || w2 >= W) continue;
-            for (let c = 0; c < C; c++) out[((n * OH + oh) * OW + ow) * C + c] = x4.d[((n * H + h) * W + w2) * C + c];
-          }
-      y = { d: out, s: [N, OH, OW, C] };
-      if (rank === 2) y = drop(y);
+    case 'Cropping2D':
+    case 'Cropping3D':
+      y = padNd(x, a.cropping, -1);
+      break;
+    case 'CenterCrop': {
+      const [H, W] = x.s.slice(1, 3);
+      const top = Math.floor((H - a.height) / 2);
+      const left = Math.floor((W - a.width) / 2);
+      y = padNd(x, [[top, H - a.height - top], [left, W - a.width - left]], -1);
       break;
     }
     case 'UpSampling1D':
-    case 'UpSampling2D': {
-      const x4 = rank === 2 ? lift(x) : x;
-      const sz = rank === 2 ? [1, a.size[0]] : a.size;
-      const [N, H, W, C] = x4.s;
-      const OH = H * sz[0];
-      const OW = W * sz[1];
-      const out = new Float64Array(N * OH * OW * C);
-      for (let n = 0; n < N; n++)
-        for (let oh = 0; oh < OH; oh++)
-          for (let ow = 0; ow < OW; ow++)
-            for (let c = 0; c < C; c++) out[((n * OH + oh) * OW + ow) * C + c] = x4.d[((n * H + Math.floor(oh / sz[0])) * W + Math.floor(ow / sz[1])) * C + c];
-      y = { d: out, s: [N, OH, OW, C] };
-      if (rank === 2) y = drop(y);
+    case 'UpSampling2D':
+    case 'UpSampling3D':
+      y = upsampleNd(x, a.size);
+      break;
+    case 'Permute':
+      y = transpose(x, [0, ...a.dims]);
+      break;
+    case 'RepeatVector': {
+      const [N, F] = x.s;
+      const out = new Float64Array(N * a.n * F);
+      for (let n = 0; n < N; n++) for (let t = 0; t < a.n; t++) for (let f = 0; f < F; f++) out[(n * a.n + t) * F + f] = x.d[n * F + f];
+      y = { d: out, s: [N, a.n, F] };
+      break;
+    }
+    case 'Identity':
+      y = x;
+      break;
+    case 'ThresholdedReLU':
+      y = { d: x.d.map((v) => (v > a.theta ? v : 0)), s: x.s };
+      break;
+    case 'AlphaDropout': {
+      // Keras: y = a·(x·kept + α′·(1 − kept)) + b, α′ = −αλ of SELU.
+      const m = draws[`mask:${l.name}`];
+      if (!m) {
+        y = x;
+        break;
+      }
+      const kept = fromOnnxLayout(m.data, m.dims);
+      const alphaP = -1.6732632423543772 * 1.0507009873554805;
+      const aa = ((1 - a.rate) * (1 + a.rate * alphaP ** 2)) ** -0.5;
+      const bb = -aa * alphaP * a.rate;
+      y = { d: x.d.map((v, e) => aa * (v * kept.d[e] + alphaP * (1 - kept.d[e])) + bb), s: x.s };
+      break;
+    }
+    case 'RandomFlip': {
+      // Keras 3: one draw per image flips every axis of the mode together.
+      const m = draws[`mask:${l.name}`];
+      if (!m) {
+        y = x;
+        break;
+      }
+      const [N, H, W, C] = x.s;
+      const out = new Float64Array(x.d.length);
+      for (let n = 0; n < N; n++) {
+        const flip = m.data[n] === 1;
+        for (let h = 0; h < H; h++)
+          for (let w2 = 0; w2 < W; w2++) {
+            const sh = flip && a.mode !== 'horizontal' ? H - 1 - h : h;
+            const sw = flip && a.mode !== 'vertical' ? W - 1 - w2 : w2;
+            for (let c = 0; c < C; c++) out[((n * H + h) * W + w2) * C + c] = x.d[((n * H + sh) * W + sw) * C + c];
+          }
+      }
+      y = { d: out, s: x.s };
+      break;
+    }
+    case 'RandomRotation':
+    case 'RandomZoom':
+    case 'RandomTranslation':
+    case 'RandomContrast':
+    case 'RandomBrightness':
+      // Passed through while training (the trainer notes it).
+      y = x;
+      break;
+    case 'GroupNormalization': {
+      const C = x.s[x.s.length - 1];
+      const groups = a.groups === -1 ? C : a.groups;
+      const cg = C / groups;
+      const plane = x.d.length / x.s[0] / C;
+      const out = new Float64Array(x.d.length);
+      for (let n = 0; n < x.s[0]; n++)
+        for (let grp = 0; grp < groups; grp++) {
+          const at = (p: number, c: number) => (n * plane + p) * C + grp * cg + c;
+          let mean = 0;
+          for (let p = 0; p < plane; p++) for (let c = 0; c < cg; c++) mean += x.d[at(p, c)] / (plane * cg);
+          let v = 0;
+          for (let p = 0; p < plane; p++) for (let c = 0; c < cg; c++) v += (x.d[at(p, c)] - mean) ** 2 / (plane * cg);
+          for (let p = 0; p < plane; p++)
+            for (let c = 0; c < cg; c++) {
+              const ch = grp * cg + c;
+              out[at(p, c)] = ((x.d[at(p, c)] - mean) / Math.sqrt(v + a.epsilon)) * (a.scale ? key('gamma')[ch] : 1) + (a.center ? key('beta')[ch] : 0);
+            }
+        }
+      y = { d: out, s: x.s };
+      break;
+    }
+    case 'UnitNormalization': {
+      // x / √max(Σx², 1e-24) over the axes (Keras' axis counts the batch axis).
+      const full = x.s.length;
+      const axesSet = new Set((a.axis as number[]).map((ax) => (ax < 0 ? full + ax : ax)));
+      const reduced = x.s.map((d, i) => (axesSet.has(i) ? 1 : d));
+      const rs = stridesOf(reduced);
+      const sums = new Float64Array(size(reduced));
+      const cell = (idx: number[]) => idx.reduce((acc, v, i) => acc + (axesSet.has(i) ? 0 : v * rs[i]), 0);
+      eachIndex(x.s, (idx, e) => (sums[cell(idx)] += x.d[e] ** 2));
+      const out = new Float64Array(x.d.length);
+      eachIndex(x.s, (idx, e) => (out[e] = x.d[e] / Math.sqrt(Math.max(sums[cell(idx)], 1e-24))));
+      y = { d: out, s: x.s };
+      break;
+    }
+    case 'Normalization': {
+      // (x − mean)/max(√var, 1e-7) with mean/variance broadcast over the kept axes, aligned from the right.
+      const full = x.s.length;
+      const kept = [...new Set((a.axis as number[]).map((ax) => (ax < 0 ? full + ax : ax)))].sort((p, q) => p - q);
+      const ms: number[] = a.mean.shape;
+      const out = new Float64Array(x.d.length);
+      eachIndex(x.s, (idx, e) => {
+        let k = 0;
+        ms.forEach((m, t) => (k = k * m + (m === 1 ? 0 : idx[kept[kept.length - ms.length + t]])));
+        const sd = Math.max(Math.sqrt(a.variance.values[k]), 1e-7);
+        out[e] = a.invert ? a.mean.values[k] + x.d[e] * sd : (x.d[e] - a.mean.values[k]) / sd;
+      });
+      y = { d: out, s: x.s };
       break;
     }
     default:

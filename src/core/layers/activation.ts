@@ -165,3 +165,20 @@ function weightShape(l: TrainLayer): number[] {
   for (const ax of axes) if (ax.k === 'num' && ax.v! >= 1 && ax.v! <= shape.length) shape[ax.v! - 1] = 1;
   return shape;
 }
+
+export const ThresholdedReLU = defineLayer({
+  name: 'ThresholdedReLU',
+  category: 'activation',
+  doc: 'tf.keras 2 (removed in Keras 3; use ReLU(threshold=…)): x where x > theta, 0 elsewhere.',
+  args: { theta: float({ min: 0, default: 1 }) },
+  inputRank: 'any',
+  outputShape: (input) => input,
+  // y = x·[x > θ]; dy passes where x > θ.
+  train: {
+    forward(g, l, x) {
+      const above = g.cast(g.greater(x, g.scalar(l.a.theta)), 'float32');
+      return { y: g.mul(x, above), saved: { above } };
+    },
+    backward: (g, _l, b) => ({ dx: b.needDx ? g.mul(b.dy, b.fwd.saved!.above!) : undefined, grads: {} }),
+  },
+});

@@ -322,3 +322,112 @@ export function initializerName(s: string): string {
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .toLowerCase();
 }
+
+/** A tuple or list of integers (Permute's `dims`), each ≥ `min` when given. */
+export function intTuple(opts: { min?: number } = {}): ArgSpec<number[]> {
+  const one = intWords(opts.min);
+  const words = opts.min === 1 ? 'a tuple of positive integers' : opts.min === undefined ? 'a tuple of integers' : `a tuple of integers ≥ ${opts.min}`;
+  return spec(words, (v) => {
+    if (v.k === 'unknown') return unknown(v.why);
+    if (v.k !== 'seq') return bad(`must be ${words}, got ${showValue(v)}`);
+    const out: number[] = [];
+    for (const item of v.items) {
+      const r = readInt(item, opts.min, one);
+      if (r.ok !== true) return r.ok === 'unknown' ? r : bad(`must be ${words}, got ${showValue(v)}`);
+      out.push(r.value);
+    }
+    return ok(out);
+  });
+}
+
+/**
+ * An axis or a tuple/list of axes (`axis=-1`, `axis=(1, 2)`), read as a list. Keras counts the
+ * batch axis (axis=1 is the first per-sample axis). With `noneMeansAll`, None is the empty list
+ * (Normalization(axis=None): one mean and variance for every element).
+ */
+export function axes(dflt: number[], opts: { noneMeansAll?: boolean } = {}): ArgSpec<number[]> {
+  const words = opts.noneMeansAll ? 'an integer, a tuple of integers, or None' : 'an integer or a tuple of integers';
+  return spec(
+    words,
+    (v) => {
+      if (v.k === 'unknown') return unknown(v.why);
+      if (v.k === 'none' && opts.noneMeansAll) return ok([]);
+      if (v.k === 'num' && Number.isInteger(v.v) && !v.float) return ok([v.v]);
+      if (v.k === 'seq') {
+        const out: number[] = [];
+        for (const item of v.items) {
+          if (item.k === 'unknown') return unknown(item.why);
+          if (item.k !== 'num' || !Number.isInteger(item.v) || item.float) return bad(`must be ${words}, got ${showValue(v)}`);
+          out.push(item.v);
+        }
+        return ok(out);
+      }
+      return bad(`must be ${words}, got ${showValue(v)}`);
+    },
+    { value: dflt },
+  );
+}
+
+/**
+ * An augmentation factor: a number or a (lower, upper) pair, each within the layer's bounds
+ * (a single f stands for the range [−|f|, |f|]); read as the pair.
+ */
+export function factor(opts: { min: number; max?: number; minExclusive?: boolean }): ArgSpec<[number, number]> {
+  const lower = `${opts.minExclusive ? '>' : '≥'} ${opts.min}`;
+  const words = opts.max === undefined ? `a number ${lower} or a pair of them` : `a number in ${opts.minExclusive ? '(' : '['}${opts.min}, ${opts.max}] or a pair of them`;
+  const inRange = (x: number) => (opts.minExclusive ? x > opts.min : x >= opts.min) && (opts.max === undefined || x <= opts.max);
+  return spec(words, (v) => {
+    if (v.k === 'unknown') return unknown(v.why);
+    if (v.k === 'num') return inRange(v.v) ? ok([-Math.abs(v.v), Math.abs(v.v)]) : bad(`must be ${words}, got ${showValue(v)}`);
+    if (v.k === 'seq' && v.items.length === 2) {
+      const [a, b] = v.items;
+      if (a.k === 'unknown') return unknown(a.why);
+      if (b.k === 'unknown') return unknown(b.why);
+      if (a.k === 'num' && b.k === 'num' && inRange(a.v) && inRange(b.v)) return ok([Math.min(a.v, b.v), Math.max(a.v, b.v)]);
+    }
+    return bad(`must be ${words}, got ${showValue(v)}`);
+  });
+}
+
+/** A constant given as a number, a (nested) list/tuple of numbers or an array of known shape. */
+export interface NumericArray {
+  /** Its shape (`[]` for a number); null when ConvLens cannot tell. */
+  shape: number[] | null;
+  /** Its values in row-major order; null when they cannot be read without running the code. */
+  values: number[] | null;
+}
+
+/**
+ * A numeric constant such as Normalization's `mean=` (None when not given). A value ConvLens
+ * cannot evaluate (`mean=np.mean(x)`) is read as given-but-unknown rather than making the shapes
+ * unknown: they do not depend on it.
+ */
+export function numericArray(): ArgSpec<NumericArray | null> {
+  const read = (v: Value): NumericArray | string => {
+    if (v.k === 'num' || v.k === 'bool') return { shape: [], values: [v.k === 'num' ? v.v : v.v ? 1 : 0] };
+    if (v.k === 'array') return { shape: v.shape.every((d) => d !== null) ? (v.shape as number[]) : null, values: null };
+    if (v.k === 'seq') {
+      const items = v.items.map(read);
+      const bad = items.find((i): i is string => typeof i === 'string');
+      if (bad !== undefined) return bad;
+      const parts = items as NumericArray[];
+      if (parts.length === 0) return { shape: [0], values: [] };
+      const first = parts[0].shape;
+      const same = first !== null && parts.every((p) => p.shape !== null && p.shape.join(',') === first.join(','));
+      if (!same) return parts.some((p) => p.shape === null) ? { shape: null, values: null } : `must be a rectangular array of numbers, got ${showValue(v)}`;
+      const values = parts.every((p) => p.values !== null) ? parts.flatMap((p) => p.values!) : null;
+      return { shape: [parts.length, ...first!], values };
+    }
+    if (v.k === 'str' || v.k === 'none') return `must be a number or a list of numbers, got ${showValue(v)}`;
+    return { shape: null, values: null };
+  };
+  return spec(
+    'a number, a list of numbers or None',
+    (v) => {
+      if (v.k === 'none') return ok(null);
+      const r = read(v);
+      return typeof r === 'string' ? bad(r) : ok(r);
+    },
+    { value: null },
+  );
+}

@@ -12,13 +12,15 @@ export interface WeightSpec {
 /**
  * How a layer changes the receptive field along each spatial axis: a window of `kernel`
  * taps spaced `dilation` apart moved by `stride`; `upsample` divides the step (transposed
- * convolution, UpSampling); `global` sees the whole input.
+ * convolution, UpSampling); `global` sees the whole input; `unknown` moves axes around (Permute),
+ * after which a per-axis receptive field no longer means anything.
  */
 export type ReceptiveFieldStep =
   | { kind: 'window'; kernel: number[]; stride: number[]; dilation?: number[] }
   | { kind: 'upsample'; factor: number[]; kernel?: number[] }
   | { kind: 'global' }
-  | { kind: 'identity' };
+  | { kind: 'identity' }
+  | { kind: 'unknown' };
 
 /** A suggested source change attached to a shape problem; analysis turns it into text edits. */
 export type FixHint =
@@ -72,6 +74,8 @@ export interface LayerDef<A extends ArgSpecs = ArgSpecs> {
   receptiveField?(a: ArgValues<A>, input: Dim[]): ReceptiveFieldStep;
   /** ONNX training emitters; a layer without them is refused by the trainer, by name and line. */
   train?: LayerTrain<A>;
+  /** Why a layer without emitters cannot be trained, said with the refusal (otherwise it is refused in general words). */
+  readonly untrainable?: string;
 }
 
 /**
@@ -128,6 +132,11 @@ export interface BackwardResult {
 export interface LayerTrain<A extends ArgSpecs = ArgSpecs> {
   /** Why these arguments cannot be trained yet (said to the user with the layer's name and line). */
   refuse?(l: TrainLayer<A>): string | undefined;
+  /**
+   * Where training deliberately differs from Keras (an augmentation passed through unchanged):
+   * the trainer says it, with the layer's name and line, before it starts.
+   */
+  note?(l: TrainLayer<A>): string | undefined;
   /** The output is a plain ReLU's (max(x, 0)), so the next layer may fold its backward pass. */
   reluOutput?(l: TrainLayer<A>): boolean;
   forward(g: GraphBuilder, l: TrainLayer<A>, x: string, mode: 'train' | 'infer'): ForwardResult;
@@ -191,6 +200,8 @@ export interface LayerType {
   readonly isInput: boolean;
   /** Which rules the definition declares (the registry-wide tests check them). */
   readonly declares: { weights: boolean; formula: boolean; macs: boolean; receptiveField: boolean; train: boolean };
+  /** Why a layer type without emitters cannot be trained (said with the refusal). */
+  readonly untrainable?: string;
   /**
    * The layer with its arguments read (values as the arguments' specs parse them, Keras defaults
    * filled in). The one place argument values meet the typed rules.
@@ -232,6 +243,8 @@ export interface NodeBackwardResult {
 /** Training emitters bound to a layer's arguments, for one or several inputs. */
 export interface BoundTrain {
   refuse(n: TrainNode): string | undefined;
+  /** Where training deliberately differs from Keras (an augmentation passed through), said before training. */
+  note(n: TrainNode): string | undefined;
   reluOutput(n: TrainNode): boolean;
   forward(g: GraphBuilder, n: TrainNode, xs: string[], mode: 'train' | 'infer'): ForwardResult;
   backward(g: GraphBuilder, n: TrainNode, b: { xs: string[]; fwd: ForwardResult; dy: string; needDx: boolean[]; inputIsRelu: boolean }): NodeBackwardResult;
@@ -255,6 +268,7 @@ export function defineLayer<A extends ArgSpecs>(def: LayerDef<A>): LayerType {
     maxInputs: 1,
     isInput: def.isInput ?? false,
     declares: { weights: !!def.weights, formula: !!def.formula, macs: !!def.macs, receptiveField: !!def.receptiveField, train: !!def.train },
+    untrainable: def.untrainable,
     bind(config) {
       // The config was produced by parsing exactly these specs (see `model/bind.ts`).
       const a = config as ArgValues<A>;
@@ -270,6 +284,7 @@ export function defineLayer<A extends ArgSpecs>(def: LayerDef<A>): LayerType {
         receptiveField: (inputs) => (def.receptiveField ? def.receptiveField(a, inputs[0]) : { kind: 'identity' }),
         train: t && {
           refuse: (n) => t.refuse?.(layerOf(n)),
+          note: (n) => t.note?.(layerOf(n)),
           reluOutput: (n) => t.reluOutput?.(layerOf(n)) ?? false,
           forward: (g, n, xs, mode) => t.forward(g, layerOf(n), xs[0], mode),
           backward: (g, n, b) => {
@@ -307,6 +322,7 @@ export function defineMergeLayer<A extends ArgSpecs>(def: MergeLayerDef<A>): Lay
         receptiveField: () => ({ kind: 'identity' }),
         train: t && {
           refuse: (n) => t.refuse?.(layerOf(n)),
+          note: () => undefined,
           reluOutput: () => false,
           forward: (g, n, xs, mode) => t.forward(g, layerOf(n), xs, mode),
           backward: (g, n, b) => ({ dxs: t.backward(g, layerOf(n), b).dxs, grads: {} }),

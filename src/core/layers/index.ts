@@ -4,47 +4,114 @@
  * training graph builders all read the definitions.
  */
 import type { LayerType } from './define';
-import { Activation, ELU, LeakyReLU, PReLU, ReLU, Softmax } from './activation';
-import { Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D } from './conv';
+import { Activation, ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU } from './activation';
+import {
+  RandomBrightness,
+  RandomColorDegeneration,
+  RandomColorJitter,
+  RandomContrast,
+  RandomCrop,
+  RandomElasticTransform,
+  RandomErasing,
+  RandomFlip,
+  RandomGaussianBlur,
+  RandomGrayscale,
+  RandomHeight,
+  RandomHue,
+  RandomInvert,
+  RandomPerspective,
+  RandomPosterization,
+  RandomRotation,
+  RandomSaturation,
+  RandomSharpness,
+  RandomShear,
+  RandomTranslation,
+  RandomWidth,
+  RandomZoom,
+} from './augmentation';
+import {
+  Conv1D,
+  Conv1DTranspose,
+  Conv2D,
+  Conv2DTranspose,
+  Conv3D,
+  Conv3DTranspose,
+  DepthwiseConv1D,
+  DepthwiseConv2D,
+  SeparableConv1D,
+  SeparableConv2D,
+} from './conv';
+import { Embedding, Identity, Masking } from './core';
 import { Dense } from './dense';
 import { InputLayer } from './input';
 import { Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract } from './merge';
 import { ScalarOp } from './ops';
-import { BatchNormalization, LayerNormalization } from './normalization';
+import { LocallyConnected1D, LocallyConnected2D } from './locallyConnected';
+import { BatchNormalization, GroupNormalization, LayerNormalization, RMSNormalization, UnitNormalization } from './normalization';
 import {
+  AdaptiveAveragePooling1D,
+  AdaptiveAveragePooling2D,
+  AdaptiveAveragePooling3D,
+  AdaptiveMaxPooling1D,
+  AdaptiveMaxPooling2D,
+  AdaptiveMaxPooling3D,
   AveragePooling1D,
   AveragePooling2D,
+  AveragePooling3D,
   GlobalAveragePooling1D,
   GlobalAveragePooling2D,
+  GlobalAveragePooling3D,
   GlobalMaxPooling1D,
   GlobalMaxPooling2D,
+  GlobalMaxPooling3D,
   MaxPooling1D,
   MaxPooling2D,
+  MaxPooling3D,
 } from './pooling';
-import { Rescaling, Resizing } from './preprocessing';
-import { Dropout, GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D } from './regularization';
+import { CenterCrop, Normalization, Rescaling, Resizing } from './preprocessing';
+import {
+  ActivityRegularization,
+  AlphaDropout,
+  Dropout,
+  GaussianDropout,
+  GaussianNoise,
+  SpatialDropout1D,
+  SpatialDropout2D,
+  SpatialDropout3D,
+} from './regularization';
 import {
   Cropping1D,
   Cropping2D,
+  Cropping3D,
   Flatten,
+  Permute,
+  RepeatVector,
   Reshape,
   UpSampling1D,
   UpSampling2D,
+  UpSampling3D,
   ZeroPadding1D,
   ZeroPadding2D,
+  ZeroPadding3D,
 } from './reshaping';
 
 export const LAYERS: readonly LayerType[] = [
   InputLayer,
-  Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D,
-  MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
-  GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
-  Dense,
-  BatchNormalization, LayerNormalization,
-  Activation, ReLU, LeakyReLU, ELU, Softmax, PReLU,
-  Dropout, SpatialDropout1D, SpatialDropout2D, GaussianNoise, GaussianDropout,
-  Flatten, Reshape, ZeroPadding1D, ZeroPadding2D, Cropping1D, Cropping2D, UpSampling1D, UpSampling2D,
-  Rescaling, Resizing,
+  Conv1D, Conv2D, Conv3D, Conv1DTranspose, Conv2DTranspose, Conv3DTranspose,
+  DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D, LocallyConnected1D, LocallyConnected2D,
+  MaxPooling1D, MaxPooling2D, MaxPooling3D, AveragePooling1D, AveragePooling2D, AveragePooling3D,
+  GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D,
+  AdaptiveMaxPooling1D, AdaptiveMaxPooling2D, AdaptiveMaxPooling3D, AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D,
+  Dense, Embedding, Identity, Masking,
+  BatchNormalization, LayerNormalization, GroupNormalization, UnitNormalization, RMSNormalization,
+  Activation, ReLU, LeakyReLU, ELU, Softmax, PReLU, ThresholdedReLU,
+  Dropout, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D, GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization,
+  Flatten, Reshape, Permute, RepeatVector,
+  ZeroPadding1D, ZeroPadding2D, ZeroPadding3D, Cropping1D, Cropping2D, Cropping3D, UpSampling1D, UpSampling2D, UpSampling3D,
+  Rescaling, Resizing, Normalization, CenterCrop,
+  RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast, RandomBrightness, RandomCrop, RandomHeight, RandomWidth,
+  RandomGrayscale, RandomHue, RandomSaturation, RandomSharpness, RandomShear, RandomColorJitter, RandomInvert, RandomPosterization,
+  RandomErasing, RandomGaussianBlur, RandomPerspective, RandomColorDegeneration, RandomElasticTransform,
   Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
   ScalarOp,
 ];
@@ -70,13 +137,10 @@ export function layerNames(): string[] {
  * never guessed at.
  */
 export const KNOWN_UNSUPPORTED = new Set([
-  'Conv3D', 'Conv3DTranspose', 'Conv1DTranspose', 'SeparableConv1D', 'DepthwiseConv1D', 'MaxPooling3D', 'AveragePooling3D',
-  'GlobalMaxPooling3D', 'GlobalAveragePooling3D', 'UpSampling3D', 'ZeroPadding3D', 'Cropping3D', 'SpatialDropout3D',
-  'LSTM', 'GRU', 'SimpleRNN', 'Bidirectional', 'TimeDistributed', 'ConvLSTM2D', 'Embedding', 'MultiHeadAttention',
-  'Attention', 'Lambda',
-  'Permute', 'RepeatVector', 'Masking', 'LocallyConnected2D', 'LocallyConnected1D', 'GroupNormalization',
-  'UnitNormalization', 'Normalization', 'RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomCrop', 'RandomTranslation',
-  'RandomContrast', 'CenterCrop', 'ThresholdedReLU', 'ActivityRegularization', 'AlphaDropout', 'Identity', 'TFSMLayer',
+  'LSTM', 'GRU', 'SimpleRNN', 'Bidirectional', 'TimeDistributed', 'ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'MultiHeadAttention',
+  'Attention', 'AdditiveAttention', 'Lambda',
+  'TFSMLayer', 'EinsumDense', 'SpectralNormalization',
+  'AutoContrast', 'Equalization', 'Solarization', 'MixUp', 'CutMix', 'RandAugment', 'AugMix',
 ]);
 
 /**

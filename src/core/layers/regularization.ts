@@ -2,6 +2,7 @@ import { attr, type GraphBuilder } from '../onnx/graphBuilder';
 import { dropoutBackward } from '../onnx/grad';
 import { refuseChannelsFirst } from '../onnx/layout';
 import { any, dataFormat, float, type ArgSpecs } from './args';
+import { sampleWords, type SpatialRank } from '../shape';
 import { defineLayer, type LayerTrain } from './define';
 
 /** Emitters of a layer that multiplies by a random mask while training and is the identity at inference. */
@@ -53,29 +54,31 @@ export const Dropout = defineLayer({
   },
 });
 
-function spatialDropout(rank: 1 | 2) {
-  const args = { rate: float({ min: 0, max: 1 }), data_format: dataFormat() };
+function spatialDropout(rank: SpatialRank) {
+  // Keras: SpatialDropout1D(rate, seed); SpatialDropout2D/3D(rate, data_format, seed).
+  const rate = { rate: float({ min: 0, max: 1 }) };
+  const args = rank === 1 ? { ...rate, seed: any() } : { ...rate, data_format: dataFormat(), seed: any() };
   return defineLayer({
     name: `SpatialDropout${rank}D`,
     category: 'regularization',
-    doc: 'Like Dropout, but drops whole feature maps (channels) at once, which suits convolutional features.',
+    doc: `Like Dropout, but drops whole feature maps (channels) at once, which suits ${rank}-D convolutional features.`,
     args,
-    extraArgs: ['seed'],
     inputRank: rank + 1,
-    inputWords: rank === 1 ? '(steps, channels)' : '(height, width, channels)',
+    inputWords: sampleWords(rank),
     outputShape: (input) => input,
     train: {
       // One draw per sample and channel, broadcast over the positions.
       ...maskTrain<typeof args>((g, x, a, _input, seed) =>
         a.rate === 0 ? undefined : keepMask(g, g.reduceMean(x, Array.from({ length: rank }, (_, i) => i + 2), true), a.rate as number, seed),
       ),
-      refuse: (l) => refuseChannelsFirst(l.a) ?? (l.a.rate >= 1 ? `SpatialDropout${rank}D(rate=1) drops every channel: nothing can be learned` : undefined),
+      refuse: (l) => refuseChannelsFirst(l.a as { data_format?: unknown }) ?? (l.a.rate >= 1 ? `SpatialDropout${rank}D(rate=1) drops every channel: nothing can be learned` : undefined),
     },
   });
 }
 
 export const SpatialDropout1D = spatialDropout(1);
 export const SpatialDropout2D = spatialDropout(2);
+export const SpatialDropout3D = spatialDropout(3);
 
 export const GaussianNoise = defineLayer({
   name: 'GaussianNoise',
@@ -110,5 +113,68 @@ export const GaussianDropout = defineLayer({
       a.rate === 0 ? undefined : normalLike(g, x, 1, Math.sqrt((a.rate as number) / (1 - (a.rate as number))), seed),
     ),
     refuse: (l) => (l.a.rate >= 1 ? 'GaussianDropout(rate=1) has infinite noise: nothing can be learned' : undefined),
+  },
+});
+
+/** SELU's constants, which AlphaDropout's noise keeps the mean and variance of. */
+const SELU_ALPHA = 1.6732632423543772;
+const SELU_SCALE = 1.0507009873554805;
+
+const alphaDropoutArgs = { rate: float({ min: 0, max: 1 }), noise_shape: any(), seed: any() };
+
+export const AlphaDropout = defineLayer({
+  name: 'AlphaDropout',
+  category: 'regularization',
+  doc: 'Dropout for SELU networks: while training, sets dropped inputs to SELU\'s negative saturation and rescales so the mean and variance stay the same; does nothing at inference.',
+  args: alphaDropoutArgs,
+  inputRank: 'any',
+  outputShape: (input) => input,
+  // Keras: kept = (u ≥ rate); y = a·(x·kept + α′·(1 − kept)) + b, α′ = −α·scale,
+  // a = ((1 − rate)(1 + rate·α′²))^(−1/2), b = −a·α′·rate.
+  train: {
+    refuse: (l) =>
+      l.a.noise_shape !== undefined && l.a.noise_shape.k !== 'none'
+        ? 'AlphaDropout(noise_shape=…) is not trainable yet'
+        : l.a.rate >= 1
+          ? 'AlphaDropout(rate=1) drops every value: nothing can be learned'
+          : undefined,
+    forward(g, l, x, mode) {
+      if (mode !== 'train' || l.a.rate === 0) return { y: x };
+      const { a, b, alphaP } = alphaDropoutAffine(l.a.rate);
+      const u = g.randomUniformLike(x, 0, 1, l.seed);
+      const kept = g.cast(g.node('Not', [g.less(u, g.scalar(l.a.rate))])[0], 'float32');
+      const mixed = g.add(g.mul(x, kept), g.mul(g.sub(g.scalar(1), kept), g.scalar(alphaP)));
+      return { y: g.add(g.mul(mixed, g.scalar(a)), g.scalar(b)), saved: { mask: kept } };
+    },
+    backward(g, l, b) {
+      if (!b.needDx) return { grads: {} };
+      const kept = b.fwd.saved?.mask;
+      return { dx: kept ? g.mul(b.dy, g.mul(kept, g.scalar(alphaDropoutAffine(l.a.rate).a))) : b.dy, grads: {} };
+    },
+  },
+});
+
+/** AlphaDropout's affine correction for a drop rate. */
+export function alphaDropoutAffine(rate: number): { a: number; b: number; alphaP: number } {
+  const alphaP = -SELU_ALPHA * SELU_SCALE;
+  const a = ((1 - rate) * (1 + rate * alphaP ** 2)) ** -0.5;
+  return { a, b: -a * alphaP * rate, alphaP };
+}
+
+export const ActivityRegularization = defineLayer({
+  name: 'ActivityRegularization',
+  category: 'regularization',
+  doc: 'Passes its input through unchanged and adds l1·Σ|x| + l2·Σx² (divided by the batch size) to the training loss.',
+  args: { l1: float({ min: 0, default: 0 }), l2: float({ min: 0, default: 0 }) },
+  inputRank: 'any',
+  outputShape: (input) => input,
+  receptiveField: () => ({ kind: 'identity' }),
+  train: {
+    refuse: (l) =>
+      l.a.l1 !== 0 || l.a.l2 !== 0
+        ? `ActivityRegularization(l1=${l.a.l1}, l2=${l.a.l2}) adds a penalty to the loss, which ConvLens' trainer does not add yet`
+        : undefined,
+    forward: (_g, _l, x) => ({ y: x }),
+    backward: (_g, _l, b) => ({ dx: b.needDx ? b.dy : undefined, grads: {} }),
   },
 });

@@ -2,9 +2,9 @@ import type { GraphBuilder } from '../onnx/graphBuilder';
 import { croppingBackward, croppingForward, flattenBackward, flattenForward, reshapeBackward, zeroPadBackward, zeroPadForward } from '../onnx/grad';
 import type { Dim } from '../shape';
 import { onnxSampleShape, refuseChannelsFirst, toKerasLayout, toOnnxLayout } from '../onnx/layout';
-import { readShape, choice, dataFormat, ints, padAmounts, type ArgSpec } from './args';
-import { ShapeError, defineLayer, type LayerTrain } from './define';
-import { joinChannels, product, splitChannels } from '../shape';
+import { readShape, choice, dataFormat, int, intTuple, ints, padAmounts, type ArgSpec, type DataFormat } from './args';
+import { ShapeError, defineLayer } from './define';
+import { joinChannels, padShape, product, sampleWords, scaleShape, splitChannels, spatialAxisNames, type SpatialRank } from '../shape';
 
 /** `[[before, after], …]` per spatial axis → ONNX spatial pads `[before…, after…]`. */
 const onnxPads = (p: [number, number][]): number[] => [...p.map((x) => x[0]), ...p.map((x) => x[1])];
@@ -20,17 +20,6 @@ function upsample(g: GraphBuilder, x: string, spatial: readonly number[], size: 
 function upsampleBackward(g: GraphBuilder, dy: string, spatial: readonly number[], size: readonly number[]): string {
   const split = g.reshape(dy, [0, 0, ...spatial.flatMap((d, i) => [d, size[i]])]);
   return g.reduceSum(split, spatial.map((_, i) => 3 + 2 * i), false);
-}
-
-function upsampleTrain(rank: 1 | 2): LayerTrain {
-  return {
-    refuse: (l) => {
-      const a = l.a as { data_format?: string; interpolation?: string };
-      return refuseChannelsFirst(a) ?? (a.interpolation && a.interpolation !== 'nearest' ? `UpSampling${rank}D(interpolation='${a.interpolation}') is not trainable yet (use 'nearest')` : undefined);
-    },
-    forward: (g, l, x) => ({ y: upsample(g, x, l.input.slice(0, -1), l.a.size as number[]) }),
-    backward: (g, l, b) => ({ dx: b.needDx ? upsampleBackward(g, b.dy, l.input.slice(0, -1), l.a.size as number[]) : undefined, grads: {} }),
-  };
 }
 
 export const Flatten = defineLayer({
@@ -98,25 +87,28 @@ export const Reshape = defineLayer({
   },
 });
 
-function padding(rank: 1 | 2) {
+const PADDING_DOCS: Record<SpatialRank, string> = {
+  1: 'Adds zeros at the start and end of the steps axis.',
+  2: 'Adds rows and columns of zeros around each feature map (top/bottom, left/right).',
+  3: 'Adds zeros around each volume (front/back, top/bottom, left/right).',
+};
+
+function padding(rank: SpatialRank) {
   return defineLayer({
     name: `ZeroPadding${rank}D`,
     category: 'reshaping',
-    doc: rank === 1 ? 'Adds zeros at the start and end of the steps axis.' : 'Adds rows and columns of zeros around each feature map (top/bottom, left/right).',
-    args: rank === 1 ? { padding: padAmounts(1, 1), data_format: dataFormat() } : { padding: padAmounts(2, 1), data_format: dataFormat() },
+    doc: PADDING_DOCS[rank],
+    // Keras' defaults: 1 (1-D), (1, 1) (2-D), ((1, 1), (1, 1), (1, 1)) (3-D): one zero on each side.
+    args: { padding: padAmounts(rank, 1), data_format: dataFormat() },
     inputRank: rank + 1,
-    inputWords: rank === 1 ? '(steps, channels)' : '(height, width, channels)',
+    inputWords: sampleWords(rank),
     outputShape(input, a) {
-      const { spatial, channels } = splitChannels(input, rank === 1 ? 'channels_last' : a.data_format);
-      return joinChannels(
-        spatial.map((d, i) => (d === null ? null : d + a.padding[i][0] + a.padding[i][1])),
-        channels,
-        rank === 1 ? 'channels_last' : a.data_format,
-      );
+      const { spatial, channels } = splitChannels(input, a.data_format);
+      return joinChannels(padShape(spatial, a.padding), channels, a.data_format);
     },
     receptiveField: () => ({ kind: 'identity' }),
     train: {
-      refuse: (l) => refuseChannelsFirst(l.a as { data_format?: string }),
+      refuse: (l) => refuseChannelsFirst(l.a),
       forward: (g, l, x) => ({ y: zeroPadForward(g, x, onnxPads(l.a.padding)) }),
       backward: (g, l, b) => ({ dx: b.needDx ? zeroPadBackward(g, b.dy, onnxPads(l.a.padding), l.input.slice(0, -1)) : undefined, grads: {} }),
     },
@@ -125,34 +117,40 @@ function padding(rank: 1 | 2) {
 
 export const ZeroPadding1D = padding(1);
 export const ZeroPadding2D = padding(2);
+export const ZeroPadding3D = padding(3);
 
-function cropping(rank: 1 | 2) {
+const CROPPING_DOCS: Record<SpatialRank, string> = {
+  1: 'Removes steps at the start and end of the sequence.',
+  2: 'Removes rows and columns at the borders of each feature map.',
+  3: 'Removes slices at the borders of each volume (front/back, top/bottom, left/right).',
+};
+
+function cropping(rank: SpatialRank) {
   const name = `Cropping${rank}D`;
+  // Keras' defaults: (1, 1) (1-D), ((0, 0), (0, 0)) (2-D), ((1, 1), (1, 1), (1, 1)) (3-D); Cropping1D has no data_format.
+  const cropArg = { cropping: padAmounts(rank, rank === 2 ? 0 : 1) };
+  const args = rank === 1 ? cropArg : { ...cropArg, data_format: dataFormat() };
   return defineLayer({
     name,
     category: 'reshaping',
-    doc: rank === 1 ? 'Removes steps at the start and end of the sequence.' : 'Removes rows and columns at the borders of each feature map.',
-    args: rank === 1 ? { cropping: padAmounts(1, 1), data_format: dataFormat() } : { cropping: padAmounts(2, 0), data_format: dataFormat() },
+    doc: CROPPING_DOCS[rank],
+    args,
     inputRank: rank + 1,
-    inputWords: rank === 1 ? '(steps, channels)' : '(height, width, channels)',
+    inputWords: sampleWords(rank),
     outputShape(input, a) {
-      const fmt = rank === 1 ? 'channels_last' : a.data_format;
+      const fmt = (a as { data_format?: DataFormat }).data_format ?? 'channels_last';
       const { spatial, channels } = splitChannels(input, fmt);
-      const out = spatial.map((d, i) => (d === null ? null : d - a.cropping[i][0] - a.cropping[i][1]));
+      const out = padShape(spatial, a.cropping, -1);
       const bad = out.findIndex((d) => d !== null && d <= 0);
       if (bad >= 0) {
-        throw new ShapeError(
-          `${name}: cropping ${a.cropping[bad][0]} + ${a.cropping[bad][1]} removes all ${spatial[bad]} ${rank === 1 ? 'steps' : bad === 0 ? 'rows' : 'columns'} of the input`,
-          'cropping',
-          [],
-          'cropping',
-        );
+        const axis = rank === 1 ? 'steps' : rank === 2 ? (bad === 0 ? 'rows' : 'columns') : `${spatialAxisNames(rank)[bad]} slices`;
+        throw new ShapeError(`${name}: cropping ${a.cropping[bad][0]} + ${a.cropping[bad][1]} removes all ${spatial[bad]} ${axis} of the input`, 'cropping', [], 'cropping');
       }
       return joinChannels(out, channels, fmt);
     },
     receptiveField: () => ({ kind: 'identity' }),
     train: {
-      refuse: (l) => refuseChannelsFirst(l.a as { data_format?: string }),
+      refuse: (l) => refuseChannelsFirst(l.a as { data_format?: unknown }),
       forward: (g, l, x) => ({ y: croppingForward(g, x, onnxPads(l.a.cropping), l.input.slice(0, -1)) }),
       backward: (g, l, b) => ({ dx: b.needDx ? croppingBackward(g, b.dy, onnxPads(l.a.cropping)) : undefined, grads: {} }),
     },
@@ -161,30 +159,104 @@ function cropping(rank: 1 | 2) {
 
 export const Cropping1D = cropping(1);
 export const Cropping2D = cropping(2);
+export const Cropping3D = cropping(3);
 
-export const UpSampling1D = defineLayer({
-  name: 'UpSampling1D',
+const UPSAMPLING_DOCS: Record<SpatialRank, string> = {
+  1: 'Repeats each step `size` times.',
+  2: 'Repeats rows and columns `size` times (nearest) or interpolates (bilinear).',
+  3: 'Repeats each volume along depth, height and width `size` times (nearest).',
+};
+
+function upSampling(rank: SpatialRank) {
+  const size = { size: ints(rank, { min: 1, default: 2 }) };
+  // Keras: UpSampling1D(size), UpSampling2D(size, data_format, interpolation), UpSampling3D(size, data_format).
+  const args =
+    rank === 1
+      ? size
+      : rank === 2
+        ? { ...size, data_format: dataFormat(), interpolation: choice(['nearest', 'bilinear', 'bicubic', 'lanczos3', 'lanczos5', 'area'], 'nearest') }
+        : { ...size, data_format: dataFormat() };
+  return defineLayer({
+    name: `UpSampling${rank}D`,
+    category: 'reshaping',
+    doc: UPSAMPLING_DOCS[rank],
+    args,
+    inputRank: rank + 1,
+    inputWords: sampleWords(rank),
+    outputShape(input, a) {
+      const fmt = (a as { data_format?: DataFormat }).data_format ?? 'channels_last';
+      const { spatial, channels } = splitChannels(input, fmt);
+      return joinChannels(scaleShape(spatial, a.size), channels, fmt);
+    },
+    receptiveField: (a) => ({ kind: 'upsample', factor: a.size }),
+    train: {
+      refuse: (l) => {
+        const a = l.a as { data_format?: string; interpolation?: string };
+        return refuseChannelsFirst(a) ?? (a.interpolation && a.interpolation !== 'nearest' ? `UpSampling${rank}D(interpolation='${a.interpolation}') is not trainable yet (use 'nearest')` : undefined);
+      },
+      forward: (g, l, x) => ({ y: upsample(g, x, l.input.slice(0, -1), l.a.size) }),
+      backward: (g, l, b) => ({ dx: b.needDx ? upsampleBackward(g, b.dy, l.input.slice(0, -1), l.a.size) : undefined, grads: {} }),
+    },
+  });
+}
+
+export const UpSampling1D = upSampling(1);
+export const UpSampling2D = upSampling(2);
+export const UpSampling3D = upSampling(3);
+
+/** The inverse of a permutation. */
+const inverse = (perm: readonly number[]): number[] => {
+  const inv = new Array<number>(perm.length);
+  perm.forEach((p, i) => (inv[p] = i));
+  return inv;
+};
+
+export const Permute = defineLayer({
+  name: 'Permute',
   category: 'reshaping',
-  doc: 'Repeats each step `size` times.',
-  args: { size: ints(1, { min: 1, default: 2 }) },
-  inputRank: 2,
-  inputWords: '(steps, channels)',
-  outputShape: (input, a) => [input[0] === null ? null : input[0] * a.size[0], input[1]],
-  receptiveField: (a) => ({ kind: 'upsample', factor: a.size }),
-  train: upsampleTrain(1) as LayerTrain<never>,
+  doc: 'Reorders the axes of each sample: `dims` lists, for each output axis, the input axis it takes (1 is the first axis after the batch).',
+  args: { dims: intTuple({ min: 1 }) },
+  inputRank: 'any',
+  outputShape(input, a) {
+    const n = a.dims.length;
+    const sorted = [...a.dims].sort((x, y) => x - y);
+    if (sorted.some((d, i) => d !== i + 1)) {
+      throw new ShapeError(`Permute: dims=(${a.dims.join(', ')}) must be a permutation of ${Array.from({ length: n }, (_, i) => i + 1).join(', ')} (axis 0, the batch, stays first)`, 'dims', [], 'permute');
+    }
+    if (input.length !== n) {
+      throw new ShapeError(
+        `Permute: dims=(${a.dims.join(', ')}) reorders ${n} axes, but the input (None, ${input.map((d) => d ?? 'None').join(', ')}) has ${input.length} after the batch axis`,
+        'dims',
+        [],
+        'permute',
+      );
+    }
+    return a.dims.map((d) => input[d - 1]);
+  },
+  receptiveField: (a) => ({ kind: a.dims.every((d, i) => d === i + 1) ? 'identity' : 'unknown' }),
+  // Keras permutes channels_last data: to Keras layout, transpose, back to ONNX layout.
+  train: {
+    forward: (g, l, x) => ({ y: toOnnxLayout(g, g.transpose(toKerasLayout(g, x, l.input), [0, ...l.a.dims]), l.output) }),
+    backward(g, l, b) {
+      if (!b.needDx) return { grads: {} };
+      const back = g.transpose(toKerasLayout(g, b.dy, l.output), inverse([0, ...l.a.dims]));
+      return { dx: toOnnxLayout(g, back, l.input), grads: {} };
+    },
+  },
 });
 
-export const UpSampling2D = defineLayer({
-  name: 'UpSampling2D',
+export const RepeatVector = defineLayer({
+  name: 'RepeatVector',
   category: 'reshaping',
-  doc: 'Repeats rows and columns `size` times (nearest) or interpolates (bilinear).',
-  args: { size: ints(2, { min: 1, default: 2 }), data_format: dataFormat(), interpolation: choice(['nearest', 'bilinear', 'bicubic', 'lanczos3', 'lanczos5', 'area'], 'nearest') },
-  inputRank: 3,
-  inputWords: '(height, width, channels)',
-  outputShape(input, a) {
-    const { spatial, channels } = splitChannels(input, a.data_format);
-    return joinChannels(spatial.map((d, i) => (d === null ? null : d * a.size[i])), channels, a.data_format);
+  doc: 'Repeats each input vector `n` times: (features,) becomes (n, features), e.g. to feed a sequence decoder.',
+  args: { n: int({ min: 1 }) },
+  inputRank: 1,
+  inputWords: '(features,)',
+  outputShape: (input, a) => [a.n, input[0]],
+  receptiveField: () => ({ kind: 'global' }),
+  // In ONNX layout the (n, features) output is (N, features, n): a broadcast along a new last axis.
+  train: {
+    forward: (g, l, x) => ({ y: g.expand(g.unsqueeze(x, [2]), [1, 1, l.a.n]) }),
+    backward: (g, _l, b) => ({ dx: b.needDx ? g.reduceSum(b.dy, [2], false) : undefined, grads: {} }),
   },
-  receptiveField: (a) => ({ kind: 'upsample', factor: a.size }),
-  train: upsampleTrain(2) as LayerTrain<never>,
 });

@@ -428,7 +428,7 @@ export function mergeFields(fields: FieldState[]): FieldState {
 
 /** The receptive field after one layer. */
 export function nextField(rf: FieldState, step: ReceptiveFieldStep): FieldState {
-  if (rf === null) return null;
+  if (rf === null || step.kind === 'unknown') return null;
   if (step.kind === 'global' || rf === 'global') return 'global';
   if (step.kind === 'identity') return rf;
   const axes = rf.size.length;

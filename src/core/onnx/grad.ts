@@ -189,6 +189,23 @@ function convWeightGradIm2col(g: GraphBuilder, n: ConvNorm, x: string, dy: strin
 }
 
 /**
+ * The gradient of a convolution with respect to its input: ConvTranspose(dy, w) with
+ * output_padding restoring the rows/columns a strided forward pass dropped.
+ */
+function convInputGrad(g: GraphBuilder, n: ConvNorm, w: string, dy: string, b?: string): string {
+  const { r } = n;
+  const outputPadding = n.in.map((h, i) => (h + n.pads[i] + n.pads[i + r] - (n.k[i] - 1) * n.d[i] - 1) % n.s[i]);
+  return g.convTranspose(dy, w, b, {
+    kernelShape: n.k,
+    strides: n.s,
+    dilations: n.d,
+    pads: n.pads,
+    group: n.groups,
+    outputPadding: outputPadding.some((p) => p > 0) ? outputPadding : undefined,
+  });
+}
+
+/**
  * Conv backward.
  * - dx = ConvTranspose(dy, w) with output_padding restoring the rows/columns a
  *   strided forward pass dropped.
@@ -202,17 +219,7 @@ export function convBackward(g: GraphBuilder, spec: ConvSpec, x: string, w: stri
   const dwMethod = need.dwMethod ?? 'auto';
   const useIm2col = dwMethod === 'im2col' || (dwMethod === 'auto' && n.groups === 1 && im2colSize(n) <= IM2COL_AUTO_LIMIT);
   if (dwMethod === 'im2col' && n.groups !== 1) throw new Error("convBackward: dwMethod 'im2col' supports groups = 1 only");
-  if (need.dx ?? true) {
-    const outputPadding = n.in.map((h, i) => (h + n.pads[i] + n.pads[i + r] - (n.k[i] - 1) * n.d[i] - 1) % n.s[i]);
-    result.dx = g.convTranspose(dy, w, undefined, {
-      kernelShape: n.k,
-      strides: n.s,
-      dilations: n.d,
-      pads: n.pads,
-      group: n.groups,
-      outputPadding: outputPadding.some((p) => p > 0) ? outputPadding : undefined,
-    });
-  }
+  if (need.dx ?? true) result.dx = convInputGrad(g, n, w, dy);
   if ((need.dw ?? true) && useIm2col) result.dw = convWeightGradIm2col(g, n, x, dy);
   else if (need.dw ?? true) {
     const swapNC = [1, 0, ...spatialAxes(r)];
@@ -246,6 +253,33 @@ export function convBackward(g: GraphBuilder, spec: ConvSpec, x: string, w: stri
     result.dw = g.transpose(dwt, swapNC);
   }
   if (need.db ?? true) result.db = g.reduceSum(dy, [0, ...spatialAxes(r)], false);
+  return result;
+}
+
+// ---- transposed convolution ------------------------------------------------
+
+/**
+ * Transposed convolution forward, described by the convolution it transposes: `spec` maps the
+ * transposed layer's OUTPUT (spec.inputSpatial, spec.inChannels = filters) back to its input
+ * (spec.outChannels channels), so the forward pass is that convolution's input gradient applied
+ * to x. w [spec.outChannels, spec.inChannels, ...k] (ONNX ConvTranspose layout), optional b
+ * [spec.inChannels]. This is Keras/TensorFlow's definition (conv_transpose is the gradient of
+ * conv with the same padding), so 'same' padding and output_padding follow from the spec's pads.
+ */
+export function convTransposeForward(g: GraphBuilder, spec: ConvSpec, x: string, w: string, b?: string): string {
+  return convInputGrad(g, normConv(spec), w, x, b);
+}
+
+/**
+ * Transposed convolution backward: dx = Conv(dy, w) (the convolution `spec` itself);
+ * dw is that convolution's weight gradient with the roles of input and output gradient
+ * swapped (dy is its input, x its output gradient); db = ReduceSum(dy).
+ */
+export function convTransposeBackward(g: GraphBuilder, spec: ConvSpec, x: string, w: string, dy: string, need: GradNeeds = {}): { dx?: string; dw?: string; db?: string } {
+  const result: { dx?: string; dw?: string; db?: string } = {};
+  if (need.dx ?? true) result.dx = convForward(g, spec, dy, w);
+  if (need.dw ?? true) result.dw = convBackward(g, spec, dy, w, x, { dx: false, db: false }).dw;
+  if (need.db ?? true) result.db = g.reduceSum(dy, [0, ...spatialAxes(spec.kernel.length)], false);
   return result;
 }
 

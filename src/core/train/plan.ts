@@ -172,7 +172,7 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
       continue;
     }
     if (!def.declares.train) {
-      refuse(`${who}: ConvLens cannot train ${l.className} layers yet`, where);
+      refuse(`${who}: ${def.untrainable ?? `ConvLens cannot train ${l.className} layers yet`}`, where);
       done();
       continue;
     }
@@ -206,8 +206,12 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
       output: l.outputShape as number[],
       weights,
     };
-    const why = def.bind(l.config).train?.refuse({ name: l.name, inputs: inputShapes, output: planned.output, w: {}, seed: 0 });
+    const train = def.bind(l.config).train;
+    const node = { name: l.name, inputs: inputShapes, output: planned.output, w: {}, seed: 0 };
+    const why = train?.refuse(node);
     if (why) refuse(`${who}: ${why}`, where);
+    const note = train?.note(node);
+    if (note) notes.push(`line ${where.line}: ${who}: ${note}`);
     planIndex.set(l.index, layers.length);
     layers.push(planned);
   }
