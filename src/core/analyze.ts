@@ -5,7 +5,7 @@ import { lowerModule, type Module, type Span } from './parse/pythonAst';
 import { copyTree, type PythonParse, type RawNode } from './parse/syntaxTree';
 import { repairBrackets, unmapTree } from './parse/repair';
 import type { CompileSpec, FitSpec } from './parse/values';
-import { mapGraph, nodeIndex, tensorName, type GraphNode, type LayerInstance, type ModelBuild, type ModelKind, type SymTensor } from './model/graph';
+import { mapGraph, nodeIndex, paramCounts, tensorName, type GraphNode, type LayerInstance, type ModelBuild, type ModelKind, type SymTensor } from './model/graph';
 import { product, type Dim } from './shape';
 
 /** Receptive field of one output position, in input pixels per spatial axis. */
@@ -116,6 +116,8 @@ export interface ModelReport {
   /** Built in another file's code (a bundled keras.applications model). */
   foreign: boolean;
   hasErrors: boolean;
+  /** What each `model.summary()` call prints at its point in the file (layers may be added or frozen after it). */
+  snapshots: { span: Span; totalParams: number | null; trainableParams: number | null; nonTrainableParams: number | null; layers: number }[];
 }
 
 export interface FileAnalysis {
@@ -217,70 +219,20 @@ class Reporter {
   constructor(private readonly interp: Interpreter) {}
 
   /** The trainable and non-trainable counts of a layer's weights (composites: their inner layers, each once). */
-  private counts(layer: LayerInstance, seen = new Set<LayerInstance>()): { weights: WeightSpec[]; trainable: number | null; nonTrainable: number | null } {
-    if (seen.has(layer)) return { weights: [], trainable: 0, nonTrainable: 0 };
-    seen.add(layer);
-    if (layer.composite || (layer.weights === undefined && layer.nodes.some((n) => n.inner))) {
-      let trainable: number | null = 0;
-      let nonTrainable: number | null = 0;
-      const inner = this.innerLayers(layer);
-      for (const l of inner) {
-        const c = this.counts(l, seen);
-        trainable = trainable === null || c.trainable === null ? null : trainable + c.trainable;
-        nonTrainable = nonTrainable === null || c.nonTrainable === null ? null : nonTrainable + c.nonTrainable;
-      }
-      // A custom layer's own add_weight weights come on top of its sublayers'.
-      const own = layer.composite ? [] : (layer.weights ?? []);
-      for (const w of own) {
-        const n = product(w.shape);
-        if (n === null) trainable = nonTrainable = null;
-        else if (w.trainable && layer.trainable) trainable = trainable === null ? null : trainable + n;
-        else nonTrainable = nonTrainable === null ? null : nonTrainable + n;
-      }
-      return { weights: own, trainable, nonTrainable };
-    }
-    if (layer.weights === undefined) {
-      // Never called: a layer without weights has none; one with weights is unbuilt.
-      const none = layer.type && !layer.type.declares.weights ? 0 : null;
-      return { weights: [], trainable: none, nonTrainable: none };
-    }
-    let trainable: number | null = 0;
-    let nonTrainable: number | null = 0;
-    const weights = layer.weights.map((w) => ({ ...w, trainable: w.trainable && layer.trainable }));
-    for (const w of weights) {
-      const n = product(w.shape);
-      if (n === null) {
-        trainable = nonTrainable = null;
-        break;
-      }
-      if (w.trainable) trainable! += n;
-      else nonTrainable! += n;
-    }
-    return { weights, trainable, nonTrainable };
+  /** A layer's weights (Keras' trainable flags applied) and parameter counts. */
+  private counts(layer: LayerInstance): { weights: WeightSpec[]; trainable: number | null; nonTrainable: number | null } {
+    const c = paramCounts(layer, (l) => this.innerLayers(l));
+    const weights = layer.composite ? [] : (layer.weights ?? []).map((w) => ({ ...w, trainable: w.trainable && layer.trainable }));
+    return { weights, ...c };
   }
 
   /** The layers inside a composite: a nested model's, or those a custom layer's call used. */
   private innerLayers(layer: LayerInstance): LayerInstance[] {
-    if (layer.composite) return this.buildLayers(layer.composite);
-    const out: LayerInstance[] = [];
-    for (const n of layer.nodes) {
-      if (!n.inner) continue;
-      for (const l of mapGraph(n.inner.inputs, n.inner.outputs).layers) if (!l.type?.isInput && !out.includes(l)) out.push(l);
-      break;
-    }
-    const sub = this.interp.keras.userClassOf({ k: 'layer', layer });
-    void sub;
-    return out;
+    return this.interp.keras.innerLayers(layer);
   }
 
-  /** The layers a model holds, in Keras' order (no InputLayer for Sequential models). */
   private buildLayers(m: ModelBuild): LayerInstance[] {
-    const layers = this.interp.keras.modelLayers(m);
-    if (m.kind === 'subclassed' && m.graph) {
-      const traced = mapGraph(m.graph.inputs, m.graph.outputs).layers.filter((l) => !l.type?.isInput || l.foreign === false);
-      for (const l of traced) if (!layers.includes(l) && !isHiddenInput(l)) layers.push(l);
-    }
-    return layers.filter((l) => !isHiddenInput(l) && !(m.kind === 'sequential' && l.type?.isInput));
+    return this.interp.keras.reportLayers(m);
   }
 
   private row(node: GraphNode, index: number, model: ModelBuild | undefined, rowOf: Map<GraphNode, number>): LayerReport {
@@ -362,6 +314,13 @@ class Reporter {
     report.incomplete = b.incomplete;
     report.speculative = b.speculative;
     report.inputFrom = b.input?.from;
+    report.snapshots = b.snapshots.map((x) => ({
+      span: x.span,
+      totalParams: x.trainable === null || x.nonTrainable === null ? null : x.trainable + x.nonTrainable,
+      trainableParams: x.trainable,
+      nonTrainableParams: x.nonTrainable,
+      layers: x.layers,
+    }));
     this.nested.set(b, report);
     return report;
   }
@@ -386,6 +345,7 @@ class Reporter {
       macs: null,
       foreign: b.foreign,
       hasErrors: false,
+      snapshots: [],
     };
   }
 
@@ -460,6 +420,7 @@ class Reporter {
       macs,
       foreign: head.foreign,
       hasErrors: errors,
+      snapshots: [],
     };
   }
 

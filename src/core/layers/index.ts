@@ -45,7 +45,7 @@ import { Embedding, Identity, Masking } from './core';
 import { Dense } from './dense';
 import { InputLayer } from './input';
 import { Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract } from './merge';
-import { ScalarOp } from './ops';
+import { ScalarOp, UnaryOp } from './ops';
 import { LocallyConnected1D, LocallyConnected2D } from './locallyConnected';
 import { BatchNormalization, GroupNormalization, LayerNormalization, RMSNormalization, UnitNormalization } from './normalization';
 import {
@@ -113,7 +113,7 @@ export const LAYERS: readonly LayerType[] = [
   RandomGrayscale, RandomHue, RandomSaturation, RandomSharpness, RandomShear, RandomColorJitter, RandomInvert, RandomPosterization,
   RandomErasing, RandomGaussianBlur, RandomPerspective, RandomColorDegeneration, RandomElasticTransform,
   Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
-  ScalarOp,
+  ScalarOp, UnaryOp,
 ];
 
 const byName = new Map<string, LayerType>();

@@ -62,8 +62,12 @@ export interface LayerInstance {
   builtFor?: Dim[][];
   /** Every call of the layer, in order: node index k is `nodes[k]`. */
   readonly nodes: GraphNode[];
-  /** A nested model or custom composite layer: its own graph, run on each call. */
+  /** A nested model used as a layer: its own graph, run on each call. */
   composite?: ModelBuild;
+  /** A custom layer (a subclass of `keras.layers.Layer`): the layers its attributes hold. */
+  sublayers?: LayerInstance[];
+  /** A custom layer: its class defines `call`, so it is traced on each call. */
+  custom?: boolean;
   /** True when the constructor ran outside the analysed document (a sibling module, a bundled application). */
   readonly foreign: boolean;
 }
@@ -117,6 +121,8 @@ export interface ModelBuild {
   incomplete?: string;
   /** Built by ConvLens calling a builder function or class the file never calls, with its defaults. */
   speculative?: string;
+  /** What each `model.summary()` call of the file would print, at the time of the call. */
+  readonly snapshots: { span: Span; trainable: number | null; nonTrainable: number | null; layers: number }[];
   /** The LayerInstance standing for this model when it is used as a layer (one per model). */
   asLayer?: LayerInstance;
   readonly foreign: boolean;
@@ -192,3 +198,43 @@ export const nodeIndex = (node: GraphNode): number => node.layer.nodes.indexOf(n
 
 /** Keras' name for a tensor in "Connected to": `conv2d[0][0]`. */
 export const tensorName = (t: SymTensor): string => `${t.producer.layer.kerasName}[${nodeIndex(t.producer)}][${t.index}]`;
+
+/** Parameter counts of a layer, with Keras' trainable split; null where unknown (unbuilt). */
+export interface ParamCounts {
+  trainable: number | null;
+  nonTrainable: number | null;
+}
+
+const addCount = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : a + b);
+
+/**
+ * A layer's parameters as Keras counts them: its weights once (shared layers included), a
+ * weight trainable only when the layer is; a nested model or custom layer counts the layers
+ * inside it (`inner`), each once, plus its own `add_weight` weights.
+ */
+export function paramCounts(layer: LayerInstance, inner: (l: LayerInstance) => LayerInstance[], seen = new Set<LayerInstance>()): ParamCounts {
+  if (seen.has(layer)) return { trainable: 0, nonTrainable: 0 };
+  seen.add(layer);
+  let trainable: number | null = 0;
+  let nonTrainable: number | null = 0;
+  const composite = !!layer.composite || !!layer.custom;
+  if (composite) {
+    for (const l of inner(layer)) {
+      const c = paramCounts(l, inner, seen);
+      trainable = addCount(trainable, c.trainable);
+      nonTrainable = addCount(nonTrainable, c.nonTrainable);
+    }
+    if (layer.composite) return { trainable, nonTrainable };
+  } else if (layer.weights === undefined) {
+    // Never called: a layer type without weights has none; one with weights is unbuilt.
+    const none = layer.type && !layer.type.declares.weights ? 0 : null;
+    return { trainable: none, nonTrainable: none };
+  }
+  for (const w of layer.weights ?? []) {
+    let n: number | null = 1;
+    for (const d of w.shape) n = n === null || d === null ? null : n * d;
+    if (w.trainable && layer.trainable) trainable = addCount(trainable, n);
+    else nonTrainable = addCount(nonTrainable, n);
+  }
+  return { trainable, nonTrainable };
+}

@@ -1,20 +1,27 @@
 /**
  * `keras.applications` models (VGG16, ResNet50, MobileNetV2, …): built by running ConvLens' own
- * compact definitions of them through the same interpreter, so their shapes and parameters
- * follow the arguments (`include_top=False`, `input_shape=…`, `pooling=…`) exactly.
+ * definitions of them (`core/applications/`) through the same interpreter, so their shapes and
+ * parameters follow the arguments (`include_top=False`, `input_shape=…`, `pooling=…`) exactly.
  */
+import { APPLICATIONS } from '../applications/index';
 import type { Interpreter } from './interpreter';
 import type { Span } from './pythonAst';
 import type { CallArgs, Value } from './values';
 
-/** Whether a Keras path names an application builder (`keras.applications.ResNet50`). */
+/** Whether a Keras path names an application builder (`keras.applications.ResNet50`, `keras.applications.resnet50.ResNet50`). */
 export function isApplication(path: string): boolean {
   return /^keras\.applications\.(?:[a-z_0-9]+\.)?[A-Z]\w*$/.test(path);
 }
 
 export function buildApplication(interp: Interpreter, path: string, args: CallArgs, span: Span): Value {
-  void args;
   const name = path.slice(path.lastIndexOf('.') + 1);
-  interp.info('unsupported-application', interp.here(span), `ConvLens does not know keras.applications.${name} yet; shapes after it are unknown`);
-  return { k: 'unknown', why: `keras.applications.${name}` };
+  const def = APPLICATIONS[name];
+  if (!def) {
+    interp.info('unsupported-application', interp.here(span), `ConvLens does not know keras.applications.${name} yet; shapes after it are unknown`);
+    return { k: 'unknown', why: `keras.applications.${name}` };
+  }
+  const scope = interp.bundledModule(def.module, def.source, span);
+  const builder = scope.get(name);
+  if (builder?.k !== 'func') return { k: 'unknown', why: `keras.applications.${name}` };
+  return interp.callFunction(builder.fn, args, span);
 }

@@ -169,7 +169,7 @@ export class Interpreter {
 
   /** True while running code of another file (its spans are not the document's). */
   get foreign(): boolean {
-    return this.frames.length > 1;
+    return this.frames[this.frames.length - 1].entry !== undefined;
   }
 
   /** A span of the code running now, as a span of the document (the entering call, for other files). */
@@ -673,39 +673,56 @@ export class Interpreter {
     if (!load || /^(keras|tensorflow|tf_keras|torch|torchvision|numpy|math|os|sys|argparse|copy|random|json|time|pathlib|typing|collections|functools|itertools)(\.|$)/.test(module)) return undefined;
     const cached = this.modules.get(module);
     if (cached === 'loading') return { k: 'unknown', why: `${module} imports itself` };
-    const found = cached ? undefined : load(module);
-    if (!cached && !found) return undefined;
-    let scope = cached as Scope | undefined;
-    if (!scope && found) {
-      this.modules.set(module, 'loading');
-      scope = this.moduleScope(module);
-      const parsed = this.host.parse(found.text);
-      const file: SourceFile = { module, text: found.text };
-      const lines = new LineIndex(found.text);
-      const entry = this.here(span);
-      this.frames.push({ file, out: new RetargetProblems(this.sink, entry, found.label, lines), entry, lines });
-      try {
-        this.execBlock(parsed.body, scope, true);
-      } catch (e) {
-        if (!(e instanceof RaiseSignal)) {
-          this.frames.pop();
-          this.modules.set(module, scope);
-          throw e;
-        }
-      }
-      this.frames.pop();
-      this.modules.set(module, scope);
-    }
-    const cls: ClassValue = { name: 'module', bases: [], members: new Map(), file: DOCUMENT, span };
-    return { k: 'object', obj: { cls, attrs: scope!.vars } };
+    if (cached) return moduleObject(cached, span);
+    const found = load(module);
+    if (!found) return undefined;
+    return moduleObject(this.runModule(module, found.text, found.label, span), span);
   }
 
-  /** Runs code written in another file (a sibling module, a bundled definition) as a call from `span`. */
-  inFile<T>(file: SourceFile, label: string, span: Span, f: () => T): T {
-    if (file.module === '' || this.frames.some((fr) => fr.file === file)) return f();
-    const lines = new LineIndex(file.text);
-    const entry = this.here(span);
-    this.frames.push({ file, out: new RetargetProblems(this.frames[0].out, entry, label, lines), entry, lines });
+  /** The top-level names of a module of ConvLens' own (a bundled keras.applications definition), run once. */
+  bundledModule(module: string, text: string, span: Span): Scope {
+    const cached = this.modules.get(module);
+    if (cached && cached !== 'loading') return cached;
+    return this.runModule(module, text, `ConvLens' definition of ${module}`, span);
+  }
+
+  private runModule(module: string, text: string, label: string, span: Span): Scope {
+    this.modules.set(module, 'loading');
+    const scope = this.moduleScope(module);
+    const parsed = this.host.parse(text);
+    const file: SourceFile = { module, text };
+    this.labels.set(file, label);
+    try {
+      this.inFile(file, span, () => {
+        try {
+          this.execBlock(parsed.body, scope, true);
+        } catch (e) {
+          if (!(e instanceof RaiseSignal)) throw e;
+        }
+      });
+    } finally {
+      this.modules.set(module, scope);
+    }
+    return scope;
+  }
+
+  private readonly labels = new WeakMap<SourceFile, string>();
+
+  /**
+   * Runs code written in another file (a sibling module, a bundled definition) as part of the
+   * call at `span` in the document: its layers and problems are shown at that call. Code of the
+   * document called back from there is the document's again.
+   */
+  inFile<T>(file: SourceFile, span: Span, f: () => T): T {
+    const top = this.frames[this.frames.length - 1];
+    if (top.file === file || (file.module === '' && top.file.module === '')) return f();
+    if (file.module === '') this.frames.push({ file: this.frames[0].file, out: this.frames[0].out });
+    else {
+      const lines = new LineIndex(file.text);
+      const entry = this.here(span);
+      const label = this.labels.get(file) ?? `${file.module}.py`;
+      this.frames.push({ file, out: new RetargetProblems(this.frames[0].out, entry, label, lines), entry, lines });
+    }
     try {
       return f();
     } finally {
@@ -791,6 +808,9 @@ export class Interpreter {
 
   /** Calls a user function with bound arguments; `self` is prepended for methods. */
   callFunction(fn: FunctionValue, args: CallArgs, span: Span, self?: Value): Value {
+    if (fn.file !== this.frames[this.frames.length - 1].file && !(fn.file.module === '' && this.frames[this.frames.length - 1].file.module === '')) {
+      return this.inFile(fn.file, span, () => this.callFunction(fn, args, span, self));
+    }
     this.called.add(fn);
     if (fn.generator) return { k: 'unknown', why: `${fn.name}() is a generator` };
     if (this.depth >= this.limits.maxDepth) {
@@ -1502,6 +1522,12 @@ export class Interpreter {
   get nodes(): readonly GraphNode[] {
     return this.tracer.nodes;
   }
+}
+
+/** A module's top-level names as an object (`import my_blocks`, `my_blocks.conv_block`). */
+function moduleObject(scope: Scope, span: Span): Value {
+  const cls: ClassValue = { name: 'module', bases: [], members: new Map(), file: DOCUMENT, span };
+  return { k: 'object', obj: { cls, attrs: scope.vars } };
 }
 
 function allDefaulted(params: Param[]): boolean {

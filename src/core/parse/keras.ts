@@ -5,7 +5,7 @@
  * (see `model/graph.ts`), shape-checked at once by the layer's registry rules.
  */
 import { findLayer, kerasSnakeCase, layerNames, type LayerType } from '../layers/index';
-import { mapGraph, type FieldState, type GraphNode, type LayerInstance, type ModelBuild, type SymTensor } from '../model/graph';
+import { mapGraph, paramCounts, type FieldState, type GraphNode, type LayerInstance, type ModelBuild, type SymTensor } from '../model/graph';
 import { Tracer, dimsOf, mergeFields, type CallSite } from '../model/trace';
 import type { Dim } from '../shape';
 import { buildApplication, isApplication } from './applications';
@@ -119,6 +119,7 @@ export class KerasSemantics {
       span: this.interp.here(span),
       sequence: [],
       tracked: [],
+      snapshots: [],
       trainable: true,
       foreign: this.interp.foreign,
     };
@@ -405,6 +406,15 @@ export class KerasSemantics {
       return;
     }
     this.interp.touched();
+    if (model.sequence.length === 0 && !state.last && layer.composite?.graph?.inputs.length === 1) {
+      // Sequential([conv_base, …]): a nested model with an input builds the Sequential model.
+      const t = layer.composite.graph.inputs[0];
+      if (t.sample) {
+        model.input = { sample: t.sample, span: here, batch: t.batch };
+        state.input = this.hiddenInput(model, t.sample, t.batch, here);
+        state.last = state.input;
+      }
+    }
     if (model.sequence.length === 0 && !state.last) {
       const declared = Tracer.declaredInput(layer.args);
       if (declared === 'unreadable') {
@@ -502,8 +512,7 @@ export class KerasSemantics {
     }
     const site = this.site(span, undefined, inputSpans);
     let outs: SymTensor[];
-    const sub = this.subclasses.get(layer);
-    if (layer.composite || (sub && !layer.type)) outs = this.callComposite(layer, tensors, site);
+    if (layer.composite || layer.custom) outs = this.callComposite(layer, tensors, site);
     else if (layer.className === 'Lambda' && !layer.type) outs = this.callLambda(layer, tensors, site);
     else outs = this.tracer.apply(layer, tensors, site, this.interp.out);
     this.interp.touched();
@@ -583,7 +592,7 @@ export class KerasSemantics {
       if (node.inputs.length === 0) continue;
       const ins = node.inputs.map((t) => map.get(t));
       if (ins.some((t) => t === undefined)) return undefined;
-      const outs = node.layer.composite || this.subclasses.has(node.layer) && !node.layer.type ? this.callComposite(node.layer, ins as SymTensor[], replaySite) : this.tracer.apply(node.layer, ins as SymTensor[], replaySite, this.interp.out);
+      const outs = node.layer.composite || node.layer.custom ? this.callComposite(node.layer, ins as SymTensor[], replaySite) : this.tracer.apply(node.layer, ins as SymTensor[], replaySite, this.interp.out);
       if (!failed && outs[0]?.producer.status === 'error') failed = outs[0].producer;
       node.outputs.forEach((t, i) => map.set(t, outs[i] ?? outs[0]));
     }
@@ -609,7 +618,13 @@ export class KerasSemantics {
     if (fn?.k === 'func') {
       // Trace the function on copies of the inputs, in a graph of its own: one Lambda node outside.
       const copies = inputs.map((t) => this.hiddenInput({ kerasName: layer.kerasName, foreign: true } as ModelBuild, t.sample, t.batch, site.span));
-      const r = this.interp.callFunction(fn.fn, { positional: [{ value: copies.length === 1 ? { k: 'tensor', t: copies[0] } : tuple(copies.map((t) => ({ k: 'tensor', t }))), span: site.span }], keyword: new Map(), span: site.span }, site.span);
+      this.traceDepth++;
+      let r: Value;
+      try {
+        r = this.interp.callFunction(fn.fn, { positional: [{ value: copies.length === 1 ? { k: 'tensor', t: copies[0] } : tuple(copies.map((t) => ({ k: 'tensor', t }))), span: site.span }], keyword: new Map(), span: site.span }, site.span);
+      } finally {
+        this.traceDepth--;
+      }
       if (r.k === 'tensor' && r.t.sample !== null) out = { sample: r.t.sample, partial: r.t.partial, field: mergeFields(inputs.map((t) => t.field)) };
     }
     if (!out && declared) {
@@ -648,14 +663,16 @@ export class KerasSemantics {
       if (kind === 'sequential') this.sequences.set(model, { pending: 0 });
       this.subclasses.set(model, { cls, obj });
       const self: Value = { k: 'model', model };
-      if (init?.k === 'func') this.interp.inFile(cls.file, cls.file.module, span, () => this.interp.callFunction(init.fn, args, span, self));
+      if (init?.k === 'func') this.interp.inFile(cls.file, span, () => this.interp.callFunction(init.fn, args, span, self));
       return self;
     }
     if (kind === 'layer') {
       const layer = this.newLayer(cls.name, undefined, { positional: [], keyword: new Map([...args.keyword].filter(([k]) => k === 'name' || k === 'trainable')), span: args.span }, span, span);
+      layer.custom = true;
+      layer.sublayers = [];
       this.subclasses.set(layer, { cls, obj });
       const self: Value = { k: 'layer', layer };
-      if (init?.k === 'func') this.interp.inFile(cls.file, cls.file.module, span, () => this.interp.callFunction(init.fn, args, span, self));
+      if (init?.k === 'func') this.interp.inFile(cls.file, span, () => this.interp.callFunction(init.fn, args, span, self));
       return self;
     }
     // A subclass of a Keras layer (`class StandardizedConv2D(layers.Conv2D)`): the base's rules,
@@ -671,7 +688,7 @@ export class KerasSemantics {
     layer.bound = undefined;
     this.subclasses.set(layer, { cls, obj });
     const self: Value = { k: 'layer', layer };
-    this.interp.inFile(cls.file, cls.file.module, span, () => this.interp.callFunction((init as { fn: import('./values').FunctionValue }).fn, args, span, self));
+    this.interp.inFile(cls.file, span, () => this.interp.callFunction((init as { fn: import('./values').FunctionValue }).fn, args, span, self));
     return self;
   }
 
@@ -744,7 +761,7 @@ export class KerasSemantics {
       if (build?.k === 'func') {
         const shapeValue = shapes.length === 1 ? shapeTuple(shapes[0]) : tuple(shapes.map(shapeTuple));
         owner.weights ??= [];
-        this.interp.inFile(sub.cls.file, sub.cls.file.module, site.span, () => this.interp.callFunction(build.fn, { positional: [{ value: shapeValue, span: site.span }], keyword: new Map(), span: site.span }, site.span, self));
+        this.interp.inFile(sub.cls.file, site.span, () => this.interp.callFunction(build.fn, { positional: [{ value: shapeValue, span: site.span }], keyword: new Map(), span: site.span }, site.span, self));
       }
     }
     if (call?.k !== 'func') {
@@ -754,9 +771,15 @@ export class KerasSemantics {
       }
       return undefined;
     }
-    const r = this.interp.inFile(sub.cls.file, sub.cls.file.module, site.span, () =>
-      this.interp.callFunction(call.fn, { positional: [{ value: arg, span: site.span }], keyword: new Map(), span: site.span }, site.span, self),
-    );
+    this.traceDepth++;
+    let r: Value;
+    try {
+      r = this.interp.inFile(sub.cls.file, site.span, () =>
+        this.interp.callFunction(call.fn, { positional: [{ value: arg, span: site.span }], keyword: new Map(), span: site.span }, site.span, self),
+      );
+    } finally {
+      this.traceDepth--;
+    }
     let outputs = flattenTensors(r);
     if ((!outputs || outputs.length === 0 || outputs.some((t) => t.sample === null)) && !('sequence' in owner)) {
       // The output shape from compute_output_shape, when call() is beyond ConvLens.
@@ -807,6 +830,7 @@ export class KerasSemantics {
       const sub = this.subclasses.get(l);
       if (sub) {
         sub.obj.attrs.set(name, v);
+        if (l.sublayers) this.track(l.sublayers, v);
         this.interp.touched();
       }
     }
@@ -831,6 +855,26 @@ export class KerasSemantics {
       if (!tracked.includes(l)) tracked.push(l);
     } else if (v.k === 'seq') for (const x of v.items) this.track(tracked, x, depth + 1);
     else if (v.k === 'dict') for (const e of v.entries.values()) this.track(tracked, e.value, depth + 1);
+  }
+
+  /** The layers a summary lists for a model, in Keras' order (no InputLayer for Sequential models). */
+  reportLayers(m: ModelBuild): LayerInstance[] {
+    const layers = this.modelLayers(m).slice();
+    if (m.kind === 'subclassed' && m.graph) {
+      const known = new Set(layers);
+      for (const l of mapGraph(m.graph.inputs, m.graph.outputs).layers) if (!known.has(l) && !isHidden(l)) layers.push(l);
+    }
+    return layers.filter((l) => !isHidden(l) && !(m.kind === 'sequential' && l.type?.isInput));
+  }
+
+  /** The layers inside a nested model or a custom layer, for its parameter count. */
+  innerLayers(layer: LayerInstance): LayerInstance[] {
+    if (layer.composite) return this.reportLayers(layer.composite);
+    const out = [...(layer.sublayers ?? [])];
+    const known = new Set(out);
+    const traced = layer.nodes.find((n) => n.inner);
+    if (traced?.inner) for (const l of mapGraph(traced.inner.inputs, traced.inner.outputs).layers) if (!known.has(l) && !l.type?.isInput) out.push(l);
+    return out;
   }
 
   /** `model.layers` in Keras' order. */
@@ -1117,7 +1161,20 @@ export class KerasSemantics {
       }
       case 'count_params':
         return UNKNOWN;
-      case 'summary':
+      case 'summary': {
+        // The totals as printed now: later code may add layers or freeze them.
+        this.ensureGraph(model);
+        let trainable: number | null = 0;
+        let nonTrainable: number | null = 0;
+        const layers = this.reportLayers(model);
+        for (const l of layers) {
+          const c = paramCounts(l, (x) => this.innerLayers(x));
+          trainable = trainable === null || c.trainable === null ? null : trainable + c.trainable;
+          nonTrainable = nonTrainable === null || c.nonTrainable === null ? null : nonTrainable + c.nonTrainable;
+        }
+        if (!this.interp.foreign) model.snapshots.push({ span: this.interp.here(e?.span ?? span), trainable, nonTrainable, layers: layers.length });
+        return NONE;
+      }
       case 'save':
       case 'save_weights':
       case 'load_weights':
@@ -1168,10 +1225,20 @@ export class KerasSemantics {
   // ------------------------------------------------------------------------------------------
   // Tensor arithmetic and ops
 
-  private opLayer(className: string, args: CallArgs, span: Span): LayerInstance {
-    const type = findLayer(className);
-    return this.newLayer(className, type, args, span, span);
+  /**
+   * A node for an operation on tensors, shown as Keras 3 names it (`multiply`, `exp`). Inside a
+   * traced `call()` Keras runs the backend's ops, which take no names from the layers' counters.
+   */
+  private opLayer(typeName: string, args: CallArgs, span: Span, display = typeName): LayerInstance {
+    const type = findLayer(typeName);
+    const named = this.traceDepth > 0 ? { ...args, keyword: new Map([...args.keyword, ['name', { value: str(kerasSnakeCase(display)), span }]]) } : args;
+    const layer = this.newLayer(display, type, named, span, span);
+    (layer as { args: CallArgs }).args = args;
+    return layer;
   }
+
+  /** Depth of `call()`s being traced (ops inside them are not graph-level operations). */
+  private traceDepth = 0;
 
   binary(op: string, l: Value, r: Value, span: Span): Value {
     // Arrays (data) stay arrays: element-wise ops keep the shape.
@@ -1184,23 +1251,23 @@ export class KerasSemantics {
       const outs = this.tracer.apply(layer, [l.t, r.t], this.site(span), this.interp.out);
       return { k: 'tensor', t: outs[0] };
     }
+    if ((l.k === 'tensor' && r.k === 'array') || (r.k === 'tensor' && l.k === 'array')) {
+      // A tensor and a constant array (`x * epsilon` with epsilon = tf.random.normal(...)): the tensor's shape.
+      const t = (l.k === 'tensor' ? l : r) as Extract<Value, { k: 'tensor' }>;
+      const display = op === '+' ? 'Add' : op === '-' ? 'Subtract' : op === '*' ? 'Multiply' : 'Divide';
+      const layer = this.opLayer('UnaryOp', { positional: [], keyword: new Map<string, ArgValue>([['fn', { value: str('constant_op'), span }]]), span }, span, display);
+      return { k: 'tensor', t: this.tracer.apply(layer, [t.t], this.site(span), this.interp.out)[0] };
+    }
     if ((l.k === 'tensor' && r.k === 'num') || (r.k === 'tensor' && l.k === 'num')) {
       const t = (l.k === 'tensor' ? l : r) as Extract<Value, { k: 'tensor' }>;
       const c = (l.k === 'num' ? l : r) as Extract<Value, { k: 'num' }>;
       if (!['+', '-', '*', '/'].includes(op)) return { k: 'unknown', why: `'${op}' of a tensor` };
-      const layer = this.opLayer('ScalarOp', { positional: [], keyword: new Map<string, ArgValue>([['op', { value: str(op), span }], ['scalar', { value: c, span }], ['reversed', { value: { k: 'bool', v: l.k === 'num' }, span }]]), span }, span);
-      (layer as { className: string }).className = op === '+' ? 'Add' : op === '-' ? 'Subtract' : op === '*' ? 'Multiply' : 'Divide';
-      layer.kerasName = this.uidRename(layer, kerasSnakeCase(layer.className));
+      const display = op === '+' ? 'Add' : op === '-' ? 'Subtract' : op === '*' ? 'Multiply' : 'Divide';
+      const layer = this.opLayer('ScalarOp', { positional: [], keyword: new Map<string, ArgValue>([['op', { value: str(op), span }], ['scalar', { value: c, span }], ['reversed', { value: { k: 'bool', v: l.k === 'num' }, span }]]), span }, span, display);
       const outs = this.tracer.apply(layer, [t.t], this.site(span), this.interp.out);
       return { k: 'tensor', t: outs[0] };
     }
     return UNKNOWN;
-  }
-
-  /** Gives an op layer its own name prefix (it was created under the op's generic name). */
-  private uidRename(layer: LayerInstance, prefix: string): string {
-    void layer;
-    return this.uid(prefix);
   }
 
   /** `tf.concat`, `ops.add`, `tf.nn.relu`, … on symbolic tensors: the layer that does the same. */
@@ -1225,6 +1292,12 @@ export class KerasSemantics {
     const act: Record<string, string> = { relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax', relu6: 'relu6', swish: 'swish', silu: 'silu', gelu: 'gelu', elu: 'elu', leaky_relu: 'leaky_relu', selu: 'selu', softplus: 'softplus' };
     if (act[last] && tensorsIn.length === 1) {
       const layer = this.opLayer('Activation', { positional: [{ value: str(act[last]), span }], keyword: new Map(), span }, span);
+      return { k: 'tensor', t: this.tracer.apply(layer, tensorsIn, site, this.interp.out)[0] };
+    }
+    const unary: Record<string, string> = { exp: 'exp', log: 'log', sqrt: 'sqrt', square: 'square', abs: 'abs', negative: 'negative', sign: 'sign', sin: 'sin', cos: 'cos', floor: 'floor', ceil: 'ceil', round: 'round', rsqrt: 'rsqrt', reciprocal: 'reciprocal', stop_gradient: 'stop_gradient', cast: 'cast' };
+    if (unary[last] && tensorsIn.length === 1) {
+      const display = last.charAt(0).toUpperCase() + last.slice(1).replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
+      const layer = this.opLayer('UnaryOp', { positional: [], keyword: new Map<string, ArgValue>([['fn', { value: str(unary[last]), span }]]), span }, span, display);
       return { k: 'tensor', t: this.tracer.apply(layer, tensorsIn, site, this.interp.out)[0] };
     }
     if (last === 'reshape' && tensorsIn.length === 1 && p[1]) {
@@ -1277,6 +1350,11 @@ export class KerasSemantics {
 }
 
 /** The tensors of a value: one tensor, or a list/tuple/dict of them; undefined if any is not a tensor. */
+/** An input ConvLens made itself (for a model without `Input`, a replay, a traced call). */
+function isHidden(l: LayerInstance): boolean {
+  return !!l.type?.isInput && l.nodes.every((n) => n.replay);
+}
+
 export function flattenTensors(v: Value, depth = 0): SymTensor[] | undefined {
   if (v.k === 'tensor') return [v.t];
   if (depth > 4) return undefined;
