@@ -1,15 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { analyzeSource, formatSummary, LineIndex, toJsonReport } from '../core/index';
+import { siblingModuleLoader } from '../node/moduleLoader';
 import { createPythonParse } from '../node/pythonParser';
 import { exportCommand, trainCommand, UsageError } from './train';
 
 const USAGE = `Usage: convlens <command> [options]
 
 Commands:
-  summary FILE... [--json]   Shapes, parameters, MACs and receptive fields of every Keras
-                             model in the files, as model.summary() prints them, plus problems
-                             as FILE:LINE:COL: severity: message. Exit code 1 when there is an error.
+  summary FILE... [--json] [--expand-nested]
+                             Shapes, parameters, MACs and receptive fields of every Keras
+                             model in the files, as model.summary() prints them (Sequential,
+                             functional and subclassed models; modules imported from the same
+                             folder are followed), plus problems as FILE:LINE:COL: severity:
+                             message. Exit code 1 when there is an error. --expand-nested lists
+                             the layers of nested models under their row.
 
   train FILE [options]       Train the model with onnxruntime (in a separate process); settings
                              default to the file's compile() and fit() calls.
@@ -38,7 +43,7 @@ Options:
   --version     Show the version
 `;
 
-async function summary(files: string[], json: boolean): Promise<number> {
+async function summary(files: string[], json: boolean, expandNested = false): Promise<number> {
   if (files.length === 0) {
     process.stderr.write('convlens summary: give at least one Python file\n\n' + USAGE);
     return 2;
@@ -54,7 +59,7 @@ async function summary(files: string[], json: boolean): Promise<number> {
       exit = 2;
       continue;
     }
-    const analysis = analyzeSource(text, parse);
+    const analysis = analyzeSource(text, parse, { loadModule: siblingModuleLoader(file) });
     if (analysis.problems.some((p) => p.severity === 'error')) exit = Math.max(exit, 1);
     if (json) {
       process.stdout.write(JSON.stringify(toJsonReport(file, text, analysis)) + '\n');
@@ -66,11 +71,11 @@ async function summary(files: string[], json: boolean): Promise<number> {
     for (const m of analysis.models) {
       const line = lines.position(m.span.start).line + 1;
       if (!m.analysed) {
-        out.push(`${file}:${line}: model '${m.name}' uses the ${m.kind === 'functional' ? 'Functional API' : 'subclassing API'}: recognised, not analysed yet\n`);
+        out.push(`${file}:${line}: model '${m.name}': ConvLens could not follow its structure${m.incomplete ? ` (${m.incomplete})` : ''}\n`);
         continue;
       }
       out.push(`${file}:${line}:`);
-      out.push(formatSummary(m));
+      out.push(formatSummary(m, { expandNested }));
       out.push('');
     }
     const sorted = [...analysis.problems].sort((a, b) => a.span.start - b.span.start);
@@ -109,6 +114,7 @@ async function main(argv: string[]): Promise<number> {
         model: { type: 'string' },
         weights: { type: 'string' },
         force: { type: 'boolean' },
+        'expand-nested': { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -128,7 +134,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'summary':
-        return await summary(rest, values.json ?? false);
+        return await summary(rest, values.json ?? false, values['expand-nested'] ?? false);
       case 'train': {
         const file = oneFile('train', rest);
         return await trainCommand({

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as cliProgress from 'cli-progress';
 import * as ort from 'onnxruntime-node';
 import { analyzeSource, type ModelReport } from '../core/index';
+import { siblingModuleLoader } from '../node/moduleLoader';
 import { TrainingEpoch, TrainingLog, TrainingProgress, TrainingStarted, type TrainingDoneParams } from '../core/protocol/training';
 import { CHECKPOINT_MAGIC } from '../core/train/checkpoint';
 import { compileInferenceGraph, GRAPH_NAMES } from '../core/train/compile';
@@ -52,7 +53,7 @@ async function loadModel(file: string, which?: string): Promise<Loaded> {
   } catch (e) {
     throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
-  const analysis = analyzeSource(text, await createPythonParse());
+  const analysis = analyzeSource(text, await createPythonParse(), { loadModule: siblingModuleLoader(file) });
   const models = analysis.models;
   if (models.length === 0) throw new UsageError(`${file}: no Keras model found`);
   if (which !== undefined) {

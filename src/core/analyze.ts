@@ -139,7 +139,7 @@ export interface AnalyzeOptions {
 export function analyzeSource(text: string, parse: PythonParse, opts: AnalyzeOptions = {}): FileAnalysis {
   const sink = new ProblemSink();
   const module = parseModule(text, parse, sink);
-  const interp = new Interpreter(sink, text, { parse: (t) => parseModule(t, parse, new ProblemSink()), loadModule: opts.loadModule }, opts.limits);
+  const interp = new Interpreter(sink, text, { parse: (t) => parsedOther(t, parse), loadModule: opts.loadModule }, opts.limits);
   try {
     interp.run(module);
     interp.keras.finish();
@@ -157,6 +157,24 @@ export function analyzeSource(text: string, parse: PythonParse, opts: AnalyzeOpt
   }
   for (const m of models) if (!m.foreign && !m.speculative) noteMissingInput(m, interp, sink, text);
   return { models, problems: sink.problems, datasets: interp.datasets, calls: reporter.calls() };
+}
+
+/**
+ * Other files' code (sibling modules, ConvLens' bundled definitions) parsed once per text: a
+ * keystroke in the document does not re-read them.
+ */
+const otherModules = new Map<string, Module>();
+
+function parsedOther(text: string, parse: PythonParse): Module {
+  let m = otherModules.get(text);
+  if (m) {
+    otherModules.delete(text);
+  } else {
+    m = parseModule(text, parse, new ProblemSink());
+    if (otherModules.size >= 32) otherModules.delete(otherModules.keys().next().value!);
+  }
+  otherModules.set(text, m);
+  return m;
 }
 
 /** Parses text into the interpreter's AST; a half-typed call is read with its brackets closed. */
@@ -362,7 +380,7 @@ class Reporter {
     // Keras' summary rows: the model's layers in its order, each with every call it has here.
     const order = b ? this.buildLayers(b) : [...new Set(shown.map((n) => n.layer))];
     const inOrder = new Set(order);
-    for (const l of new Set(shown.map((n) => n.layer))) if (!inOrder.has(l)) order.push(l);
+    if (head.kind !== 'subclassed') for (const l of new Set(shown.map((n) => n.layer))) if (!inOrder.has(l)) order.push(l);
     const callsOf = new Map<number, number[]>();
     for (const r of layers) {
       const c = callsOf.get(r.layerId);

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Parser } from 'web-tree-sitter';
 import { analyzeSource, LineIndex, type FileAnalysis } from '../core/index';
+import { siblingModuleLoader } from '../node/moduleLoader';
 import { IncrementalParser } from '../node/incrementalParser';
 import { loadPythonParser } from '../node/pythonParser';
 
@@ -74,7 +75,7 @@ export class AnalysisService implements vscode.Disposable {
     try {
       let incremental = this.parsers.get(uri);
       if (!incremental) this.parsers.set(uri, (incremental = new IncrementalParser(this.parser)));
-      analysis = analyzeSource(text, incremental.parseFor(text));
+      analysis = analyzeSource(text, incremental.parseFor(text), doc.uri.scheme === 'file' ? { loadModule: siblingModuleLoader(doc.uri.fsPath) } : {});
     } catch (e) {
       // The core never throws on any text; if it ever does, log it and show nothing rather than crash.
       this.log.error(`analysis of ${doc.uri.fsPath} failed: ${(e as Error).stack ?? e}`);

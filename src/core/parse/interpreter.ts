@@ -102,7 +102,6 @@ interface FileFrame {
   out: Problems;
   /** The call in the analysed document that entered this file (undefined for the document itself). */
   entry?: Span;
-  lines?: LineIndex;
 }
 
 const BUILTINS = new Set([
@@ -116,13 +115,15 @@ const DOCUMENT: SourceFile = { module: '', text: '' };
 
 /** Problems of another file, shown at the call in the document that ran it. */
 class RetargetProblems implements Problems {
+  private lines?: LineIndex;
   constructor(
     private readonly target: Problems,
     private readonly entry: Span,
     private readonly label: string,
-    private readonly lines: LineIndex,
+    private readonly text: string,
   ) {}
   report(p: Problem): void {
+    this.lines ??= new LineIndex(this.text);
     const where = `${this.label} line ${this.lines.position(p.span.start).line + 1}`;
     this.target.report({ ...p, span: this.entry, message: `In ${where}: ${p.message}`, fixes: undefined });
   }
@@ -718,10 +719,9 @@ export class Interpreter {
     if (top.file === file || (file.module === '' && top.file.module === '')) return f();
     if (file.module === '') this.frames.push({ file: this.frames[0].file, out: this.frames[0].out });
     else {
-      const lines = new LineIndex(file.text);
       const entry = this.here(span);
       const label = this.labels.get(file) ?? `${file.module}.py`;
-      this.frames.push({ file, out: new RetargetProblems(this.frames[0].out, entry, label, lines), entry, lines });
+      this.frames.push({ file, out: new RetargetProblems(this.frames[0].out, entry, label, file.text), entry });
     }
     try {
       return f();

@@ -859,12 +859,9 @@ export class KerasSemantics {
 
   /** The layers a summary lists for a model, in Keras' order (no InputLayer for Sequential models). */
   reportLayers(m: ModelBuild): LayerInstance[] {
-    const layers = this.modelLayers(m).slice();
-    if (m.kind === 'subclassed' && m.graph) {
-      const known = new Set(layers);
-      for (const l of mapGraph(m.graph.inputs, m.graph.outputs).layers) if (!known.has(l) && !isHidden(l)) layers.push(l);
-    }
-    return layers.filter((l) => !isHidden(l) && !(m.kind === 'sequential' && l.type?.isInput));
+    // A subclassed model lists the layers its attributes hold, as Keras tracks them; what its
+    // call() does besides (tensor arithmetic) runs as backend ops, not layers.
+    return this.modelLayers(m).filter((l) => !isHidden(l) && !(m.kind === 'sequential' && l.type?.isInput));
   }
 
   /** The layers inside a nested model or a custom layer, for its parameter count. */
