@@ -29,7 +29,7 @@ import { decodeImage, resizeInto } from '../train/datasets/imageFolder';
 
 interface Loaded {
   session: ort.InferenceSession;
-  outputs: { layer: string; className: string; name: string; shape: number[] }[];
+  outputs: { layer: string; className: string; inputs: string[]; name: string; shape: number[] }[];
   weights: Map<string, Float32Array>;
   label: string;
 }
@@ -123,7 +123,7 @@ async function activations(p: ActivationsRequestParams): Promise<void> {
   const feeds = { input: new ort.Tensor('float32', x, [1, ...p.plan.inputShape]) };
   const inputName = loaded.session.inputNames[0];
   const result = await loaded.session.run({ [inputName]: feeds.input });
-  const layers = loaded.outputs.map((o) => ({ name: o.layer, className: o.className, activation: encodeTensor(result[o.name].data as Float32Array, o.shape) }));
+  const layers = loaded.outputs.map((o) => ({ name: o.layer, className: o.className, inputs: o.inputs, activation: encodeTensor(result[o.name].data as Float32Array, o.shape) }));
   const last = result[loaded.outputs[loaded.outputs.length - 1].name].data as Float32Array;
   send(
     ActivationsResult.create({

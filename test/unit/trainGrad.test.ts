@@ -19,6 +19,8 @@ interface Case {
   label: string;
   input: string;
   layers: string[];
+  /** A whole model file (functional models); `input` and `layers` are then only for the label. */
+  text?: string;
   loss: string;
   classes: number;
   batch?: number;
@@ -197,7 +199,96 @@ const cases: Case[] = [
   { label: 'loss: mse on one linear output', input: '(5, 5, 1)', layers: trunk(1, 'linear'), loss: 'mean_squared_error', classes: 2 },
 ];
 
+/** A functional model file: `body` builds `outputs` from `inputs`. */
+const functional = (input: string, body: string, loss = 'categorical_crossentropy'): string =>
+  `import keras\nfrom keras import layers\ninputs = keras.Input(shape=${input})\n${body.trim()}\nmodel = keras.Model(inputs, outputs)\nmodel.compile(optimizer='sgd', loss='${loss}')\n`;
+
+cases.push(
+  {
+    label: 'merge layers: Add (3 inputs, fan-out of one tensor), Subtract, Multiply, Average, Maximum, Minimum, Concatenate (channels), Dot, tensor × number',
+    input: '(4, 4, 2)',
+    layers: [],
+    text: functional(
+      '(4, 4, 2)',
+      `
+a = layers.Conv2D(3, 2, activation='tanh')(inputs)
+b = layers.Conv2D(3, 2)(inputs)
+c = layers.Conv2D(3, 2, activation='sigmoid')(inputs)
+s = layers.add([a, b, a])
+d = layers.subtract([s, c])
+m = layers.multiply([d, b])
+v = layers.average([m, c])
+hi = layers.maximum([v, a])
+lo = layers.Minimum()([hi, b])
+cat = layers.Concatenate()([lo, a, c])
+f = layers.Flatten()(cat)
+u = layers.Dense(4, activation='tanh')(f)
+w = layers.Dense(4)(f)
+dot = layers.Dot(axes=1)([u, w]) * 0.5
+outputs = layers.Dense(3, activation='softmax')(layers.concatenate([u, dot]))
+`,
+    ),
+    loss: 'categorical_crossentropy',
+    classes: 3,
+  },
+  {
+    label: 'small ResNet: Conv-BN-ReLU stem, identity block, strided block with 1×1 projection, shared Dense twice, GlobalAveragePooling',
+    input: '(6, 6, 2)',
+    layers: [],
+    text: functional(
+      '(6, 6, 2)',
+      `
+def block(x, filters, stride):
+    shortcut = x
+    y = layers.Conv2D(filters, 3, strides=stride, padding='same', use_bias=False)(x)
+    y = layers.BatchNormalization()(y)
+    y = layers.Activation('relu')(y)
+    y = layers.Conv2D(filters, 3, padding='same')(y)
+    if stride != 1 or x.shape[-1] != filters:
+        shortcut = layers.Conv2D(filters, 1, strides=stride)(x)
+    return layers.ReLU()(layers.add([y, shortcut]))
+x = layers.Conv2D(3, 3, padding='same', activation='relu')(inputs)
+x = block(x, 3, 1)
+x = block(x, 4, 2)
+x = layers.GlobalAveragePooling2D()(x)
+shared = layers.Dense(4, activation='tanh')
+x = shared(shared(x))
+outputs = layers.Dense(3, activation='softmax')(x)
+`,
+    ),
+    loss: 'categorical_crossentropy',
+    classes: 3,
+    batch: 5,
+  },
+  {
+    label: 'small U-Net: two levels down (conv, max pool), up through UpSampling2D and Conv2DTranspose, Concatenate skips, 1×1 head',
+    input: '(8, 8, 1)',
+    layers: [],
+    text: functional(
+      '(8, 8, 1)',
+      `
+c1 = layers.Conv2D(2, 3, padding='same', activation='relu')(inputs)
+p1 = layers.MaxPooling2D()(c1)
+c2 = layers.Conv2D(3, 3, padding='same', activation='relu')(p1)
+p2 = layers.MaxPooling2D()(c2)
+b = layers.Conv2D(4, 3, padding='same', activation='relu')(p2)
+u2 = layers.Conv2DTranspose(3, 2, strides=2, padding='same')(b)
+m2 = layers.concatenate([u2, c2])
+c3 = layers.Conv2D(3, 3, padding='same', activation='relu')(m2)
+u1 = layers.UpSampling2D()(c3)
+m1 = layers.Concatenate(axis=-1)([u1, c1])
+c4 = layers.Conv2D(2, 3, padding='same', activation='relu')(m1)
+h = layers.Conv2D(1, 1)(c4)
+outputs = layers.Dense(3, activation='softmax')(layers.Flatten()(h))
+`,
+    ),
+    loss: 'categorical_crossentropy',
+    classes: 3,
+  },
+);
+
 function source(c: Case): string {
+  if (c.text) return c.text;
   return [
     'from tensorflow.keras import layers, models',
     'model = models.Sequential()',

@@ -302,11 +302,82 @@ function channelStats(x: T): { mean: Float64Array; variance: Float64Array } {
 /** The random draws of the training step (`mask:<layer>` / `noise:<layer>`), ONNX layout. */
 export type Draws = Record<string, { data: ArrayLike<number>; dims: number[] }>;
 
-/** One layer forward in training mode. */
-export function layerForward(l: PlanLayer, x: T, w: Record<string, Float64Array>, draws: Draws): T {
+/** Element-wise combination of same-shaped tensors. */
+function zipWith(xs: T[], f: (vals: number[]) => number): T {
+  const out = new Float64Array(xs[0].d.length);
+  for (let i = 0; i < out.length; i++) out[i] = f(xs.map((x) => x.d[i]));
+  return { d: out, s: xs[0].s.slice() };
+}
+
+/** Concatenation along a Keras axis (batch axis counted). */
+function concatenate(xs: T[], axis: number): T {
+  const rank = xs[0].s.length;
+  const ax = axis < 0 ? rank + axis : axis;
+  const outer = size(xs[0].s.slice(0, ax));
+  const inner = size(xs[0].s.slice(ax + 1));
+  const total = xs.reduce((n, x) => n + x.s[ax], 0);
+  const out = new Float64Array(outer * total * inner);
+  let offset = 0;
+  for (const x of xs) {
+    const len = x.s[ax] * inner;
+    for (let o = 0; o < outer; o++) out.set(x.d.subarray(o * len, (o + 1) * len), o * total * inner + offset);
+    offset += len;
+  }
+  const s = xs[0].s.slice();
+  s[ax] = total;
+  return { d: out, s };
+}
+
+/** A merge layer or tensor op, from its inputs. */
+function mergeForward(l: PlanLayer, xs: T[]): T | undefined {
+  const a = l.config as Record<string, any>;
+  switch (l.className) {
+    case 'Add':
+      return zipWith(xs, (v) => v.reduce((p, q) => p + q, 0));
+    case 'Subtract':
+      return zipWith(xs, (v) => v[0] - v[1]);
+    case 'Multiply':
+      return zipWith(xs, (v) => v.reduce((p, q) => p * q, 1));
+    case 'Average':
+      return zipWith(xs, (v) => v.reduce((p, q) => p + q, 0) / v.length);
+    case 'Maximum':
+      return zipWith(xs, (v) => Math.max(...v));
+    case 'Minimum':
+      return zipWith(xs, (v) => Math.min(...v));
+    case 'Concatenate':
+      return concatenate(xs, a.axis);
+    case 'Dot': {
+      const [x, y] = xs;
+      const [N, F] = x.s;
+      const out = new Float64Array(N);
+      for (let n = 0; n < N; n++) for (let f = 0; f < F; f++) out[n] += x.d[n * F + f] * y.d[n * F + f];
+      return { d: out, s: [N, 1] };
+    }
+    case 'ScalarOp': {
+      const c = a.scalar as number;
+      const f = { '+': (v: number) => v + c, '-': (v: number) => (a.reversed ? c - v : v - c), '*': (v: number) => v * c, '/': (v: number) => (a.reversed ? c / v : v / c) }[a.op as '+'];
+      return zipWith(xs, (v) => f(v[0]));
+    }
+    case 'UnaryOp': {
+      const f = ({ exp: Math.exp, log: Math.log, sqrt: Math.sqrt, square: (v: number) => v * v, abs: Math.abs, negative: (v: number) => -v } as Record<string, (v: number) => number>)[a.fn] ?? ((v: number) => v);
+      return zipWith(xs, (v) => f(v[0]));
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** One layer call forward in training mode, on its inputs. */
+export function layerForward(l: PlanLayer, xs: T[], w: Record<string, Float64Array>, draws: Draws): T {
   const a = l.config as Record<string, any>;
   const key = (k: string) => w[`${l.name}/${k}`];
+  const x = xs[0];
   let y: T;
+  const merged = mergeForward(l, xs);
+  if (merged) {
+    const name = a.activation as string | null | undefined;
+    return activation(name, merged);
+  }
   switch (l.className) {
     case 'Conv1D':
     case 'Conv2D':
@@ -478,12 +549,12 @@ export function layerForward(l: PlanLayer, x: T, w: Record<string, Float64Array>
     case 'SpatialDropout2D':
     case 'SpatialDropout3D':
     case 'GaussianDropout': {
-      const m = draws[`mask:${l.name}`];
+      const m = draws[`mask:${l.node}`];
       y = m ? broadcastMul(x, fromOnnxLayout(m.data, m.dims)) : x;
       break;
     }
     case 'GaussianNoise': {
-      const m = draws[`noise:${l.name}`];
+      const m = draws[`noise:${l.node}`];
       const noise = m ? fromOnnxLayout(m.data, m.dims) : undefined;
       y = noise ? { d: x.d.map((v, e) => v + noise.d[e]), s: x.s } : x;
       break;
@@ -561,7 +632,7 @@ export function layerForward(l: PlanLayer, x: T, w: Record<string, Float64Array>
       break;
     case 'AlphaDropout': {
       // Keras: y = a·(x·kept + α′·(1 − kept)) + b, α′ = −αλ of SELU.
-      const m = draws[`mask:${l.name}`];
+      const m = draws[`mask:${l.node}`];
       if (!m) {
         y = x;
         break;
@@ -575,7 +646,7 @@ export function layerForward(l: PlanLayer, x: T, w: Record<string, Float64Array>
     }
     case 'RandomFlip': {
       // Keras 3: one draw per image flips every axis of the mode together.
-      const m = draws[`mask:${l.name}`];
+      const m = draws[`mask:${l.node}`];
       if (!m) {
         y = x;
         break;
@@ -662,9 +733,9 @@ export function layerForward(l: PlanLayer, x: T, w: Record<string, Float64Array>
 
 /** The model's output (N, K) for data x (Keras layout). */
 export function modelForward(plan: TrainingPlan, x: T, w: Record<string, Float64Array>, draws: Draws): T {
-  let cur = x;
-  for (const l of plan.layers) cur = layerForward(l, cur, w, draws);
-  return cur;
+  const outs: T[] = [];
+  for (const l of plan.layers) outs.push(layerForward(l, l.inputs.map((i) => (i < 0 ? x : outs[i])), w, draws));
+  return outs[outs.length - 1];
 }
 
 /** Keras' loss (mean over the batch) of predictions p (N, K) for class labels. */

@@ -197,4 +197,16 @@ describe('activations graph', () => {
     // Flatten's output is the pooled map in Keras' (H, W, C) order.
     assert.deepEqual(Array.from((out['act:flatten'].data as Float32Array).subarray(0, 320)), Array.from((out['act:max_pooling2d_1'].data as Float32Array).subarray(0, 320)));
   });
+  it('of a residual network: every call in execution order, each with the calls it reads (its branch)', async () => {
+    const plan = await planFor(readFixture('graphs', 'residual_digits.py'), {});
+    const g = compileActivationsGraph(plan, initialState(plan, 1));
+    const add = g.outputs.find((o) => o.layer === 'add')!;
+    assert.deepEqual(add.inputs, ['batch_normalization_1', 'conv2d']);
+    const projection = g.outputs.find((o) => o.layer === 'conv2d_5')!;
+    assert.deepEqual([projection.inputs, projection.shape], [['activation_1'], [7, 7, 32]]);
+    assert.equal(g.outputs.length, plan.layers.length);
+    const s = await ort.InferenceSession.create(g.bytes);
+    const out = await s.run({ [GRAPH_NAMES.input]: new ort.Tensor('float32', new Float32Array(28 * 28), [1, 28, 28, 1]) });
+    assert.deepEqual(out['act:add_1'].dims, [1, 7, 7, 32]);
+  });
 });

@@ -18,6 +18,8 @@ export interface CurrentInput {
 /** Input choice (dataset sample, image file, drawing), every layer's channels as heatmaps, probabilities, filters. */
 export class FeatureMapsView {
   private model?: PanelModelParams;
+  /** The layer shown just above (a call reading another one is marked with its branch). */
+  private previous = 'input';
   input?: CurrentInput;
   private readonly listeners: ((i: CurrentInput) => void)[] = [];
   private drawing = new Float32Array(28 * 28);
@@ -85,7 +87,8 @@ export class FeatureMapsView {
     this.showProbabilities(a.probabilities);
     const root = byId('layers');
     clear(root);
-    for (const layer of a.layers) root.append(this.layerSection(layer.name, layer.className, decodeTensor(layer.activation), layer.activation.shape));
+    this.previous = 'input';
+    for (const layer of a.layers) root.append(this.layerSection(layer.name, layer.className, decodeTensor(layer.activation), layer.activation.shape, layer.inputs));
     const firstConv = this.model?.layers.find((l) => /Conv/.test(l.className));
     if (firstConv && !byId('filters').dataset.layer) post(RequestFilters, { layer: firstConv.name });
   }
@@ -102,9 +105,12 @@ export class FeatureMapsView {
     });
   }
 
-  private layerSection(name: string, className: string, data: Float32Array, shape: number[]): HTMLElement {
+  private layerSection(name: string, className: string, data: Float32Array, shape: number[], inputs?: string[]): HTMLElement {
     const section = el('section', { class: 'layer', 'data-layer': name });
-    section.append(el('h3', {}, `${name} `, el('span', { class: 'muted' }, `(${className}) → (None, ${shape.join(', ')})`)));
+    // Where a call reads more than one tensor, or not the call just above, say so: that is the branch.
+    const from = inputs && inputs.length > 0 && (inputs.length > 1 || inputs[0] !== this.previous) ? ` ← ${inputs.join(' + ')}` : '';
+    this.previous = name;
+    section.append(el('h3', {}, `${name} `, el('span', { class: 'muted' }, `(${className}) → (None, ${shape.join(', ')})${from}`)));
     const grid = el('div', { class: 'channels' });
     if (shape.length === 3) {
       const [h, w, c] = shape;

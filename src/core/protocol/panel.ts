@@ -42,7 +42,8 @@ export interface PanelActivationsParams {
   input: TensorData;
   /** What the input is: "MNIST test sample 17 (label 2)", "digit.png", "your drawing". */
   inputLabel: string;
-  layers: { name: string; className: string; activation: TensorData }[];
+  /** Every layer call in execution order, with the calls it reads (its branch). */
+  layers: { name: string; className: string; inputs?: string[]; activation: TensorData }[];
   probabilities: number[];
   weights: string;
   milliseconds: number;

@@ -296,8 +296,11 @@ export function compileInferenceGraph(plan: TrainingPlan, weights: WeightMap, pr
 
 /** One output of the activations graph. */
 export interface ActivationOutput {
+  /** The layer call's node name (`conv2d`, `dense_1[1]` for a shared layer's second call). */
   layer: string;
   className: string;
+  /** The calls (or `input`) it reads: where its branch comes from. */
+  inputs: string[];
   /** Graph output name (`act:conv2d`). */
   name: string;
   /** Per-sample shape, Keras layout (H, W, C). */
@@ -313,7 +316,7 @@ export function compileActivationsGraph(plan: TrainingPlan, weights: WeightMap):
   const outputs = runs.map((r) => {
     const name = `act:${r.plan.node}`;
     g.output(g.identity(toKerasLayout(g, r.y, r.plan.output), name), ['N', ...r.plan.output]);
-    return { layer: r.plan.node, className: r.plan.className, name, shape: r.plan.output };
+    return { layer: r.plan.node, className: r.plan.className, inputs: r.plan.inputs.map((i) => (i < 0 ? 'input' : plan.layers[i].node)), name, shape: r.plan.output };
   });
   return { bytes: g.toModelBytes(), outputs };
 }
