@@ -30,17 +30,22 @@ function mutate(text: string, random: () => number): string {
 }
 
 const MUTATIONS = 1000;
-const fixtures = ['seeds', 'layers'].flatMap((dir) => readdirSync(fixturePath(dir)).filter((f) => f.endsWith('.py')).map((f) => [dir, f] as const));
+/** Graph-model files (functional, nested, custom and subclassed layers), fewer mutations each: they are longer. */
+const GRAPH_MUTATIONS = 300;
+const fixtures = [
+  ...['seeds', 'layers', 'graphs'].flatMap((dir) => readdirSync(fixturePath(dir)).filter((f) => f.endsWith('.py')).map((f) => [dir, f, MUTATIONS] as const)),
+  ...['oxford_pets_unet.py', 'functional_api_guide.py', 'vae.py', 'dcgan.py'].map((f) => ['keras', f, GRAPH_MUTATIONS] as const),
+];
 
-describe(`robustness: ${MUTATIONS} mutations per fixture`, () => {
-  for (const [dir, file] of fixtures) {
+describe(`robustness: ${MUTATIONS} mutations per fixture (${GRAPH_MUTATIONS} for the real Keras files)`, () => {
+  for (const [dir, file, count] of fixtures) {
     it(`${dir}/${file}`, async () => {
       const original = readFixture(dir, file);
       // Seeded, so a failure can be replayed.
       const random = mulberry32(0xc0ffee ^ file.length);
       let withModels = 0;
       let withProblems = 0;
-      for (let i = 0; i < MUTATIONS; i++) {
+      for (let i = 0; i < count; i++) {
         const text = mutate(original, random);
         let a;
         try {
@@ -53,14 +58,14 @@ describe(`robustness: ${MUTATIONS} mutations per fixture`, () => {
           for (const f of p.fixes ?? []) for (const e of f.edits) assert.ok(e.span.start >= 0 && e.span.end <= text.length);
           assert.ok(p.message.length > 0);
         }
-        for (const m of a.models) {
-          for (const l of m.layers) assert.ok(l.span.start >= 0 && l.span.end <= text.length);
+        for (const l of [...a.models.flatMap((m) => m.layers), ...a.calls]) {
+          assert.ok(l.span.start >= 0 && l.span.end <= text.length && l.addSpan.start >= 0 && l.addSpan.end <= text.length && l.anchor <= text.length, `mutation ${i}: a layer's range is outside the text`);
         }
         if (a.models.length) withModels++;
         if (a.problems.length) withProblems++;
       }
       // The mutations must still exercise analysis, not just produce garbage.
-      assert.ok(withModels > MUTATIONS / 2, `only ${withModels} mutations still had a model`);
+      assert.ok(withModels > count / 2, `only ${withModels} mutations still had a model`);
       assert.ok(withProblems > 0);
     });
   }

@@ -154,6 +154,16 @@ export const BASE_ARGS = new Set([
 
 /** Keras' `to_snake_case`, which names layers: MaxPooling2D → max_pooling2d, LeakyReLU → leaky_re_lu. */
 export function kerasSnakeCase(name: string): string {
+  const cached = snakeCache.get(name);
+  if (cached !== undefined) return cached;
+  const snake = toSnake(name);
+  if (snakeCache.size < 4096) snakeCache.set(name, snake);
+  return snake;
+}
+
+const snakeCache = new Map<string, string>();
+
+function toSnake(name: string): string {
   let s = name.replace(/\W+/g, '');
   s = s.replace(/(.)([A-Z][a-z]+)/g, '$1_$2');
   s = s.replace(/([a-z])([A-Z])/g, '$1_$2');

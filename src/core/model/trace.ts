@@ -417,6 +417,7 @@ export function dimsOf(v: import('../parse/values').Value): Dim[] | undefined {
 
 /** The field where several tensors meet: the widest view of the inputs (null if any is unknown). */
 export function mergeFields(fields: FieldState[]): FieldState {
+  if (fields.length === 1) return fields[0];
   if (fields.length === 0) return null;
   if (fields.some((f) => f === null)) return null;
   if (fields.some((f) => f === 'global')) return 'global';
