@@ -214,6 +214,8 @@ function parseRaw(parse: PythonParse, text: string): RawNode {
 /** The warning a model without any input shape gets, at its constructor. */
 function noteMissingInput(m: ModelReport, interp: Interpreter, sink: ProblemSink, text: string): void {
   if (m.kind !== 'sequential' || m.inputShape !== null || m.layers.length === 0) return;
+  // Something ConvLens could not see into was added: that is what it says, not a missing input.
+  if (m.layers.some((l) => l.className === '?')) return;
   const b = interp.models.find((x) => x.id === m.id);
   const first = b?.sequence[0]?.layer;
   const declared = first && ['input_shape', 'batch_input_shape', 'input_dim', 'shape', 'batch_shape'].some((k) => first.args.keyword.has(k));

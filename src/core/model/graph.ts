@@ -78,6 +78,8 @@ export type NodeStatus = 'ok' | 'error' | 'unknown' | 'unsupported';
 export interface GraphNode {
   readonly id: number;
   readonly layer: LayerInstance;
+  /** Which call of its layer this is (Keras' node index: `layer.nodes[callIndex]` is this node). */
+  readonly callIndex: number;
   readonly inputs: SymTensor[];
   outputs: SymTensor[];
   /** The call in the analysed document: `layers.Conv2D(32, 3)(x)`, `model.add(…)`, a list item of `Sequential([…])`. */
@@ -142,6 +144,7 @@ export function mapGraph(inputs: readonly SymTensor[], outputs: readonly SymTens
   // Iterative DFS (graphs of thousands of nodes must not exhaust the stack).
   for (const out of outputs) {
     const stack: { node: GraphNode; next: number }[] = [];
+    const inProgress = new Set<GraphNode>();
     const visit = (t: SymTensor): void => {
       const node = t.producer;
       if (finished.has(node)) return;
@@ -149,8 +152,9 @@ export function mapGraph(inputs: readonly SymTensor[], outputs: readonly SymTens
         finished.add(node);
         return;
       }
-      if (stack.some((s) => s.node === node)) return; // a cycle cannot be built by code, but never loop
+      if (inProgress.has(node)) return; // a cycle cannot be built by code, but never loop
       if (!layerIndex.has(node.layer)) layerIndex.set(node.layer, layerIndex.size);
+      inProgress.add(node);
       stack.push({ node, next: 0 });
     };
     visit(out);
@@ -162,6 +166,7 @@ export function mapGraph(inputs: readonly SymTensor[], outputs: readonly SymTens
         continue;
       }
       stack.pop();
+      inProgress.delete(top.node);
       finished.add(top.node);
       ordered.push(top.node);
       if (top.node.inputs.length === 0 && !inputSet.has(top.node.outputs[0])) disconnected.push(top.node.outputs[0]);
@@ -194,7 +199,7 @@ export function mapGraph(inputs: readonly SymTensor[], outputs: readonly SymTens
 }
 
 /** The index of a node among its layer's calls (Keras' `node_index`). */
-export const nodeIndex = (node: GraphNode): number => node.layer.nodes.indexOf(node);
+export const nodeIndex = (node: GraphNode): number => node.callIndex;
 
 /** Keras' name for a tensor in "Connected to": `conv2d[0][0]`. */
 export const tensorName = (t: SymTensor): string => `${t.producer.layer.kerasName}[${nodeIndex(t.producer)}][${t.index}]`;

@@ -124,6 +124,7 @@ export class Tracer {
     const node: GraphNode = {
       id: this.nextNode++,
       layer,
+      callIndex: layer.nodes.length,
       inputs,
       outputs: [],
       span: site.span,

@@ -331,10 +331,12 @@ export class Interpreter {
             this.execBlock(branch.body, scope);
             return;
           }
-          const t = truthy(this.eval(branch.test, scope));
+          const test = this.eval(branch.test, scope);
+          const t = truthy(test);
           if (t === undefined) {
             if (this.containsModelWork(branch.body, scope)) {
-              this.info('undecided-condition', this.here(branch.test.span), 'ConvLens cannot decide this condition without running the code, so the layers added under it are not counted');
+              const why = test.k === 'unknown' && test.why ? ` (it depends on ${test.why})` : '';
+              this.info('undecided-condition', this.here(branch.test.span), `ConvLens cannot decide this condition without running the code${why}, so the layers added under it are not counted`);
               for (const m of this.models) m.incomplete ??= 'a condition could not be decided';
             }
             return;
@@ -381,10 +383,12 @@ export class Interpreter {
   }
 
   private execFor(s: Extract<Stmt, { t: 'for' }>, scope: Scope): void {
-    const iter = this.iterate(this.eval(s.iter, scope), s.iter.span);
+    const over = this.eval(s.iter, scope);
+    const iter = this.iterate(over, s.iter.span);
     if (iter === undefined) {
       if (this.containsModelWork(s.body, scope)) {
-        this.info('undecided-loop', this.here(s.iter.span), 'ConvLens cannot tell how often this loop runs, so the layers added in it are not counted');
+        const why = over.k === 'unknown' && over.why ? ` (it loops over ${over.why})` : '';
+        this.info('undecided-loop', this.here(s.iter.span), `ConvLens cannot tell how often this loop runs${why}, so the layers added in it are not counted`);
         for (const m of this.models) m.incomplete ??= 'a loop could not be evaluated';
       }
       return;
@@ -1114,6 +1118,9 @@ export class Interpreter {
   }
 
   binary(op: string, l: Value, r: Value, span: Span, inPlace = false): Value {
+    // What made an operand unknown makes the result unknown, for the same reason.
+    if (l.k === 'unknown' && l.why) return l;
+    if (r.k === 'unknown' && r.why) return r;
     const lb = l.k === 'bool' ? num(l.v ? 1 : 0) : l;
     const rb = r.k === 'bool' ? num(r.v ? 1 : 0) : r;
     if (lb.k === 'num' && rb.k === 'num') return numeric(op, lb.v, rb.v, lb.float || rb.float);

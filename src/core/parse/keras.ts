@@ -26,6 +26,8 @@ interface SequenceState {
   last?: SymTensor;
   /** Index in `model.sequence` of the first layer not applied yet (no input shape known then). */
   pending: number;
+  /** The names of the layers added so far (Keras requires them unique). */
+  names?: Map<string, LayerInstance>;
 }
 
 /** Internal state of a user subclass instance (model or layer). */
@@ -341,6 +343,12 @@ export class KerasSemantics {
     }
     model.graph = { inputs: ins, outputs: outs };
     const { layers, disconnected } = mapGraph(ins, outs);
+    const seen = new Map<string, number>();
+    for (const l of layers) seen.set(l.kerasName, (seen.get(l.kerasName) ?? 0) + 1);
+    const dup = [...seen].find(([, n]) => n > 1);
+    if (dup) {
+      this.interp.report({ severity: 'error', code: 'duplicate-name', span: this.interp.here(span), message: `The name "${dup[0]}" is used ${dup[1]} times in the model. All layer names should be unique (Keras raises a ValueError)` });
+    }
     const known = new Set(model.tracked);
     for (const l of layers) if (!known.has(l)) model.tracked.push(l);
     const real = disconnected.filter((t) => t.producer.layer.type?.isInput);
@@ -406,6 +414,16 @@ export class KerasSemantics {
       return;
     }
     this.interp.touched();
+    // Keras refuses a layer already in the model, or one named like another (names are unique).
+    const names = (state.names ??= new Map(model.sequence.map((s) => [s.layer.kerasName, s.layer])));
+    const clash = layer.className === '?' ? undefined : names.get(layer.kerasName);
+    if (clash) {
+      const msg = clash === layer
+        ? `This ${layer.className} '${layer.kerasName}' is already in the model: a layer instance can be added only once (make a new one, or share it in a functional model)`
+        : `All layers added to a Sequential model should have unique names: '${layer.kerasName}' is already the name of a layer in this model`;
+      this.interp.report({ severity: 'error', code: 'duplicate-layer', span: here, message: msg });
+      return;
+    }
     if (model.sequence.length === 0 && !state.last && layer.composite?.graph?.inputs.length === 1) {
       // Sequential([conv_base, …]): a nested model with an input builds the Sequential model.
       const t = layer.composite.graph.inputs[0];
@@ -432,6 +450,7 @@ export class KerasSemantics {
       }
     }
     model.sequence.push({ layer, span: here, anchor });
+    if (layer.className !== '?') names.set(layer.kerasName, layer);
     if (state.last) {
       state.last = this.applySequenceItem(layer, state.last, { span: here, anchor, foreign: this.interp.foreign });
       state.pending = model.sequence.length;
@@ -1071,6 +1090,7 @@ export class KerasSemantics {
       case 'pop': {
         model.sequence.pop();
         const s = this.seqState(model);
+        s.names = undefined;
         if (s.input) {
           // Keras rebuilds the chain; so does ConvLens, at the end.
           s.last = undefined;

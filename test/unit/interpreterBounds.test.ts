@@ -1,0 +1,72 @@
+/**
+ * The interpreter is bounded whatever the file does (issue 9's adversarial inputs on the
+ * interpreter side): values cannot grow past a size, loops and recursion stop, and what it
+ * cannot follow is said at the place, not silently skipped. Timing is not asserted (the
+ * benchmark measures it); the memory bound shows as the heap staying small.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatSummary } from '../../src/core/index';
+import { analyze } from './helpers';
+
+const heapMB = () => process.memoryUsage().heapUsed / 1e6;
+
+describe('interpreter bounds', () => {
+  it('a list doubled 26 times stops at the size limit with a note saying so, the heap stays small', async () => {
+    const before = heapMB();
+    const a = await analyze(`from keras import layers, models
+ls = [layers.Dense(4)]
+for _ in range(26):
+    ls = ls + ls
+model = models.Sequential([layers.Input((4,))] + ls)
+`);
+    assert.ok(heapMB() - before < 300, `heap grew ${(heapMB() - before).toFixed(0)} MB`);
+    assert.match(a.problems.map((p) => p.message).join('\n'), /more than 100,000 items/);
+  });
+  it('the same layer added 65,536 times is the error Keras raises, once, at the add', async () => {
+    const a = await analyze(`from keras import layers, models
+ls = [layers.Dense(4)]
+for _ in range(16):
+    ls = ls + ls
+model = models.Sequential([layers.Input((4,))])
+for l in ls:
+    model.add(l)
+`);
+    assert.deepEqual(a.problems.map((p) => p.code), ['duplicate-layer']);
+    assert.equal(a.models[0].layers.length, 1);
+  });
+  it('a loop adding 30,000 layers is cut at the limit on layer calls; the summary of what was built prints', async () => {
+    const a = await analyze(`from keras import layers, models
+model = models.Sequential([layers.Input((4,))])
+for _ in range(30000):
+    model.add(layers.Dense(4))
+`);
+    assert.ok(a.problems.some((p) => p.code === 'analysis-budget' && /20,000 layer calls/.test(p.message)), JSON.stringify(a.problems.map((p) => p.message)));
+    const m = a.models[0];
+    assert.ok(m.layers.length >= 19_000 && m.layers.length <= 20_001, `${m.layers.length} layers`);
+    assert.equal(m.totalParams, 20 * m.layers.length);
+    assert.ok(formatSummary(m).includes(`Total params: ${(20 * m.layers.length).toLocaleString('en-US')}`));
+  });
+  it('strings and tuples multiplied past the limit are unknown, not built', async () => {
+    const a = await analyze(`s = "x" * 10**9\nt = (1,) * 10**9\nu = [0] * 10**6\nimport keras\nm = keras.Sequential([keras.Input((len(s),))])\n`);
+    assert.equal(a.models[0].inputShape, null);
+  });
+  it('model.add in match arms is noted; in a comprehension it runs', async () => {
+    const a = await analyze(`from keras import layers, models
+model = models.Sequential([layers.Input((4,))])
+match 3:
+    case 3:
+        model.add(layers.Dense(4))
+[model.add(layers.Dense(2)) for _ in range(2)]
+`);
+    assert.equal(a.problems[0].code, 'not-followed');
+    assert.equal(a.models[0].layers.length, 2);
+  });
+  it('recursion stops at the call-depth limit; a while loop that never ends stops at the step budget', async () => {
+    let a = await analyze('def f(n):\n    return f(n + 1)\nf(0)\nimport keras\nm = keras.Sequential([keras.Input((3,))])\n');
+    assert.ok(a.problems.some((p) => p.code === 'analysis-depth'));
+    assert.equal(a.models.length, 1);
+    a = await analyze('import keras\nfrom keras import layers\nm = keras.Sequential([keras.Input((3,))])\nwhile True:\n    m.add(layers.Dense(3))\n');
+    assert.ok(a.problems.some((p) => p.code === 'analysis-budget'));
+  });
+});
