@@ -115,6 +115,8 @@ export interface ModelReport {
   speculative?: string;
   /** Built in another file's code (a bundled keras.applications model). */
   foreign: boolean;
+  /** A keras.applications model asked for pretrained weights (`'imagenet'`) ConvLens cannot load. */
+  pretrained?: string;
   hasErrors: boolean;
   /** What each `model.summary()` call prints at its point in the file (layers may be added or frozen after it). */
   snapshots: { span: Span; totalParams: number | null; trainableParams: number | null; nonTrainableParams: number | null; layers: number }[];
@@ -333,6 +335,7 @@ class Reporter {
     report.fit = b.fit;
     report.incomplete = b.incomplete;
     report.speculative = b.speculative;
+    report.pretrained = b.pretrained;
     report.inputFrom = b.input?.from;
     report.snapshots = b.snapshots.map((x) => ({
       span: x.span,

@@ -9,7 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { compileTrainGraph, GRAPH_NAMES } from '../../src/core/train/compile';
 import { planTraining, planWeights, type TrainingPlan } from '../../src/core/train/plan';
 import { Random } from '../../src/core/train/random';
-import { oneModel } from './helpers';
+import { analyze } from './helpers';
 import { kerasLoss, modelForward, type Draws } from './trainReference';
 
 const THRESHOLD = 1e-3;
@@ -287,6 +287,27 @@ outputs = layers.Dense(3, activation='softmax')(layers.Flatten()(h))
   },
 );
 
+cases.push({
+  label: 'nested models inlined: a Sequential block used twice on two branches (shared weights) and a functional encoder with a frozen layer',
+  input: '(6, 6, 2)',
+  layers: [],
+  text: functional(
+    '(6, 6, 2)',
+    `
+block = keras.Sequential([layers.Conv2D(2, 3, padding='same', activation='relu'), layers.Conv2D(2, 1)], name='block')
+enc_in = keras.Input((6, 6, 2))
+h = layers.Conv2D(3, 3, activation='tanh', trainable=False)(enc_in)
+encoder = keras.Model(enc_in, layers.Flatten()(h), name='encoder')
+a = block(inputs)
+b = block(layers.Conv2D(2, 1)(inputs))
+z = encoder(layers.add([a, b]))
+outputs = layers.Dense(3, activation='softmax')(z)
+`,
+  ),
+  loss: 'categorical_crossentropy',
+  classes: 3,
+});
+
 function source(c: Case): string {
   if (c.text) return c.text;
   return [
@@ -301,7 +322,8 @@ function source(c: Case): string {
 
 async function plan(c: Case): Promise<TrainingPlan> {
   const text = source(c);
-  const { model } = await oneModel(text);
+  // The file's model is the one named `model` (others may be nested in it).
+  const model = (await analyze(text)).models.find((m) => m.varName === 'model')!;
   const r = planTraining(model, text);
   assert.deepEqual(r.problems, [], `${c.label}: planning failed`);
   return r.plan!;

@@ -5,10 +5,12 @@ import { LAYERS } from '../../src/core/index';
 import { computeFans, initialize } from '../../src/core/train/initializers';
 import { describeOptimizer } from '../../src/core/train/optimizers';
 import { planTraining, planWeights } from '../../src/core/train/plan';
-import { oneModel, readFixture } from './helpers';
+import { analyze, oneModel, readFixture } from './helpers';
 
 async function planOf(text: string, overrides = {}) {
-  const { model } = await oneModel(text);
+  // The model named `model` (a file may also build models nested in it).
+  const a = await analyze(text);
+  const model = a.models.find((m) => m.varName === 'model') ?? (await oneModel(text)).model;
   return planTraining(model, text, overrides);
 }
 
@@ -195,6 +197,20 @@ describe('training plan', () => {
       "line 6: RandomRotation 'random_rotation': passes images through unchanged while training: ConvLens does not reproduce Keras' random rotations yet, so the model sees less varied data than under Keras (inference is the same: Keras does not augment there either)",
       "line 7: RandomZoom 'random_zoom': passes images through unchanged while training: ConvLens does not reproduce Keras' random zooms yet, so the model sees less varied data than under Keras (inference is the same: Keras does not augment there either)",
     ]);
+  });
+
+  it('a nested model trains inlined; a frozen keras.applications base that expects imagenet weights is refused, saying why', async () => {
+    const head = (base: string, freeze: string) => `from tensorflow import keras\nfrom tensorflow.keras import layers\nbase = ${base}\n${freeze}\nmodel = keras.Sequential([base, layers.Flatten(), layers.Dense(2, activation="softmax")])\nmodel.compile(optimizer="adam", loss="sparse_categorical_crossentropy")\n`;
+    let r = await planOf(head('keras.applications.VGG16(include_top=False, input_shape=(32, 32, 3))', 'base.trainable = False'));
+    assert.match(r.problems[0].message, /vgg16 is frozen \(trainable=False\) to keep its 'imagenet' weights, which ConvLens cannot download/);
+    r = await planOf(head('keras.applications.VGG16(weights=None, include_top=False, input_shape=(32, 32, 3))', 'base.trainable = False'));
+    assert.deepEqual(r.problems, []);
+    // VGG16's 13 convolutions then Flatten and Dense, in one plan; the base's weights frozen.
+    assert.equal(r.plan!.layers.filter((l) => l.className === 'Conv2D').length, 13);
+    assert.ok(r.plan!.layers.filter((l) => l.name.startsWith('block')).flatMap((l) => l.weights).every((w) => !w.trainable));
+    r = await planOf(head('keras.applications.VGG16(include_top=False, input_shape=(32, 32, 3))', ''));
+    assert.deepEqual(r.problems, []);
+    assert.match(r.notes.join('\n'), /vgg16's 'imagenet' weights cannot be downloaded; ConvLens trains it from random initial weights/);
   });
 
   it('every registry layer has training emitters, except the ones refused by name', () => {

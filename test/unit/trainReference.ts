@@ -734,7 +734,12 @@ export function layerForward(l: PlanLayer, xs: T[], w: Record<string, Float64Arr
 /** The model's output (N, K) for data x (Keras layout). */
 export function modelForward(plan: TrainingPlan, x: T, w: Record<string, Float64Array>, draws: Draws): T {
   const outs: T[] = [];
-  for (const l of plan.layers) outs.push(layerForward(l, l.inputs.map((i) => (i < 0 ? x : outs[i])), w, draws));
+  // A shared layer's later calls read the weights its first call declares.
+  const owner = new Map(plan.layers.filter((l) => l.weights.length > 0).map((l) => [l.name, l.weights]));
+  for (const l of plan.layers) {
+    const call = l.weights.length === 0 && owner.has(l.name) ? { ...l, weights: owner.get(l.name)! } : l;
+    outs.push(layerForward(call, l.inputs.map((i) => (i < 0 ? x : outs[i])), w, draws));
+  }
   return outs[outs.length - 1];
 }
 

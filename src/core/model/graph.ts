@@ -123,6 +123,8 @@ export interface ModelBuild {
   incomplete?: string;
   /** Built by ConvLens calling a builder function or class the file never calls, with its defaults. */
   speculative?: string;
+  /** A keras.applications model asked for pretrained weights (`'imagenet'`, a file) ConvLens cannot load. */
+  pretrained?: string;
   /** What each `model.summary()` call of the file would print, at the time of the call. */
   readonly snapshots: { span: Span; trainable: number | null; nonTrainable: number | null; layers: number }[];
   /** The LayerInstance standing for this model when it is used as a layer (one per model). */

@@ -23,5 +23,12 @@ export function buildApplication(interp: Interpreter, path: string, args: CallAr
   const scope = interp.bundledModule(def.module, def.source, span);
   const builder = scope.get(name);
   if (builder?.k !== 'func') return { k: 'unknown', why: `keras.applications.${name}` };
-  return interp.callFunction(builder.fn, args, span);
+  const model = interp.callFunction(builder.fn, args, span);
+  // weights='imagenet' (the default) or a file: weights ConvLens cannot load, which training must know.
+  const weights = args.keyword.get('weights')?.value ?? args.positional[1]?.value;
+  if (model.k === 'model') {
+    if (weights === undefined) model.model.pretrained = 'imagenet';
+    else if (weights.k === 'str') model.model.pretrained = weights.v;
+  }
+  return model;
 }

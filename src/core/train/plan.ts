@@ -143,78 +143,100 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
   if (rows.length === 0) refuse(`model '${model.name}' has no layers`);
 
   const layers: PlanLayer[] = [];
-  const planIndex = new Map<number, number>();
-  const owners = new Map<number, number>();
-  const refused = new Set<number>();
-  for (const l of rows) {
-    const where = at(l.span.start);
-    const who = `${l.className} '${l.name}'`;
-    const before = problems.length;
-    // A refused call gets no plan layer; its consumers are refused through it, not again.
-    const done = (): void => {
-      if (problems.length > before) refused.add(l.index);
-      planIndex.set(l.index, -2);
-    };
-    const def = findLayer(l.className);
-    if (l.nested) {
-      refuse(`${who}: a nested model used as a layer is not trainable yet`, where);
-      done();
-      continue;
+  const owners = new Set<number>();
+
+  /**
+   * Plans the calls of a model (the top one, or a nested model inlined into it); `sources` are the
+   * plan layers feeding its inputs (-1: the data). Returns the plan layer of its output (-2 when
+   * that call was refused).
+   */
+  const addRows = (report: ModelReport, sources: number[], depth: number): number => {
+    const rowPlan = new Map<number, number>();
+    const sourceOf = (r: number): number => (r < 0 ? (sources[0] ?? -1) : (rowPlan.get(r) ?? -2));
+    for (const l of report.layers) {
+      if (l.isInput) {
+        const k = report.inputs.findIndex((i) => i.name === l.name);
+        rowPlan.set(l.index, sources[k] ?? -2);
+        continue;
+      }
+      const where = at(l.span.start);
+      const who = `${l.className} '${l.name}'`;
+      const inputs = l.inputRows.map(sourceOf);
+      if (l.nested) {
+        const n = l.nested;
+        if (depth >= 8) refuse(`${who}: models nested more than 8 deep are not trainable`, where);
+        else if (n.pretrained && n.trainableParams === 0) {
+          refuse(`${who}: ${n.name} is frozen (trainable=False) to keep its '${n.pretrained}' weights, which ConvLens cannot download, so training would start it from random frozen weights; use weights=None, or leave it trainable`, where);
+        } else {
+          if (n.pretrained) notes.push(`line ${where.line}: ${n.name}'s '${n.pretrained}' weights cannot be downloaded; ConvLens trains it from random initial weights`);
+          rowPlan.set(l.index, addRows(n, inputs, depth + 1));
+          continue;
+        }
+        rowPlan.set(l.index, -2);
+        continue;
+      }
+      const def = findLayer(l.className);
+      const refusedHere = (message: string): void => {
+        refuse(`${who}: ${message}`, where);
+        rowPlan.set(l.index, -2);
+      };
+      if (l.status === 'unsupported' || !def) {
+        refusedHere('ConvLens does not know this layer, so it cannot train the model');
+        continue;
+      }
+      if (l.status !== 'ok' || l.outputShape === null || l.inputShapes.some((sh) => sh === null) || [...l.inputShapes.flat(), ...l.outputShape].some((d) => d === null)) {
+        refusedHere('its shapes are unknown, so it cannot be trained');
+        continue;
+      }
+      if (!def.declares.train) {
+        refusedHere(def.untrainable ?? `ConvLens cannot train ${l.className} layers yet`);
+        continue;
+      }
+      const activation = l.config.activation;
+      if (typeof activation === 'string' && activationSpec(activation) === undefined) refuse(`${who}: activation='${activation}' is not trainable yet`, where);
+      const first = !owners.has(l.layerId);
+      owners.add(l.layerId);
+      const weights: PlanWeight[] = first
+        ? l.weights.map((w) => ({
+            name: `${l.name}/${w.name}`,
+            shape: w.shape as number[],
+            trainable: w.trainable,
+            initializer: initializerOf(l, w.name, notes, where.line),
+          }))
+        : [];
+      if (first && weights.some((w) => layers.some((x) => x.weights.some((y) => y.name === w.name)))) {
+        refuse(`${who}: another layer of the model (or of a model nested in it) is also named '${l.name}'; ConvLens names weights after layers, so they must be unique`, where);
+      }
+      if (l.className === 'BatchNormalization' && l.weights.some((w) => (w.name === 'gamma' || w.name === 'beta') && !w.trainable)) {
+        refuse(`${who}: a frozen BatchNormalization (trainable=False) is not trainable yet`, where);
+      }
+      const inputShapes = l.inputShapes as number[][];
+      const planned: PlanLayer = {
+        name: l.name,
+        node: l.nodeIndex === 0 ? l.name : `${l.name}[${l.nodeIndex}]`,
+        className: def.name,
+        ...where,
+        config: l.config,
+        inputs,
+        inputShapes,
+        input: inputShapes[0],
+        output: l.outputShape as number[],
+        weights,
+      };
+      const train = def.bind(l.config).train;
+      const node = { name: l.name, inputs: inputShapes, output: planned.output, w: {}, seed: 0 };
+      const why = train?.refuse(node);
+      if (why) refuse(`${who}: ${why}`, where);
+      const note = train?.note(node);
+      if (note) notes.push(`line ${where.line}: ${who}: ${note}`);
+      rowPlan.set(l.index, layers.length);
+      layers.push(planned);
     }
-    if (l.status === 'unsupported' || !def) {
-      refuse(`${who}: ConvLens does not know this layer, so it cannot train the model`, where);
-      done();
-      continue;
-    }
-    if (l.status !== 'ok' || l.outputShape === null || l.inputShapes.some((s) => s === null) || [...l.inputShapes.flat(), ...l.outputShape].some((d) => d === null)) {
-      refuse(`${who}: its shapes are unknown, so it cannot be trained`, where);
-      done();
-      continue;
-    }
-    if (!def.declares.train) {
-      refuse(`${who}: ${def.untrainable ?? `ConvLens cannot train ${l.className} layers yet`}`, where);
-      done();
-      continue;
-    }
-    const activation = l.config.activation;
-    if (typeof activation === 'string' && activationSpec(activation) === undefined) {
-      refuse(`${who}: activation='${activation}' is not trainable yet`, where);
-    }
-    const first = !owners.has(l.layerId);
-    if (first) owners.set(l.layerId, layers.length);
-    const weights: PlanWeight[] = first
-      ? l.weights.map((w) => ({
-          name: `${l.name}/${w.name}`,
-          shape: w.shape as number[],
-          trainable: w.trainable,
-          initializer: initializerOf(l, w.name, notes, where.line),
-        }))
-      : [];
-    if (l.className === 'BatchNormalization' && l.weights.some((w) => (w.name === 'gamma' || w.name === 'beta') && !w.trainable)) {
-      refuse(`${who}: a frozen BatchNormalization (trainable=False) is not trainable yet`, where);
-    }
-    const inputShapes = l.inputShapes as number[][];
-    const planned: PlanLayer = {
-      name: l.name,
-      node: l.nodeIndex === 0 ? l.name : `${l.name}[${l.nodeIndex}]`,
-      className: def.name,
-      ...where,
-      config: l.config,
-      inputs: l.inputRows.map((r) => (r < 0 || model.layers[r].isInput ? -1 : (planIndex.get(r) ?? -2))),
-      inputShapes,
-      input: inputShapes[0],
-      output: l.outputShape as number[],
-      weights,
-    };
-    const train = def.bind(l.config).train;
-    const node = { name: l.name, inputs: inputShapes, output: planned.output, w: {}, seed: 0 };
-    const why = train?.refuse(node);
-    if (why) refuse(`${who}: ${why}`, where);
-    const note = train?.note(node);
-    if (note) notes.push(`line ${where.line}: ${who}: ${note}`);
-    planIndex.set(l.index, layers.length);
-    layers.push(planned);
-  }
+    const outName = report.outputs[0]?.name;
+    const outRow = [...report.layers].reverse().find((l) => l.name === outName) ?? report.layers[report.layers.length - 1];
+    return outRow ? (rowPlan.get(outRow.index) ?? -2) : -2;
+  };
+  addRows(model, [-1], 0);
   const last = rows[rows.length - 1];
   const outputShape = (model.outputShape ?? []) as number[];
   if (last && model.outputShape && outputShape.length !== 1) {
