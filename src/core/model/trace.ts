@@ -193,6 +193,19 @@ export class Tracer {
     const samples: Dim[][] = [];
     for (const t of inputs) {
       if (t.sample === null) {
+        if (want === 'any' && type.declares.weights && layer.weights === undefined) {
+          // Weights that do not depend on the input (Embedding's table) are known all the same.
+          let w: WeightSpec[] = [];
+          try {
+            w = bound.weights([[null]]);
+          } catch {
+            w = [];
+          }
+          if (w.length && w.every((x) => x.shape.every((d) => d !== null))) {
+            layer.weights = w;
+            layer.builtFor = [[null]];
+          }
+        }
         if (want === 'any' || type.arity === 'many') return this.unknownOutput(layer, inputs, site, 'unknown', type.declares.weights ? 'unknown' : 'zero');
         samples.push(Array(typeof want === 'number' ? want : want.min).fill(null));
         rankKnown = false;
@@ -388,9 +401,16 @@ export class Tracer {
     return fixes.length ? fixes : undefined;
   }
 
-  /** Reads `input_shape=`-style keywords of a layer call (the first layer declares the model input). */
-  static declaredInput(args: CallArgs): { sample: Dim[]; batch: Dim } | 'unreadable' | undefined {
+  /**
+   * Reads `input_shape=`-style keywords of a layer call (the first layer declares the model input).
+   * A keyword that is the layer's own argument is not one (Embedding's `input_dim` is its vocabulary;
+   * tf.keras 2's `input_length=` is then the input).
+   */
+  static declaredInput(args: CallArgs, type?: LayerType): { sample: Dim[]; batch: Dim } | 'unreadable' | undefined {
+    const length = type && 'input_dim' in type.args ? args.keyword.get('input_length')?.value : undefined;
+    if (length?.k === 'num' && Number.isInteger(length.v) && !args.keyword.has('input_shape') && !args.keyword.has('batch_input_shape')) return { sample: [length.v], batch: null };
     for (const k of INPUT_ARGS) {
+      if (type && !type.isInput && k in type.args) continue;
       const a = args.keyword.get(k);
       if (!a) continue;
       const dims = dimsOf(a.value);

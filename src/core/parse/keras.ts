@@ -405,7 +405,7 @@ export class KerasSemantics {
     }
     if (layer.type?.isInput) {
       // InputLayer(input_shape=…) declares the input; it is not a layer of the model.
-      const declared = Tracer.declaredInput(layer.args);
+      const declared = Tracer.declaredInput(layer.args, layer.type);
       if (declared && declared !== 'unreadable' && model.sequence.length === 0) {
         model.input = { sample: declared.sample, span: here, batch: declared.batch };
         state.input = this.tracer.input(layer, declared.sample, declared.batch, { span: here, anchor, foreign: this.interp.foreign, replay: true });
@@ -434,7 +434,7 @@ export class KerasSemantics {
       }
     }
     if (model.sequence.length === 0 && !state.last) {
-      const declared = Tracer.declaredInput(layer.args);
+      const declared = Tracer.declaredInput(layer.args, layer.type);
       if (declared === 'unreadable') {
         const k = ['input_shape', 'batch_input_shape', 'input_dim', 'shape', 'batch_shape'].find((key) => layer.args.keyword.has(key))!;
         const arg = layer.args.keyword.get(k)!;
