@@ -268,12 +268,13 @@ export class KerasSemantics {
           break;
       }
     }
+    // Before the ops: Keras keeps it in keras.src.ops.operation_utils.
+    if (isKeras && last === 'get_source_inputs') return p[0] ? sourceInputs(p[0]) : UNKNOWN;
     if ((isKeras && path.includes('.ops.')) || isTf) {
       if (last === 'shape' && p[0]) return this.shapeOf(p[0]);
       const op = this.tensorFunction(path, last, args, span, e);
       if (op) return op;
     }
-    if (isKeras && (last === 'get_source_inputs')) return p[0] ?? UNKNOWN;
     if (isKeras && last === 'obtain_input_shape') return obtainInputShape(args);
     if (isKeras && last === 'correct_pad') return this.correctPad(args);
     if (isKeras && last === 'validate_activation') return NONE;
@@ -1407,15 +1408,44 @@ function shapeTuple(s: { sample: Dim[] | null; batch: Dim }): Value {
   return tuple([s.batch, ...s.sample].map((d) => (d === null ? NONE : num(d))));
 }
 
-/** keras.applications' `obtain_input_shape`: the default image size unless one is given. */
+/**
+ * keras.applications' `obtain_input_shape`: the given shape; without one, the size the weights
+ * were trained at when the classifier is kept (`require_flatten`), else a free height and width.
+ * (Its argument checks are not repeated here: ConvLens' own definitions make them.)
+ */
 function obtainInputShape(args: CallArgs): Value {
   const get = (k: string, i: number): Value | undefined => args.keyword.get(k)?.value ?? args.positional[i]?.value;
   const given = get('input_shape', 0);
   const size = get('default_size', 1);
-  const fmt = get('data_format', 3);
-  if (given && given.k === 'seq') return given;
-  if (size?.k !== 'num') return UNKNOWN;
-  return fmt?.k === 'str' && fmt.v === 'channels_first' ? tuple([num(3), num(size.v), num(size.v)]) : tuple([num(size.v), num(size.v), num(3)]);
+  const first = get('data_format', 3)?.k === 'str' && (get('data_format', 3) as { v: string }).v === 'channels_first';
+  const flatten = get('require_flatten', 4);
+  const weights = get('weights', 5);
+  const imagenetTop = weights?.k === 'str' && weights.v === 'imagenet' && flatten?.k === 'bool' && flatten.v;
+  const image = (side: Value): Value => (first ? tuple([num(3), side, side]) : tuple([side, side, num(3)]));
+  if (given?.k === 'seq' && given.items.length > 0 && !imagenetTop) return given;
+  if (given && given.k !== 'seq' && given.k !== 'none') return UNKNOWN;
+  if (size?.k !== 'num' || flatten?.k !== 'bool') return UNKNOWN;
+  return flatten.v ? image(num(size.v)) : image(NONE);
+}
+
+/** `get_source_inputs(x)`: the Input tensors `x` is computed from, in the order they are found. */
+function sourceInputs(v: Value): Value {
+  const start = flattenTensors(v);
+  if (!start) return UNKNOWN;
+  const found: SymTensor[] = [];
+  const seen = new Set<GraphNode>();
+  const visit = (t: SymTensor): void => {
+    const node = t.producer;
+    if (node.inputs.length === 0) {
+      if (!found.includes(t)) found.push(t);
+      return;
+    }
+    if (seen.has(node)) return;
+    seen.add(node);
+    node.inputs.forEach(visit);
+  };
+  start.forEach(visit);
+  return { k: 'seq', kind: 'list', items: found.map((t) => ({ k: 'tensor', t })) };
 }
 
 /** Each list item's own range, so a layer given in `Sequential([...])` points at itself. */
