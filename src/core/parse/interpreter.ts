@@ -813,7 +813,16 @@ export class Interpreter {
   /** Calls a user function with bound arguments; `self` is prepended for methods. */
   callFunction(fn: FunctionValue, args: CallArgs, span: Span, self?: Value): Value {
     if (fn.file !== this.frames[this.frames.length - 1].file && !(fn.file.module === '' && this.frames[this.frames.length - 1].file.module === '')) {
-      return this.inFile(fn.file, span, () => this.callFunction(fn, args, span, self));
+      if (!isBundled(fn.file)) return this.inFile(fn.file, span, () => this.callFunction(fn, args, span, self));
+      // A builder of ConvLens' own definitions refuses arguments as Keras does: a raise anywhere
+      // inside it is an error at the call that entered it, and there is no model.
+      try {
+        return this.inFile(fn.file, span, () => this.callFunction(fn, args, span, self));
+      } catch (e) {
+        if (!(e instanceof RaiseSignal)) throw e;
+        this.out.report({ severity: 'error', code: 'invalid-arg', span: this.here(span), message: e.message ?? `${fn.name}() refuses these arguments` });
+        return { k: 'unknown', why: e.message ?? `${fn.name}() refuses these arguments` };
+      }
     }
     this.called.add(fn);
     if (fn.generator) return { k: 'unknown', why: `${fn.name}() is a generator` };
@@ -852,11 +861,8 @@ export class Interpreter {
         this.execBlock(fn.body, local);
       } catch (e) {
         if (e instanceof ReturnSignal) return e.value;
-        if (e instanceof RaiseSignal && this.foreign && fn.file.module.startsWith('keras.')) {
-          // ConvLens' own definitions raise what Keras raises for invalid arguments.
-          this.out.report({ severity: 'error', code: 'invalid-arg', span: this.here(span), message: e.message ?? 'invalid arguments' });
-          return { k: 'unknown', why: e.message };
-        }
+        // Inside ConvLens' own definitions an exception goes up to the builder the user called.
+        if (e instanceof RaiseSignal && isBundled(fn.file)) throw e;
         if (e instanceof RaiseSignal) return { k: 'unknown', why: 'the function raises an exception' };
         throw e;
       } finally {
@@ -1535,6 +1541,11 @@ export class Interpreter {
 function moduleObject(scope: Scope, span: Span): Value {
   const cls: ClassValue = { name: 'module', bases: [], members: new Map(), file: DOCUMENT, span };
   return { k: 'object', obj: { cls, attrs: scope.vars } };
+}
+
+/** Code of ConvLens' own definitions (a bundled keras.applications module), not the user's. */
+function isBundled(file: SourceFile): boolean {
+  return file.module.startsWith('keras.');
 }
 
 function allDefaulted(params: Param[]): boolean {
