@@ -4,6 +4,9 @@
  * (`include_top=False`, `input_shape=…`, `pooling=…`) exactly, and a nested base model is a
  * graph like any other. Adding a model: its source here and its builders in APPLICATIONS.
  */
+import { withCommon } from './common';
+import { MOBILENET_SOURCE, MOBILENET_V2_SOURCE } from './mobilenet';
+import { RESNET_SOURCE } from './resnet';
 import { VGG_SOURCE } from './vgg';
 
 export interface ApplicationDef {
@@ -12,10 +15,24 @@ export interface ApplicationDef {
   source: string;
 }
 
-const VGG: ApplicationDef = { module: 'keras.applications.vgg', source: VGG_SOURCE };
+/** A family's module: its definition after the helpers every builder shares (common.ts). */
+const family = (module: string, source: string): ApplicationDef => ({ module: `keras.applications.${module}`, source: withCommon(source) });
+
+const VGG = family('vgg', VGG_SOURCE);
+const RESNET = family('resnet', RESNET_SOURCE);
+const MOBILENET = family('mobilenet', MOBILENET_SOURCE);
+const MOBILENET_V2 = family('mobilenet_v2', MOBILENET_V2_SOURCE);
 
 /** Builder name (`VGG16`) → its definition. */
 export const APPLICATIONS: Readonly<Record<string, ApplicationDef>> = {
   VGG16: VGG,
   VGG19: VGG,
+  ResNet50: RESNET,
+  ResNet101: RESNET,
+  ResNet152: RESNET,
+  ResNet50V2: RESNET,
+  ResNet101V2: RESNET,
+  ResNet152V2: RESNET,
+  MobileNet: MOBILENET,
+  MobileNetV2: MOBILENET_V2,
 };

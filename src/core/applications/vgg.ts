@@ -5,14 +5,10 @@
  * Keras' so summaries and `get_layer()` read the same.
  */
 export const VGG_SOURCE = `
-from keras import layers, Model, Input
-from keras.applications import imagenet_utils
-
 def _vgg(convs_per_block, include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation, name):
-    if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError("If using weights='imagenet' with include_top=True, classes should be 1000")
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=224, min_size=32, data_format="channels_last", require_flatten=include_top, weights=weights)
-    img_input = Input(shape=input_shape) if input_tensor is None else input_tensor
+    _check_weights(weights, include_top, classes)
+    input_shape = _input_shape(input_shape, 224, 32, include_top, weights)
+    img_input = _image_input(input_tensor, input_shape)
     x = img_input
     for block, filters in enumerate([64, 128, 256, 512, 512]):
         for i in range(convs_per_block[block]):
@@ -22,12 +18,11 @@ def _vgg(convs_per_block, include_top, weights, input_tensor, input_shape, pooli
         x = layers.Flatten(name="flatten")(x)
         x = layers.Dense(4096, activation="relu", name="fc1")(x)
         x = layers.Dense(4096, activation="relu", name="fc2")(x)
+        _check_classifier(classifier_activation, weights)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
-    return Model(img_input, x, name=name)
+    else:
+        x = _pooled(x, pooling)
+    return _model(input_tensor, img_input, x, name)
 
 def VGG16(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000, classifier_activation="softmax", name="vgg16"):
     return _vgg([2, 2, 3, 3, 3], include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation, name)
