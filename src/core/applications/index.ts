@@ -5,9 +5,11 @@
  * graph like any other. Adding a model: its source here and its builders in APPLICATIONS.
  */
 import { withCommon } from './common';
+import { INCEPTION_RESNET_V2_SOURCE, INCEPTION_V3_SOURCE } from './inception';
 import { MOBILENET_SOURCE, MOBILENET_V2_SOURCE } from './mobilenet';
 import { RESNET_SOURCE } from './resnet';
 import { VGG_SOURCE } from './vgg';
+import { XCEPTION_SOURCE } from './xception';
 
 export interface ApplicationDef {
   /** Python module the builder lives in (`keras.applications.vgg16`). */
@@ -22,6 +24,9 @@ const VGG = family('vgg', VGG_SOURCE);
 const RESNET = family('resnet', RESNET_SOURCE);
 const MOBILENET = family('mobilenet', MOBILENET_SOURCE);
 const MOBILENET_V2 = family('mobilenet_v2', MOBILENET_V2_SOURCE);
+const XCEPTION = family('xception', XCEPTION_SOURCE);
+const INCEPTION_V3 = family('inception_v3', INCEPTION_V3_SOURCE);
+const INCEPTION_RESNET_V2 = family('inception_resnet_v2', INCEPTION_RESNET_V2_SOURCE);
 
 /** Builder name (`VGG16`) → its definition. */
 export const APPLICATIONS: Readonly<Record<string, ApplicationDef>> = {
@@ -35,4 +40,7 @@ export const APPLICATIONS: Readonly<Record<string, ApplicationDef>> = {
   ResNet152V2: RESNET,
   MobileNet: MOBILENET,
   MobileNetV2: MOBILENET_V2,
+  Xception: XCEPTION,
+  InceptionV3: INCEPTION_V3,
+  InceptionResNetV2: INCEPTION_RESNET_V2,
 };
