@@ -5,6 +5,8 @@
  * graph like any other. Adding a model: its source here and its builders in APPLICATIONS.
  */
 import { withCommon } from './common';
+import { DENSENET_SOURCE } from './densenet';
+import { EFFICIENTNET_SOURCE } from './efficientnet';
 import { INCEPTION_RESNET_V2_SOURCE, INCEPTION_V3_SOURCE } from './inception';
 import { MOBILENET_SOURCE, MOBILENET_V2_SOURCE } from './mobilenet';
 import { RESNET_SOURCE } from './resnet';
@@ -27,6 +29,8 @@ const MOBILENET_V2 = family('mobilenet_v2', MOBILENET_V2_SOURCE);
 const XCEPTION = family('xception', XCEPTION_SOURCE);
 const INCEPTION_V3 = family('inception_v3', INCEPTION_V3_SOURCE);
 const INCEPTION_RESNET_V2 = family('inception_resnet_v2', INCEPTION_RESNET_V2_SOURCE);
+const DENSENET = family('densenet', DENSENET_SOURCE);
+const EFFICIENTNET = family('efficientnet', EFFICIENTNET_SOURCE);
 
 /** Builder name (`VGG16`) → its definition. */
 export const APPLICATIONS: Readonly<Record<string, ApplicationDef>> = {
@@ -43,4 +47,15 @@ export const APPLICATIONS: Readonly<Record<string, ApplicationDef>> = {
   Xception: XCEPTION,
   InceptionV3: INCEPTION_V3,
   InceptionResNetV2: INCEPTION_RESNET_V2,
+  DenseNet121: DENSENET,
+  DenseNet169: DENSENET,
+  DenseNet201: DENSENET,
+  EfficientNetB0: EFFICIENTNET,
+  EfficientNetB1: EFFICIENTNET,
+  EfficientNetB2: EFFICIENTNET,
+  EfficientNetB3: EFFICIENTNET,
+  EfficientNetB4: EFFICIENTNET,
+  EfficientNetB5: EFFICIENTNET,
+  EfficientNetB6: EFFICIENTNET,
+  EfficientNetB7: EFFICIENTNET,
 };
