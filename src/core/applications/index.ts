@@ -9,6 +9,7 @@ import { DENSENET_SOURCE } from './densenet';
 import { EFFICIENTNET_SOURCE } from './efficientnet';
 import { INCEPTION_RESNET_V2_SOURCE, INCEPTION_V3_SOURCE } from './inception';
 import { MOBILENET_SOURCE, MOBILENET_V2_SOURCE } from './mobilenet';
+import { MOBILENET_V3_SOURCE } from './mobilenetV3';
 import { RESNET_SOURCE } from './resnet';
 import { VGG_SOURCE } from './vgg';
 import { XCEPTION_SOURCE } from './xception';
@@ -26,6 +27,7 @@ const VGG = family('vgg', VGG_SOURCE);
 const RESNET = family('resnet', RESNET_SOURCE);
 const MOBILENET = family('mobilenet', MOBILENET_SOURCE);
 const MOBILENET_V2 = family('mobilenet_v2', MOBILENET_V2_SOURCE);
+const MOBILENET_V3 = family('mobilenet_v3', MOBILENET_V3_SOURCE);
 const XCEPTION = family('xception', XCEPTION_SOURCE);
 const INCEPTION_V3 = family('inception_v3', INCEPTION_V3_SOURCE);
 const INCEPTION_RESNET_V2 = family('inception_resnet_v2', INCEPTION_RESNET_V2_SOURCE);
@@ -44,6 +46,8 @@ export const APPLICATIONS: Readonly<Record<string, ApplicationDef>> = {
   ResNet152V2: RESNET,
   MobileNet: MOBILENET,
   MobileNetV2: MOBILENET_V2,
+  MobileNetV3Small: MOBILENET_V3,
+  MobileNetV3Large: MOBILENET_V3,
   Xception: XCEPTION,
   InceptionV3: INCEPTION_V3,
   InceptionResNetV2: INCEPTION_RESNET_V2,
