@@ -42,6 +42,8 @@ interface ExpectedFile {
   kerasVersion: string;
   models: ExpectedModel[];
   namesFromWholeGuide?: unknown;
+  /** Modules the fixture imports that are other fixtures: their text runs first, `bind` (after the fixture) names the module. */
+  imports?: { files: string[]; bind: string };
 }
 
 const dir = fixturePath('keras');
@@ -133,7 +135,7 @@ const PENDING: Record<string, string> = {
 describe('real Keras code gives its published numbers', () => {
   for (const [file, f] of Object.entries(expected.files)) {
     it(file, { todo: PENDING[file] }, async () => {
-      let text = source(file);
+      let text = [...(f.imports?.files.map(source) ?? []), source(file), f.imports?.bind ?? ''].join('\n');
       f.models.forEach((m, i) => {
         if (m.call && !m.var) text += `\n__expected_${i} = ${m.call}\n`;
       });
