@@ -688,13 +688,15 @@ export class Interpreter {
   bundledModule(module: string, text: string, span: Span): Scope {
     const cached = this.modules.get(module);
     if (cached && cached !== 'loading') return cached;
-    return this.runModule(module, text, `ConvLens' definition of ${module}`, span);
+    // Its text never changes: parse it once per process, not once per analysis (keystroke).
+    let parsed = bundledParses.get(text);
+    if (!parsed) bundledParses.set(text, (parsed = this.host.parse(text)));
+    return this.runModule(module, text, `ConvLens' definition of ${module}`, span, parsed);
   }
 
-  private runModule(module: string, text: string, label: string, span: Span): Scope {
+  private runModule(module: string, text: string, label: string, span: Span, parsed = this.host.parse(text)): Scope {
     this.modules.set(module, 'loading');
     const scope = this.moduleScope(module);
-    const parsed = this.host.parse(text);
     const file: SourceFile = { module, text };
     this.labels.set(file, label);
     try {
@@ -1542,6 +1544,9 @@ function moduleObject(scope: Scope, span: Span): Value {
   const cls: ClassValue = { name: 'module', bases: [], members: new Map(), file: DOCUMENT, span };
   return { k: 'object', obj: { cls, attrs: scope.vars } };
 }
+
+/** ConvLens' own definitions (keras.applications), parsed: the AST is read-only, so analyses share it. */
+const bundledParses = new Map<string, Module>();
 
 /** Code of ConvLens' own definitions (a bundled keras.applications module), not the user's. */
 function isBundled(file: SourceFile): boolean {
