@@ -1,5 +1,6 @@
 /** `npm run bench`: prints the figures the issues ask for. Not a test: nothing here fails on time. */
 import { benchAnalysis } from './analysis';
+import { benchApplications } from './applications';
 import { benchEditor } from './editor';
 import { benchFeatureMaps } from './featureMaps';
 import { benchTraining } from './training';
@@ -10,6 +11,7 @@ async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const want = (name: string) => only.length === 0 || only.includes(name);
   if (want('analysis')) await benchAnalysis();
+  if (want('applications')) await benchApplications();
   if (want('editor')) await benchEditor();
   if (want('featureMaps')) await benchFeatureMaps();
   if (want('training')) await benchTraining();
