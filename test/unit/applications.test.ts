@@ -33,6 +33,8 @@ interface Family {
   builders: string[];
   /** Arguments only this family takes (width and depth options, preprocessing). */
   options: string[];
+  /** Keras finds the architecture by the model's name, so it refuses `name=` (tested below). */
+  fixedName?: boolean;
 }
 
 const FAMILIES: Record<string, Family> = {
@@ -65,6 +67,12 @@ const FAMILIES: Record<string, Family> = {
   inceptionResNetV2: { sources: ['app_inception_resnet_v2.py'], builders: ['InceptionResNetV2'], options: [] },
   densenet: { sources: ['app_densenet.py'], builders: ['DenseNet121', 'DenseNet169', 'DenseNet201'], options: [] },
   efficientnet: { sources: ['app_efficientnet.py'], builders: ['EfficientNetB0', 'EfficientNetB1', 'EfficientNetB2', 'EfficientNetB3', 'EfficientNetB4', 'EfficientNetB5', 'EfficientNetB6', 'EfficientNetB7'], options: [] },
+  efficientnetV2: {
+    sources: ['app_efficientnet_v2.py'],
+    builders: ['EfficientNetV2B0', 'EfficientNetV2B1', 'EfficientNetV2B2', 'EfficientNetV2B3', 'EfficientNetV2S', 'EfficientNetV2M', 'EfficientNetV2L'],
+    options: ['include_preprocessing=False, weights=None, classes=10', 'weights=None, include_top=False, input_shape=(64, 64, 1), pooling="avg"'],
+    fixedName: true,
+  },
 };
 
 /** Arguments every builder takes, in the combinations transfer learning uses. */
@@ -108,7 +116,8 @@ const errors = (a: FileAnalysis): string[] => a.problems.filter((p) => p.severit
 describe('keras.applications: ConvLens’ definitions build what Keras’ source builds', () => {
   for (const [family, f] of Object.entries(FAMILIES)) {
     f.builders.forEach((builder, k) => {
-      const grid = k === 0 ? [...GRID, ...f.options] : SHORT_GRID;
+      const common = f.fixedName ? GRID.filter((args) => !args.includes('name=')) : GRID;
+      const grid = k === 0 ? [...common, ...f.options] : SHORT_GRID;
       it(`${builder} (${grid.length} argument sets)`, async () => {
         const calls = grid.map((args, i) => `m${i} = ${builder}(${args})`);
         // (a) the user's file; (b) Keras' source with the same calls appended. Both files make the
@@ -187,6 +196,41 @@ describe('keras.applications: the published numbers', () => {
     const xception = await oneModel('from tensorflow import keras\nbase_model = keras.applications.Xception(weights="imagenet", input_shape=(150, 150, 3), include_top=False)\n');
     assert.equal(xception.model.totalParams, 20_861_480);
     assert.deepEqual(xception.model.outputShape, [5, 5, 2048]);
+  });
+});
+
+describe('keras.applications: EfficientNetV2, published elsewhere', () => {
+  it('the bases without the top have the parameters of KerasCV’s EfficientNetV2 backbones', async () => {
+    const text = readFixture('keras', 'published', 'keras_cv_efficientnet_v2_presets.txt');
+    const presets = [...text.matchAll(/"efficientnetv2_(\w+)": \{\n\s+"params": (\d+),/g)].map((m) => [`EfficientNetV2${m[1].toUpperCase()}`, Number(m[2])] as [string, number]);
+    assert.equal(presets.length, 7);
+    const a = await analyze(['import keras', ...presets.map(([b], i) => `m${i} = keras.applications.${b}(include_top=False)`)].join('\n'));
+    assert.deepEqual(errors(a), []);
+    assert.deepEqual(modelsByVar(a, presets.length).map((m, i) => [presets[i][0], m.totalParams]), presets);
+  });
+
+  it('the Kaggle leukemia recipe: a pooled EfficientNetV2B3 under BatchNormalization and Dense, as printed', async () => {
+    const text = [
+      'import tensorflow as tf',
+      'from tensorflow.keras.models import Sequential',
+      'from tensorflow.keras.layers import Dense, Dropout, BatchNormalization',
+      'from tensorflow.keras import regularizers',
+      'img_shape = (224, 224, 3)',
+      'base_model = tf.keras.applications.EfficientNetV2B3(include_top= False, weights= "imagenet", input_shape= img_shape, pooling= \'max\')',
+      'model = Sequential([',
+      '  base_model,',
+      '  BatchNormalization(axis= -1, momentum= 0.99, epsilon= 0.001),',
+      '  Dense(256, kernel_regularizer= regularizers.l2(l= 0.016), activity_regularizer= regularizers.l1(0.006), bias_regularizer= regularizers.l1(0.006), activation= \'relu\'),',
+      '  Dropout(rate= 0.45, seed= 123),',
+      "  Dense(2, activation= 'softmax')",
+      '])',
+    ].join('\n');
+    const a = await analyze(text);
+    const model = a.models.find((m) => m.varName === 'model')!;
+    const published = readFixture('keras', 'published', 'leukemia_classification_efficientnetv2.txt');
+    const n = (label: string): number => Number(new RegExp(`${label} params: ([\\d,]+)`).exec(published)![1].replace(/,/g, ''));
+    assert.deepEqual([model.totalParams, model.trainableParams, model.nonTrainableParams], [n('Total'), n('Trainable'), n('Non-trainable')]);
+    assert.deepEqual(model.summary.map((r) => [r.className, r.params]), [['Functional', 12_930_622], ['BatchNormalization', 6_144], ['Dense', 393_472], ['Dropout', 0], ['Dense', 514]]);
   });
 });
 
@@ -306,6 +350,7 @@ describe('keras.applications: arguments Keras refuses', () => {
     ['keras.applications.MobileNetV3Small(alpha=0.5)', /alpha can be one of `0.75`, `1.0` for non minimalistic/],
     ['keras.applications.MobileNetV3Large(input_shape=(16, 16, 3), include_top=False)', /at least 32x32/],
     ['keras.applications.ResNet50(weights=3)', /The `weights` argument should be either/],
+    ['keras.applications.EfficientNetV2B0(name="backbone")', /`name` must stay one of .*KeyError: 'backbone'/],
   ];
   for (const [call, message] of cases) {
     it(call, async () => {

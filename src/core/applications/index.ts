@@ -7,6 +7,7 @@
 import { withCommon } from './common';
 import { DENSENET_SOURCE } from './densenet';
 import { EFFICIENTNET_SOURCE } from './efficientnet';
+import { EFFICIENTNET_V2_SOURCE } from './efficientnetV2';
 import { INCEPTION_RESNET_V2_SOURCE, INCEPTION_V3_SOURCE } from './inception';
 import { MOBILENET_SOURCE, MOBILENET_V2_SOURCE } from './mobilenet';
 import { MOBILENET_V3_SOURCE } from './mobilenetV3';
@@ -33,6 +34,7 @@ const INCEPTION_V3 = family('inception_v3', INCEPTION_V3_SOURCE);
 const INCEPTION_RESNET_V2 = family('inception_resnet_v2', INCEPTION_RESNET_V2_SOURCE);
 const DENSENET = family('densenet', DENSENET_SOURCE);
 const EFFICIENTNET = family('efficientnet', EFFICIENTNET_SOURCE);
+const EFFICIENTNET_V2 = family('efficientnet_v2', EFFICIENTNET_V2_SOURCE);
 
 /** Builder name (`VGG16`) → its definition. */
 export const APPLICATIONS: Readonly<Record<string, ApplicationDef>> = {
@@ -62,4 +64,11 @@ export const APPLICATIONS: Readonly<Record<string, ApplicationDef>> = {
   EfficientNetB5: EFFICIENTNET,
   EfficientNetB6: EFFICIENTNET,
   EfficientNetB7: EFFICIENTNET,
+  EfficientNetV2B0: EFFICIENTNET_V2,
+  EfficientNetV2B1: EFFICIENTNET_V2,
+  EfficientNetV2B2: EFFICIENTNET_V2,
+  EfficientNetV2B3: EFFICIENTNET_V2,
+  EfficientNetV2S: EFFICIENTNET_V2,
+  EfficientNetV2M: EFFICIENTNET_V2,
+  EfficientNetV2L: EFFICIENTNET_V2,
 };
