@@ -1034,6 +1034,10 @@ export class Interpreter {
     if (id === '...' || id === 'Ellipsis') return { k: 'module', path: 'Ellipsis' };
     const lenient = this.keras.lenientName(id);
     if (lenient) return lenient;
+    // In ConvLens' own definitions an undefined name is a bug of ours: say so rather than go on quietly.
+    if (this.frames[this.frames.length - 1].file.module.startsWith('keras.')) {
+      this.out.report({ severity: 'warning', code: 'internal', span: { start: 0, end: 0 }, message: `internal: '${id}' is not defined in ConvLens' definition` });
+    }
     return { k: 'unknown', why: `'${id}' is not defined in this file` };
   }
 
@@ -1693,6 +1697,9 @@ export function equal(a: Value, b: Value): boolean | undefined {
   if (a.k === 'object' && b.k === 'object') return a.obj === b.obj;
   if (a.k === 'module' && b.k === 'module') return a.path === b.path;
   if ((a.k === 'str') !== (b.k === 'str') && (a.k === 'num' || b.k === 'num')) return false;
+  // Plain values of different kinds are never equal (a tuple is not a string).
+  const plain = ['num', 'bool', 'str', 'seq', 'dict', 'none'];
+  if (plain.includes(an.k) && plain.includes(bn.k) && an.k !== bn.k) return false;
   if (a.k === 'str' && (b.k === 'tensor' || b.k === 'layer' || b.k === 'model')) return false;
   return undefined;
 }

@@ -657,9 +657,22 @@ class MiniParser {
   ) {}
 
   parse(): Expr | undefined {
-    const e = this.binary(0);
+    const e = this.comparison();
     this.ws();
     return e && this.i === this.s.length ? e : undefined;
+  }
+
+  /** `a == b`, `a < b`: one comparison, the loosest binding an interpolation needs. */
+  private comparison(): Expr | undefined {
+    const start = this.i;
+    const left = this.binary(0);
+    if (!left) return undefined;
+    this.ws();
+    const m = /^(==|!=|<=|>=|<|>)/.exec(this.s.slice(this.i));
+    if (!m) return left;
+    this.i += m[0].length;
+    const right = this.binary(0);
+    return right && { t: 'compare', ops: [m[0]], operands: [left, right], span: this.span(start) };
   }
 
   private ws(): void {
