@@ -68,8 +68,10 @@ function hintPart(l: LayerReport, mode: HintMode, each = ''): string {
 export function hintLabel(site: LayerSite, mode: HintMode): string | undefined {
   if (mode === 'off' || site.rows.length === 0) return undefined;
   if (site.kind === 'definition') {
-    if (mode === 'shapes') return undefined;
-    return `${paramWords(site.rows[0].layer.params)}`;
+    // A layer made apart from its calls (`self.conv = Conv2D(…)`): its parameters, when it has any.
+    const params = site.rows[0].layer.params;
+    if (mode === 'shapes' || params === 0) return undefined;
+    return `${paramWords(params)}`;
   }
   const separate = site.rows.every((r) => r.layer.isInput || !(site.span.start <= r.layer.span.start && site.span.end >= r.layer.span.end));
   const m: HintMode = separate && mode === 'both' ? 'shapes' : separate && mode === 'params' ? 'off' : mode;
