@@ -96,6 +96,27 @@ describe('graph models in the editor', function () {
     if (ui.remote.available) await ui.remote.screenshot('graph-subclassed-hints');
   });
 
+  it('Train Model trains the functional ResNet from the command (BatchNormalization, skip connections), writing its outputs', async function () {
+    const api = vscode.extensions.getExtension('convlens.convlens').exports.ctx;
+    const outputs = [residual.replace(/\.py$/, '.residual_digits.best.ckpt'), residual.replace(/\.py$/, '.residual_digits.onnx'), residual.replace(/\.py$/, '.best.ckpt'), residual.replace(/\.py$/, '.onnx')];
+    const finished = new Promise((resolve) => {
+      const sub = api.training.onDidFinish((run) => {
+        sub.dispose();
+        resolve(run);
+      });
+    });
+    await h.open(residual);
+    await vscode.commands.executeCommand('convlens.train', vscode.Uri.file(residual).toString(), undefined, { data: 'synthetic', epochs: 1, batchSize: 32, limit: { train: 1200, test: 300 } });
+    const done = (await finished).done;
+    try {
+      assert.strictEqual(done.reason, 'completed', done.message);
+      assert.strictEqual(done.epochs, 1);
+    } finally {
+      for (const f of outputs) fs.rmSync(f, { force: true });
+      fs.rmSync(path.join(graphs, '.convlens'), { recursive: true, force: true });
+    }
+  });
+
   it('feature maps of a residual network: every call in execution order, the merges marked with their branches', async function () {
     await h.open(residual);
     await vscode.commands.executeCommand('convlens.showFeatureMaps', vscode.Uri.file(residual).toString());
