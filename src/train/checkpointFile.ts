@@ -1,45 +1,20 @@
 /**
- * Checkpoint and model files on disk. Every write goes to a temporary file in the same folder,
- * is flushed, then renamed over the target, so a crash or a kill at any moment leaves either the
- * previous file or the new one, never a partial file.
+ * Checkpoint files on disk: written atomically through safeFs (a crash or a kill at any moment
+ * leaves either the previous file or the new one), read only from regular files of a plausible
+ * size, and every problem reported with the file and the byte it is at.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import * as path from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type Checkpoint, type CheckpointHeader } from '../core/train/checkpoint';
+import { writeFileAtomic, type AtomicWriteOptions } from './safeFs';
 
-/** Writes `bytes` to `file` atomically (temporary file + fsync + rename). */
-export function writeFileAtomic(file: string, bytes: Uint8Array): void {
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, 'wx', 0o644);
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, file);
-  } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  // The rename itself is durable once the folder is flushed (not supported everywhere).
-  try {
-    const dfd = openSync(dir, 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    // Best effort.
-  }
-}
+export { writeFileAtomic } from './safeFs';
+
+/** The largest checkpoint read (larger files are not checkpoints ConvLens wrote for a CNN it can train). */
+export const MAX_CHECKPOINT_BYTES = 8 * 1024 ** 3;
 
 /** Writes a checkpoint atomically. */
-export function writeCheckpointFile(file: string, ckpt: Checkpoint): void {
-  writeFileAtomic(file, encodeCheckpoint(ckpt));
+export function writeCheckpointFile(file: string, ckpt: Checkpoint, options: AtomicWriteOptions = {}): void {
+  writeFileAtomic(file, encodeCheckpoint(ckpt), { what: 'checkpoint', ...options });
 }
 
 /** A checkpoint file that cannot be used, with the file and the byte the problem is at. */
@@ -58,15 +33,21 @@ export class CheckpointFileError extends Error {
 export function readCheckpointFile(file: string): Checkpoint & { header: CheckpointHeader } {
   let bytes: Uint8Array;
   try {
+    // A pipe or a device would block or never end: only regular files are read.
+    const st = statSync(file);
+    if (st.isDirectory()) throw new CheckpointFileError(file, 'is a folder, not a checkpoint file');
+    if (!st.isFile()) throw new CheckpointFileError(file, 'is not a regular file (a device, a pipe or a socket), so it is not a checkpoint');
+    if (st.size > MAX_CHECKPOINT_BYTES) throw new CheckpointFileError(file, `is ${st.size} bytes, larger than any checkpoint ConvLens writes`);
     bytes = readFileSync(file);
   } catch (e) {
+    if (e instanceof CheckpointFileError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new CheckpointFileError(file, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a checkpoint file' : (e as Error).message);
+    throw new CheckpointFileError(file, code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message);
   }
   try {
     return decodeCheckpoint(bytes);
   } catch (e) {
     if (e instanceof CheckpointError) throw new CheckpointFileError(file, e.message, e.byteOffset);
-    throw e;
+    throw new CheckpointFileError(file, `cannot be read as a checkpoint (${(e as Error).message})`);
   }
 }

@@ -1,5 +1,6 @@
 /** The checkpoint format, atomic writes, and the trainer protocol's validation. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -34,12 +35,36 @@ function sample(): Checkpoint {
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'convlens-ckpt-'));
 
+/** Where the JSON header starts in a version-2 file. */
+const HEADER = 24;
+const headerLengthOf = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset).getUint32(12, true);
+const dataStartOf = (bytes: Uint8Array) => Math.ceil((HEADER + headerLengthOf(bytes)) / 8) * 8;
+
+/** A version-2 file around any header text, with valid checksums (what an attacker could write). */
+function craft(header: unknown, data: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const json = new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
+  const dataStart = Math.ceil((HEADER + json.length) / 8) * 8;
+  const out = new Uint8Array(dataStart + data.length);
+  out.set(new TextEncoder().encode('CLCKPT\r\n'));
+  const v = new DataView(out.buffer);
+  v.setUint32(8, 2, true);
+  v.setUint32(12, json.length, true);
+  out.set(json, HEADER);
+  out.set(data, dataStart);
+  const both = new Uint8Array(16 + json.length);
+  both.set(out.subarray(0, 16));
+  both.set(json, 16);
+  v.setUint32(16, crc32(both), true);
+  v.setUint32(20, crc32(out.subarray(dataStart)), true);
+  return out;
+}
+
 describe('checkpoint format', () => {
   it('round-trips the header and every tensor exactly; tensors are 8-byte aligned after the JSON header', () => {
     const bytes = encodeCheckpoint(sample());
     assert.equal(String.fromCharCode(...bytes.subarray(0, 8)), 'CLCKPT\r\n');
     const back = decodeCheckpoint(bytes);
-    assert.equal(back.header.version, 1);
+    assert.equal(back.header.version, 2);
     assert.equal(back.header.epoch, 3);
     assert.deepEqual(back.header.optimizer, defaultOptimizer('rmsprop'));
     for (const [name, t] of sample().tensors) {
@@ -47,14 +72,21 @@ describe('checkpoint format', () => {
       assert.deepEqual(Array.from(back.tensors.get(name)!.data), Array.from(t.data));
       assert.equal(back.tensors.get(name)!.kind, t.kind);
     }
-    const headerLength = new DataView(bytes.buffer).getUint32(12, true);
-    const dataStart = Math.ceil((16 + headerLength) / 8) * 8;
-    for (const t of back.header.tensors) assert.equal((dataStart + t.offset) % 8, 0);
+    for (const t of back.header.tensors) assert.equal((dataStartOf(bytes) + t.offset) % 8, 0);
+  });
+
+  it('writes a best value not reached yet as null and reads it back as infinity (JSON has no Infinity)', () => {
+    const c = sample();
+    c.header.best = Infinity;
+    assert.equal(decodeCheckpoint(encodeCheckpoint(c)).header.best, Infinity);
+    c.header.mode = 'max';
+    c.header.best = -Infinity;
+    assert.equal(decodeCheckpoint(encodeCheckpoint(c)).header.best, -Infinity);
   });
 
   it('names the byte where a truncated file ends, at every cut', () => {
     const bytes = encodeCheckpoint(sample());
-    for (const cut of [0, 7, 15, 16, 40, bytes.length - 100, bytes.length - 1]) {
+    for (let cut = 0; cut < bytes.length; cut++) {
       assert.throws(
         () => decodeCheckpoint(bytes.subarray(0, cut)),
         (e: unknown) => e instanceof CheckpointError && e.byteOffset === cut && /truncated/.test(e.message) && e.message.includes(`byte ${cut}`),
@@ -64,11 +96,10 @@ describe('checkpoint format', () => {
     assert.throws(() => decodeCheckpoint(bytes.subarray(0, bytes.length - 1)), /inside tensor 'conv2d\/kernel\.velocity' \(bytes \d+–\d+\)/);
   });
 
-  it('finds a flipped byte in a tensor by its CRC-32 and names the tensor and its bytes', () => {
+  it('finds a flipped byte in a tensor and names the tensor and its bytes', () => {
     const bytes = encodeCheckpoint(sample());
     const back = decodeCheckpoint(bytes);
-    const headerLength = new DataView(bytes.buffer).getUint32(12, true);
-    const start = Math.ceil((16 + headerLength) / 8) * 8 + back.header.tensors[1].offset;
+    const start = dataStartOf(bytes) + back.header.tensors[1].offset;
     const bad = bytes.slice();
     bad[start + 3] ^= 0x40;
     assert.throws(
@@ -77,17 +108,93 @@ describe('checkpoint format', () => {
     );
   });
 
-  it('rejects other files, newer versions and a damaged header, saying where', () => {
+  it('rejects every single-byte change anywhere in the file (header, padding, data), each as a CheckpointError', () => {
+    // The issue found 61 of 277 flips accepted silently and 16 crashing export. Every byte, three ways.
+    const bytes = encodeCheckpoint(sample());
+    let rejected = 0;
+    for (let i = 0; i < bytes.length; i++) {
+      for (const mask of [0x01, 0x80, 0xff]) {
+        const bad = bytes.slice();
+        bad[i] ^= mask;
+        assert.throws(() => decodeCheckpoint(bad), (e: unknown) => e instanceof CheckpointError, `byte ${i} ^ 0x${mask.toString(16)} was accepted`);
+        rejected++;
+      }
+    }
+    assert.equal(rejected, bytes.length * 3);
+    console.log(`  ${rejected} single-byte changes over all ${bytes.length} bytes: every one rejected`);
+  });
+
+  it('rejects crafted headers with valid checksums cleanly, before allocating anything they claim', () => {
+    const good = JSON.parse(new TextDecoder().decode(encodeCheckpoint(sample()).subarray(HEADER, HEADER + headerLengthOf(encodeCheckpoint(sample())))));
+    const data = encodeCheckpoint(sample()).subarray(dataStartOf(encodeCheckpoint(sample())));
+    const t0 = good.tensors[0];
+    const cases: [string, unknown, RegExp][] = [
+      ['not an object', [1, 2], /not a JSON object/],
+      ['no format', { ...good, format: 'x' }, /"format"/],
+      ['epoch a string', { ...good, epoch: '3' }, /"epoch" is not a whole number/],
+      ['negative step', { ...good, step: -1 }, /"step"/],
+      ['best a string', { ...good, best: 'low' }, /"best"/],
+      ['optimizer without name', { ...good, optimizer: { learningRate: 1 } }, /"optimizer"/],
+      ['metrics a list', { ...good, metrics: [1] }, /"metrics"/],
+      ['tensors not a list', { ...good, tensors: {} }, /"tensors"/],
+      ['huge shape', { ...good, tensors: [{ ...t0, shape: [2 ** 31, 2 ** 31] }] }, /lies beyond|invalid shape/],
+      ['negative dimension', { ...good, tensors: [{ ...t0, shape: [-3, 6] }] }, /invalid shape/],
+      ['fractional dimension', { ...good, tensors: [{ ...t0, shape: [1.5, 4] }] }, /invalid shape/],
+      ['nine dimensions', { ...good, tensors: [{ ...t0, shape: [1, 1, 1, 1, 1, 1, 1, 1, 1] }] }, /invalid shape/],
+      ['offset beyond the data', { ...good, tensors: [{ ...t0, offset: 1024 }] }, /lies beyond/],
+      ['unaligned offset', { ...good, tensors: [{ ...t0, offset: 4 }] }, /multiple of 8/],
+      ['overlapping tensors', { ...good, tensors: [good.tensors[0], { ...good.tensors[2], offset: 8 }] }, /overlap/],
+      ['a name twice', { ...good, tensors: [t0, { ...t0 }] }, /appears twice/],
+      ['empty name', { ...good, tensors: [{ ...t0, name: '' }] }, /no valid name/],
+      ['bad kind', { ...good, tensors: [{ ...t0, kind: 'bias' }] }, /kind/],
+      ['bad CRC field', { ...good, tensors: [{ ...t0, crc32: -5 }] }, /CRC-32/],
+      ['dataBytes too small (trailing bytes)', { ...good, dataBytes: 8 }, /goes on to byte/],
+      ['dataBytes not a number', { ...good, dataBytes: 'many' }, /"dataBytes"/],
+      ['architecture without layers', { ...good, architecture: { model: 'x' } }, /"architecture"/],
+      ['partial without sums', { ...good, partial: { seen: 3 } }, /"partial"/],
+      ['version mismatch inside', { ...good, version: 7 }, /says version 7/],
+    ];
+    let n = 0;
+    for (const [what, header, why] of cases) {
+      const t = performance.now();
+      assert.throws(() => decodeCheckpoint(craft(header, data)), (e: unknown) => e instanceof CheckpointError && why.test(e.message), what);
+      assert.ok(performance.now() - t < 1000, `${what}: ${performance.now() - t} ms`);
+      n++;
+    }
+    assert.throws(() => decodeCheckpoint(craft('{"format": "convlens-checkpoint"', data)), /not valid JSON/);
+    assert.throws(() => decodeCheckpoint(craft('null', data)), /not a JSON object/);
+    console.log(`  ${n + 2} crafted headers with valid checksums: every one a clean CheckpointError`);
+  });
+
+  it('rejects other files and unknown versions, saying where; still reads version 1 files', () => {
     const bytes = encodeCheckpoint(sample());
     const png = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...bytes.subarray(8)]);
     assert.throws(() => decodeCheckpoint(png), /not a ConvLens checkpoint: byte 0 is 0x89/);
-    const v2 = bytes.slice();
-    v2[8] = 2;
-    assert.throws(() => decodeCheckpoint(v2), (e: unknown) => e instanceof CheckpointError && e.byteOffset === 8 && /version 2 \(bytes 8–11\) is not supported/.test(e.message));
-    const json = bytes.slice();
-    json[16] = 0x20;
-    json[17] = 0x5d;
-    assert.throws(() => decodeCheckpoint(json), /the header at bytes 16–\d+ is not valid JSON/);
+    const v3 = bytes.slice();
+    v3[8] = 3;
+    assert.throws(() => decodeCheckpoint(v3), (e: unknown) => e instanceof CheckpointError && e.byteOffset === 8 && /version 3 \(bytes 8–11\) is not supported/.test(e.message));
+    // A version 1 file as ConvLens 0.1 wrote it: header at byte 16, no file checksums, CRC per tensor.
+    const c = sample();
+    const tensors: { name: string; kind: string; shape: number[]; offset: number; crc32: number }[] = [];
+    const blobs: Uint8Array[] = [];
+    let offset = 0;
+    for (const [name, t] of c.tensors) {
+      const b = new Uint8Array(t.data.buffer.slice(0));
+      tensors.push({ name, kind: t.kind, shape: t.shape, offset, crc32: crc32(b) });
+      blobs.push(b);
+      offset = Math.ceil((offset + b.length) / 8) * 8;
+    }
+    const json = new TextEncoder().encode(JSON.stringify({ format: 'convlens-checkpoint', version: 1, ...c.header, dataBytes: offset, tensors }));
+    const start = Math.ceil((16 + json.length) / 8) * 8;
+    const v1 = new Uint8Array(start + offset);
+    v1.set(new TextEncoder().encode('CLCKPT\r\n'));
+    new DataView(v1.buffer).setUint32(8, 1, true);
+    new DataView(v1.buffer).setUint32(12, json.length, true);
+    v1.set(json, 16);
+    tensors.forEach((t, i) => v1.set(blobs[i], start + t.offset));
+    const back = decodeCheckpoint(v1);
+    assert.equal(back.header.version, 1);
+    assert.deepEqual(Array.from(back.tensors.get('conv2d/bias')!.data), [0.5, -0.25]);
   });
 
   it('CRC-32 matches the standard check value', () => {
@@ -113,9 +220,17 @@ describe('checkpoint files', () => {
     const dir = tmp();
     const file = path.join(dir, 'keep.bin');
     writeFileSync(file, 'precious');
-    assert.throws(() => writeFileAtomic(path.join(dir, 'missing', 'x.bin'), Uint8Array.of(1)));
+    assert.throws(() => writeFileAtomic(path.join(dir, 'missing', 'x.bin'), Uint8Array.of(1)), /cannot write the file .*x\.bin: its folder does not exist/);
     assert.equal(readFileSync(file, 'utf8'), 'precious');
     assert.deepEqual(readdirSync(dir), ['keep.bin']);
+  });
+
+  it('never reads a pipe, a device or a folder as a checkpoint (no hang, a clear error)', () => {
+    assert.throws(() => readCheckpointFile('/dev/zero'), /dev\/zero: is not a regular file/);
+    assert.throws(() => readCheckpointFile(tmp()), /is a folder, not a checkpoint file/);
+    const dir = tmp();
+    const fifo = path.join(dir, 'pipe.ckpt');
+    if (spawnSync('mkfifo', [fifo]).status === 0) assert.throws(() => readCheckpointFile(fifo), /is not a regular file/);
   });
 
   it('reports a truncated file with its name and byte offset', () => {
