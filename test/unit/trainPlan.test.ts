@@ -18,7 +18,7 @@ const model = (...lines: string[]) =>
   ['from tensorflow import keras', 'from tensorflow.keras import layers, models', 'model = models.Sequential()', ...lines, ''].join('\n');
 
 describe('training plan', () => {
-  it('reads the seed MNIST file: RMSprop(lr=1e-4), categorical cross-entropy, batch 128, 50 epochs, a validation hold-out', async () => {
+  it('reads the seed MNIST file: RMSprop(lr=1e-4), categorical cross-entropy, batch 128, 50 epochs, validation_data as the file selects it', async () => {
     const r = await planOf(readFixture('seeds', '001_mnist_cnn.py'));
     assert.deepEqual(r.problems, []);
     const p = r.plan!;
@@ -26,8 +26,10 @@ describe('training plan', () => {
     assert.equal(p.loss, 'categorical_crossentropy');
     assert.equal(p.batchSize, 128);
     assert.equal(p.epochs, 50);
-    assert.equal(p.validationSplit, 0.1);
-    assert.match(r.notes.join('\n'), /validation_data/);
+    // validation_data=(x_valid_vec, …): the last 10,000 of a permutation of the training set (fitOptions.test.ts has the details).
+    assert.equal(p.validationSplit, 0);
+    assert.deepEqual(p.fit?.validation?.rows.slices, [{ start: 50000, stop: 60000 }]);
+    assert.match(r.notes.join('\n'), /validation_data: rows 50000:60000 of the training set in np\.random\.permutation order/);
     assert.deepEqual(p.inputShape, [28, 28, 1]);
     assert.deepEqual(p.outputShape, [10]);
     assert.equal(p.macs, 497000);

@@ -14,6 +14,8 @@ import { LineIndex } from '../text';
 import { KerasSemantics } from './keras';
 import { normalizeModulePath } from './kerasSymbols';
 import { libraryAttribute, libraryCall, libraryMethod } from './library';
+import { followRows } from './dataOrigin';
+import { mathCall } from './fitArgs';
 import type { Arg, Expr, Module, Param, Span, Stmt } from './pythonAst';
 import {
   NONE,
@@ -1090,7 +1092,11 @@ export class Interpreter {
   }
 
   private subscript(v: Value, index: Expr[], scope: Scope, span: Span): Value {
-    if (v.k === 'array' || v.k === 'tensor') return this.keras.subscript(v, index.map((i) => (i.t === 'slice' ? { slice: true as const } : this.eval(i, scope))), span);
+    if (v.k === 'array' || v.k === 'tensor') {
+      const vals = index.map((i) => (i.t === 'slice' ? { slice: true as const } : this.eval(i, scope)));
+      const r = this.keras.subscript(v, vals, span);
+      return v.k === 'array' && (v.origin || vals.some((x) => 'k' in x && x.k === 'array')) ? followRows(r, v, index, vals, (x) => this.eval(x, scope)) : r;
+    }
     if (index.length !== 1) return UNKNOWN;
     const ix = index[0];
     if (ix.t === 'slice') {
@@ -1224,7 +1230,7 @@ export class Interpreter {
       case 'method':
         return this.method(callee.self, callee.name, args, span, e);
       case 'module': {
-        const lib = libraryCall(this, callee.path, args, span);
+        const lib = mathCall(callee.path, args) ?? libraryCall(this, callee.path, args, span);
         if (lib) return lib;
         return this.keras.call(callee.path, args, span, e);
       }

@@ -10,6 +10,8 @@ import { Tracer, dimsOf, mergeFields, type CallSite } from '../model/trace';
 import type { Dim } from '../shape';
 import { buildApplication, isApplication } from './applications';
 import { DATASET_SHAPES, classifyKerasPath, normalizeModulePath } from './kerasSymbols';
+import { keepOrigin, loadDataOrigin } from './dataOrigin';
+import { kerasObjectCall, readCompileExtras, readFitExtras } from './fitArgs';
 import type { Interpreter, Scope } from './interpreter';
 import { reshapeArray } from './library';
 import type { Expr, Span } from './pythonAst';
@@ -215,13 +217,17 @@ export class KerasSemantics {
         if (!this.interp.datasets.includes(callee.dataset)) this.interp.datasets.push(callee.dataset);
         const ds = DATASET_SHAPES[callee.dataset];
         if (!ds) return UNKNOWN;
-        const labels = (n: number): Value => ({ k: 'array', shape: ds.labels === 'flat' ? [n] : [n, 1] });
-        return tuple([tuple([{ k: 'array', shape: ds.train }, labels(ds.train[0])]), tuple([{ k: 'array', shape: ds.test }, labels(ds.test[0])])]);
+        const d = callee.dataset;
+        const labels = (n: number, split: 'train' | 'test'): Value => ({ k: 'array', shape: ds.labels === 'flat' ? [n] : [n, 1], origin: loadDataOrigin(d, split, 'y', n) });
+        return tuple([
+          tuple([{ k: 'array', shape: ds.train, origin: loadDataOrigin(d, 'train', 'x', ds.train[0]) }, labels(ds.train[0], 'train')]),
+          tuple([{ k: 'array', shape: ds.test, origin: loadDataOrigin(d, 'test', 'x', ds.test[0]) }, labels(ds.test[0], 'test')]),
+        ]);
       }
       case 'toCategorical': {
         const y = p[0];
         const n = kw('num_classes', 1);
-        if (y?.k === 'array' && n?.k === 'num') return { k: 'array', shape: [y.shape[0] ?? null, n.v] };
+        if (y?.k === 'array' && n?.k === 'num') return { k: 'array', shape: [y.shape[0] ?? null, n.v], origin: y.origin };
         return UNKNOWN;
       }
       case 'mergeFunction': {
@@ -241,6 +247,8 @@ export class KerasSemantics {
 
   /** Backend helpers, tensor ops and utilities real files call. */
   private otherCall(path: string, args: CallArgs, span: Span, e?: CallExpr): Value {
+    const extra = kerasObjectCall(path, args, this.interp.here(span));
+    if (extra) return extra;
     const p = args.positional.map((a) => a.value);
     const last = path.slice(path.lastIndexOf('.') + 1);
     const isKeras = /^keras(\.|$)/.test(path);
@@ -1123,7 +1131,9 @@ export class KerasSemantics {
         if (opt?.value.k === 'optimizer') optimizer = opt.value.spec;
         else if (opt?.value.k === 'str') optimizer = { name: opt.value.v, args: new Map(), span: this.interp.here(opt.span) };
         else if (!opt) optimizer = { name: 'rmsprop', args: new Map(), span: this.interp.here(span) };
+        const extras = readCompileExtras(optimizer);
         model.compile = {
+          extras,
           optimizer,
           loss: loss?.value.k === 'str' ? loss.value.v : loss?.value.k === 'module' ? loss.value.path.split('.').pop() : undefined,
           metrics: metrics?.value.k === 'seq' ? metrics.value.items.flatMap((m) => (m.k === 'str' ? [m.v] : [])) : metrics?.value.k === 'str' ? [metrics.value.v] : [],
@@ -1151,6 +1161,8 @@ export class KerasSemantics {
           shuffle: shuffle?.k === 'bool' ? shuffle.v : undefined,
           span: this.interp.here(span),
         };
+        const call = (fn: Value, a: Value[]): Value => (fn.k === 'func' ? this.interp.callFunction(fn.fn, { positional: a.map((value) => ({ value, span })), keyword: new Map(), span }, span) : UNKNOWN);
+        model.fit.extras = readFitExtras(args, model, call, model.fit.epochs);
         this.interp.touched();
         return { k: 'unknown', why: 'a training history' };
       }
@@ -1207,7 +1219,7 @@ export class KerasSemantics {
     switch (name) {
       case 'reshape': {
         const dims = args.positional.length === 1 ? args.positional[0].value : tuple(args.positional.map((a) => a.value));
-        return reshapeArray(self.shape, dims);
+        return keepOrigin(reshapeArray(self.shape, dims), self);
       }
       case 'astype':
       case 'copy':
@@ -1215,7 +1227,7 @@ export class KerasSemantics {
       case 'numpy':
         return self;
       case 'squeeze':
-        return { k: 'array', shape: self.shape.filter((d) => d !== 1) };
+        return keepOrigin({ k: 'array', shape: self.shape.filter((d) => d !== 1) }, self);
       case 'flatten':
       case 'ravel':
         return { k: 'array', shape: [self.shape.every((d) => d !== null) ? self.shape.reduce<number>((a, d) => a * (d as number), 1) : null] };

@@ -7,6 +7,7 @@ import type { Span } from './pythonAst';
 import type { Dim } from '../shape';
 import { NONE, UNKNOWN, num, str, tuple, type CallArgs, type ClassValue, type ObjectValue, type Value } from './values';
 import type { Interpreter } from './interpreter';
+import { keepOrigin } from './dataOrigin';
 
 const LIBRARY_FILE = { module: '<library>', text: '' };
 
@@ -170,14 +171,14 @@ function numpyCall(interp: Interpreter, fn: string, p: Value[], args: CallArgs, 
         const s = a.shape.slice();
         const i = ax.v < 0 ? s.length + 1 + ax.v : ax.v;
         s.splice(i, 0, 1);
-        return { k: 'array', shape: s };
+        return i === 0 ? { k: 'array', shape: s } : keepOrigin({ k: 'array', shape: s }, a);
       }
       return UNKNOWN;
     }
     case 'reshape': {
       const a = p[0];
       const dims = (args.keyword.get('newshape') ?? args.keyword.get('shape') ?? args.positional[1])?.value;
-      return a?.k === 'array' && dims ? reshapeArray(a.shape, dims) : UNKNOWN;
+      return a?.k === 'array' && dims ? keepOrigin(reshapeArray(a.shape, dims), a) : UNKNOWN;
     }
     case 'concatenate':
     case 'vstack':

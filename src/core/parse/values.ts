@@ -1,5 +1,7 @@
 import type { Dim } from '../shape';
 import type { LayerInstance, ModelBuild, SourceFile, SymTensor } from '../model/graph';
+import type { DataOrigin } from './dataOrigin';
+import type { CompileExtras, FitExtrasSpec } from './fitArgs';
 import type { Expr, Param, Span, Stmt } from './pythonAst';
 
 /** One evaluated argument and where it is written. */
@@ -31,6 +33,8 @@ export interface CompileSpec {
   loss?: string;
   metrics: string[];
   span: Span;
+  /** A learning-rate schedule given as the optimizer's learning_rate (fitArgs.ts). */
+  extras?: CompileExtras;
 }
 
 /** What `fit()` said, for the trainer. */
@@ -41,6 +45,8 @@ export interface FitSpec {
   hasValidationData: boolean;
   shuffle?: boolean;
   span: Span;
+  /** What fit() trains and validates on, and its callbacks (fitArgs.ts). */
+  extras?: FitExtrasSpec;
 }
 
 /** A user-defined function or lambda, callable by the interpreter. */
@@ -96,10 +102,12 @@ export type Value =
   | { k: 'super'; self: Value; after: ClassValue }
   | { k: 'dict'; entries: Map<string, { key: Value; value: Value }> }
   /** A NumPy array or an eager tensor whose shape the file fixes (`np.zeros((1, 28, 28))`, `torch.randn(1, 3, 32, 32)`). */
-  | { k: 'array'; shape: Dim[] }
+  | { k: 'array'; shape: Dim[]; origin?: DataOrigin }
   /** A symbolic tensor of the model graph (Keras' `KerasTensor`). */
   | { k: 'tensor'; t: SymTensor }
   | { k: 'optimizer'; spec: OptimizerSpec }
+  /** A Keras callback or learning-rate schedule (fitArgs.ts reads them). */
+  | { k: 'kerasObject'; className: string; args: CallArgs; span: Span }
   | { k: 'unknown'; why?: string };
 
 export const UNKNOWN: Value = { k: 'unknown' };

@@ -11,6 +11,7 @@ import { activationSpec } from './activations';
 import { lossName, LOSS_NAMES, type LossName } from './losses';
 import { defaultOptimizer, OPTIMIZER_NAMES, optimizerName, readOptimizer, type OptimizerConfig } from './optimizers';
 import { resolveInitializer, type InitializerName } from './initializers';
+import { planFit, type FitPlan } from './fitOptions';
 
 /** One weight of a planned layer, Keras layout. */
 export interface PlanWeight {
@@ -65,6 +66,8 @@ export interface TrainingPlan {
   shuffle: boolean;
   /** Multiply-accumulates of one sample's forward pass (for FLOP/s figures). */
   macs: number;
+  /** fit()'s data selection, callbacks and learning-rate schedule (fitOptions.ts). */
+  fit?: FitPlan;
 }
 
 /** A reason the model cannot be trained, at a 1-based line and column of the file. */
@@ -287,11 +290,17 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
   const fit = model.fit;
   const batchSize = overrides.batchSize ?? fit?.batchSize ?? 32;
   const epochs = overrides.epochs ?? fit?.epochs ?? 1;
+  const fitPlan = planFit(fit, model.compile, {
+    lineOf: (offset) => at(offset).line,
+    learningRate: optimizer?.learningRate ?? 0,
+    validationOverride: overrides.validationSplit !== undefined,
+    refuse: (message, offset) => refuse(message, at(offset)),
+  });
+  notes.push(...fitPlan.honoured, ...fitPlan.ignored);
   let validationSplit = overrides.validationSplit ?? fit?.validationSplit;
-  if (validationSplit === undefined) {
-    validationSplit = fit?.hasValidationData ? 0.1 : 0;
-    if (fit?.hasValidationData) notes.push('fit(validation_data=…) cannot be read without running the code; holding out 10% of the training set for validation');
-  }
+  if (validationSplit === undefined) validationSplit = fit?.hasValidationData && !fitPlan.validation ? 0.1 : 0;
+  // As in Keras, validation_data wins over validation_split.
+  if (fitPlan.validation) validationSplit = 0;
   if (!Number.isInteger(batchSize) || batchSize < 1) refuse(`batch size must be a positive integer, got ${batchSize}`, fit ? at(fit.span.start) : modelAt);
   if (!Number.isInteger(epochs) || epochs < 1) refuse(`epochs must be a positive integer, got ${epochs}`, fit ? at(fit.span.start) : modelAt);
   if (!(validationSplit >= 0 && validationSplit < 1)) refuse(`validation split must be in [0, 1), got ${validationSplit}`, fit ? at(fit.span.start) : modelAt);
@@ -310,6 +319,7 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
       validationSplit,
       shuffle: fit?.shuffle ?? true,
       macs: model.macs ?? 0,
+      fit: fitPlan,
     },
     problems,
     notes,
