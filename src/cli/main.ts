@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyzeSource, formatSummary, LineIndex, toJsonReport } from '../core/index';
 import { siblingModuleLoader } from '../node/moduleLoader';
 import { createPythonParse } from '../node/pythonParser';
-import { exportCommand, trainCommand, UsageError } from './train';
+import { EXIT, exitCodeOfError } from './exitCodes';
+import { exportCommand, runsCommand, trainCommand, UsageError } from './train';
 
 const USAGE = `Usage: convlens <command> [options]
 
@@ -16,8 +18,10 @@ Commands:
                              message. Exit code 1 when there is an error. --expand-nested lists
                              the layers of nested models under their row.
 
-  train FILE [options]       Train the model with onnxruntime (in a separate process); settings
-                             default to the file's compile() and fit() calls.
+  train FILE [options]       Train the model with onnxruntime (in a separate process) into a new
+                             run folder, .convlens/runs/<model>/<time>-<id>/ next to FILE; settings
+                             default to the file's compile() and fit() calls (validation_data,
+                             callbacks and learning-rate schedules included).
     --data D                 synthetic | mnist | fashion_mnist | cifar10 | a folder | a .npz file
                              (default: the dataset the file loads, e.g. mnist.load_data())
     --epochs N  --batch-size N  --optimizer sgd|rmsprop|adam|adamw|adagrad  --lr X
@@ -25,22 +29,33 @@ Commands:
                              binary_crossentropy, mse, mae
     --validation-split F     fraction of the training set held out (default: fit()'s)
     --seed N                 weights, shuffling and dropout (default 1)
-    --threads N              onnxruntime intra-op threads (default: all CPUs)
-    --out model.onnx         write the trained inference model (the last epoch's weights;
-                             the best epoch's are in the checkpoint: see export)
-    --checkpoint FILE        best checkpoint (default: <out or file name>.ckpt, never replacing a file)
-    --resume FILE            continue from a checkpoint
+    --threads N              onnxruntime threads, 1 to the CPU count (default: all CPUs)
+    --resume RUN|CKPT        continue a run (its id, folder or 'last') or a checkpoint, in a new run
+    --out model.onnx         also write the trained inference model here
+    --checkpoint FILE        also write the best checkpoint here
+    --runs-dir DIR           where run folders go (default: .convlens/runs next to FILE)
+    --keep-runs N            afterwards, delete this model's runs beyond the newest N
     --limit N                use at most N training and N test samples
     --json                   one JSON line per epoch and a final {"test_loss", "test_accuracy"}
-  export FILE --weights CKPT --out model.onnx
-                             Write the inference model with a checkpoint's weights.
+                             Ctrl-C (or SIGTERM) stops after the current step, writes the
+                             checkpoint to resume from and exits 130; twice: at once.
+  runs [FILE]                List the runs of FILE's models (or of every model in ./.convlens/runs)
+    --json                   one JSON object per run
+    --delete RUN             delete one run folder          --keep N   delete all but the newest N
+  export FILE|RUN --weights CKPT|RUN --out model.onnx
+                             Write the inference model with a checkpoint's weights (a run: its
+                             best checkpoint; export RUN alone uses the model file as trained).
 
 Options:
   --json        One JSON object per file (see README: "convlens summary --json")
   --model NAME  The model to train or export when the file has several (Keras name or variable)
-  --force       Replace existing output files
+  --force       Replace existing output files (regular files only)
   -h, --help    Show this help
   --version     Show the version
+
+Exit codes: 0 done, 1 an error in the model file (or training diverged), 2 bad usage,
+3 internal error, 4 data error, 5 checkpoint or run error, 6 cannot write an output,
+130 stopped by Ctrl-C / SIGTERM.
 `;
 
 async function summary(files: string[], json: boolean, expandNested = false): Promise<number> {
@@ -113,6 +128,10 @@ async function main(argv: string[]): Promise<number> {
         limit: { type: 'string' },
         model: { type: 'string' },
         weights: { type: 'string' },
+        'runs-dir': { type: 'string' },
+        'keep-runs': { type: 'string' },
+        delete: { type: 'string' },
+        keep: { type: 'string' },
         force: { type: 'boolean' },
         'expand-nested': { type: 'boolean' },
       },
@@ -131,6 +150,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return values.help ? 0 : 2;
   }
+  // A --runs-dir on the command line is relative to the working folder (in settings: to the model file).
+  const runsDir = values['runs-dir'] === undefined ? undefined : resolvePath(values['runs-dir']);
   try {
     switch (command) {
       case 'summary':
@@ -153,28 +174,29 @@ async function main(argv: string[]): Promise<number> {
           resume: values.resume,
           limit: intOption('--limit', values.limit, 1),
           model: values.model,
+          runsDir,
+          keepRuns: intOption('--keep-runs', values['keep-runs'], 1),
           json: values.json ?? false,
           force: values.force ?? false,
         });
       }
+      case 'runs':
+        if (rest.length > 1) throw new UsageError(`runs takes at most one model file, got ${rest.join(' ')}`);
+        return await runsCommand({ file: rest[0], model: values.model, runsDir, json: values.json ?? false, delete: values.delete, keep: intOption('--keep', values.keep, 1) });
       case 'export':
-        return await exportCommand({ file: oneFile('export', rest), weights: values.weights, out: values.out, model: values.model, force: values.force ?? false });
+        return await exportCommand({ file: oneFile('export', rest), weights: values.weights, out: values.out, model: values.model, runsDir, force: values.force ?? false });
     }
   } catch (e) {
-    if (!(e instanceof UsageError) && !isUserError(e)) throw e;
+    const code = e instanceof UsageError ? EXIT.usage : exitCodeOfError(e);
+    if (code === undefined) throw e;
     process.stderr.write(`convlens: ${(e as Error).message}\n`);
-    return 2;
+    return code;
   }
   switch (command) {
     default:
       process.stderr.write(`convlens: unknown command '${command}'\n\n${USAGE}`);
       return 2;
   }
-}
-
-/** Errors about the user's input (data files, checkpoints): reported without a stack trace. */
-function isUserError(e: unknown): boolean {
-  return e instanceof Error && ['DataError', 'CheckpointFileError', 'CheckpointError'].includes(e.name);
 }
 
 function oneFile(command: string, rest: string[]): string {
@@ -201,6 +223,6 @@ main(process.argv.slice(2)).then(
   },
   (e) => {
     process.stderr.write(`convlens: internal error: ${(e as Error).stack ?? e}\n`);
-    process.exitCode = 3;
+    process.exitCode = EXIT.internal;
   },
 );

@@ -1,24 +1,33 @@
 /**
- * `convlens train` and `convlens export`: the command-line face of the trainer. Training runs in
- * the trainer process; this side reads the model file, plans, checks the paths it will write
- * before any work starts, prints Keras-style progress, and turns Ctrl-C into a cancel (twice:
- * a kill).
+ * `convlens train`, `convlens runs` and `convlens export`: the command-line face of the trainer
+ * and of the run history. Training runs in the trainer process, into a new run folder
+ * (core/run/runHome.ts); this side reads the model file, plans, checks every path and setting
+ * before any work starts, prints Keras-style progress, and turns Ctrl-C, SIGTERM and SIGHUP into
+ * a stop after the current step (the checkpoint to resume from is written; a second signal stops
+ * at once, and the checkpoints on disk stay whole).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as cliProgress from 'cli-progress';
 import * as ort from 'onnxruntime-node';
 import { analyzeSource, type ModelReport } from '../core/index';
 import { siblingModuleLoader } from '../node/moduleLoader';
 import { TrainingEpoch, TrainingLog, TrainingProgress, TrainingStarted, type TrainingDoneParams } from '../core/protocol/training';
+import { RUN_FILES, matchRunRef, runsHome, type NewRunSpec, type RunSummary } from '../core/run/runHome';
+import { architectureDiff, architectureFingerprint, architectureOf, checkpointMismatch } from '../core/train/architecture';
 import { CHECKPOINT_MAGIC } from '../core/train/checkpoint';
 import { compileInferenceGraph, GRAPH_NAMES } from '../core/train/compile';
 import { formatEpochHeader, formatEpochLine, formatMetrics } from '../core/train/format';
-import { planTraining, weightMismatch, type PlanOverrides, type TrainingPlan } from '../core/train/plan';
+import { planTraining, type PlanOverrides, type TrainingPlan } from '../core/train/plan';
+import { checkThreads, formatNumber } from '../core/train/validate';
 import { createPythonParse } from '../node/pythonParser';
-import { readCheckpointFile, writeFileAtomic } from '../train/checkpointFile';
+import { readCheckpointFile } from '../train/checkpointFile';
 import { dataSpec } from '../train/data';
+import { applyRetention, listRuns, modelRunDirs, recordRunEnd, resolveCheckpointRef, RunError, summarizeRun } from '../train/runStore';
+import { checkReplaceable, OutputError, writeFileAtomic } from '../train/safeFs';
+import { cpuCount } from '../train/trainer';
 import { startTrainer } from '../train/trainerClient';
+import { EXIT, exitCodeOfDone } from './exitCodes';
 
 /** A usage or input error: printed as `convlens: …`, exit code 2. */
 export class UsageError extends Error {}
@@ -34,6 +43,8 @@ export interface TrainArgs extends PlanOverrides {
   resume?: string;
   limit?: number;
   model?: string;
+  runsDir?: string;
+  keepRuns?: number;
   json: boolean;
   force: boolean;
 }
@@ -46,9 +57,11 @@ interface Loaded {
 }
 
 /** Reads and analyses a model file and picks its model (`--model` names one by Keras name or variable). */
-async function loadModel(file: string, which?: string): Promise<Loaded> {
+async function loadModel(file: string, which?: string, quiet = false): Promise<Loaded> {
   let text: string;
   try {
+    const st = statSync(file);
+    if (!st.isFile()) throw Object.assign(new Error(st.isDirectory() ? 'it is a folder' : 'not a regular file'), { code: 'ENOTREG' });
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
@@ -63,7 +76,7 @@ async function loadModel(file: string, which?: string): Promise<Loaded> {
   }
   const compiled = models.filter((m) => m.analysed && m.compile);
   const model = compiled.length === 1 ? compiled[0] : (models.find((m) => m.analysed) ?? models[0]);
-  if (models.length > 1) process.stderr.write(`note: ${file} defines ${models.length} models; training '${model.name}' (choose with --model)\n`);
+  if (models.length > 1 && !quiet) process.stderr.write(`note: ${file} defines ${models.length} models; using '${model.name}' (choose with --model)\n`);
   return { text, model, datasets: analysis.datasets };
 }
 
@@ -84,52 +97,117 @@ function writtenByConvLens(file: string): boolean {
   }
 }
 
-/** Refuses to replace a file the user did not ask ConvLens to replace. */
-function checkWritable(file: string, what: string, force: boolean): void {
-  if (!existsSync(file)) {
-    const dir = path.dirname(path.resolve(file));
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`cannot write the ${what} ${file}: folder ${dir} does not exist`);
-    return;
+/** The same file: equal paths after resolving links, or the same inode. */
+function sameFile(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      try {
+        return path.join(realpathSync(path.dirname(path.resolve(p))), path.basename(p));
+      } catch {
+        return path.resolve(p);
+      }
+    }
+  };
+  if (real(a) === real(b)) return true;
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
   }
-  if (statSync(file).isDirectory()) throw new UsageError(`cannot write the ${what} ${file}: it is a folder`);
-  if (!force) {
+}
+
+/**
+ * A path the user chose to write: its folder must exist, and an existing target must be a
+ * regular file (never a device, pipe, link or folder, even with --force) that --force allows
+ * replacing.
+ */
+function checkUserOutput(file: string, what: string, force: boolean, protect: { file: string; why: string }[]): void {
+  for (const p of protect) if (sameFile(file, p.file)) throw new UsageError(`--${what === 'model' ? 'out' : 'checkpoint'} ${file} is ${p.why}: choose another path`);
+  const dir = path.dirname(path.resolve(file));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`cannot write the ${what} ${file}: folder ${dir} does not exist`);
+  let state: 'absent' | 'file';
+  try {
+    state = checkReplaceable(path.resolve(file), what);
+  } catch (e) {
+    throw new OutputError((e as Error).message, file, 'ENOTREG');
+  }
+  if (state === 'file' && !force) {
     const whose = writtenByConvLens(file) ? 'from an earlier run' : 'and was not written by ConvLens';
     throw new UsageError(`${file} already exists (${whose}); pass --force to replace it, or choose another path`);
   }
 }
 
-/** `model.ckpt`, or `model-2.ckpt`, … when it exists: a default path never replaces a file. */
-function freshPath(file: string): string {
-  if (!existsSync(file)) return file;
-  const ext = path.extname(file);
-  const stem = file.slice(0, file.length - ext.length);
-  for (let i = 2; ; i++) if (!existsSync(`${stem}-${i}${ext}`)) return `${stem}-${i}${ext}`;
+const plural = (n: number, word: string) => `${formatNumber(n)} ${word}${n === 1 ? '' : 's'}`;
+
+/** A run folder for messages: relative to the working folder when it is below it. */
+function shown(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
 }
 
 /** `convlens train FILE …`; returns the exit code. */
 export async function trainCommand(a: TrainArgs): Promise<number> {
   const loaded = await loadModel(a.file, a.model);
   const { plan: p, notes } = plan(a.file, loaded, a);
-  if (!p) return 1;
+  if (!p) return EXIT.model;
   for (const n of notes) process.stderr.write(`note: ${n}\n`);
   const hint = loaded.datasets[0];
   const data = a.data ?? hint;
   if (!data) throw new UsageError(`${a.file} does not load a known dataset: pass --data (synthetic, mnist, fashion_mnist, cifar10, a folder or a .npz file)`);
   dataSpec(data, hint, p.inputShape);
+  const threads = checkThreads(a.threads, cpuCount(), cpuCount());
+  if (threads.error) throw new UsageError(`--threads: ${threads.error}`);
 
-  if (a.out) checkWritable(a.out, 'model', a.force);
-  let checkpoint = a.checkpoint;
-  if (checkpoint) {
-    if (path.resolve(checkpoint) !== (a.resume && path.resolve(a.resume))) checkWritable(checkpoint, 'checkpoint', a.force);
-  } else if (a.resume) checkpoint = a.resume;
-  else {
-    const base = a.out ? a.out.replace(/\.onnx$/i, '') : path.basename(a.file).replace(/\.py$/i, '');
-    checkpoint = freshPath(`${base}.ckpt`);
-  }
+  const modelFile = path.resolve(a.file);
+  let resume: { checkpoint: string; run?: string } | undefined;
   if (a.resume) {
-    const mismatch = weightMismatch(p, readCheckpointFile(a.resume).tensors);
-    if (mismatch) throw new UsageError(`${a.resume} does not hold the weights of '${p.model}' in ${a.file}: ${mismatch}`);
+    resume = resolveCheckpointRef(a.resume, { modelFile, modelName: p.model, runsFolder: a.runsDir, prefer: 'last' });
+    const ckpt = readCheckpointFile(resume.checkpoint);
+    const mismatch = checkpointMismatch(p, ckpt.header, ckpt.tensors);
+    if (mismatch) throw new RunError(`${resume.checkpoint} does not belong to '${p.model}' in ${a.file}: ${mismatch}`);
   }
+  const protect = [
+    { file: modelFile, why: 'the model file' },
+    ...(resume ? [{ file: resume.checkpoint, why: 'the checkpoint to resume from' }] : []),
+  ];
+  if (a.out) checkUserOutput(a.out, 'model', a.force, protect);
+  if (a.checkpoint) checkUserOutput(a.checkpoint, 'checkpoint', a.force, protect);
+  if (a.out && a.checkpoint && sameFile(a.out, a.checkpoint)) throw new UsageError(`--out and --checkpoint are the same file (${a.out}): the model would replace the checkpoint`);
+
+  const arch = architectureOf(p);
+  const resumedCkpt = resume ? readCheckpointFile(resume.checkpoint).header : undefined;
+  const runSpec: NewRunSpec = {
+    modelFile,
+    modelName: p.model,
+    runsFolder: a.runsDir,
+    source: loaded.text,
+    hostPid: process.pid,
+    settings: {
+      convlens: typeof VERSION === 'string' ? VERSION : 'dev',
+      host: 'cli',
+      fingerprint: architectureFingerprint(arch),
+      architecture: arch,
+      data: { source: data, hint, ...(a.limit !== undefined ? { limit: { train: a.limit, test: a.limit } } : {}) },
+      settings: {
+        optimizer: p.optimizer,
+        loss: p.loss,
+        batchSize: p.batchSize,
+        epochs: p.epochs,
+        validationSplit: p.validationSplit,
+        shuffle: p.shuffle,
+        seed: a.seed,
+        threads: threads.threads,
+        fit: p.fit,
+      },
+    },
+    resumedFrom: resume && resumedCkpt ? { run: resume.run, checkpoint: resume.checkpoint, epoch: resumedCkpt.epoch, batch: resumedCkpt.batch ?? 0 } : undefined,
+    copies: { onnx: a.out && path.resolve(a.out), checkpoint: a.checkpoint && path.resolve(a.checkpoint) },
+  };
+  let runDir: string | undefined;
 
   const tty = !a.json && process.stdout.isTTY === true;
   let bar: cliProgress.SingleBar | undefined;
@@ -141,9 +219,12 @@ export async function trainCommand(a: TrainArgs): Promise<number> {
       dataHint: hint,
       seed: a.seed,
       threads: a.threads,
-      checkpoint,
-      resume: a.resume,
-      exportPath: a.out,
+      cpus: cpuCount(),
+      run: runSpec,
+      checkpoint: a.checkpoint && path.resolve(a.checkpoint),
+      resume: resume?.checkpoint,
+      resumeRun: resume?.run,
+      exportPath: a.out && path.resolve(a.out),
       limit: a.limit === undefined ? undefined : { train: a.limit, test: a.limit },
       progressIntervalMs: tty ? 100 : 1000,
     },
@@ -153,9 +234,12 @@ export async function trainCommand(a: TrainArgs): Promise<number> {
           const s = m.params;
           const d = s.dataset;
           for (const n of s.notes) process.stderr.write(`note: ${n}\n`);
+          for (const w of s.warnings) process.stderr.write(`warning: ${w}\n`);
+          runDir = s.runDir;
           if (!a.json) {
-            out(`Training '${p.model}' on ${d.name}: ${d.train.toLocaleString('en-US')} samples, ${d.validation.toLocaleString('en-US')} for validation, ${d.test.toLocaleString('en-US')} for test`);
-            out(`${s.optimizer}, loss ${s.loss}, batch size ${s.batchSize}, ${s.threads} thread${s.threads === 1 ? '' : 's'}; best checkpoint: ${checkpoint}`);
+            out(`Training '${p.model}' on ${d.name}: ${plural(d.train, 'sample')}, ${formatNumber(d.validation)} for validation, ${formatNumber(d.test)} for test`);
+            out(`${s.optimizer}, loss ${s.loss}, batch size ${s.batchSize} (${s.memoryEstimate}), ${plural(s.threads, 'thread')}`);
+            if (s.runDir) out(`Run folder: ${shown(s.runDir)}`);
           }
         } else if (TrainingProgress.is(m)) {
           const pr = m.params;
@@ -191,8 +275,10 @@ export async function trainCommand(a: TrainArgs): Promise<number> {
             bar = undefined;
           } else out(formatEpochHeader(e.epoch, e.epochs));
           out(formatEpochLine(e));
-          if (e.checkpoint) out(`Epoch ${e.epoch}: ${e.checkpoint.monitor} improved to ${e.checkpoint.value.toFixed(5)}, saving model to ${e.checkpoint.path}`);
+          if (e.checkpoint) out(`Epoch ${e.epoch}: ${e.checkpoint.monitor} improved to ${e.checkpoint.value.toFixed(5)}, saving model to ${shown(e.checkpoint.path)}`);
         } else if (TrainingLog.is(m)) {
+          bar?.stop();
+          bar = undefined;
           process.stderr.write(`${m.params.level === 'warning' ? 'warning' : 'note'}: ${m.params.message}\n`);
         }
       },
@@ -201,40 +287,183 @@ export async function trainCommand(a: TrainArgs): Promise<number> {
     },
   );
   let interrupts = 0;
-  const onSigint = () => {
+  const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;
+    bar?.stop();
+    bar = undefined;
     if (interrupts === 1) {
-      process.stderr.write('\nStopping after the current step (Ctrl-C again to stop at once)…\n');
-      handle.cancel(15_000);
+      process.stderr.write(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping after the current step and writing the checkpoint to resume from (again to stop at once)…\n`);
+      handle.cancel(30_000);
     } else handle.kill();
   };
-  process.on('SIGINT', onSigint);
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const s of signals) process.on(s, onSignal);
   const done = await handle.done;
-  process.off('SIGINT', onSigint);
+  for (const s of signals) process.off(s, onSignal);
   bar?.stop();
-  return report(done, a, checkpoint);
+  runDir ??= done.runDir;
+  if (runDir) recordRunEnd(runDir, done);
+  const code = report(done, a, runDir);
+  await driftWarning(a, loaded, p);
+  if (a.keepRuns !== undefined) {
+    const protect = new Set(runDir ? [path.basename(runDir)] : []);
+    for (const d of applyRetention(modelFile, p.model, a.keepRuns, protect, a.runsDir)) process.stderr.write(`note: deleted the old run ${shown(d)} (--keep-runs ${a.keepRuns})\n`);
+  }
+  return interrupts > 0 && code === EXIT.ok ? EXIT.stopped : code;
 }
 
-function report(done: TrainingDoneParams, a: TrainArgs, checkpoint: string): number {
+/** Warns when the model file changed while it trained: the run's outputs belong to the architecture as trained. */
+async function driftWarning(a: TrainArgs, loaded: Loaded, p: TrainingPlan): Promise<void> {
+  let text: string;
+  try {
+    text = readFileSync(a.file, 'utf8');
+  } catch {
+    return;
+  }
+  if (text === loaded.text) return;
+  const analysis = analyzeSource(text, await createPythonParse());
+  const m = analysis.models.find((x) => x.name === p.model);
+  const now = m ? planTraining(m, text, a).plan : undefined;
+  const was = architectureOf(p);
+  if (now && architectureFingerprint(architectureOf(now)) === architectureFingerprint(was)) return;
+  const diff = now ? architectureDiff(was, architectureOf(now)) : [`'${p.model}' cannot be trained as the file stands now`];
+  process.stderr.write(
+    `warning: ${a.file} changed while it trained: this run's checkpoints and model belong to the architecture as trained (kept in the run folder as ${RUN_FILES.source}), not to the file as it is now:\n  - ${diff.join('\n  - ')}\n`,
+  );
+}
+
+function report(done: TrainingDoneParams, a: TrainArgs, runDir: string | undefined): number {
   if (a.json) {
     if (done.test) process.stdout.write(`${JSON.stringify({ test_loss: done.test.loss, test_accuracy: done.test.accuracy })}\n`);
   } else if (done.test) {
-    process.stdout.write(`Test (${done.test.count.toLocaleString('en-US')} samples, weights of epoch ${done.test.epoch}): accuracy: ${done.test.accuracy.toFixed(4)} - loss: ${done.test.loss.toFixed(4)}\n`);
+    process.stdout.write(`Test (${formatNumber(done.test.count)} samples, weights of epoch ${done.test.epoch}): accuracy: ${done.test.accuracy.toFixed(4)} - loss: ${formatNumber(Number(done.test.loss.toFixed(4)) || done.test.loss)}\n`);
   }
-  if (done.exported && !a.json) process.stdout.write(`Wrote ${done.exported} (inference model, input '${GRAPH_NAMES.input}', output '${GRAPH_NAMES.output}')\n`);
-  const kept = done.best?.path && existsSync(done.best.path) ? ` The best checkpoint (epoch ${done.best.epoch}, ${done.best.monitor} ${done.best.value.toFixed(4)}) is in ${done.best.path}.` : '';
+  for (const w of done.warnings ?? []) if (!/^the loss is exploding/.test(w)) process.stderr.write(`warning: ${w}\n`);
+  if (done.exported && !a.json) process.stdout.write(`Wrote ${shown(done.exported)} (inference model, input '${GRAPH_NAMES.input}', output '${GRAPH_NAMES.output}')\n`);
+  const kept = done.best?.path && existsSync(done.best.path) ? ` The best checkpoint (epoch ${done.best.epoch}, ${done.best.monitor} ${done.best.value.toFixed(4)}) is ${shown(done.best.path)}.` : '';
+  const id = runDir ? path.basename(runDir) : '';
+  const resumeRef = done.last && runDir && done.last.path.startsWith(runDir) ? id.slice(id.lastIndexOf('-') + 1) : done.last?.path;
+  const resumeHint = done.last && existsSync(done.last.path) ? ` Continue with: convlens train ${a.file} --resume ${resumeRef}${a.runsDir ? ` --runs-dir ${a.runsDir}` : ''}` : '';
   switch (done.reason) {
     case 'completed':
-      if (!a.json) process.stdout.write(`Done in ${Math.round(done.seconds)}s.${kept}\n`);
-      return 0;
-    case 'cancelled':
-      process.stderr.write(`convlens: training stopped after ${done.epochs} epoch${done.epochs === 1 ? '' : 's'}.${kept}${kept ? ` Continue with --resume ${checkpoint}.` : ''}\n`);
-      return 130;
+      if (done.stoppedEarly) process.stderr.write(`note: ${done.stoppedEarly}\n`);
+      if (!a.json) process.stdout.write(`Done in ${Math.round(done.seconds)}s.${kept}${runDir ? ` Run: ${shown(runDir)}` : ''}\n`);
+      break;
+    case 'cancelled': {
+      const where = done.last ? `epoch ${done.last.epoch + (done.last.batch ? 1 : 0)}${done.last.batch ? `, batch ${done.last.batch}` : ' (its end)'}` : `${plural(done.epochs, 'epoch')}`;
+      process.stderr.write(
+        `convlens: training stopped at ${where}.${done.last ? ` The checkpoint to resume from is ${shown(done.last.path)}.` : ''}${kept}${done.message ? ` ${done.message}.` : ''}${resumeHint}\n`,
+      );
+      break;
+    }
     case 'diverged':
     case 'failed':
       process.stderr.write(`convlens: ${done.message ?? 'training failed'}${kept && !done.message?.includes('checkpoint') ? kept : ''}\n`);
-      return 1;
+      break;
   }
+  return exitCodeOfDone(done);
+}
+
+/** Options of `convlens runs`. */
+export interface RunsArgs {
+  file?: string;
+  model?: string;
+  runsDir?: string;
+  json: boolean;
+  delete?: string;
+  keep?: number;
+}
+
+/** `convlens runs [FILE] [--delete RUN] [--keep N]`: lists (or prunes) the runs of a model file, or of every model file in the working folder. */
+export async function runsCommand(a: RunsArgs): Promise<number> {
+  const files: string[] = [];
+  if (a.file) files.push(a.file);
+  else {
+    const root = path.resolve(a.runsDir ?? '.convlens/runs');
+    if (!existsSync(root)) {
+      process.stdout.write(`No runs in ${shown(root)} (give a model file: convlens runs model.py)\n`);
+      return EXIT.ok;
+    }
+  }
+  const rows: (RunSummary | { dir: string; problem: string })[] = [];
+  let modelName: string | undefined;
+  if (a.file) {
+    const loaded = await loadModel(a.file, a.model, true);
+    modelName = a.model !== undefined ? loaded.model.name : undefined;
+    if (a.delete !== undefined || a.keep !== undefined) modelName = loaded.model.name;
+    const modelFile = path.resolve(a.file);
+    if (a.delete !== undefined) {
+      const { modelDir } = runsHome({ modelFile, modelName: loaded.model.name, runsFolder: a.runsDir });
+      const ids = modelRunDirs(modelDir).map((d) => path.basename(d));
+      const m = matchRunRef(a.delete, ids);
+      if ('error' in m) throw new RunError(`${a.delete}: ${m.error} in ${shown(modelDir)}`);
+      const dir = path.join(modelDir, m.id);
+      const s = summarizeRun(dir);
+      if ('status' in s && s.status === 'running') throw new RunError(`${m.id} is still running (process ${JSON.parse(readFileSync(path.join(dir, RUN_FILES.settings), 'utf8')).hostPid}): stop it first`);
+      if (lstatSync(dir).isDirectory() && existsSync(path.join(dir, RUN_FILES.settings))) rmSync(dir, { recursive: true, force: true });
+      process.stdout.write(`Deleted ${shown(dir)}\n`);
+      return EXIT.ok;
+    }
+    if (a.keep !== undefined) {
+      const removed = applyRetention(modelFile, loaded.model.name, a.keep, new Set(), a.runsDir);
+      for (const d of removed) process.stdout.write(`Deleted ${shown(d)}\n`);
+      process.stdout.write(`${plural(removed.length, 'run')} deleted; the newest ${a.keep} kept\n`);
+      return EXIT.ok;
+    }
+    rows.push(...listRuns(modelFile, a.runsDir, modelName));
+  } else {
+    const root = path.resolve(a.runsDir ?? '.convlens/runs');
+    for (const d of allRunDirs(root)) rows.push(summarizeRun(d));
+  }
+  if (a.json) {
+    for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
+    return EXIT.ok;
+  }
+  if (rows.length === 0) {
+    process.stdout.write(`No runs yet${a.file ? ` of ${a.file}` : ''}.\n`);
+    return EXIT.ok;
+  }
+  const table: string[][] = [['run', 'model', 'status', 'epochs', 'best', 'test acc', 'data']];
+  for (const r of rows) {
+    if (!('id' in r)) {
+      table.push([path.basename(r.dir), '?', `unreadable: ${r.problem}`, '', '', '', '']);
+      continue;
+    }
+    table.push([
+      r.id,
+      r.model,
+      r.status,
+      `${r.epochsDone}/${r.epochs}`,
+      r.best ? `${r.best.monitor} ${r.best.value.toFixed(4)} (epoch ${r.best.epoch})` : '–',
+      r.test ? r.test.accuracy.toFixed(4) : '–',
+      path.basename(r.data),
+    ]);
+  }
+  const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+  for (const row of table) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`);
+  const dirs = [...new Set(rows.map((r) => path.dirname(r.dir)))];
+  process.stdout.write(`\nIn ${dirs.map(shown).join(', ')}. Resume: convlens train FILE --resume RUN; export: convlens export FILE --weights RUN --out model.onnx; delete: convlens runs FILE --delete RUN.\n`);
+  return EXIT.ok;
+}
+
+/** Every run folder under a runs folder (all models). */
+function allRunDirs(root: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return [];
+  }
+  return names
+    .map((d) => path.join(root, d))
+    .filter((d) => {
+      try {
+        return lstatSync(d).isDirectory();
+      } catch {
+        return false;
+      }
+    })
+    .flatMap((d) => modelRunDirs(d));
 }
 
 /** Options of `convlens export`. */
@@ -243,31 +472,47 @@ export interface ExportArgs {
   weights?: string;
   out?: string;
   model?: string;
+  runsDir?: string;
   force: boolean;
 }
 
-/** `convlens export FILE --weights CKPT --out model.onnx`; returns the exit code. */
+/**
+ * `convlens export FILE --weights CKPT|RUN --out model.onnx`, or `convlens export RUN --out …`
+ * (the run's model source as trained and its best checkpoint); returns the exit code.
+ */
 export async function exportCommand(a: ExportArgs): Promise<number> {
-  if (!a.weights) throw new UsageError('export needs --weights CHECKPOINT (written by convlens train)');
   if (!a.out) throw new UsageError('export needs --out FILE.onnx');
-  const loaded = await loadModel(a.file, a.model);
-  const { plan: p } = plan(a.file, loaded, {});
-  if (!p) return 1;
-  const ckpt = readCheckpointFile(a.weights);
-  const mismatch = weightMismatch(p, ckpt.tensors);
-  if (mismatch) throw new UsageError(`${a.weights} does not hold the weights of '${p.model}' in ${a.file}: ${mismatch}`);
-  checkWritable(a.out, 'model', a.force);
-  const weights = new Map([...ckpt.tensors].filter(([, t]) => t.kind === 'weight').map(([n, t]) => [n, t.data]));
-  const bytes = compileInferenceGraph(p, weights, typeof VERSION === 'string' ? VERSION : undefined);
+  let file = a.file;
+  let weights = a.weights;
+  if (existsSync(file) && statSync(file).isDirectory()) {
+    if (!existsSync(path.join(file, RUN_FILES.settings))) throw new UsageError(`${file} is a folder but not a ConvLens run (it has no ${RUN_FILES.settings})`);
+    weights ??= file;
+    file = path.join(file, RUN_FILES.source);
+  }
+  if (!weights) throw new UsageError('export needs --weights CHECKPOINT or RUN (written by convlens train)');
+  const loaded = await loadModel(file, a.model);
+  const { plan: p } = plan(file, loaded, {});
+  if (!p) return EXIT.model;
+  const ref = resolveCheckpointRef(weights, { modelFile: path.resolve(file), modelName: p.model, runsFolder: a.runsDir, prefer: 'best' });
+  const ckpt = readCheckpointFile(ref.checkpoint);
+  const mismatch = checkpointMismatch(p, ckpt.header, ckpt.tensors);
+  if (mismatch) throw new RunError(`${ref.checkpoint} does not belong to '${p.model}' in ${file}: ${mismatch}`);
+  checkUserOutput(a.out, 'model', a.force, [
+    { file: path.resolve(file), why: 'the model file' },
+    { file: ref.checkpoint, why: 'the checkpoint being exported' },
+  ]);
+  const w = new Map([...ckpt.tensors].filter(([, t]) => t.kind === 'weight').map(([n, t]) => [n, t.data]));
+  const bytes = compileInferenceGraph(p, w, typeof VERSION === 'string' ? VERSION : undefined);
   // onnxruntime must load what is written.
   const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
   await session.release();
-  writeFileAtomic(a.out, bytes);
+  writeFileAtomic(a.out, bytes, { what: 'model', policy: { folders: [], files: [path.resolve(a.out)] } });
   const dims = (s: number[]) => `(N, ${s.join(', ')})`;
+  const h = ckpt.header;
   process.stdout.write(
-    `Wrote ${a.out}: input '${GRAPH_NAMES.input}' ${dims(p.inputShape)} float32 (channels_last, as Keras) → output '${GRAPH_NAMES.output}' ${dims(p.outputShape)}; weights of epoch ${ckpt.header.epoch} (${ckpt.header.monitor} ${ckpt.header.best.toFixed(4)})\n`,
+    `Wrote ${a.out}: input '${GRAPH_NAMES.input}' ${dims(p.inputShape)} float32 (channels_last, as Keras) → output '${GRAPH_NAMES.output}' ${dims(p.outputShape)}; weights of epoch ${h.epoch}${h.batch ? `, batch ${h.batch}` : ''} (${h.monitor} ${Number.isFinite(h.best) ? h.best.toFixed(4) : 'not measured'}) from ${shown(ref.checkpoint)}\n`,
   );
-  return 0;
+  return EXIT.ok;
 }
 
 declare const VERSION: string;

@@ -73,3 +73,24 @@ export function checkFit(ds: Dataset, inputShape: readonly number[], outputShape
 }
 
 export type { Dataset, ImageSet };
+
+/**
+ * Refuses data holding NaN or infinite values (a float .npy, say): they would make the loss NaN
+ * and look like a learning rate problem. The error names the set, the sample and the value.
+ */
+export function checkFinite(ds: Dataset): void {
+  const per = ds.shape[0] * ds.shape[1] * ds.shape[2];
+  for (const [name, set] of [['training', ds.train], ['test', ds.test]] as const) {
+    if (!set) continue;
+    const x = set.x;
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      if (v - v !== 0) {
+        const sample = Math.floor(i / per);
+        throw new DataError(
+          `${ds.name}: the ${name} data holds ${Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity'} at sample ${sample.toLocaleString('en-US')} (value ${(i % per).toLocaleString('en-US')} of its ${per.toLocaleString('en-US')}); ConvLens cannot train on NaN or infinite inputs: clean the data first (e.g. np.nan_to_num)`,
+        );
+      }
+    }
+  }
+}

@@ -1,7 +1,9 @@
 /**
  * The trainer process (bundled as dist/trainer.js and started with child_process.fork). It
  * waits for one `training/start`, trains, sends `training/done` and exits. A `training/cancel`
- * stops it after the current step; if the host goes away, it cancels itself the same way. A
+ * stops it after the current step and writes the checkpoint to resume from; so do SIGINT,
+ * SIGTERM and SIGHUP (Ctrl-C in a terminal reaches the whole process group, the trainer
+ * included) and the host going away. Writes are synchronous, so no signal lands mid-write. A
  * worker thread is not used: terminating one during `session.run` aborts the whole process.
  */
 import { isMessage, type Message } from '../core/protocol/messages';
@@ -36,13 +38,20 @@ process.on('message', (m: unknown) => {
     started = true;
     void runTraining(m.params, { emit: (msg) => void send(msg), cancelled: () => cancelled }).then(
       (done) => finish(done, done.reason === 'failed' ? 1 : 0),
-      (e) => finish({ reason: 'failed', message: `internal error: ${(e as Error).stack ?? e}`, epochs: 0, seconds: 0 }, 1),
+      (e) => finish({ reason: 'failed', errorKind: 'internal', message: `internal error: ${(e as Error).stack ?? e}`, epochs: 0, seconds: 0 }, 1),
     );
     return;
   }
   const why = isMessage(m) ? (m.method === TrainingStart.method ? TrainingStart.problem(m) : `unknown method '${m.method}'`) : 'not a message';
   void send(TrainingLog.create({ level: 'warning', message: `the trainer ignored a message: ${why}` }));
 });
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    cancelled = true;
+    if (!started) process.exit(130);
+  });
+}
 
 process.on('disconnect', () => {
   cancelled = true;

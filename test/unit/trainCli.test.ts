@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -24,6 +24,19 @@ function run(cwd: string, ...args: string[]) {
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'convlens-cli-'));
 
+/** A working folder holding a copy of the seed MNIST model (runs go next to the model file). */
+function workspace(): { dir: string; model: string } {
+  const dir = tmp();
+  copyFileSync(mnistSeed, path.join(dir, 'mnist_cnn.py'));
+  return { dir, model: 'mnist_cnn.py' };
+}
+
+/** The run folders of the workspace's model, oldest first. */
+const runDirs = (dir: string) => {
+  const root = path.join(dir, '.convlens', 'runs', 'mnist_cnn');
+  return existsSync(root) ? readdirSync(root).sort().map((d) => path.join(root, d)) : [];
+};
+
 describe('convlens train / export', () => {
   before(() => {
     if (!existsSync(cli) || !existsSync(path.join(root, 'dist', 'trainer.js'))) {
@@ -32,9 +45,9 @@ describe('convlens train / export', () => {
     }
   });
 
-  it('end to end: the seed MNIST model reaches ≥ 95% test accuracy on synthetic digits in under 60 s (2 threads), --json lines, then export', () => {
-    const dir = tmp();
-    const r = run(dir, 'train', mnistSeed, '--data', 'synthetic', '--optimizer', 'adam', '--lr', '0.001', '--batch-size', '64', '--epochs', '2', '--threads', '2', '--out', 'digits.onnx', '--json');
+  it('end to end: the seed MNIST model reaches ≥ 95% test accuracy on synthetic digits in under 60 s (2 threads), --json lines, the run folder, then export', () => {
+    const { dir, model } = workspace();
+    const r = run(dir, 'train', model, '--data', 'synthetic', '--optimizer', 'adam', '--lr', '0.001', '--batch-size', '64', '--epochs', '2', '--threads', '2', '--out', 'digits.onnx', '--json');
     assert.equal(r.code, 0, r.err);
     const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(lines.length, 3, r.out);
@@ -47,19 +60,30 @@ describe('convlens train / export', () => {
     console.log(`  synthetic digits, seed MNIST model, Adam 1e-3, batch 64, 2 epochs, 2 threads: test accuracy ${final.test_accuracy}, ${r.seconds.toFixed(1)} s wall (epochs ${lines[0].seconds.toFixed(1)} s, ${lines[1].seconds.toFixed(1)} s)`);
     assert.ok(final.test_accuracy >= 0.95, `test accuracy ${final.test_accuracy}`);
     assert.ok(r.seconds < 60, `${r.seconds} s`);
-    assert.ok(existsSync(path.join(dir, 'digits.onnx')) && existsSync(path.join(dir, 'digits.ckpt')));
+    const [runDir] = runDirs(dir);
+    assert.deepEqual(readdirSync(runDir).sort(), ['batches.jsonl', 'best.ckpt', 'epochs.jsonl', 'last.ckpt', 'log.txt', 'model.onnx', 'model.py', 'result.json', 'run.json']);
+    assert.deepEqual(readFileSync(path.join(dir, 'digits.onnx')), readFileSync(path.join(runDir, 'model.onnx')), '--out is a copy of the run\'s model');
+    assert.equal(readFileSync(path.join(runDir, 'model.py'), 'utf8'), readFileSync(mnistSeed, 'utf8'));
+    assert.deepEqual(readFileSync(path.join(runDir, 'epochs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).epoch), [1, 2]);
+    assert.equal(JSON.parse(readFileSync(path.join(runDir, 'result.json'), 'utf8')).reason, 'completed');
 
-    const e = run(dir, 'export', mnistSeed, '--weights', 'digits.ckpt', '--out', 'again.onnx');
+    const id = path.basename(runDir).split('-').pop()!;
+    const e = run(dir, 'export', model, '--weights', id, '--out', 'again.onnx');
     assert.equal(e.code, 0, e.err);
-    assert.match(e.out, /^Wrote again\.onnx: input 'input' \(N, 28, 28, 1\) float32 \(channels_last, as Keras\) → output 'output' \(N, 10\); weights of epoch \d \(val_loss \d\.\d{4}\)$/m);
+    assert.match(e.out, /^Wrote again\.onnx: input 'input' \(N, 28, 28, 1\) float32 \(channels_last, as Keras\) → output 'output' \(N, 10\); weights of epoch \d \(val_loss \d\.\d{4}\) from .*best\.ckpt$/m);
     if (lines[1].val_loss < lines[0].val_loss) {
       assert.deepEqual(readFileSync(path.join(dir, 'again.onnx')), readFileSync(path.join(dir, 'digits.onnx')), 'the last epoch is the best: export of the checkpoint = the model train wrote');
     }
+    // A run folder alone exports with the model as trained.
+    const e2 = run(dir, 'export', runDir, '--out', 'third.onnx');
+    assert.equal(e2.code, 0, e2.err);
+    assert.deepEqual(readFileSync(path.join(dir, 'third.onnx')), readFileSync(path.join(dir, 'again.onnx')));
   });
 
   it('end to end: a functional residual network (BatchNormalization, skip connections) reaches ≥ 95% on synthetic digits; its DAG exports and runs', async () => {
     const dir = tmp();
-    const file = fixturePath('graphs', 'residual_digits.py');
+    const file = path.join(dir, 'residual_digits.py');
+    copyFileSync(fixturePath('graphs', 'residual_digits.py'), file);
     // 6,000 digits, batch 32, 3 epochs: ~500 steps, enough for BatchNormalization's moving statistics (momentum 0.99).
     const r = run(dir, 'train', file, '--data', 'synthetic', '--limit', '6000', '--batch-size', '32', '--epochs', '3', '--threads', '2', '--out', 'res.onnx', '--json');
     assert.equal(r.code, 0, r.err);
@@ -74,19 +98,24 @@ describe('convlens train / export', () => {
     await session.release();
   });
 
-  it('prints Keras-style epoch lines when not on a terminal', () => {
-    const dir = tmp();
-    const r = run(dir, 'train', mnistSeed, '--data', 'synthetic', '--limit', '400', '--batch-size', '100', '--epochs', '1', '--threads', '1');
+  it('prints Keras-style epoch lines when not on a terminal; a second run gets its own folder and replaces nothing', () => {
+    const { dir, model } = workspace();
+    const r = run(dir, 'train', model, '--data', 'synthetic', '--limit', '600', '--batch-size', '100', '--epochs', '1', '--threads', '1');
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^Epoch 1\/1$/m);
-    assert.match(r.out, /^4\/4 ━{20} \d+s \d+ms\/step - accuracy: \d\.\d{4} - loss: \d\.\d{4} - val_accuracy: \d\.\d{4} - val_loss: \d\.\d{4}$/m);
-    assert.match(r.out, /^Epoch 1: val_loss improved to \d\.\d{5}, saving model to 001_mnist_cnn\.ckpt$/m);
-    assert.match(r.out, /^Test \(400 samples, weights of epoch 1\): accuracy: \d\.\d{4} - loss: \d\.\d{4}$/m);
-    assert.match(r.err, /note: fit\(validation_data=…\) cannot be read/);
-    // A second run does not replace the first run's checkpoint.
-    const again = run(dir, 'train', mnistSeed, '--data', 'synthetic', '--limit', '200', '--batch-size', '100', '--epochs', '1', '--threads', '1');
+    assert.match(r.out, /^5\/5 ━{20} \d+s \d+ms\/step - accuracy: \d\.\d{4} - loss: \d\.\d{4} - val_accuracy: \d\.\d{4} - val_loss: \d\.\d{4}$/m);
+    assert.match(r.out, /^Epoch 1: val_loss improved to \d\.\d{5}, saving model to \.convlens\/runs\/mnist_cnn\/\d{4}-\d\d-\d\dT\d{6}\.\d{3}Z-[0-9a-f]{6}\/best\.ckpt$/m);
+    assert.match(r.out, /^Test \(600 samples, weights of epoch 1\): accuracy: \d\.\d{4} - loss: \d\.\d{4}$/m);
+    assert.match(r.out, /^Run folder: \.convlens\/runs\/mnist_cnn\//m);
+    assert.match(r.err, /note: validation_data: rows 50000:60000 of the training set in np\.random\.permutation order/);
+    const first = runDirs(dir);
+    const bytes = readFileSync(path.join(first[0], 'best.ckpt'));
+    const again = run(dir, 'train', model, '--data', 'synthetic', '--limit', '300', '--batch-size', '100', '--epochs', '1', '--threads', '1');
     assert.equal(again.code, 0, again.err);
-    assert.match(again.out, /saving model to 001_mnist_cnn-2\.ckpt/);
+    const both = runDirs(dir);
+    assert.equal(both.length, 2);
+    assert.deepEqual(readFileSync(path.join(first[0], 'best.ckpt')), bytes, 'the first run is untouched');
+    assert.deepEqual(readdirSync(dir).sort(), ['.convlens', 'mnist_cnn.py'], 'nothing written beside the model but the runs folder');
   });
 
   it('refuses an untrainable model with FILE:LINE:COL errors (exit 1) before training', () => {
@@ -99,33 +128,34 @@ describe('convlens train / export', () => {
     assert.equal(r.out, '');
   });
 
-  it("never replaces a user's file without --force, and checks paths and data before training", () => {
-    const dir = tmp();
+  it("never replaces a user's file without --force, and checks paths and data before training (nothing is created)", () => {
+    const { dir, model } = workspace();
     writeFileSync(path.join(dir, 'mine.onnx'), 'my own model');
-    let r = run(dir, 'train', mnistSeed, '--data', 'synthetic', '--out', 'mine.onnx');
+    let r = run(dir, 'train', model, '--data', 'synthetic', '--out', 'mine.onnx');
     assert.equal(r.code, 2);
     assert.match(r.err, /mine\.onnx already exists \(and was not written by ConvLens\); pass --force to replace it/);
     assert.equal(readFileSync(path.join(dir, 'mine.onnx'), 'utf8'), 'my own model');
-    r = run(dir, 'train', mnistSeed, '--data', path.join(dir, 'nowhere'));
-    assert.equal(r.code, 2);
+    r = run(dir, 'train', model, '--data', path.join(dir, 'nowhere'));
+    assert.equal(r.code, 4, 'a data error');
     assert.match(r.err, /nowhere: no such file or folder/);
-    r = run(dir, 'train', mnistSeed, '--lr=-1');
+    r = run(dir, 'train', model, '--lr=-1');
     assert.equal(r.code, 2);
     assert.match(r.err, /--lr must be a positive number, got '-1'/);
+    assert.deepEqual(runDirs(dir), []);
   });
 
-  it('export names the byte where a damaged checkpoint goes wrong', () => {
+  it('export names the byte where a damaged checkpoint goes wrong (exit 5)', () => {
     const dir = tmp();
     writeFileSync(path.join(dir, 'bad.ckpt'), Buffer.concat([Buffer.from('CLCKPT\r\n', 'latin1'), Buffer.from([1, 0, 0, 0, 255, 0, 0, 0]), Buffer.from('{"format"')]));
     const r = run(dir, 'export', mnistSeed, '--weights', 'bad.ckpt', '--out', 'x.onnx');
-    assert.equal(r.code, 2);
+    assert.equal(r.code, 5);
     assert.match(r.err, /^convlens: bad\.ckpt: byte 25: file is truncated: the header needs bytes 16–270, but the file ends at byte 25$/m);
     assert.ok(!existsSync(path.join(dir, 'x.onnx')));
   });
 
   it('the exported model runs in onnxruntime on Keras-layout input', async () => {
-    const dir = tmp();
-    const r = run(dir, 'train', mnistSeed, '--data', 'synthetic', '--limit', '200', '--batch-size', '100', '--epochs', '1', '--threads', '1', '--out', 'm.onnx');
+    const { dir, model } = workspace();
+    const r = run(dir, 'train', model, '--data', 'synthetic', '--limit', '300', '--batch-size', '100', '--epochs', '1', '--threads', '1', '--out', 'm.onnx');
     assert.equal(r.code, 0, r.err);
     const s = await ort.InferenceSession.create(path.join(dir, 'm.onnx'));
     assert.deepEqual(s.inputNames, ['input']);

@@ -4,6 +4,7 @@
  * {@link TrainingProgress} per batch and {@link TrainingEpoch} per epoch, and always ends with
  * exactly one {@link TrainingDone}. {@link TrainingCancel} stops it after the current step.
  */
+import type { NewRunSpec } from '../run/runHome';
 import type { TrainingPlan } from '../train/plan';
 import { Notification } from './messages';
 
@@ -19,12 +20,23 @@ export interface TrainingStartParams {
   seed: number;
   /** ORT intra-op threads; default: the number of CPUs. */
   threads?: number;
-  /** Where the best checkpoint goes (written atomically). */
+  /**
+   * The run to record (core/run/runHome.ts): once the data is loaded and the settings pass their
+   * checks, the trainer creates the run folder and writes the settings, the model source, the
+   * metrics, log, checkpoints, model and result there. Without it (tests), only `checkpoint`
+   * and `exportPath` are written.
+   */
+  run?: NewRunSpec;
+  /** Also write the best checkpoint here (a path the user chose; written atomically). */
   checkpoint?: string;
   /** A checkpoint to continue from. */
   resume?: string;
-  /** After training, write the inference model of the last epoch's weights here (the best are in `checkpoint`). */
+  /** The run folder `resume` belongs to, when it is a run's. */
+  resumeRun?: string;
+  /** Also write the inference model of the final weights here (a path the user chose). */
   exportPath?: string;
+  /** The CPUs the host counts (threads above it are reduced with a warning); default: the trainer's own count. */
+  cpus?: number;
   /** Minimum milliseconds between progress messages (the last batch of an epoch is always sent); default 0. */
   progressIntervalMs?: number;
 }
@@ -34,12 +46,15 @@ export const TrainingStart = new Notification<TrainingStartParams>('training/sta
   data: 'string',
   seed: 'number',
   threads: 'number?',
+  run: 'object?',
   checkpoint: 'string?',
   resume: 'string?',
+  resumeRun: 'string?',
   exportPath: 'string?',
+  cpus: 'number?',
 });
 
-/** Host → trainer: stop after the current step (the best checkpoint stays as it is). */
+/** Host → trainer: stop after the current step and write the checkpoint to resume from. */
 export const TrainingCancel = new Notification<Record<string, never>>('training/cancel');
 
 /** Trainer → host: the data is loaded and the graphs are built. */
@@ -53,8 +68,16 @@ export interface TrainingStartedParams {
   optimizer: string;
   loss: string;
   threads: number;
+  /** The learning rate training starts with. */
+  learningRate: number;
+  /** `about 45.2 MB per training step`. */
+  memoryEstimate: string;
+  /** The run folder, when there is one. */
+  runDir?: string;
   /** What the trainer assumed or adapted (data reshaped, resumed from …). */
   notes: string[];
+  /** Settings it changed or doubts (threads above the CPU count, a very high learning rate). */
+  warnings: string[];
   /** Seconds spent loading data and building the graphs. */
   setupSeconds: number;
 }
@@ -66,7 +89,11 @@ export const TrainingStarted = new Notification<TrainingStartedParams>('training
   batchSize: 'number',
   stepsPerEpoch: 'number',
   threads: 'number',
+  learningRate: 'number',
+  memoryEstimate: 'string',
+  runDir: 'string?',
   notes: 'array',
+  warnings: 'array',
 });
 
 /** Trainer → host, per batch: running means over the epoch so far. */
@@ -112,8 +139,12 @@ export interface TrainingEpochParams {
   /** Milliseconds per training step. */
   msPerStep: number;
   steps: number;
+  /** The learning rate the epoch trained with (its last step's). */
+  learning_rate: number;
   /** Set when this epoch improved the monitored value and its checkpoint was written. */
-  checkpoint?: { path: string; monitor: 'val_loss' | 'loss'; value: number };
+  checkpoint?: { path: string; monitor: string; value: number };
+  /** What the callbacks did (early stopping, learning rate reduced). */
+  messages?: string[];
 }
 
 export const TrainingEpoch = new Notification<TrainingEpochParams>('training/epoch', {
@@ -124,7 +155,9 @@ export const TrainingEpoch = new Notification<TrainingEpochParams>('training/epo
   val_loss: 'number?',
   val_accuracy: 'number?',
   seconds: 'number',
+  learning_rate: 'number',
   checkpoint: 'object?',
+  messages: 'array?',
 });
 
 /** Trainer → host: a note or warning while training. */
@@ -138,26 +171,44 @@ export const TrainingLog = new Notification<TrainingLogParams>('training/log', {
 /** How a training run ended. */
 export type TrainingEnd = 'completed' | 'cancelled' | 'diverged' | 'failed';
 
+/** What kind of problem failed a run: the host maps each to one exit code (src/cli/exitCodes.ts). */
+export type TrainingErrorKind = 'data' | 'checkpoint' | 'output' | 'settings' | 'internal';
+
 /** Trainer → host, always the last message. */
 export interface TrainingDoneParams {
   reason: TrainingEnd;
-  /** For 'diverged' and 'failed': what happened, for the user. */
+  /** For 'diverged' and 'failed': what happened, for the user (for 'cancelled': a problem writing the checkpoint). */
   message?: string;
+  /** For 'failed': which kind of problem. */
+  errorKind?: TrainingErrorKind;
   /** Epochs completed in total (resumed ones included). */
   epochs: number;
   /** The test set evaluation of the last epoch's weights (those exported), as Keras' evaluate() after fit(). */
   test?: { loss: number; accuracy: number; count: number; epoch: number };
-  best?: { epoch: number; monitor: 'val_loss' | 'loss'; value: number; path?: string };
+  best?: { epoch: number; monitor: string; value: number; path?: string };
+  /** The latest state written: what `--resume` continues from. */
+  last?: { path: string; epoch: number; batch: number };
   exported?: string;
+  /** The run folder, when there is one. */
+  runDir?: string;
+  /** Set when a callback ended training early (EarlyStopping). */
+  stoppedEarly?: string;
+  /** Warnings about the result (an exploding loss). */
+  warnings?: string[];
   seconds: number;
 }
 
 export const TrainingDone = new Notification<TrainingDoneParams>('training/done', {
   reason: ['completed', 'cancelled', 'diverged', 'failed'],
   message: 'string?',
+  errorKind: 'string?',
   epochs: 'number',
   test: 'object?',
   best: 'object?',
+  last: 'object?',
   exported: 'string?',
+  runDir: 'string?',
+  stoppedEarly: 'string?',
+  warnings: 'array?',
   seconds: 'number',
 });

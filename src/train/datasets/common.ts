@@ -9,8 +9,9 @@ import { DataError, type Dataset, type ImageSet } from './types';
 // Formatting for error messages
 // ---------------------------------------------------------------------------------------------
 
-/** 47040016 → "47,040,016". */
+/** 47040016 → "47,040,016"; beyond exact integers, 7.9e28 → "7.923e+28" (never digit groups inside an exponent). */
 export function fmt(n: number | bigint): string {
+  if (typeof n === 'number' && !Number.isSafeInteger(n)) return Number.isInteger(n) ? n.toExponential(3) : String(n);
   const s = String(n);
   const neg = s.startsWith('-');
   const digits = neg ? s.slice(1) : s;
