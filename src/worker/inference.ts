@@ -25,7 +25,7 @@ import { compileActivationsGraph, initialState } from '../core/train/compile';
 import { planFingerprint, planWeights, type TrainingPlan } from '../core/train/plan';
 import { readCheckpointFile } from '../train/checkpointFile';
 import { openDataset, type Dataset } from '../train/data';
-import { decodeImage, resizeInto } from '../train/datasets/imageFolder';
+import { imageRows, resizeRows } from '../train/datasets/imageFolder';
 
 interface Loaded {
   session: ort.InferenceSession;
@@ -102,9 +102,11 @@ async function readInput(source: InputSource, shape: number[]): Promise<{ x: Flo
   }
   if (source.kind === 'image') {
     if (shape.length !== 3 || (c !== 1 && c !== 3)) throw new Error(`the model's input (${shape.join(', ')}) is not an image with 1 or 3 channels`);
-    const img = decodeImage(readFileSync(source.path), source.path);
+    const st = statSync(source.path);
+    if (!st.isFile()) throw new Error(`${source.path} is not a regular file`);
+    const img = imageRows(readFileSync(source.path), source.path);
     const x = new Float32Array(size);
-    resizeInto(img, c as 1 | 3, h, w, 'area', x, 0, 1 / 255);
+    resizeRows(img, c as 1 | 3, h, w, 'area', x, 0, 1 / 255);
     return { x, label: `${source.path.split(/[\\/]/).pop()} (${img.width}×${img.height} → ${h}×${w})` };
   }
   const ds = await dataset(source.data, source.dataHint, shape);

@@ -1,6 +1,7 @@
 /** `npm run bench`: prints the figures the issues ask for. Not a test: nothing here fails on time. */
 import { benchAnalysis } from './analysis';
 import { benchApplications } from './applications';
+import { benchBombs } from './bombs';
 import { benchEditor } from './editor';
 import { benchFeatureMaps } from './featureMaps';
 import { benchTraining } from './training';
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
   if (want('editor')) await benchEditor();
   if (want('featureMaps')) await benchFeatureMaps();
   if (want('training')) await benchTraining();
+  if (want('bombs')) await benchBombs();
 }
 
 main().catch((e) => {

@@ -94,7 +94,9 @@ async function fromFolder(dir: string): Promise<CifarSource> {
     );
   }
   const all = [...(trainFiles as string[]), testFile!];
-  const bytes = await Promise.all(all.map((f) => readDataFile(f)));
+  // One file at a time: six batches inflating at once would hold six streams' buffers.
+  const bytes: Buffer[] = [];
+  for (const f of all) bytes.push(await readDataFile(f));
   const metaFile = findFile(dir, ['batches.meta.txt']);
   const meta = metaFile === undefined ? undefined : (await readBytes(metaFile)).toString('utf8');
   return {

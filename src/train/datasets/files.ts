@@ -1,10 +1,15 @@
 /**
  * Reading data files from disk: whole-file reads, transparent gunzip (by the gzip magic, not
  * the name: browsers often decompress a downloaded .gz and keep its name), and DataErrors that
- * say where a gzip stream is corrupt or truncated.
+ * say where a gzip stream is corrupt or truncated. Decompression is bounded: it stops at the size
+ * the file's own header implies (IDX dimensions, a .npy shape; else the gzip trailer), into one
+ * buffer of exactly that size, so a small file that inflates to gigabytes (a "bomb") costs no
+ * more than the data it claims to hold, and a claim larger than the machine can load is refused
+ * before anything is inflated.
  */
 import { constants as bufferConstants } from 'node:buffer';
 import { promises as fsp, readFileSync, statSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { fmt } from './common';
@@ -58,24 +63,24 @@ function locateGzipError(bytes: Uint8Array): { at: number; exact: boolean } {
   return { at: hi - 1, exact: precision === 1 };
 }
 
-/** How many bytes a truncated gzip stream yields before it stops. */
-function partialGunzipLength(bytes: Uint8Array): number | undefined {
+/** How many bytes a truncated gzip stream yields before it stops (at most `limit`). */
+function partialGunzipLength(bytes: Uint8Array, limit: number): number | undefined {
   try {
-    return zlib.gunzipSync(bytes, { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: MAX_DECOMPRESSED }).length;
+    return zlib.gunzipSync(bytes, { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: Math.max(1, limit) }).length;
   } catch {
     return undefined;
   }
 }
 
 /** A zlib failure on a gzip file → a DataError with the byte offset (in the compressed file). */
-export function gzipError(file: string, bytes: Uint8Array, e: unknown): DataError {
+export function gzipError(file: string, bytes: Uint8Array, e: unknown, limit = MAX_DECOMPRESSED): DataError {
   const name = displayName(file);
   const err = e as NodeJS.ErrnoException;
   if (err.code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
-    return new DataError(`${name}: decompresses to more than ${fmt(MAX_DECOMPRESSED)} bytes, too large to load`, file);
+    return new DataError(`${name}: decompresses to more than ${fmt(limit)} bytes, too large to load`, file);
   }
   if (err.code === 'Z_BUF_ERROR') {
-    const got = partialGunzipLength(bytes);
+    const got = partialGunzipLength(bytes, limit);
     return new DataError(
       `${name}: truncated gzip stream: the file ends at byte ${fmt(bytes.length)} before the end of the compressed data` +
         (got === undefined ? '' : ` (${fmt(got)} bytes decompressed so far)`) +
@@ -89,25 +94,114 @@ export function gzipError(file: string, bytes: Uint8Array, e: unknown): DataErro
   return new DataError(`${name}: corrupt gzip data ${exact ? 'at' : 'near'} byte ${fmt(at)} (${what}); download it again`, file, at);
 }
 
-/** Decompresses `bytes` when gzip, synchronously. */
+/** Decompresses `bytes` when gzip, synchronously, bounded by its gzip trailer's size. */
 export function maybeGunzipSync(file: string, bytes: Buffer): Buffer {
   if (!isGzip(bytes)) return bytes;
+  const limit = bytes.length >= 18 ? Math.min(bytes.readUInt32LE(bytes.length - 4), decompressionBudget()) : 1;
   try {
-    return zlib.gunzipSync(bytes, { maxOutputLength: MAX_DECOMPRESSED });
+    return zlib.gunzipSync(bytes, { maxOutputLength: Math.max(1, limit) });
   } catch (e) {
-    throw gzipError(file, bytes, e);
+    throw gzipError(file, bytes, e, limit);
   }
 }
 
-/** Decompresses `bytes` when gzip, on libuv's thread pool (several files decompress in parallel). */
-export function maybeGunzip(file: string, bytes: Buffer): Promise<Buffer> {
-  if (!isGzip(bytes)) return Promise.resolve(bytes);
+/**
+ * What a file's decompressed size is, read from its first bytes: `{ size }` (the whole file, as
+ * its header implies), `{ need }` (give me this many bytes first), `{ prefix }` (the header is
+ * wrong: these first bytes are enough for the reader's error message), or undefined (the format
+ * has no size in its header: the gzip trailer decides).
+ */
+export type SizeFromHead = (head: Uint8Array) => { size: number; what: string } | { need: number } | { prefix: number } | undefined;
+
+/** The most a dataset file may decompress to here: 2 GiB, and half the machine's memory. */
+export function decompressionBudget(): number {
+  return Math.min(MAX_DECOMPRESSED, Math.floor(os.totalmem() / 2));
+}
+
+/** The first bytes of a gzip stream (at least `want`, unless it is shorter), inflating only a prefix of the compressed data. */
+function gunzipHead(file: string, bytes: Uint8Array, want: number): Buffer {
+  // Deflate expands at most ~1032:1, so `want` output bytes need at least want/1032 input bytes.
+  for (let take = Math.min(bytes.length, 1024 + Math.ceil(want / 1000)); ; take = Math.min(bytes.length, take * 4)) {
+    let out: Buffer;
+    try {
+      out = zlib.gunzipSync(bytes.subarray(0, take), { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: Math.max(want, 1) + 1_100_000 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) return Buffer.alloc(0);
+      throw gzipError(file, bytes, e, want);
+    }
+    if (out.length >= want || take === bytes.length) return out;
+  }
+}
+
+/**
+ * Inflates a gzip stream into one buffer of exactly `size` bytes; more data than that, or less,
+ * is an error. The stream stops at the first byte beyond `size`.
+ */
+function gunzipInto(file: string, bytes: Uint8Array, size: number, what: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    zlib.gunzip(bytes, { maxOutputLength: MAX_DECOMPRESSED }, (e, out) => {
-      if (e) reject(gzipError(file, bytes, e));
-      else resolve(out);
+    const out = Buffer.allocUnsafe(size);
+    let n = 0;
+    let settled = false;
+    const z = zlib.createGunzip({ chunkSize: 64 * 1024 });
+    const fail = (e: DataError) => {
+      if (settled) return;
+      settled = true;
+      z.destroy();
+      reject(e);
+    };
+    z.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      if (n + chunk.length > size) {
+        fail(new DataError(`${displayName(file)}: decompresses to more than the ${fmt(size)} bytes ${what}: the file holds more data than it says (or is a decompression bomb); stopped at byte ${fmt(size)} of the output`, file));
+        return;
+      }
+      chunk.copy(out, n);
+      n += chunk.length;
     });
+    z.on('error', (e) => fail(gzipError(file, bytes, e, size)));
+    z.on('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve(n === size ? out : out.subarray(0, n));
+    });
+    z.end(bytes);
   });
+}
+
+/**
+ * Decompresses `bytes` when gzip, bounded by the size the file claims: its header (through
+ * `sizeFromHead`) or, without one, the gzip trailer. A claim beyond what this machine can load is
+ * refused before inflating.
+ */
+export async function maybeGunzip(file: string, bytes: Buffer, sizeFromHead?: SizeFromHead): Promise<Buffer> {
+  if (!isGzip(bytes)) return bytes;
+  const name = displayName(file);
+  const budget = decompressionBudget();
+  let claim: { size: number; what: string } | undefined;
+  if (sizeFromHead) {
+    let want = 64;
+    for (let i = 0; i < 8; i++) {
+      const head = gunzipHead(file, bytes, want);
+      const r = sizeFromHead(head);
+      if (r === undefined) break;
+      if ('prefix' in r) return head.subarray(0, Math.min(head.length, r.prefix));
+      if ('size' in r) {
+        claim = r;
+        break;
+      }
+      if (head.length < r.need) return head; // the stream ends inside the header: the reader says so
+      want = r.need;
+    }
+  }
+  if (!claim) {
+    if (bytes.length < 18) throw new DataError(`${name}: truncated gzip stream: the file ends at byte ${fmt(bytes.length)}, before the 8-byte trailer; download it again`, file, bytes.length);
+    const isize = bytes.readUInt32LE(bytes.length - 4);
+    claim = { size: isize, what: 'its gzip trailer states (bytes ' + fmt(bytes.length - 4) + '–' + fmt(bytes.length - 1) + ')' };
+  }
+  if (claim.size > budget) {
+    throw new DataError(`${name}: its data would take ${fmt(claim.size)} bytes once decompressed (${claim.what.replace(/^its /, 'as its ')}), more than the ${fmt(budget)} bytes ConvLens loads on this machine`, file);
+  }
+  return gunzipInto(file, bytes, claim.size, claim.what);
 }
 
 /** Reads a whole file, without decompressing. */
@@ -127,9 +221,9 @@ export function readBytesSync(file: string): Buffer {
   }
 }
 
-/** Reads a file, gunzipping it when it is gzip-compressed. */
-export async function readDataFile(file: string): Promise<Buffer> {
-  return maybeGunzip(file, await readBytes(file));
+/** Reads a file, gunzipping it when it is gzip-compressed (bounded by the size its header or trailer claims). */
+export async function readDataFile(file: string, sizeFromHead?: SizeFromHead): Promise<Buffer> {
+  return maybeGunzip(file, await readBytes(file), sizeFromHead);
 }
 
 export function readDataFileSync(file: string): Buffer {

@@ -51,6 +51,26 @@ function describeMagic(bytes: Uint8Array): string {
   return '';
 }
 
+/**
+ * The size an IDX file's header implies (magic, dimension count, sizes): what decompression may
+ * produce at most. A wrong magic needs no more than the first bytes for its error message.
+ */
+export function idxClaim(head: Uint8Array): { size: number; what: string } | { need: number } | { prefix: number } {
+  if (head.length < 4) return { need: 4 };
+  const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const magic = dv.getUint32(0, false);
+  if (magic >>> 8 !== 0x08) return { prefix: 64 };
+  const ndims = magic & 0xff;
+  if (head.length < 4 + 4 * ndims) return { need: 4 + 4 * ndims };
+  let total = 1;
+  const dims: number[] = [];
+  for (let d = 0; d < ndims; d++) {
+    dims.push(dv.getUint32(4 + 4 * d, false));
+    total *= dims[d];
+  }
+  return { size: 4 + 4 * ndims + total, what: `its IDX header implies (${dims.map(fmt).join(' × ')} bytes after a ${4 + 4 * ndims}-byte header)` };
+}
+
 /** The parsed header and data (a view) of an IDX file of unsigned bytes. */
 export interface IdxArray {
   dims: number[];
@@ -186,7 +206,8 @@ export function findIdxFiles(folder: string): Record<keyof typeof IDX_FILES, str
 
 /**
  * Loads an MNIST-style folder: train-images-idx3-ubyte(.gz) and train-labels-idx1-ubyte(.gz),
- * plus the t10k pair for the test set. The four files are read and decompressed in parallel.
+ * plus the t10k pair for the test set. The files are read one at a time, each decompressed no
+ * further than its header implies.
  */
 export async function loadIdxFolder(folder: string, options: IdxFolderOptions = {}): Promise<Dataset> {
   const found = findIdxFiles(folder);
@@ -198,9 +219,10 @@ export async function loadIdxFolder(folder: string, options: IdxFolderOptions = 
   const classNames = options.classNames ?? MNIST_CLASS_NAMES;
   const scale = options.scale ?? 'div255';
   const files = [found.trainImages, found.trainLabels, found.testImages, found.testLabels];
-  const bytes = await Promise.all(files.map((f) => (f === undefined ? Promise.resolve(undefined) : readDataFile(f))));
-  const train = idxToImageSet(bytes[0]!, files[0]!, bytes[1]!, files[1]!, classNames.length, scale);
-  const test = bytes[2] === undefined ? undefined : idxToImageSet(bytes[2], files[2]!, bytes[3]!, files[3]!, classNames.length, scale);
+  const read = async (f: string | undefined) => (f === undefined ? undefined : readDataFile(f, idxClaim));
+  const train = idxToImageSet((await read(files[0]))!, files[0]!, (await read(files[1]))!, files[1]!, classNames.length, scale);
+  const testImages = await read(files[2]);
+  const test = testImages === undefined ? undefined : idxToImageSet(testImages, files[2]!, (await read(files[3]))!, files[3]!, classNames.length, scale);
   if (test !== undefined && (test.rows !== train.rows || test.cols !== train.cols)) {
     throw new DataError(
       `${displayName(files[2]!)} holds ${test.rows}×${test.cols} images but ${displayName(files[0]!)} holds ${train.rows}×${train.cols}`,

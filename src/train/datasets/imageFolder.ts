@@ -19,58 +19,16 @@
  */
 import { promises as fsp, readdirSync, type Dirent } from 'node:fs';
 import * as path from 'node:path';
-import { PNG } from 'pngjs';
-import * as jpeg from 'jpeg-js';
 import { fmt, mulberry32, normalizationLabel, shuffleInPlace, type PixelScale } from './common';
 import { isDirectory } from './files';
+import { decodeImage, imageRows, MAX_IMAGE_PIXELS, rgbaRows, type RgbaImage, type RowSource } from './imageDecode';
 import { DataError, type Dataset, type ImageSet } from './types';
+
+export { decodeImage, imageRows, MAX_IMAGE_PIXELS, type RgbaImage, type RowSource };
 
 export type Interpolation = 'bilinear' | 'area';
 
-/** The largest image accepted, in pixels (50 megapixels). */
-export const MAX_IMAGE_PIXELS = 50_000_000;
-
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'];
-
-/** A decoded image: 8-bit RGBA, row-major. */
-export interface RgbaImage {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
-
-/** Decodes a PNG or JPEG (recognised by its signature). */
-export function decodeImage(bytes: Uint8Array, file: string): RgbaImage {
-  const name = path.basename(file);
-  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const isPng = buf.length >= 8 && buf.readUInt32BE(0) === 0x89504e47 && buf.readUInt32BE(4) === 0x0d0a1a0a;
-  const isJpeg = buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff;
-  if (isPng) {
-    if (buf.length < 24) throw new DataError(`${name}: truncated PNG: the file ends at byte ${buf.length}, inside the IHDR header`, file, buf.length);
-    const w = buf.readUInt32BE(16);
-    const h = buf.readUInt32BE(20);
-    if (w === 0 || h === 0 || w * h > MAX_IMAGE_PIXELS) {
-      throw new DataError(`${name}: PNG of ${fmt(w)}×${fmt(h)} pixels (at byte 16): expected 1 to ${fmt(MAX_IMAGE_PIXELS)} pixels`, file, 16);
-    }
-    try {
-      const png = PNG.sync.read(buf);
-      return { width: png.width, height: png.height, data: png.data };
-    } catch (e) {
-      throw new DataError(`${name}: cannot decode the PNG (${(e as Error).message})`, file);
-    }
-  }
-  if (isJpeg) {
-    try {
-      const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6, maxMemoryUsageInMB: 1024 });
-      if (!(img.width > 0 && img.height > 0)) throw new Error('no image data');
-      return { width: img.width, height: img.height, data: img.data };
-    } catch (e) {
-      throw new DataError(`${name}: cannot decode the JPEG (${(e as Error).message})`, file);
-    }
-  }
-  const head = Array.from(buf.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
-  throw new DataError(`${name}: not a PNG or JPEG (the file starts with ${head || 'nothing'} at byte 0; expected 89 50 4e 47 or ff d8 ff)`, file, 0);
-}
 
 /** Per-axis resampling taps: for each output index, the source indices and their weights. */
 interface Taps {
@@ -122,61 +80,54 @@ function makeTaps(inSize: number, outSize: number, mode: Interpolation): Taps {
 }
 
 /**
- * Converts an RGBA image to `channels` (1 or 3) and resizes it to outH × outW, writing floats
- * (0–255 × `valueScale`) into `out` at `offset`, HWC.
+ * Converts an image to `channels` (1 or 3) and resizes it to outH × outW, writing floats
+ * (0–255 × `valueScale`) into `out` at `offset`, HWC. The source is read one row at a time: each
+ * row is resampled across, then added with its weights into the output rows it touches, so the
+ * memory used is the output plus a row, whatever the source's shape.
  */
-export function resizeInto(
-  img: RgbaImage,
-  channels: 1 | 3,
-  outH: number,
-  outW: number,
-  mode: Interpolation,
-  out: Float32Array,
-  offset: number,
-  valueScale = 1,
-): void {
-  const { width: w, height: h, data } = img;
-  // 1. Channel conversion into a float plane of w × h × channels.
-  const src = new Float32Array(w * h * channels);
-  if (channels === 1) {
-    for (let p = 0, q = 0; p < w * h; p++, q += 4) src[p] = 0.299 * data[q] + 0.587 * data[q + 1] + 0.114 * data[q + 2];
-  } else {
-    for (let p = 0, q = 0, r = 0; p < w * h; p++, q += 4, r += 3) {
-      src[r] = data[q];
-      src[r + 1] = data[q + 1];
-      src[r + 2] = data[q + 2];
-    }
-  }
+export function resizeRows(src: RowSource, channels: 1 | 3, outH: number, outW: number, mode: Interpolation, out: Float32Array, offset: number, valueScale = 1): void {
+  const { width: w, height: h } = src;
+  const line = new Float32Array(w * channels);
   if (w === outW && h === outH) {
-    for (let i = 0; i < src.length; i++) out[offset + i] = src[i] * valueScale;
+    for (let y = 0; y < h; y++) {
+      src.row(y, channels, line);
+      const o = offset + y * w * channels;
+      for (let i = 0; i < line.length; i++) out[o + i] = line[i] * valueScale;
+    }
     return;
   }
-  // 2. Separable resampling: rows first (w → outW), then columns (h → outH).
   const tx = makeTaps(w, outW, mode);
   const ty = makeTaps(h, outH, mode);
-  const tmp = new Float32Array(h * outW * channels);
+  // For each source row, the output rows it feeds and with which weight.
+  const feeds: { oy: number; weight: number }[][] = Array.from({ length: h }, () => []);
+  for (let oy = 0; oy < outH; oy++) {
+    for (let k = ty.start[oy]; k < ty.start[oy] + ty.len[oy]; k++) feeds[ty.index[k]].push({ oy, weight: ty.weight[k] });
+  }
+  const acc = new Float64Array(outH * outW * channels);
+  const across = new Float64Array(outW * channels);
   for (let y = 0; y < h; y++) {
+    if (feeds[y].length === 0) continue;
+    src.row(y, channels, line);
     for (let ox = 0; ox < outW; ox++) {
-      const s = tx.start[ox];
+      const s0 = tx.start[ox];
       const n = tx.len[ox];
       for (let c = 0; c < channels; c++) {
-        let acc = 0;
-        for (let k = 0; k < n; k++) acc += tx.weight[s + k] * src[(y * w + tx.index[s + k]) * channels + c];
-        tmp[(y * outW + ox) * channels + c] = acc;
+        let a = 0;
+        for (let k = 0; k < n; k++) a += tx.weight[s0 + k] * line[tx.index[s0 + k] * channels + c];
+        across[ox * channels + c] = a;
       }
     }
-  }
-  for (let oy = 0; oy < outH; oy++) {
-    const s = ty.start[oy];
-    const n = ty.len[oy];
-    for (let ox = 0; ox < outW; ox++) {
-      for (let c = 0; c < channels; c++) {
-        let acc = 0;
-        for (let k = 0; k < n; k++) acc += ty.weight[s + k] * tmp[(ty.index[s + k] * outW + ox) * channels + c];
-        out[offset + (oy * outW + ox) * channels + c] = acc * valueScale;
-      }
+    for (const { oy, weight } of feeds[y]) {
+      const o = oy * outW * channels;
+      for (let i = 0; i < across.length; i++) acc[o + i] += weight * across[i];
     }
   }
+  for (let i = 0; i < acc.length; i++) out[offset + i] = acc[i] * valueScale;
+}
+
+/** {@link resizeRows} for an image already decoded to RGBA. */
+export function resizeInto(img: RgbaImage, channels: 1 | 3, outH: number, outW: number, mode: Interpolation, out: Float32Array, offset: number, valueScale = 1): void {
+  resizeRows(rgbaRows(img), channels, outH, outW, mode, out, offset, valueScale);
 }
 
 export interface ImageFolderOptions {
@@ -249,23 +200,16 @@ export async function loadImageFolder(o: ImageFolderOptions): Promise<Dataset> {
   const x = new Float32Array(files.length * per);
   const y = new Uint8Array(files.length);
   const valueScale = scale === 'div255' ? 1 / 255 : 1;
-  const CONCURRENCY = 16;
   let resized = 0;
-  for (let i = 0; i < files.length; i += CONCURRENCY) {
-    const chunk = files.slice(i, i + CONCURRENCY);
-    const bytes = await Promise.all(
-      chunk.map((f) =>
-        fsp.readFile(f.file).catch((e: Error) => {
-          throw new DataError(`${path.basename(f.file)}: cannot read (${e.message})`, f.file);
-        }),
-      ),
-    );
-    chunk.forEach((f, k) => {
-      const img = decodeImage(bytes[k], f.file);
-      if (img.width !== outW || img.height !== outH) resized++;
-      resizeInto(img, o.channels, outH, outW, mode, x, (i + k) * per, valueScale);
-      y[i + k] = f.label;
+  // One file at a time: read, check its size from the header, decode row by row, resize, drop.
+  for (const [i, f] of files.entries()) {
+    const bytes = await fsp.readFile(f.file).catch((e: Error) => {
+      throw new DataError(`${path.basename(f.file)}: cannot read (${e.message})`, f.file);
     });
+    const img = imageRows(bytes, f.file);
+    if (img.width !== outW || img.height !== outH) resized++;
+    resizeRows(img, o.channels, outH, outW, mode, x, i * per, valueScale);
+    y[i] = f.label;
   }
   const n = files.length - numTest;
   const train: ImageSet = { x: x.subarray(0, n * per), y: y.subarray(0, n), count: n };

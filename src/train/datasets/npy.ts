@@ -142,9 +142,32 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   return { file, descr, shape, data: make(buf, off, count), dataOffset, itemSize, kind, version: `${major}.${minor}` };
 }
 
-/** Reads and parses a .npy file (gzip-compressed accepted). */
+/**
+ * The size a .npy header implies (preamble, header dict, shape × item size): what decompression
+ * may produce at most. A damaged preamble needs only the first bytes for its error message.
+ */
+export function npyClaim(head: Uint8Array): { size: number; what: string } | { need: number } | { prefix: number } {
+  if (head.length < 10) return { need: 12 };
+  if (!MAGIC.every((b, i) => head[i] === b) || head[6] < 1 || head[6] > 3) return { prefix: 64 };
+  const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  if (head[6] >= 2 && head.length < 12) return { need: 12 };
+  const headerLen = head[6] === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
+  const start = head[6] === 1 ? 10 : 12;
+  if (headerLen > 1 << 20) return { prefix: 64 };
+  if (head.length < start + headerLen) return { need: start + headerLen };
+  const header = Buffer.from(head.subarray(start, start + headerLen)).toString('latin1');
+  const descr = /['"]descr['"]\s*:\s*['"][<>|=]?[uifb](\d+)['"]/.exec(header);
+  const shape = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(header);
+  if (!descr || !shape) return { prefix: start + headerLen };
+  const dims = shape[1].split(',').map((t) => t.trim().replace(/L$/, '')).filter((t) => t !== '');
+  if (!dims.every((t) => /^\d+$/.test(t))) return { prefix: start + headerLen };
+  const count = dims.reduce((a, t) => a * Number(t), 1);
+  return { size: start + headerLen + count * Number(descr[1]), what: `its .npy header implies (shape (${dims.join(', ')}) of ${descr[1]}-byte items)` };
+}
+
+/** Reads and parses a .npy file (gzip-compressed accepted, inflated no further than its header implies). */
 export async function readNpy(file: string): Promise<NpyArray> {
-  return parseNpy(await readDataFile(file), file);
+  return parseNpy(await readDataFile(file, npyClaim), file);
 }
 
 /** A .npy array of images → float32 samples: (N, H, W) → C = 1, (N, H, W, C); integers are scaled, floats kept. */
@@ -274,7 +297,8 @@ export interface NpyFilesOptions {
 export async function loadNpyFiles(o: NpyFilesOptions): Promise<Dataset> {
   if ((o.xTest === undefined) !== (o.yTest === undefined)) throw new DataError(`give both xTest and yTest, or neither`);
   const files = [o.xTrain, o.yTrain, ...(o.xTest !== undefined ? [o.xTest, o.yTest!] : [])];
-  const arrays = await Promise.all(files.map(readNpy));
+  const arrays: NpyArray[] = [];
+  for (const f of files) arrays.push(await readNpy(f));
   return assembleNpyDataset(arrays, { ...o, name: o.name ?? `NumPy arrays (${displayName(o.xTrain)})` });
 }
 

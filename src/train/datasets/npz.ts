@@ -4,7 +4,7 @@
  */
 import { type PixelScale } from './common';
 import { displayName, readBytes } from './files';
-import { assembleNpyDataset, parseNpy, type NpyArray } from './npy';
+import { assembleNpyDataset, npyClaim, parseNpy, type NpyArray } from './npy';
 import { DataError, type Dataset } from './types';
 import { readZip } from './zip';
 
@@ -53,10 +53,12 @@ export async function loadNpz(file: string, options: NpzOptions = {}): Promise<D
   }
   const hasTest = wanted.length === 4 && wanted.slice(2).every((k) => names.includes(k));
   const use = hasTest ? wanted : wanted.slice(0, 2);
-  const arrays = use.map((k) => {
+  // One array at a time, each inflated into a buffer of the size its headers agree on.
+  const arrays: NpyArray[] = [];
+  for (const k of use) {
     const e = zip.entries.find((x) => x.name === `${k}.npy` || x.name === k)!;
-    return parseNpy(zip.read(e), `${file}:${e.name}`);
-  });
+    arrays.push(parseNpy(await zip.readAsync(e, npyClaim), `${file}:${e.name}`));
+  }
   return assembleNpyDataset(arrays, {
     numClasses: options.numClasses,
     classNames: options.classNames,

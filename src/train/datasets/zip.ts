@@ -4,7 +4,7 @@
  */
 import * as zlib from 'node:zlib';
 import { fmt, hex32 } from './common';
-import { displayName, MAX_DECOMPRESSED } from './files';
+import { decompressionBudget, displayName, MAX_DECOMPRESSED, type SizeFromHead } from './files';
 import { DataError } from './types';
 
 const SIG_EOCD = 0x06054b50;
@@ -32,6 +32,12 @@ export interface ZipArchive {
   entries: ZipEntry[];
   /** The entry's decompressed, CRC-checked bytes. */
   read(entry: ZipEntry | string): Buffer;
+  /**
+   * The same, inflated on libuv's thread pool into one buffer of exactly the size the central
+   * directory states (never more); `sizeFromHead` checks that the entry's own header (a .npy's
+   * shape) agrees with that size before the rest is inflated.
+   */
+  readAsync(entry: ZipEntry | string, sizeFromHead?: SizeFromHead): Promise<Buffer>;
 }
 
 let crcTable: Int32Array | undefined;
@@ -186,5 +192,85 @@ export function readZip(bytes: Uint8Array, file: string): ZipArchive {
     }
     return out!;
   };
-  return { file, entries, read };
+  const readAsync = async (which: ZipEntry | string, sizeFromHead?: SizeFromHead): Promise<Buffer> => {
+    const entry = typeof which === 'string' ? entries.find((x) => x.name === which) : which;
+    if (entry === undefined || entry.method !== 8) return read(which);
+    const label = `entry "${entry.name}"`;
+    if (entry.flags & 1) fail(`${label} is encrypted (not supported)`, entry.centralOffset + 8);
+    const lh = entry.localHeaderOffset;
+    need(lh, 30, `the local header of ${label}`);
+    if (dv.getUint32(lh, true) !== SIG_LOCAL) fail(`bad local header signature ${hex32(dv.getUint32(lh, true))} at byte ${fmt(lh)} for ${label}, expected ${hex32(SIG_LOCAL)}`, lh);
+    const dataStart = lh + 30 + dv.getUint16(lh + 26, true) + dv.getUint16(lh + 28, true);
+    if (dataStart + entry.compressedSize > bytes.length) {
+      fail(`${label} needs ${fmt(entry.compressedSize)} bytes of compressed data from byte ${fmt(dataStart)}, the file ends at byte ${fmt(bytes.length)}`, bytes.length);
+    }
+    const budget = decompressionBudget();
+    if (entry.size > budget) fail(`${label} decompresses to ${fmt(entry.size)} bytes (the central directory at byte ${fmt(entry.centralOffset)} says), more than the ${fmt(budget)} bytes ConvLens loads on this machine`, entry.centralOffset + 24);
+    const raw = bytes.subarray(dataStart, dataStart + entry.compressedSize);
+    if (sizeFromHead) {
+      let head: Buffer;
+      try {
+        head = zlib.inflateRawSync(raw.subarray(0, Math.min(raw.length, 4096)), { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: Math.min(entry.size, 4 << 20) || 1 });
+      } catch {
+        head = Buffer.alloc(0);
+      }
+      const claim = head.length > 0 ? sizeFromHead(head) : undefined;
+      if (claim && 'size' in claim && claim.size !== entry.size) {
+        fail(`${label}: ${claim.what.replace(/^its /, 'its own header implies ')} ${fmt(claim.size)} bytes, but the central directory at byte ${fmt(entry.centralOffset)} states ${fmt(entry.size)}: the archive is damaged or crafted`, dataStart);
+      }
+    }
+    const out = await new Promise<Buffer>((resolve, reject) => {
+      const buf = Buffer.allocUnsafe(entry.size);
+      let n = 0;
+      let done = false;
+      const z = zlib.createInflateRaw({ chunkSize: 64 * 1024 });
+      const stop = (e: unknown) => {
+        if (done) return;
+        done = true;
+        z.destroy();
+        reject(e);
+      };
+      z.on('data', (chunk: Buffer) => {
+        if (done) return;
+        if (n + chunk.length > entry.size) {
+          try {
+            fail(`${label} inflates to more than the ${fmt(entry.size)} bytes its header states`, dataStart);
+          } catch (e) {
+            stop(e);
+          }
+          return;
+        }
+        chunk.copy(buf, n);
+        n += chunk.length;
+      });
+      z.on('error', (err: NodeJS.ErrnoException) => {
+        try {
+          if (err.code === 'Z_BUF_ERROR') fail(`${label}: the deflate stream (bytes ${fmt(dataStart)}–${fmt(dataStart + raw.length)}) ends before its end marker: truncated or corrupt`, dataStart + raw.length);
+          fail(`${label}: corrupt deflate data in bytes ${fmt(dataStart)}–${fmt(dataStart + raw.length)} (${err.message})`, dataStart);
+        } catch (e) {
+          stop(e);
+        }
+      });
+      z.on('end', () => {
+        if (done) return;
+        done = true;
+        if (n !== entry.size) {
+          try {
+            fail(`${label} inflates to ${fmt(n)} bytes, its header states ${fmt(entry.size)}`, dataStart);
+          } catch (e) {
+            reject(e);
+          }
+          return;
+        }
+        resolve(buf);
+      });
+      z.end(raw);
+    });
+    const actual = crc32(out);
+    if (actual !== entry.crc32) {
+      fail(`${label} (data from byte ${fmt(dataStart)}) has CRC-32 ${hex32(actual)}, the central directory at byte ${fmt(entry.centralOffset)} states ${hex32(entry.crc32)}: the data is corrupt`, dataStart);
+    }
+    return out;
+  };
+  return { file, entries, read, readAsync };
 }
