@@ -24,9 +24,9 @@ import { createPythonParse } from '../node/pythonParser';
 import { readCheckpointFile } from '../train/checkpointFile';
 import { dataSpec } from '../train/data';
 import { applyRetention, listRuns, modelRunDirs, recordRunEnd, resolveCheckpointRef, RunError, summarizeRun } from '../train/runStore';
-import { checkReplaceable, OutputError, writeFileAtomic } from '../train/safeFs';
+import { checkReplaceable, OutputError, removeStaleTemps, writeFileAtomic } from '../train/safeFs';
 import { cpuCount } from '../train/trainer';
-import { startTrainer } from '../train/trainerClient';
+import { startTrainer, type TrainerHandle } from '../train/trainerClient';
 import { EXIT, exitCodeOfDone } from './exitCodes';
 
 /** A usage or input error: printed as `convlens: …`, exit code 2. */
@@ -151,6 +151,27 @@ function shown(p: string): string {
 
 /** `convlens train FILE …`; returns the exit code. */
 export async function trainCommand(a: TrainArgs): Promise<number> {
+  // Signals are caught from the start: one arriving before the trainer runs stops here, cleanly.
+  const stop = { interrupts: 0, handle: undefined as TrainerHandle | undefined, onStop: () => {} };
+  const onSignal = (signal: NodeJS.Signals) => {
+    stop.interrupts++;
+    stop.onStop();
+    if (!stop.handle) return;
+    if (stop.interrupts === 1) {
+      process.stderr.write(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping after the current step and writing the checkpoint to resume from (again to stop at once)…\n`);
+      stop.handle.cancel(30_000);
+    } else stop.handle.kill();
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const s of signals) process.on(s, onSignal);
+  try {
+    return await train(a, stop);
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
+  }
+}
+
+async function train(a: TrainArgs, stop: { interrupts: number; handle: TrainerHandle | undefined; onStop: () => void }): Promise<number> {
   const loaded = await loadModel(a.file, a.model);
   const { plan: p, notes } = plan(a.file, loaded, a);
   if (!p) return EXIT.model;
@@ -177,6 +198,8 @@ export async function trainCommand(a: TrainArgs): Promise<number> {
   if (a.out) checkUserOutput(a.out, 'model', a.force, protect);
   if (a.checkpoint) checkUserOutput(a.checkpoint, 'checkpoint', a.force, protect);
   if (a.out && a.checkpoint && sameFile(a.out, a.checkpoint)) throw new UsageError(`--out and --checkpoint are the same file (${a.out}): the model would replace the checkpoint`);
+  // Temporary files a killed run left beside the copies it was writing.
+  for (const f of [a.out, a.checkpoint]) if (f) removeStaleTemps(path.dirname(path.resolve(f)), [path.basename(f)]);
 
   const arch = architectureOf(p);
   const resumedCkpt = resume ? readCheckpointFile(resume.checkpoint).header : undefined;
@@ -208,6 +231,10 @@ export async function trainCommand(a: TrainArgs): Promise<number> {
     copies: { onnx: a.out && path.resolve(a.out), checkpoint: a.checkpoint && path.resolve(a.checkpoint) },
   };
   let runDir: string | undefined;
+  if (stop.interrupts > 0) {
+    process.stderr.write('convlens: stopped before training started; nothing was written\n');
+    return EXIT.stopped;
+  }
 
   const tty = !a.json && process.stdout.isTTY === true;
   let bar: cliProgress.SingleBar | undefined;
@@ -286,20 +313,12 @@ export async function trainCommand(a: TrainArgs): Promise<number> {
       onStderr: (line) => process.stderr.write(`trainer: ${line}\n`),
     },
   );
-  let interrupts = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    interrupts++;
+  stop.handle = handle;
+  stop.onStop = () => {
     bar?.stop();
     bar = undefined;
-    if (interrupts === 1) {
-      process.stderr.write(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping after the current step and writing the checkpoint to resume from (again to stop at once)…\n`);
-      handle.cancel(30_000);
-    } else handle.kill();
   };
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  for (const s of signals) process.on(s, onSignal);
   const done = await handle.done;
-  for (const s of signals) process.off(s, onSignal);
   bar?.stop();
   runDir ??= done.runDir;
   if (runDir) recordRunEnd(runDir, done);
@@ -309,7 +328,7 @@ export async function trainCommand(a: TrainArgs): Promise<number> {
     const protect = new Set(runDir ? [path.basename(runDir)] : []);
     for (const d of applyRetention(modelFile, p.model, a.keepRuns, protect, a.runsDir)) process.stderr.write(`note: deleted the old run ${shown(d)} (--keep-runs ${a.keepRuns})\n`);
   }
-  return interrupts > 0 && code === EXIT.ok ? EXIT.stopped : code;
+  return stop.interrupts > 0 && done.reason !== 'completed' ? EXIT.stopped : code;
 }
 
 /** Warns when the model file changed while it trained: the run's outputs belong to the architecture as trained. */

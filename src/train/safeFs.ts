@@ -128,9 +128,10 @@ function processAlive(pid: number): boolean {
 
 /**
  * Removes temporary files left in `dir` by a process that no longer runs (a `kill -9` during a
- * write). Returns the names removed. Never follows links, never touches other files.
+ * write); with `only`, just those of these file names (in a folder of the user's). Returns the
+ * names removed. Never follows links, never touches other files.
  */
-export function removeStaleTemps(dir: string): string[] {
+export function removeStaleTemps(dir: string, only?: readonly string[]): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -141,6 +142,7 @@ export function removeStaleTemps(dir: string): string[] {
   for (const n of names) {
     const m = TEMP_PATTERN.exec(n);
     if (!m || processAlive(Number(m[1]))) continue;
+    if (only && !only.some((base) => n.startsWith(`.${base}.`))) continue;
     const p = path.join(dir, n);
     const st = lstatOrUndefined(p);
     if (!st?.isFile()) continue;
