@@ -13,7 +13,7 @@ import * as ort from 'onnxruntime-node';
 import { analyzeSource, type ModelReport } from '../core/index';
 import { siblingModuleLoader } from '../node/moduleLoader';
 import { TrainingEpoch, TrainingLog, TrainingProgress, TrainingStarted, type TrainingDoneParams } from '../core/protocol/training';
-import { RUN_FILES, matchRunRef, runsHome, type NewRunSpec, type RunSummary } from '../core/run/runHome';
+import { RUN_FILES, matchRunRef, runsHome, type RunSummary } from '../core/run/runHome';
 import { architectureDiff, architectureFingerprint, architectureOf, checkpointMismatch } from '../core/train/architecture';
 import { CHECKPOINT_MAGIC } from '../core/train/checkpoint';
 import { compileInferenceGraph, GRAPH_NAMES } from '../core/train/compile';
@@ -23,7 +23,7 @@ import { checkThreads, formatNumber } from '../core/train/validate';
 import { createPythonParse } from '../node/pythonParser';
 import { readCheckpointFile } from '../train/checkpointFile';
 import { dataSpec } from '../train/data';
-import { applyRetention, listRuns, modelRunDirs, recordRunEnd, resolveCheckpointRef, RunError, summarizeRun } from '../train/runStore';
+import { applyRetention, listRuns, modelRunDirs, recordRunEnd, resolveCheckpointRef, RunError, runSpecFor, summarizeRun } from '../train/runStore';
 import { checkReplaceable, OutputError, removeStaleTemps, writeFileAtomic } from '../train/safeFs';
 import { cpuCount } from '../train/trainer';
 import { startTrainer, type TrainerHandle } from '../train/trainerClient';
@@ -201,35 +201,22 @@ async function train(a: TrainArgs, stop: { interrupts: number; handle: TrainerHa
   // Temporary files a killed run left beside the copies it was writing.
   for (const f of [a.out, a.checkpoint]) if (f) removeStaleTemps(path.dirname(path.resolve(f)), [path.basename(f)]);
 
-  const arch = architectureOf(p);
   const resumedCkpt = resume ? readCheckpointFile(resume.checkpoint).header : undefined;
-  const runSpec: NewRunSpec = {
+  const runSpec = runSpecFor({
     modelFile,
-    modelName: p.model,
-    runsFolder: a.runsDir,
+    plan: p,
     source: loaded.text,
-    hostPid: process.pid,
-    settings: {
-      convlens: typeof VERSION === 'string' ? VERSION : 'dev',
-      host: 'cli',
-      fingerprint: architectureFingerprint(arch),
-      architecture: arch,
-      data: { source: data, hint, ...(a.limit !== undefined ? { limit: { train: a.limit, test: a.limit } } : {}) },
-      settings: {
-        optimizer: p.optimizer,
-        loss: p.loss,
-        batchSize: p.batchSize,
-        epochs: p.epochs,
-        validationSplit: p.validationSplit,
-        shuffle: p.shuffle,
-        seed: a.seed,
-        threads: threads.threads,
-        fit: p.fit,
-      },
-    },
+    data,
+    dataHint: hint,
+    limit: a.limit !== undefined ? { train: a.limit, test: a.limit } : undefined,
+    seed: a.seed,
+    threads: threads.threads,
+    host: 'cli',
+    runsFolder: a.runsDir,
+    convlens: typeof VERSION === 'string' ? VERSION : 'dev',
     resumedFrom: resume && resumedCkpt ? { run: resume.run, checkpoint: resume.checkpoint, epoch: resumedCkpt.epoch, batch: resumedCkpt.batch ?? 0 } : undefined,
     copies: { onnx: a.out && path.resolve(a.out), checkpoint: a.checkpoint && path.resolve(a.checkpoint) },
-  };
+  });
   let runDir: string | undefined;
   if (stop.interrupts > 0) {
     process.stderr.write('convlens: stopped before training started; nothing was written\n');
@@ -248,6 +235,7 @@ async function train(a: TrainArgs, stop: { interrupts: number; handle: TrainerHa
       threads: a.threads,
       cpus: cpuCount(),
       run: runSpec,
+      notes,
       checkpoint: a.checkpoint && path.resolve(a.checkpoint),
       resume: resume?.checkpoint,
       resumeRun: resume?.run,

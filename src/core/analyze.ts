@@ -1,4 +1,5 @@
 import { ProblemSink, type Problem } from './diagnostics';
+import { checkKerasNames } from './kerasNames';
 import { findLayer, type WeightSpec } from './layers/index';
 import { Interpreter, type InterpreterLimits, type ModuleLoader } from './parse/interpreter';
 import { lowerModule, type Module, type Span } from './parse/pythonAst';
@@ -148,6 +149,7 @@ export function analyzeSource(text: string, parse: PythonParse, opts: AnalyzeOpt
   } catch (e) {
     sink.warning('internal', { start: 0, end: 0 }, `ConvLens could not finish analysing this file (internal error: ${(e as Error).message})`);
   }
+  checkKerasNames(interp.models, text, sink);
   const reporter = new Reporter(interp);
   const models: ModelReport[] = [];
   for (const b of interp.models) {

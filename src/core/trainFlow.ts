@@ -1,6 +1,6 @@
 /**
  * The decisions of "ConvLens: Train Model", kept pure so they are unit-tested without VS Code:
- * which questions to ask (only what the file does not say), and where outputs go.
+ * which questions to ask (only what the file does not say). Where outputs go is core/run/runHome.ts.
  */
 import type { FitSpec } from './parse/values';
 
@@ -28,20 +28,6 @@ export function trainingQuestions(fit: FitSpec | undefined, remembered?: Remembe
 /** Epochs and batch size: fit() wins, then the last run, then Keras' defaults (1 epoch, batch 32). */
 export function runDefaults(fit: FitSpec | undefined, remembered?: RememberedChoices): { epochs: number; batchSize: number } {
   return { epochs: fit?.epochs ?? remembered?.epochs ?? 1, batchSize: fit?.batchSize ?? remembered?.batchSize ?? 32 };
-}
-
-/**
- * Where a run writes: `<stem>.best.ckpt` and `<stem>.onnx` next to the model file (or in a
- * configured folder relative to it); a second model of the same file gets its name in the stem.
- * Paths use '/'; the host resolves them.
- */
-export function outputPaths(file: string, modelName: string, outputFolder = ''): { checkpoint: string; onnx: string } {
-  const slash = Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\'));
-  const dir = slash >= 0 ? file.slice(0, slash) : '.';
-  const base = file.slice(slash + 1).replace(/\.py$/i, '');
-  const folder = outputFolder ? (/^([a-zA-Z]:)?[\\/]/.test(outputFolder) ? outputFolder : `${dir}/${outputFolder}`) : dir;
-  const stem = `${folder}/${base}${modelName === 'sequential' ? '' : `.${modelName}`}`;
-  return { checkpoint: `${stem}.best.ckpt`, onnx: `${stem}.onnx` };
 }
 
 /** Whether a dataset's samples fit the model input; a message saying what to do when not. */

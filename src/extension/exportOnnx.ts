@@ -1,14 +1,20 @@
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { runLayout } from '../core/run/runHome';
+import { checkpointMismatch } from '../core/train/architecture';
 import { compileInferenceGraph, GRAPH_NAMES } from '../core/train/compile';
-import { planFingerprint } from '../core/train/plan';
-import { outputPaths } from '../core/trainFlow';
-import { readCheckpointFile, writeFileAtomic } from '../train/checkpointFile';
+import { readCheckpointFile } from '../train/checkpointFile';
+import { listRuns } from '../train/runStore';
+import { writeFileAtomic } from '../train/safeFs';
 import type { Ctx } from './context';
 import { chooseModel, planOrExplain } from './models';
+import { runsFolderSetting } from './training';
 
-/** ConvLens: Export to ONNX — the inference model with a checkpoint's weights, written atomically. */
+/**
+ * ConvLens: Export to ONNX — the inference model with a checkpoint's weights: one of the model's
+ * runs (newest first, its best checkpoint) or a checkpoint file, refused with the differences
+ * when it was trained with another architecture; written atomically where the user chooses.
+ */
 export async function exportOnnx(ctx: Ctx, uri?: unknown, modelId?: unknown): Promise<void> {
   const chosen = await chooseModel(ctx, uri, modelId);
   if (!chosen) return;
@@ -18,22 +24,45 @@ export async function exportOnnx(ctx: Ctx, uri?: unknown, modelId?: unknown): Pr
     return;
   }
   const file = chosen.doc.uri.fsPath;
-  const out0 = outputPaths(file, chosen.model.name, vscode.workspace.getConfiguration('convlens.training').get<string>('outputFolder', ''));
-  const run = ctx.training.lastRuns.get(chosen.doc.uri.toString());
-  const guess = [run?.checkpoint, path.resolve(out0.checkpoint)].find((p) => p && existsSync(p));
-  const picked = guess
-    ? vscode.Uri.file(guess)
-    : (await vscode.window.showOpenDialog({ title: 'Weights to export (a ConvLens checkpoint)', filters: { 'ConvLens checkpoints': ['ckpt'] }, defaultUri: vscode.Uri.file(path.dirname(file)) }))?.[0];
-  if (!picked) return;
-  const out = await vscode.window.showSaveDialog({ title: 'Write the ONNX model to', defaultUri: vscode.Uri.file(path.resolve(out0.onnx)), filters: { ONNX: ['onnx'] } });
-  if (!out) return;
-  const ckpt = readCheckpointFile(picked.fsPath);
-  if (ckpt.header.fingerprint !== planFingerprint(plan)) {
-    void vscode.window.showErrorMessage(`ConvLens: ${path.basename(picked.fsPath)} holds weights for another version of ${chosen.model.name} (its layers changed since training). Train again, or export with the matching file.`);
+  type Item = vscode.QuickPickItem & { checkpoint?: string };
+  const items: Item[] = [];
+  for (const r of listRuns(file, runsFolderSetting(), plan.model).reverse()) {
+    if (!('id' in r) || !(r.checkpoints.best || r.checkpoints.last)) continue;
+    items.push({
+      label: r.id,
+      description: `${r.status}, ${r.epochsDone}/${r.epochs} epochs${r.best ? `, best ${r.best.monitor} ${r.best.value.toFixed(4)} (epoch ${r.best.epoch})` : ''}`,
+      checkpoint: r.checkpoints.best ? runLayout(r.dir).best : runLayout(r.dir).last,
+    });
+  }
+  items.push({ label: '$(file) A checkpoint file…' });
+  const pick = items.length === 1 ? items[0] : await vscode.window.showQuickPick(items, { title: `Export ${plan.model}: which weights?`, placeHolder: 'A run of this model (its best checkpoint), newest first' });
+  if (!pick) return;
+  const checkpoint =
+    pick.checkpoint ??
+    (await vscode.window.showOpenDialog({ title: 'Weights to export (a ConvLens checkpoint)', filters: { 'ConvLens checkpoints': ['ckpt'] }, defaultUri: vscode.Uri.file(path.dirname(file)) }))?.[0]?.fsPath;
+  if (!checkpoint) return;
+  let ckpt;
+  try {
+    ckpt = readCheckpointFile(checkpoint);
+  } catch (e) {
+    void vscode.window.showErrorMessage(`ConvLens: ${(e as Error).message}`);
     return;
   }
+  const mismatch = checkpointMismatch(plan, ckpt.header, ckpt.tensors);
+  if (mismatch) {
+    ctx.log.error(`cannot export ${plan.model} with ${checkpoint}: ${mismatch}`);
+    void vscode.window.showErrorMessage(`ConvLens: ${path.basename(path.dirname(checkpoint))}/${path.basename(checkpoint)} holds weights for another version of ${plan.model} (${mismatch.split('\n')[1]?.replace(/^\s*- /, '') ?? mismatch}). Train again, or export the run's own model.py.`, 'Show log').then((a) => a && ctx.log.show());
+    return;
+  }
+  const out = await vscode.window.showSaveDialog({ title: 'Write the ONNX model to', defaultUri: vscode.Uri.file(file.replace(/\.py$/i, '.onnx')), filters: { ONNX: ['onnx'] } });
+  if (!out) return;
   const weights = new Map([...ckpt.tensors].filter(([, t]) => t.kind === 'weight').map(([k, t]) => [k, t.data]));
-  writeFileAtomic(out.fsPath, compileInferenceGraph(plan, weights, ctx.extension.extension.packageJSON.version));
-  ctx.log.info(`exported ${chosen.model.name} with ${picked.fsPath} (epoch ${ckpt.header.epoch}) to ${out.fsPath}`);
+  try {
+    writeFileAtomic(out.fsPath, compileInferenceGraph(plan, weights, ctx.extension.extension.packageJSON.version), { what: 'model', policy: { folders: [], files: [out.fsPath] } });
+  } catch (e) {
+    void vscode.window.showErrorMessage(`ConvLens: ${(e as Error).message}`);
+    return;
+  }
+  ctx.log.info(`exported ${chosen.model.name} with ${checkpoint} (epoch ${ckpt.header.epoch}) to ${out.fsPath}`);
   void vscode.window.showInformationMessage(`ConvLens wrote ${path.basename(out.fsPath)}: input '${GRAPH_NAMES.input}' (N, ${plan.inputShape.join(', ')}), output '${GRAPH_NAMES.output}'.`);
 }

@@ -19,13 +19,14 @@ import {
   type PanelModelParams,
 } from '../core/protocol/panel';
 import type { TrainingPlan } from '../core/train/plan';
-import { outputPaths } from '../core/trainFlow';
+import { architectureFingerprint, architectureOf } from '../core/train/architecture';
+import { newestCheckpoint } from '../train/runStore';
 import { CIFAR10_CLASS_NAMES } from '../train/datasets/cifar10';
 import { FASHION_MNIST_CLASS_NAMES } from '../train/datasets/idx';
 import type { Ctx } from './context';
 import type { InferenceClient } from './inferenceClient';
 import { chooseModel, configuredDataFolder, planOrExplain, type ChosenModel } from './models';
-import type { TrainingManager, TrainingRun } from './training';
+import { runsFolderSetting, type TrainingManager, type TrainingRun } from './training';
 
 const INCOMING = [PanelReady, RequestActivations, RequestFilters, RequestTrain, RequestStop] as Notification<object>[];
 
@@ -198,14 +199,24 @@ export class ModelPanel implements vscode.Disposable {
     this.post(PanelError.create({ message }));
   }
 
-  /** The weights the panel runs: the last run's best checkpoint when it exists, else random. */
+  /**
+   * The weights the panel runs: the last run's best checkpoint, else the newest run on disk trained
+   * with this very architecture, else random.
+   */
   private weights(): { source: WeightsSource; label: string } {
     const run = this.training.lastRuns.get(this.chosen.doc.uri.toString());
-    if (run && existsSync(run.checkpoint) && run.model === this.chosen.model.name) return { source: { kind: 'checkpoint', path: run.checkpoint }, label: `checkpoint ${path.basename(run.checkpoint)}` };
-    const beside = path.resolve(outputPaths(this.chosen.doc.uri.fsPath, this.chosen.model.name, vscode.workspace.getConfiguration('convlens.training').get<string>('outputFolder', '')).checkpoint);
-    if (existsSync(beside)) return { source: { kind: 'checkpoint', path: beside }, label: `checkpoint ${path.basename(beside)}` };
+    const fp = this.plan ? architectureFingerprint(architectureOf(this.plan)) : undefined;
+    const sameArch = run && this.plan && run.model === this.chosen.model.name && architectureFingerprint(architectureOf(run.plan)) === fp;
+    if (run?.checkpoint && sameArch && existsSync(run.checkpoint)) return { source: { kind: 'checkpoint', path: run.checkpoint }, label: `checkpoint ${this.where(run.checkpoint)}` };
+    const found = fp ? newestCheckpoint(this.chosen.doc.uri.fsPath, this.chosen.model.name, fp, runsFolderSetting()) : undefined;
+    if (found) return { source: { kind: 'checkpoint', path: found.checkpoint }, label: `checkpoint ${this.where(found.checkpoint)}` };
     const seed = vscode.workspace.getConfiguration('convlens.training').get<number>('seed', 1);
     return { source: { kind: 'random', seed }, label: `random (untrained, seed ${seed})` };
+  }
+
+  /** `run 2026-12-01T102203.456Z-3f9a1c / best.ckpt`. */
+  private where(checkpoint: string): string {
+    return `${path.basename(path.dirname(checkpoint))}/${path.basename(checkpoint)}`;
   }
 
   private dataSources(): PanelModelParams['dataSources'] {
@@ -297,7 +308,7 @@ export class ModelPanel implements vscode.Disposable {
   }
 
   private async evaluate(run: TrainingRun): Promise<void> {
-    if (!this.plan || !existsSync(run.checkpoint)) return;
+    if (!this.plan || !run.checkpoint || !existsSync(run.checkpoint)) return;
     try {
       const ev = await this.inference.evaluate({ plan: this.plan, weights: { kind: 'checkpoint', path: run.checkpoint }, data: run.data, dataHint: run.dataHint, samples: 32 });
       this.post(PanelEvaluation.create(ev));

@@ -4,9 +4,13 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Message } from '../core/protocol/messages';
 import { TrainingDone, TrainingEpoch, TrainingLog, TrainingProgress, TrainingStarted, type TrainingDoneParams } from '../core/protocol/training';
+import { runLayout } from '../core/run/runHome';
+import { architectureDiff, architectureFingerprint, architectureOf, checkpointMismatch } from '../core/train/architecture';
 import { formatEpochLine } from '../core/train/format';
 import type { TrainingPlan } from '../core/train/plan';
-import { outputPaths, runDefaults, trainingQuestions, type RememberedChoices } from '../core/trainFlow';
+import { runDefaults, trainingQuestions, type RememberedChoices } from '../core/trainFlow';
+import { readCheckpointFile } from '../train/checkpointFile';
+import { applyRetention, recordRunEnd, resolveCheckpointRef, runSpecFor } from '../train/runStore';
 import { startTrainer, type TrainerHandle } from '../train/trainerClient';
 import type { Ctx } from './context';
 import { chooseModel, configuredDataFolder, planOrExplain, type ChosenModel } from './models';
@@ -18,6 +22,13 @@ export interface TrainOptions {
   batchSize?: number;
   /** Use at most this many training / test samples. */
   limit?: { train?: number; test?: number };
+  /** Continue a run (its folder) or a checkpoint, in a new run. */
+  resume?: string;
+}
+
+/** Where this workspace's runs go: `convlens.training.runsFolder`, relative to the model file (empty: `.convlens/runs`). */
+export function runsFolderSetting(): string | undefined {
+  return vscode.workspace.getConfiguration('convlens.training').get<string>('runsFolder', '').trim() || undefined;
 }
 
 
@@ -28,8 +39,12 @@ export interface TrainingRun {
   plan: TrainingPlan;
   data: string;
   dataHint?: string;
-  checkpoint: string;
-  exportPath: string;
+  /** The run folder, once the trainer has created it. */
+  runDir?: string;
+  /** The run's best checkpoint (in its folder), once one was written. */
+  checkpoint?: string;
+  /** The model file's text when the run started (to notice edits made while it trains). */
+  source: string;
   handle?: TrainerHandle;
   done?: TrainingDoneParams;
 }
@@ -80,39 +95,62 @@ export class TrainingManager implements vscode.Disposable {
     if (!choices) return undefined;
     const { plan, notes } = planOrExplain(chosen, { epochs: options.epochs ?? choices.epochs, batchSize: options.batchSize ?? choices.batchSize });
     if (!plan) return undefined;
-    const out = outputPaths(chosen.doc.uri.fsPath, chosen.model.name, vscode.workspace.getConfiguration('convlens.training').get<string>('outputFolder', ''));
-    const run: TrainingRun = {
-      file: chosen.doc.uri,
-      model: chosen.model.name,
-      plan,
-      data: choices.data,
-      dataHint: chosen.datasetHint,
-      checkpoint: path.resolve(out.checkpoint),
-      exportPath: path.resolve(out.onnx),
-    };
+    let resume: { checkpoint: string; run?: string } | undefined;
+    if (options.resume) {
+      try {
+        resume = resolveCheckpointRef(options.resume, { modelFile: chosen.doc.uri.fsPath, modelName: plan.model, runsFolder: runsFolderSetting(), prefer: 'last' });
+        const ckpt = readCheckpointFile(resume.checkpoint);
+        const mismatch = checkpointMismatch(plan, ckpt.header, ckpt.tensors);
+        if (mismatch) throw new Error(`${path.basename(resume.checkpoint)} does not belong to ${plan.model} as the file is now: ${mismatch}`);
+      } catch (e) {
+        this.ctx.log.error(`cannot resume: ${(e as Error).message}`);
+        void vscode.window.showErrorMessage(`ConvLens cannot resume ${plan.model}: ${(e as Error).message.split('\n')[0]}`, 'Show log').then((a) => a && this.ctx.log.show());
+        return undefined;
+      }
+    }
+    const run: TrainingRun = { file: chosen.doc.uri, model: chosen.model.name, plan, data: choices.data, dataHint: chosen.datasetHint, source: chosen.text };
     for (const n of notes) this.ctx.log.info(`note: ${n}`);
-    this.start(run, options.limit);
+    this.start(run, options.limit, resume, notes);
     return run;
   }
 
-  private start(run: TrainingRun, limit?: TrainOptions['limit']): void {
+  private start(run: TrainingRun, limit?: TrainOptions['limit'], resume?: { checkpoint: string; run?: string }, notes: string[] = []): void {
     this.current = run;
     this.lastRuns.set(run.file.toString(), run);
     const cfg = vscode.workspace.getConfiguration('convlens.training');
-    const threads = cfg.get<number>('threads', 0) || Math.max(1, Math.min(os.cpus().length, 4));
-    this.ctx.log.info(`training ${run.model} of ${run.file.fsPath} on ${run.data}: ${run.plan.epochs} epochs, batch ${run.plan.batchSize}, checkpoint ${run.checkpoint}`);
+    const cpus = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+    const threads = cfg.get<number>('threads', 0) || Math.max(1, Math.min(cpus, 4));
+    const seed = cfg.get<number>('seed', 1);
+    this.ctx.log.info(`training ${run.model} of ${run.file.fsPath} on ${run.data}: ${run.plan.epochs} epochs, batch ${run.plan.batchSize}${resume ? `, resuming ${resume.checkpoint}` : ''}`);
     let report: ((p: { message?: string; increment?: number }) => void) | undefined;
     let lastFraction = 0;
+    const resumed = resume ? readCheckpointFile(resume.checkpoint).header : undefined;
     run.handle = startTrainer(
       {
         plan: run.plan,
         data: run.data,
         dataHint: run.dataHint,
         limit,
-        seed: cfg.get<number>('seed', 1),
+        seed,
         threads,
-        checkpoint: run.checkpoint,
-        exportPath: run.exportPath,
+        cpus,
+        resume: resume?.checkpoint,
+        resumeRun: resume?.run,
+        notes,
+        run: runSpecFor({
+          modelFile: run.file.fsPath,
+          plan: run.plan,
+          source: run.source,
+          data: run.data,
+          dataHint: run.dataHint,
+          limit,
+          seed,
+          threads,
+          host: 'vscode',
+          runsFolder: runsFolderSetting(),
+          convlens: String(this.ctx.extension.extension.packageJSON.version),
+          resumedFrom: resume && resumed ? { run: resume.run, checkpoint: resume.checkpoint, epoch: resumed.epoch, batch: resumed.batch ?? 0 } : undefined,
+        }),
         progressIntervalMs: 100,
       },
       {
@@ -121,8 +159,10 @@ export class TrainingManager implements vscode.Disposable {
           if (TrainingDone.is(m)) return;
           this.messages.fire({ run, message: m });
           if (TrainingStarted.is(m)) {
-            this.ctx.log.info(`${m.params.dataset.name}: ${m.params.dataset.train} training, ${m.params.dataset.validation} validation, ${m.params.dataset.test} test samples; ${m.params.optimizer}, ${m.params.loss}`);
+            run.runDir = m.params.runDir;
+            this.ctx.log.info(`${m.params.dataset.name}: ${m.params.dataset.train} training, ${m.params.dataset.validation} validation, ${m.params.dataset.test} test samples; ${m.params.optimizer}, ${m.params.loss}, batch ${m.params.batchSize} (${m.params.memoryEstimate}); run folder ${m.params.runDir ?? '(none)'}`);
             for (const n of m.params.notes) this.ctx.log.info(`note: ${n}`);
+            for (const w of m.params.warnings) this.ctx.log.warn(w);
           } else if (TrainingProgress.is(m)) {
             const p = m.params;
             const fraction = (p.epoch - 1 + p.batch / p.batches) / p.epochs;
@@ -131,7 +171,10 @@ export class TrainingManager implements vscode.Disposable {
             this.status.text = `$(sync~spin) ${run.model}: epoch ${p.epoch}/${p.epochs} · ${(p.accuracy * 100).toFixed(1)}%`;
           } else if (TrainingEpoch.is(m)) {
             this.ctx.log.info(`Epoch ${m.params.epoch}/${m.params.epochs}: ${formatEpochLine(m.params)}`);
-            if (m.params.checkpoint) this.ctx.log.info(`${m.params.checkpoint.monitor} improved to ${m.params.checkpoint.value.toFixed(5)}, saved ${m.params.checkpoint.path}`);
+            if (m.params.checkpoint) {
+              run.checkpoint = m.params.checkpoint.path;
+              this.ctx.log.info(`${m.params.checkpoint.monitor} improved to ${m.params.checkpoint.value.toFixed(5)}, saved ${m.params.checkpoint.path}`);
+            }
           } else if (TrainingLog.is(m)) {
             (m.params.level === 'warning' ? this.ctx.log.warn : this.ctx.log.info).call(this.ctx.log, m.params.message);
           }
@@ -159,22 +202,54 @@ export class TrainingManager implements vscode.Disposable {
 
   private finish(run: TrainingRun, done: TrainingDoneParams): void {
     run.done = done;
+    run.runDir ??= done.runDir;
+    if (run.runDir) {
+      recordRunEnd(run.runDir, done);
+      const best = runLayout(run.runDir).best;
+      if (existsSync(best)) run.checkpoint = best;
+    }
     this.messages.fire({ run, message: TrainingDone.create(done) });
     this.status.hide();
     void vscode.commands.executeCommand('setContext', 'convlens.training', false);
     const test = done.test ? `: test accuracy ${(done.test.accuracy * 100).toFixed(2)}%` : '';
-    const files = [existsSync(run.checkpoint) ? path.basename(run.checkpoint) : '', done.exported ? path.basename(done.exported) : ''].filter(Boolean).join(' and ');
-    this.ctx.log.info(`training ${done.reason} after ${done.epochs} epochs in ${done.seconds.toFixed(1)} s${test}${done.message ? ` — ${done.message}` : ''}`);
+    const folder = run.runDir ? vscode.workspace.asRelativePath(run.runDir) : undefined;
+    this.ctx.log.info(`training ${done.reason} after ${done.epochs} epochs in ${done.seconds.toFixed(1)} s${test}${done.message ? ` — ${done.message}` : ''}${folder ? `; run folder ${folder}` : ''}`);
+    for (const w of done.warnings ?? []) this.ctx.log.warn(w);
+    this.warnIfEdited(run);
     if (done.reason === 'completed') {
-      void vscode.window.showInformationMessage(`ConvLens trained ${run.model} in ${done.seconds.toFixed(0)} s${test}.${files ? ` Saved ${files}.` : ''}`, 'Show Feature Maps').then((a) => a && vscode.commands.executeCommand('convlens.showFeatureMaps', run.file.toString()));
+      void vscode.window.showInformationMessage(`ConvLens trained ${run.model} in ${done.seconds.toFixed(0)} s${test}.${folder ? ` Saved in ${folder}.` : ''}${done.stoppedEarly ? ` ${done.stoppedEarly}.` : ''}`, 'Show Feature Maps').then((a) => a && vscode.commands.executeCommand('convlens.showFeatureMaps', run.file.toString()));
     } else if (done.reason === 'cancelled') {
-      void vscode.window.showInformationMessage(`ConvLens stopped training ${run.model} after ${done.epochs} epoch${done.epochs === 1 ? '' : 's'}.${existsSync(run.checkpoint) ? ` The best checkpoint so far is ${path.basename(run.checkpoint)}.` : ''}`);
+      const where = done.last ? `epoch ${done.last.epoch + (done.last.batch ? 1 : 0)}${done.last.batch ? `, batch ${done.last.batch}` : ''}` : `${done.epochs} epoch${done.epochs === 1 ? '' : 's'}`;
+      const resume = done.last && existsSync(done.last.path) ? done.last.path : undefined;
+      void vscode.window
+        .showInformationMessage(`ConvLens stopped training ${run.model} at ${where}.${resume ? ` The checkpoint to resume from is in ${folder}.` : ''}${done.message ? ` ${done.message}` : ''}`, ...(resume ? ['Resume'] : []))
+        .then((a) => a === 'Resume' && vscode.commands.executeCommand('convlens.train', run.file.toString(), undefined, { data: run.data, epochs: run.plan.epochs, batchSize: run.plan.batchSize, resume: run.runDir ?? resume }));
     } else {
-      void vscode.window.showErrorMessage(`ConvLens: training ${run.model} ${done.reason === 'diverged' ? 'stopped because the loss diverged' : 'failed'}: ${done.message ?? 'see the log'}`, 'Show log').then((a) => a && this.ctx.log.show());
+      void vscode.window.showErrorMessage(`ConvLens: training ${run.model} ${done.reason === 'diverged' ? 'stopped because the loss diverged' : 'failed'}: ${done.message?.split('\n')[0] ?? 'see the log'}`, 'Show log').then((a) => a && this.ctx.log.show());
+    }
+    const keep = vscode.workspace.getConfiguration('convlens.training').get<number>('keepRuns', 0);
+    if (keep > 0) {
+      for (const d of applyRetention(run.file.fsPath, run.model, keep, new Set(run.runDir ? [path.basename(run.runDir)] : []), runsFolderSetting())) this.ctx.log.info(`deleted the old run ${d} (convlens.training.keepRuns ${keep})`);
     }
     if (this.current === run) this.current = { ...run, handle: undefined };
     this.lastRuns.set(run.file.toString(), run);
     this.finished.fire(run);
+  }
+
+  /** The model file changed while it trained: the run's outputs belong to the architecture as trained. */
+  private warnIfEdited(run: TrainingRun): void {
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === run.file.toString());
+    const text = doc?.getText();
+    if (text === undefined || text === run.source) return;
+    void this.ctx.analyze(doc!).then((a) => {
+      const m = a?.analysis.models.find((x) => x.name === run.model);
+      const now = m ? planOrExplain({ doc: doc!, model: m, text: a!.text }).plan : undefined;
+      const was = architectureOf(run.plan);
+      if (now && architectureFingerprint(architectureOf(now)) === architectureFingerprint(was)) return;
+      const diff = now ? architectureDiff(was, architectureOf(now)) : [`${run.model} cannot be trained as the file stands now`];
+      this.ctx.log.warn(`${vscode.workspace.asRelativePath(run.file)} changed while it trained: the run's checkpoints and model belong to the architecture as trained (kept in the run folder as model.py):\n  - ${diff.join('\n  - ')}`);
+      void vscode.window.showWarningMessage(`ConvLens: ${path.basename(run.file.fsPath)} changed while ${run.model} trained; the run's checkpoints belong to the model as it was (see the log).`);
+    });
   }
 
   stop(): void {

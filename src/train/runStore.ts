@@ -9,6 +9,8 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSy
 import * as path from 'node:path';
 import type { TrainingDoneParams } from '../core/protocol/training';
 import { isInside } from '../core/run/paths';
+import { architectureFingerprint, architectureOf } from '../core/train/architecture';
+import type { TrainingPlan } from '../core/train/plan';
 import {
   matchRunRef,
   modelKey,
@@ -20,6 +22,7 @@ import {
   runsHome,
   runsToDelete,
   type NewRunSpec,
+  type ResumedFrom,
   type RunFile,
   type RunResult,
   type RunSettings,
@@ -44,6 +47,43 @@ export interface RunHandle {
   settings: RunSettings;
   /** What this run may write: its folder, and the copies the user asked for. */
   policy: WritePolicy;
+}
+
+/** What the CLI and the extension both record for a new run: one function, so both produce the same run.json. */
+export function runSpecFor(o: {
+  modelFile: string;
+  plan: TrainingPlan;
+  source: string;
+  data: string;
+  dataHint?: string;
+  limit?: { train?: number; test?: number };
+  seed: number;
+  threads?: number;
+  host: 'cli' | 'vscode';
+  runsFolder?: string;
+  convlens: string;
+  resumedFrom?: ResumedFrom;
+  copies?: { onnx?: string; checkpoint?: string };
+}): NewRunSpec {
+  const arch = architectureOf(o.plan);
+  const p = o.plan;
+  return {
+    modelFile: path.resolve(o.modelFile),
+    modelName: p.model,
+    runsFolder: o.runsFolder,
+    source: o.source,
+    hostPid: process.pid,
+    settings: {
+      convlens: o.convlens,
+      host: o.host,
+      fingerprint: architectureFingerprint(arch),
+      architecture: arch,
+      data: { source: o.data, ...(o.dataHint ? { hint: o.dataHint } : {}), ...(o.limit ? { limit: o.limit } : {}) },
+      settings: { optimizer: p.optimizer, loss: p.loss, batchSize: p.batchSize, epochs: p.epochs, validationSplit: p.validationSplit, shuffle: p.shuffle, seed: o.seed, threads: o.threads ?? null, fit: p.fit },
+    },
+    resumedFrom: o.resumedFrom,
+    copies: o.copies,
+  };
 }
 
 function mkdirChecked(dir: string, recursive: boolean): void {
@@ -219,6 +259,26 @@ export function listRuns(modelFile: string, runsFolder?: string, modelName?: str
   const stem = modelKey(abs, 'sequential');
   const dirs = modelName !== undefined ? [modelKey(abs, modelName)] : safeReaddir(root).filter((d) => d === stem || d.startsWith(`${stem}.`));
   return dirs.flatMap((d) => modelRunDirs(path.join(root, d))).map(summarizeRun);
+}
+
+/**
+ * The best checkpoint of the newest run of a model trained with this architecture (fingerprint),
+ * for showing trained weights; undefined when there is none.
+ */
+export function newestCheckpoint(modelFile: string, modelName: string, fingerprint: string, runsFolder?: string): { checkpoint: string; run: string } | undefined {
+  let modelDir: string;
+  try {
+    modelDir = runsHome({ modelFile: path.resolve(modelFile), modelName, runsFolder }).modelDir;
+  } catch {
+    return undefined;
+  }
+  for (const dir of modelRunDirs(modelDir).reverse()) {
+    const s = summarizeRun(dir);
+    if (!('id' in s) || s.fingerprint !== fingerprint) continue;
+    const best = runLayout(dir).best;
+    if (existsSync(best)) return { checkpoint: best, run: dir };
+  }
+  return undefined;
 }
 
 /** Finds the checkpoint a `--resume` (or `--weights`) value names: a checkpoint file, a run folder, or a run's name or id. */

@@ -187,6 +187,11 @@ export async function runTraining(p: TrainerRun, hooks: TrainerHooks): Promise<T
       /* the disk may be what failed */
     }
   }
+  try {
+    writer?.log(done.reason === 'completed' ? 'info' : 'warning', `${done.reason} after ${done.epochs} epoch${done.epochs === 1 ? '' : 's'} in ${done.seconds.toFixed(1)} s${done.test ? `; test accuracy ${done.test.accuracy.toFixed(4)}, loss ${formatNumber(done.test.loss)}` : ''}`);
+  } catch {
+    /* a full disk: the result is still reported */
+  }
   writer?.result(done);
   return done;
 }
@@ -252,7 +257,9 @@ async function train(
   if (batchCheck.error) throw new SettingsError(batchCheck.error);
 
   writer.open();
-  for (const line of [...(plan.fit?.honoured ?? []), ...(plan.fit?.ignored ?? [])]) writer.log('info', line);
+  writer.log('info', `${plan.model}: ${describeOptimizer(plan.optimizer)}, loss ${plan.loss}, batch size ${plan.batchSize} (${batchCheck.estimate}), ${plan.epochs} epochs, ${threads} thread${threads === 1 ? '' : 's'}, seed ${p.seed}, data ${ds.name}: ${trainSet.count} training, ${validation?.count ?? 0} validation, ${ds.test?.count ?? 0} test samples`);
+  const fitLines = new Set([...(plan.fit?.honoured ?? []), ...(plan.fit?.ignored ?? [])]);
+  for (const line of [...(p.notes ?? []).filter((n) => !fitLines.has(n)), ...fitLines]) writer.log('info', line);
 
   const opts = sessionOptions(threads);
   const trainGraph = compileTrainGraph(plan, { seed: p.seed });

@@ -22,7 +22,8 @@ import {
 } from '../core/protocol/inference';
 import { decodeTensor, encodeTensor } from '../core/protocol/panel';
 import { compileActivationsGraph, initialState } from '../core/train/compile';
-import { planFingerprint, planWeights, type TrainingPlan } from '../core/train/plan';
+import { architectureFingerprint, architectureOf, checkpointMismatch } from '../core/train/architecture';
+import { planWeights, type TrainingPlan } from '../core/train/plan';
 import { readCheckpointFile } from '../train/checkpointFile';
 import { openDataset, type Dataset } from '../train/data';
 import { imageRows, resizeRows } from '../train/datasets/imageFolder';
@@ -44,7 +45,7 @@ function weightsKey(w: WeightsSource): string {
 }
 
 async function load(plan: TrainingPlan, source: WeightsSource): Promise<Loaded> {
-  const key = `${planFingerprint(plan)}|${weightsKey(source)}`;
+  const key = `${architectureFingerprint(architectureOf(plan))}|${weightsKey(source)}`;
   let p = sessions.get(key);
   if (!p) {
     p = (async () => {
@@ -55,9 +56,8 @@ async function load(plan: TrainingPlan, source: WeightsSource): Promise<Loaded> 
         label = `random (untrained, seed ${source.seed})`;
       } else {
         const ckpt = readCheckpointFile(source.path);
-        if (ckpt.header.fingerprint !== planFingerprint(plan)) {
-          throw new Error(`${source.path} was saved for a model with other weights (the file changed since training); train again or pick another checkpoint`);
-        }
+        const mismatch = checkpointMismatch(plan, ckpt.header, ckpt.tensors);
+        if (mismatch) throw new Error(`${source.path} does not fit the model as the file is now: ${mismatch.replace(/\n\s*- /g, '; ')}`);
         weights = new Map([...ckpt.tensors].filter(([, t]) => t.kind === 'weight').map(([k, t]) => [k, t.data]));
         const m = ckpt.header.metrics;
         label = `checkpoint: epoch ${ckpt.header.epoch}${m.val_accuracy !== undefined ? `, val_accuracy ${m.val_accuracy.toFixed(4)}` : ''}`;

@@ -1,7 +1,7 @@
 /** The Train Model command's decisions: what to ask, which defaults, where outputs go. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dataFitsModel, outputPaths, runDefaults, trainingQuestions } from '../../src/core/trainFlow';
+import { dataFitsModel, runDefaults, trainingQuestions } from '../../src/core/trainFlow';
 import { analyze, readFixture } from './helpers';
 
 describe('Train Model command flow', () => {
@@ -17,12 +17,6 @@ describe('Train Model command flow', () => {
     assert.deepEqual(trainingQuestions(m.fit, remembered), ['data']);
     assert.deepEqual(runDefaults(m.fit, remembered), { epochs: 3, batchSize: 64 });
     assert.deepEqual(runDefaults(undefined), { epochs: 1, batchSize: 32 });
-  });
-  it('writes the checkpoint and the .onnx next to the model file, or in the configured folder', () => {
-    assert.deepEqual(outputPaths('/w/mnist_cnn.py', 'sequential'), { checkpoint: '/w/mnist_cnn.best.ckpt', onnx: '/w/mnist_cnn.onnx' });
-    assert.deepEqual(outputPaths('/w/models.py', 'sequential_1'), { checkpoint: '/w/models.sequential_1.best.ckpt', onnx: '/w/models.sequential_1.onnx' });
-    assert.deepEqual(outputPaths('/w/m.py', 'sequential', 'runs'), { checkpoint: '/w/runs/m.best.ckpt', onnx: '/w/runs/m.onnx' });
-    assert.deepEqual(outputPaths('/w/m.py', 'sequential', '/tmp/out'), { checkpoint: '/tmp/out/m.best.ckpt', onnx: '/tmp/out/m.onnx' });
   });
   it('says when the data does not fit the model', () => {
     assert.equal(dataFitsModel([28, 28, 1], [28, 28, 1]), undefined);

@@ -37,6 +37,8 @@ export interface TrainingStartParams {
   exportPath?: string;
   /** The CPUs the host counts (threads above it are reduced with a warning); default: the trainer's own count. */
   cpus?: number;
+  /** What the host assumed when it planned the run (the plan's notes), for the run's log. */
+  notes?: string[];
   /** Minimum milliseconds between progress messages (the last batch of an epoch is always sent); default 0. */
   progressIntervalMs?: number;
 }

@@ -177,9 +177,10 @@ describe('diagnostics and quick fixes', function () {
     }
   });
 
-  it('declares support for untrusted and virtual workspaces (it only reads)', () => {
+  it('declares support for untrusted workspaces, where the runs folder comes from user settings only, and virtual workspaces', () => {
     const pkg = vscode.extensions.getExtension('convlens.convlens').packageJSON;
-    assert.strictEqual(pkg.capabilities.untrustedWorkspaces.supported, true);
+    assert.strictEqual(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
+    assert.deepStrictEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, ['convlens.training.runsFolder']);
     assert.deepStrictEqual(pkg.activationEvents, ['onLanguage:python']);
   });
 });

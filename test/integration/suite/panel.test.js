@@ -8,8 +8,16 @@ const vscode = require('vscode');
 const ui = require('../uiCheck');
 const h = require('./helpers');
 
+const { execFileSync } = require('child_process');
+
 const workspace = path.join(h.repoRoot, 'test', 'fixtures', 'workspace');
 const modelFile = path.join(workspace, 'model.py');
+const runsRoot = path.join(workspace, '.convlens');
+
+/** The files of a run folder, and its run.json keys. */
+function layout(dir) {
+  return { files: fs.readdirSync(dir).sort(), settings: Object.keys(JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'))).sort() };
+}
 
 function api() {
   return vscode.extensions.getExtension('convlens.convlens').exports.ctx;
@@ -27,13 +35,12 @@ function nextFinish() {
 
 describe('training and the panel', function () {
   this.timeout(240000);
-  const outputs = [modelFile.replace(/\.py$/, '.best.ckpt'), modelFile.replace(/\.py$/, '.onnx')];
   before(async () => {
     await vscode.extensions.getExtension('convlens.convlens').activate();
-    for (const f of outputs) fs.rmSync(f, { force: true });
+    fs.rmSync(runsRoot, { recursive: true, force: true });
   });
   after(async () => {
-    for (const f of outputs) fs.rmSync(f, { force: true });
+    fs.rmSync(runsRoot, { recursive: true, force: true });
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     // The screenshots closed the side bar; later UI checks open files from the Explorer.
     await vscode.commands.executeCommand('workbench.view.explorer');
@@ -61,7 +68,7 @@ describe('training and the panel', function () {
     await ui.remote.screenshot('panel-feature-maps-untrained');
   });
 
-  it('trains on the synthetic digits from the command, with live curves, a checkpoint and an .onnx next to the file', async function () {
+  it('trains on the synthetic digits from the command into a run folder (the same layout as convlens train), with live curves', async function () {
     const finished = nextFinish();
     const progress = [];
     const sub = api().training.onMessage(({ message }) => progress.push(message.method));
@@ -73,7 +80,21 @@ describe('training and the panel', function () {
     assert.strictEqual(done.epochs, 2);
     assert.ok(done.test && done.test.accuracy > 0.5, `test accuracy ${done.test && done.test.accuracy}`);
     assert.ok(progress.includes('training/started') && progress.includes('training/progress') && progress.includes('training/epoch'));
-    for (const f of outputs) assert.ok(fs.existsSync(f), `${f} was written`);
+    // The run folder: .convlens/runs/model/<time>-<id>/ next to the file, nothing else beside it.
+    assert.ok(done.runDir && done.runDir.startsWith(path.join(runsRoot, 'runs', 'model') + path.sep), done.runDir);
+    assert.deepStrictEqual(fs.readdirSync(workspace).sort(), ['.convlens', 'model.py']);
+    const vscodeRun = layout(done.runDir);
+    assert.deepStrictEqual(vscodeRun.files, ['batches.jsonl', 'best.ckpt', 'epochs.jsonl', 'last.ckpt', 'log.txt', 'model.onnx', 'model.py', 'result.json', 'run.json']);
+    assert.strictEqual(JSON.parse(fs.readFileSync(path.join(done.runDir, 'run.json'), 'utf8')).host, 'vscode');
+    // The command line writes the same layout for the same file.
+    execFileSync(process.execPath, [path.join(h.repoRoot, 'dist', 'cli.js'), 'train', modelFile, '--data', 'synthetic', '--epochs', '1', '--batch-size', '64', '--limit', '300', '--threads', '1'], {
+      encoding: 'utf8',
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
+    const runs = fs.readdirSync(path.join(runsRoot, 'runs', 'model')).sort();
+    assert.strictEqual(runs.length, 2);
+    const cliRun = layout(path.join(runsRoot, 'runs', 'model', runs.find((r) => r !== path.basename(done.runDir))));
+    assert.deepStrictEqual(cliRun, vscodeRun, 'the CLI and the extension produce the same run layout');
     if (!ui.remote.available) return;
     const rows = await ui.remote.webviewQuery('#epoch-rows tr', { min: 2 });
     assert.strictEqual(rows.length, 2);
@@ -111,6 +132,9 @@ describe('training and the panel', function () {
     const run = await finished;
     assert.strictEqual(run.done.reason, 'cancelled', run.done.message);
     assert.ok(Date.now() - first < 15000, `stopped after ${Date.now() - first} ms`);
+    // The stop wrote the checkpoint to resume from, inside the run folder, and recorded how it ended.
+    assert.ok(run.done.last && fs.existsSync(run.done.last.path) && run.done.last.path.startsWith(run.runDir), JSON.stringify(run.done.last));
+    assert.strictEqual(JSON.parse(fs.readFileSync(path.join(run.runDir, 'result.json'), 'utf8')).reason, 'cancelled');
     // The host still answers.
     const hints = await h.hints(await h.open(modelFile));
     assert.ok(hints.length === 4);
