@@ -92,7 +92,8 @@ export function startTrainer(params: TrainingStartParams, listener: TrainerListe
       const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
       const last = stderr.trim().split('\n').slice(-3).join(' | ');
       resolve({
-        reason: signal && cancelRequested ? 'cancelled' : 'failed',
+        // A stop signal to the process group (Ctrl-C) is a stop, even when it beat the host's own handler.
+        reason: (signal && (cancelRequested || signal === 'SIGINT' || signal === 'SIGTERM' || signal === 'SIGHUP')) || code === 130 ? 'cancelled' : 'failed',
         message: `the trainer process ${how} before finishing${last ? `: ${last}` : ''}`,
         epochs: 0,
         seconds: (Date.now() - t0) / 1000,

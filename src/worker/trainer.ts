@@ -6,6 +6,7 @@
  * included) and the host going away. Writes are synchronous, so no signal lands mid-write. A
  * worker thread is not used: terminating one during `session.run` aborts the whole process.
  */
+import { stopRequest } from './stopSignals';
 import { isMessage, type Message } from '../core/protocol/messages';
 import { TrainingCancel, TrainingDone, TrainingLog, TrainingStart, type TrainingDoneParams } from '../core/protocol/training';
 import { runTraining } from '../train/trainer';
@@ -46,12 +47,12 @@ process.on('message', (m: unknown) => {
   void send(TrainingLog.create({ level: 'warning', message: `the trainer ignored a message: ${why}` }));
 });
 
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => {
-    cancelled = true;
-    if (!started) process.exit(130);
-  });
-}
+const onStop = () => {
+  cancelled = true;
+  if (!started) process.exit(130);
+};
+stopRequest.listeners.push(onStop);
+if (stopRequest.requested) onStop();
 
 process.on('disconnect', () => {
   cancelled = true;

@@ -1,6 +1,6 @@
 /**
  * fit() as the file wrote it: the data selection followed from load_data(), the callbacks and
- * the learning-rate schedules, each against Keras 3 itself (test/fixtures/keras/fit_reference.json,
+ * the learning-rate schedules, each against Keras 3 itself (test/fixtures/kerasFit/fit_reference.json,
  * made by make_fit_reference.py with Keras 3.15.1) or named as ignored.
  */
 import assert from 'node:assert/strict';
@@ -17,7 +17,7 @@ interface Reference {
   callbacks: { class: string; args: Record<string, unknown>; logs: string; learningRates: number[]; stoppedAtEpoch: number | null; weightsAfter: number }[];
   logs: Record<string, number[]>;
 }
-const ref = JSON.parse(readFixture('keras', 'fit_reference.json')) as Reference;
+const ref = JSON.parse(readFixture('kerasFit', 'fit_reference.json')) as Reference;
 
 async function planOf(text: string, overrides = {}): Promise<{ plan?: TrainingPlan; notes: string[]; problems: { message: string }[] }> {
   const { model } = await oneModel(text);

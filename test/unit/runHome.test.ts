@@ -139,6 +139,31 @@ describe('architecture fingerprint', () => {
     assert.ok(e.some((l) => /layer 'dense' has weights kernel 5408×10, bias 10 in the checkpoint, kernel 5408×32, bias 32 in the file/.test(l)), e.join('\n'));
   });
 
+  it('of a graph model records its connections: rewiring a skip connection is another architecture', async () => {
+    const text = (skip: string) =>
+      [
+        'import keras',
+        'from keras import layers',
+        'inputs = keras.Input(shape=(8,))',
+        'a = layers.Dense(8, activation="relu")(inputs)',
+        'b = layers.Dense(8, activation="relu")(a)',
+        `c = layers.Add()([b, ${skip}])`,
+        'outputs = layers.Dense(3, activation="softmax")(c)',
+        'model = keras.Model(inputs, outputs)',
+        '',
+      ].join('\n');
+    const planOf = async (t: string) => {
+      const { model } = await oneModel(t);
+      const r = planTraining(model, t, { epochs: 1 });
+      assert.deepEqual(r.problems, []);
+      return r.plan!;
+    };
+    const x = architectureOf(await planOf(text('a')));
+    const y = architectureOf(await planOf(text('inputs')));
+    assert.notEqual(architectureFingerprint(x), architectureFingerprint(y));
+    assert.deepEqual(architectureDiff(x, y), ["layer 'add' reads dense_1, dense in the checkpoint, dense_1, input in the file"]);
+  });
+
   it('checkpointMismatch: another architecture, a missing weight, or a tensor the model does not have', async () => {
     const { a, b } = await plans();
     const arch = architectureOf(b);

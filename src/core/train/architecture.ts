@@ -6,9 +6,11 @@
  */
 import type { TrainingPlan } from './plan';
 
-/** One layer as recorded. */
+/** One layer call as recorded (a shared layer's later calls are `dense_1[1]`). */
 export interface ArchitectureLayer {
   name: string;
+  /** The calls whose outputs it reads (`input` for the model input), when the model is a graph. */
+  inputs?: string[];
   className: string;
   /** Per-sample output shape. */
   output: number[];
@@ -45,11 +47,17 @@ export function architectureOf(plan: TrainingPlan): Architecture {
   return {
     model: plan.model,
     input: [...plan.inputShape],
-    layers: plan.layers.map((l) => {
+    layers: plan.layers.map((l, i) => {
       const config = jsonSafe(l.config) as Record<string, unknown>;
       delete config.name;
+      const g = l as { node?: string; inputs?: number[] };
+      const name = g.node ?? l.name;
+      const nodeOf = (k: number) => (k < 0 ? 'input' : ((plan.layers[k] as { node?: string }).node ?? plan.layers[k].name));
+      // A plain chain (each layer reading the one before) records no edges.
+      const chain = !g.inputs || (g.inputs.length === 1 && g.inputs[0] === i - 1);
       return {
-        name: l.name,
+        name,
+        ...(chain ? {} : { inputs: g.inputs!.map(nodeOf) }),
         className: l.className,
         output: [...l.output],
         weights: l.weights.map((w) => `${w.name.slice(w.name.lastIndexOf('/') + 1)} ${w.shape.join('×')}${w.trainable ? '' : ' (frozen)'}`),
@@ -100,6 +108,7 @@ export function architectureDiff(was: Architecture, now: Architecture, limit = 8
     }
     if (n.className !== l.className) out.push(`layer '${l.name}' is ${l.className} in the checkpoint, ${n.className} in the file`);
     else {
+      if ((n.inputs ?? []).join() !== (l.inputs ?? []).join()) out.push(`layer '${l.name}' reads ${(l.inputs ?? ['the layer before']).join(', ')} in the checkpoint, ${(n.inputs ?? ['the layer before']).join(', ')} in the file`);
       if (n.output.join() !== l.output.join()) out.push(`layer '${l.name}' outputs ${shape(l.output)} in the checkpoint, ${shape(n.output)} in the file`);
       if (n.weights.join() !== l.weights.join()) out.push(`layer '${l.name}' has weights ${l.weights.join(', ') || 'none'} in the checkpoint, ${n.weights.join(', ') || 'none'} in the file`);
       const keys = [...new Set([...Object.keys(l.config), ...Object.keys(n.config)])].sort();
