@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { it } from 'node:test';
@@ -25,11 +25,14 @@ const skip =
 it('the seed MNIST model, trained as the file says, reaches ≥ 98.8% test accuracy on MNIST', { skip, timeout: 60 * 60 * 1000 }, async () => {
   const cli = path.join(root, 'dist', 'cli.js');
   if (!existsSync(cli)) assert.equal(spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')]).status, 0);
-  const args = [cli, 'train', fixturePath('seeds', '001_mnist_cnn.py'), '--data', data, '--json', '--out', 'mnist.onnx'];
+  // The run folder goes next to the model file: train a copy in a temporary folder.
+  const dir = mkdtempSync(path.join(tmpdir(), 'convlens-mnist-'));
+  copyFileSync(fixturePath('seeds', '001_mnist_cnn.py'), path.join(dir, '001_mnist_cnn.py'));
+  const args = [cli, 'train', '001_mnist_cnn.py', '--data', data, '--json', '--out', 'mnist.onnx'];
   if (process.env.CONVLENS_MNIST_EPOCHS) args.push('--epochs', process.env.CONVLENS_MNIST_EPOCHS);
   if (process.env.CONVLENS_THREADS) args.push('--threads', process.env.CONVLENS_THREADS);
   const t0 = Date.now();
-  const child = spawn(process.execPath, args, { cwd: mkdtempSync(path.join(tmpdir(), 'convlens-mnist-')), stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: Record<string, number>[] = [];
   let buffered = '';
   child.stdout.setEncoding('utf8');
