@@ -154,17 +154,27 @@ export function checkpointMismatch(
   expected?: ReadonlySet<string>,
 ): string | undefined {
   const now = architectureOf(plan);
+  if (header.architecture && architectureFingerprint(header.architecture) !== header.fingerprint) {
+    return `its architecture record does not match its own fingerprint ${header.fingerprint}: the header was edited`;
+  }
   if (header.architecture && header.fingerprint !== architectureFingerprint(now)) {
     const diff = architectureDiff(header.architecture, now);
     const lines = diff.length > 0 ? diff : ['the fingerprints differ, although the recorded layers agree (the checkpoint header was edited?)'];
     return `it was trained with another architecture of '${header.model}' than the file builds now:\n  - ${lines.join('\n  - ')}`;
   }
+  const weights = new Set<string>();
   for (const l of plan.layers) {
     for (const w of l.weights) {
+      weights.add(w.name);
       const s = tensors.get(w.name);
       if (!s) return `it has no '${w.name}'`;
+      if (s.kind !== 'weight') return `'${w.name}' is stored as an optimizer slot, not a weight`;
       if (s.shape.join('×') !== w.shape.join('×')) return `'${w.name}' is ${s.shape.join('×')} there but ${w.shape.join('×')} in the model`;
     }
+  }
+  for (const [name, t] of tensors) {
+    if (t.kind === 'weight' && !weights.has(name)) return `it holds a weight the model does not have: '${name}'`;
+    if (t.kind === 'slot' && !weights.has(name.slice(0, name.lastIndexOf('.')))) return `it holds optimizer state for a weight the model does not have: '${name}'`;
   }
   if (expected) {
     const extra = [...tensors.keys()].filter((n) => !expected.has(n));
