@@ -5,10 +5,10 @@
  * crashing export 10 of 35 times and --resume 5 of 35 times.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { checkpointMismatch } from '../../src/core/train/architecture';
 import { crc32, decodeCheckpoint } from '../../src/core/train/checkpoint';
 import { compileInferenceGraph } from '../../src/core/train/compile';
@@ -19,6 +19,7 @@ import { runTraining } from '../../src/train/trainer';
 import { oneModel, seq } from './helpers';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'convlens-crafted-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 let plan: TrainingPlan;
 let digits: Dataset;
 let good: Uint8Array;

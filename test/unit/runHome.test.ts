@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { checkOutputPath, isInside, joinPath, normalizePath, PathPolicyError, safeSegment, samePath } from '../../src/core/run/paths';
 import { matchRunRef, modelKey, newRunPaths, RUN_FILES, runFolderName, RUN_FOLDER_PATTERN, runsHome, runsToDelete } from '../../src/core/run/runHome';
 import { architectureDiff, architectureFingerprint, architectureOf, checkpointMismatch } from '../../src/core/train/architecture';
@@ -17,7 +17,15 @@ import { applyRetention, createRun, listRuns, resolveCheckpointRef, RunError } f
 import { appendLine, checkReplaceable, OutputError, removeStaleTemps, writeFileAtomic } from '../../src/train/safeFs';
 import { oneModel, seq } from './helpers';
 
-const tmp = () => mkdtempSync(path.join(tmpdir(), 'convlens-runs-'));
+const made: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(path.join(tmpdir(), 'convlens-runs-'));
+  made.push(d);
+  return d;
+};
+after(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 describe('path policy', () => {
   it('turns any name into one safe segment: no separators, no .., no control characters, no reserved device names', () => {

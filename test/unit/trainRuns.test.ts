@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import * as zlib from 'node:zlib';
 import { readCheckpointFile } from '../../src/train/checkpointFile';
 import { fixturePath } from './helpers';
@@ -25,8 +25,14 @@ function run(cwd: string, ...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+const made: string[] = [];
+after(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 function workspace(text?: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'convlens-runs-cli-'));
+  made.push(dir);
   if (text === undefined) copyFileSync(seed, path.join(dir, 'model.py'));
   else writeFileSync(path.join(dir, 'model.py'), text);
   return dir;
