@@ -78,13 +78,6 @@ export function kerasObjectCall(path: string, args: CallArgs, span: Span): Value
 
 const MATH_MODULES = /^(math|numpy|tensorflow\.math|tensorflow|keras\.ops|keras\.backend|tensorflow\.experimental\.numpy)\.([a-z_0-9]+)$/;
 
-/** `math.pi`, `np.e` as numbers; undefined for anything else. */
-export function moduleConstant(path: string): Value | undefined {
-  const m = /^(math|numpy)\.(pi|e|inf)$/.exec(path);
-  if (!m) return undefined;
-  return num(m[2] === 'pi' ? Math.PI : m[2] === 'e' ? Math.E : Infinity, true);
-}
-
 /** `math.exp(x)`, `np.exp`, `tf.math.exp`, `keras.ops.exp`, … on known numbers (what schedule functions compute with). */
 export function mathCall(path: string, args: CallArgs): Value | undefined {
   if (path === 'numpy.random.permutation') return permutationArray(args.positional[0]?.value) ?? undefined;
