@@ -1,4 +1,4 @@
-// Bundles the CLI, the trainer process, the extension (and later the webview) with esbuild, and copies
+// Bundles the CLI (with the language server), the analysis worker, the trainer process, the extension (and later the webview) with esbuild, and copies
 // the tree-sitter wasm files beside the bundles. `node scripts/build.mjs --watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync, chmodSync, existsSync, readFileSync } from 'node:fs';
@@ -22,6 +22,8 @@ const entries = [
   { in: 'src/cli/main.ts', out: 'cli' },
   { in: 'src/worker/trainer.ts', out: 'trainer' },
   { in: 'src/worker/inference.ts', out: 'inference' },
+  // The language server runs in the CLI bundle (`convlens lsp --stdio`); its analyses in this worker thread.
+  { in: 'src/server/analysisWorker.ts', out: 'analysisWorker' },
   ...(existsSync(join(root, 'src/extension/extension.ts')) ? [{ in: 'src/extension/extension.ts', out: 'extension' }] : []),
 ];
 

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
-import { analyzeSource, formatSummary, LineIndex, toJsonReport } from '../core/index';
+import { analyzeSource, formatSummary, LineIndex, toJsonReport, type FileAnalysis } from '../core/index';
+import { cellPosition, notebookProgram, readIpynb, type NotebookProgram } from '../core/notebook';
+import { printable } from '../core/text';
 import { siblingModuleLoader } from '../node/moduleLoader';
 import { createPythonParse } from '../node/pythonParser';
+import { runLanguageServer } from '../server/main';
 import { EXIT, exitCodeOfError } from './exitCodes';
 import { exportCommand, runsCommand, trainCommand, UsageError } from './train';
 
@@ -17,6 +20,11 @@ Commands:
                              folder are followed), plus problems as FILE:LINE:COL: severity:
                              message. Exit code 1 when there is an error. --expand-nested lists
                              the layers of nested models under their row.
+                             A Jupyter notebook (.ipynb) is read as its code cells in order;
+                             its problems are FILE#cellN:LINE:COL (N counts every cell from 1).
+
+  lsp --stdio                The ConvLens language server over stdin/stdout, for editors
+                             (inlay hints, hover, code lens, diagnostics, quick fixes).
 
   train FILE [options]       Train the model with onnxruntime (in a separate process) into a new
                              run folder, .convlens/runs/<model>/<time>-<id>/ next to FILE; settings
@@ -58,6 +66,31 @@ Exit codes: 0 done, 1 an error in the model file (or training diverged), 2 bad u
 130 stopped by Ctrl-C / SIGTERM.
 `;
 
+/** A file to summarise: its program text and, for a notebook, where each line of it comes from. */
+interface SourceFile {
+  text: string;
+  notebook?: { program: NotebookProgram; lines: Map<number, LineIndex> };
+}
+
+/** Reads a Python file, or a notebook's code cells joined in order. Throws a message for the user. */
+function readSource(file: string): SourceFile {
+  const raw = readFileSync(file, 'utf8');
+  if (!/\.ipynb$/i.test(file)) return { text: raw };
+  const program = notebookProgram(readIpynb(raw));
+  const lines = new Map(program.cells.map((c) => [c.index, new LineIndex(program.text.slice(c.start, c.end))]));
+  return { text: program.text, notebook: { program, lines } };
+}
+
+/** `FILE:LINE:COL`, or `FILE#cellN:LINE:COL` in a notebook (1-based). */
+function where(file: string, source: SourceFile, lines: LineIndex, offset: number, withColumn = true): string {
+  if (source.notebook) {
+    const at = cellPosition(source.notebook.program, source.notebook.lines, offset);
+    if (at) return `${file}#cell${at.cell + 1}:${at.position.line + 1}${withColumn ? `:${at.position.character + 1}` : ''}`;
+  }
+  const p = lines.position(offset);
+  return `${file}:${p.line + 1}${withColumn ? `:${p.character + 1}` : ''}`;
+}
+
 async function summary(files: string[], json: boolean, expandNested = false): Promise<number> {
   if (files.length === 0) {
     process.stderr.write('convlens summary: give at least one Python file\n\n' + USAGE);
@@ -66,44 +99,72 @@ async function summary(files: string[], json: boolean, expandNested = false): Pr
   const parse = await createPythonParse();
   let exit = 0;
   for (const file of files) {
-    let text: string;
+    let source: SourceFile;
     try {
-      text = readFileSync(file, 'utf8');
+      source = readSource(file);
     } catch (e) {
-      process.stderr.write(`convlens: cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}\n`);
+      const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+      process.stderr.write(`convlens: cannot read ${printable(file)}: ${printable(why)}\n`);
       exit = 2;
       continue;
     }
-    const analysis = analyzeSource(text, parse, { loadModule: siblingModuleLoader(file) });
+    const text = source.text;
+    const analysis: FileAnalysis = analyzeSource(text, parse, { loadModule: siblingModuleLoader(file) });
     if (analysis.problems.some((p) => p.severity === 'error')) exit = Math.max(exit, 1);
     if (json) {
-      process.stdout.write(JSON.stringify(toJsonReport(file, text, analysis)) + '\n');
+      const report = toJsonReport(file, text, analysis);
+      if (source.notebook) addCells(report, source, analysis);
+      process.stdout.write(JSON.stringify(report) + '\n');
       continue;
     }
     const lines = new LineIndex(text);
+    const name = printable(file);
     const out: string[] = [];
-    if (analysis.models.length === 0) out.push(`${file}: no Keras model found`);
+    if (analysis.models.length === 0) out.push(`${name}: no Keras model found`);
     for (const m of analysis.models) {
-      const line = lines.position(m.span.start).line + 1;
+      const at = where(name, source, lines, m.span.start, false);
       if (!m.analysed) {
-        out.push(`${file}:${line}: model '${m.name}': ConvLens could not follow its structure${m.incomplete ? ` (${m.incomplete})` : ''}\n`);
+        out.push(`${at}: model '${printable(m.name)}': ConvLens could not follow its structure${m.incomplete ? ` (${printable(m.incomplete)})` : ''}\n`);
         continue;
       }
-      out.push(`${file}:${line}:`);
+      out.push(`${at}:`);
       out.push(formatSummary(m, { expandNested }));
       out.push('');
     }
     const sorted = [...analysis.problems].sort((a, b) => a.span.start - b.span.start);
-    for (const p of sorted) {
-      const pos = lines.position(p.span.start);
-      out.push(`${file}:${pos.line + 1}:${pos.character + 1}: ${p.severity}: ${p.message}`);
-    }
+    for (const p of sorted) out.push(`${where(name, source, lines, p.span.start)}: ${p.severity}: ${printable(p.message)}`);
     process.stdout.write(out.join('\n') + '\n');
   }
   return exit;
 }
 
+/** In a notebook's JSON report, lines and columns count inside each item's cell, named by `cell` (1-based). */
+function addCells(report: ReturnType<typeof toJsonReport>, source: SourceFile, analysis: FileAnalysis): void {
+  const nb = source.notebook!;
+  const at = (offset: number) => cellPosition(nb.program, nb.lines, offset);
+  report.models.forEach((m, i) => {
+    const model = analysis.models[i];
+    const head = at(model.span.start);
+    Object.assign(m, head ? { cell: head.cell + 1, line: head.position.line + 1 } : {});
+    m.layers.forEach((l, j) => {
+      const p = at(model.layers[j].span.start);
+      if (p) Object.assign(l, { cell: p.cell + 1, line: p.position.line + 1, column: p.position.character + 1 });
+    });
+  });
+  report.diagnostics.forEach((d, i) => {
+    const s = at(analysis.problems[i].span.start);
+    const e = at(analysis.problems[i].span.end);
+    if (s) Object.assign(d, { cell: s.cell + 1, line: s.position.line + 1, column: s.position.character + 1 });
+    if (e) Object.assign(d, { endLine: e.position.line + 1, endColumn: e.position.character + 1 });
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'lsp') {
+    // The server reads its transport (--stdio, --node-ipc, --socket=N) from the command line itself.
+    runLanguageServer();
+    return new Promise(() => undefined);
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -216,6 +277,12 @@ function intOption(name: string, v: string | undefined, min: number): number | u
 }
 
 declare const VERSION: string;
+
+// `convlens summary FILE | head`: when the reader closes the pipe, stop quietly, as CLIs do.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -2,9 +2,9 @@ import { ProblemSink, type Problem } from './diagnostics';
 import { checkKerasNames } from './kerasNames';
 import { findLayer, type WeightSpec } from './layers/index';
 import { Interpreter, type InterpreterLimits, type ModuleLoader } from './parse/interpreter';
-import { lowerModule, type Module, type Span } from './parse/pythonAst';
-import { copyTree, type PythonParse, type RawNode } from './parse/syntaxTree';
-import { repairBrackets, unmapTree } from './parse/repair';
+import { readModule } from './parse/frontEnd';
+import type { Module, Span } from './parse/pythonAst';
+import type { PythonParse } from './parse/syntaxTree';
 import type { CompileSpec, FitSpec } from './parse/values';
 import { mapGraph, nodeIndex, paramCounts, tensorName, type GraphNode, type LayerInstance, type ModelBuild, type ModelKind, type SymTensor } from './model/graph';
 import { product, type Dim } from './shape';
@@ -141,7 +141,8 @@ export interface AnalyzeOptions {
 /** Parses and analyses one Python file. Never throws on any input text. */
 export function analyzeSource(text: string, parse: PythonParse, opts: AnalyzeOptions = {}): FileAnalysis {
   const sink = new ProblemSink();
-  const module = parseModule(text, parse, sink);
+  const module = readModule(text, parse, sink);
+  if (!module) return { models: [], problems: sink.problems, datasets: [], calls: [] };
   const interp = new Interpreter(sink, text, { parse: (t) => parsedOther(t, parse), loadModule: opts.loadModule }, opts.limits);
   try {
     interp.run(module);
@@ -174,45 +175,11 @@ function parsedOther(text: string, parse: PythonParse): Module {
   if (m) {
     otherModules.delete(text);
   } else {
-    m = parseModule(text, parse, new ProblemSink());
+    m = readModule(text, parse, new ProblemSink()) ?? { body: [], syntaxProblems: [] };
     if (otherModules.size >= 32) otherModules.delete(otherModules.keys().next().value!);
   }
   otherModules.set(text, m);
   return m;
-}
-
-/** Parses text into the interpreter's AST; a half-typed call is read with its brackets closed. */
-function parseModule(text: string, parse: PythonParse, sink: ProblemSink): Module {
-  let module = lowerModule(parseRaw(parse, text), text);
-  if (module.syntaxProblems.length > 0) {
-    // A half-typed call swallows the rest of the file; close its brackets and read again.
-    const repair = repairBrackets(text);
-    if (repair) {
-      const raw = parseRaw(parse, repair.text);
-      unmapTree(raw, repair);
-      module = lowerModule(raw, text);
-      for (const ins of repair.inserts) {
-        const opener = text[ins.opener];
-        sink.error('syntax', { start: ins.opener, end: ins.opener + 1 }, `Syntax error: this '${opener}' is never closed (ConvLens reads the statement as if '${ins.text}' followed on this line)`);
-      }
-    }
-  }
-  for (const p of module.syntaxProblems) {
-    const lineEnd = text.indexOf('\n', p.span.start);
-    const end = p.missing ? p.span.end : Math.max(p.span.start, Math.min(p.span.end, lineEnd < 0 ? text.length : lineEnd));
-    const shownEnd = end === p.span.start && p.missing === undefined ? Math.min(text.length, end + 1) : end;
-    sink.error('syntax', { start: p.span.start, end: shownEnd }, p.missing ? `Syntax error: missing '${p.missing}'` : 'Syntax error: ConvLens skipped the code it could not read here');
-  }
-  return module;
-}
-
-function parseRaw(parse: PythonParse, text: string): RawNode {
-  const tree = parse(text);
-  try {
-    return copyTree(tree);
-  } finally {
-    tree.delete?.();
-  }
 }
 
 /** The warning a model without any input shape gets, at its constructor. */

@@ -1,5 +1,6 @@
 import type { LayerReport, ModelReport, ReceptiveField } from './analyze';
 import type { Dim } from './shape';
+import { printable } from './text';
 
 /** 38390 → `38,390` (Keras' thousands separators). */
 export const formatCount = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -78,7 +79,7 @@ export function formatSummary(model: ModelReport, opts: SummaryOptions = {}): st
       const prefix = depth > 0 ? `${'   '.repeat(depth)}└ ` : '';
       const params = s.unbuilt ? '0 (unbuilt)' : s.params === null ? '?' : formatCount(s.params);
       const row = [
-        `${prefix}${s.name} (${s.className})`,
+        `${prefix}${printable(s.name)} (${printable(s.className)})`,
         last ? formatShape(last.outputShape, last.partialShape) : '?',
         params,
         calls.length === 0 ? '?' : macs === null ? '?' : formatCount(macs),
@@ -91,13 +92,15 @@ export function formatSummary(model: ModelReport, opts: SummaryOptions = {}): st
     }
   };
   addRows(model, 0);
-  const widths = header.map((h, i) => Math.max(h.length + 2, ...rows.map((r) => r[i].length + 2)));
+  // Loops, not Math.max(...rows): a model may have more layers than a call takes arguments.
+  const widths = header.map((h) => h.length + 2);
+  for (const r of rows) r.forEach((cell, i) => (widths[i] = Math.max(widths[i], cell.length + 2)));
   widths[0] = Math.max(widths[0], 29);
   widths[1] = Math.max(widths[1], 26);
   const total = widths.reduce((a, b) => a + b, 1);
   const line = (cells: string[]): string => ` ${cells.map((c, i) => pad(c, widths[i])).join('')}`.trimEnd();
   const out: string[] = [];
-  out.push(`Model: "${model.name}"${model.varName ? `  (${model.varName})` : ''}`);
+  out.push(`Model: "${printable(model.name)}"${model.varName ? `  (${printable(model.varName)})` : ''}`);
   out.push('_'.repeat(total));
   out.push(line(header));
   out.push('='.repeat(total));
@@ -113,7 +116,7 @@ export function formatSummary(model: ModelReport, opts: SummaryOptions = {}): st
   out.push(`Total MACs: ${model.macs === null ? '?' : `${formatCount(model.macs)} (${formatCompact(model.macs)})`}`);
   if (model.inputFrom) out.push(`Input shape from ${model.inputFrom}.`);
   if (model.speculative) out.push(`Built by ConvLens calling ${model.speculative} with its default arguments (the file never calls it).`);
-  if (model.incomplete) out.push(`Note: this summary may be incomplete: ${model.incomplete}.`);
+  if (model.incomplete) out.push(`Note: this summary may be incomplete: ${printable(model.incomplete)}.`);
   out.push('_'.repeat(total));
   return out.join('\n');
 }

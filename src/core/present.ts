@@ -6,6 +6,31 @@ import type { FileAnalysis, LayerReport, ModelReport } from './analyze';
 import { findLayer } from './layers/index';
 import type { Span } from './parse/pythonAst';
 import { formatBytes, formatCompact, formatCount, formatParams, formatShape, trimNum } from './format';
+import { printable } from './text';
+
+/**
+ * Text from the user's file as inline code in markdown: a backtick fence longer than any run of
+ * backticks inside (CommonMark), control characters escaped, so a name like ``a`b**c**`` shows
+ * as written and cannot break out into the hover's markdown.
+ */
+export function codeSpan(s: string): string {
+  const text = printable(s);
+  let longest = 0;
+  for (const run of text.match(/`+/g) ?? []) longest = Math.max(longest, run.length);
+  const fence = '`'.repeat(longest + 1);
+  const pad = text.startsWith('`') || text.endsWith('`') || text === '' ? ' ' : '';
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
+/** Text from the user's file as plain markdown text: every ASCII punctuation mark backslash-escaped. */
+export function escapeMarkdown(s: string): string {
+  return printable(s).replace(/[\\`*_{}\[\]()#+\-.!|<>~&$:'"]/g, '\\$&');
+}
+
+/** Text for a VS Code status bar or code lens, where `$(name)` would draw an icon. */
+export function escapeIcons(s: string): string {
+  return printable(s).replace(/\$\(/g, '$\u200b(');
+}
 
 export type HintMode = 'both' | 'shapes' | 'params' | 'off';
 
@@ -97,27 +122,27 @@ export function layerHover(site: LayerSite): string {
   const first = site.rows[0].layer;
   const def = findLayer(first.className);
   const out: string[] = [];
-  out.push(`**${first.className}**${def ? ` — ${def.doc}` : ''}`);
+  out.push(`**${escapeMarkdown(first.className)}**${def ? ` — ${def.doc}` : ''}`);
   const many = site.rows.length > 1;
   if (many) out.push(`\nThis call adds ${site.rows.length} layers (it runs in a loop or a helper function):`);
   for (const { model, layer } of site.rows.slice(0, 8)) {
     const lines: string[] = [];
-    const ins = layer.inputShapes.length === 0 ? '' : layer.inputShapes.length === 1 ? `\`${formatShape(layer.inputShape)}\`` : `[${layer.inputShapes.map((s, i) => `\`${formatShape(s)}\` (${layer.inputs[i] ?? '?'})`).join(', ')}]`;
-    const where = model?.varName ? ` in \`${model.varName}\`` : model ? ` in \`${model.name}\`` : '';
-    lines.push(`\`${layer.name}\`${where}: ${ins ? `${ins} → ` : ''}\`${formatShape(layer.outputShape, layer.partialShape)}\``);
+    const ins = layer.inputShapes.length === 0 ? '' : layer.inputShapes.length === 1 ? `\`${formatShape(layer.inputShape)}\`` : `[${layer.inputShapes.map((s, i) => `\`${formatShape(s)}\` (${escapeMarkdown(layer.inputs[i] ?? '?')})`).join(', ')}]`;
+    const where = model?.varName ? ` in ${codeSpan(model.varName)}` : model ? ` in ${codeSpan(model.name)}` : '';
+    lines.push(`${codeSpan(layer.name)}${where}: ${ins ? `${ins} → ` : ''}\`${formatShape(layer.outputShape, layer.partialShape)}\``);
     if (layer.shared) lines.push(`Shared: called ${site.rows.length > 1 ? 'here and elsewhere' : 'more than once'}; its weights count once`);
     if (layer.nested) lines.push(`Nested model: ${layer.nested.summary.length} layers (${layer.nested.totalParams === null ? '?' : formatCount(layer.nested.totalParams)} params)`);
     if (layer.params !== null) {
       const split = layer.nonTrainableParams ? ` (${formatCount(layer.trainableParams ?? 0)} trainable, ${formatCount(layer.nonTrainableParams)} non-trainable)` : '';
-      lines.push(`Params: ${layer.formula ? `\`${layer.formula}\`` : formatCount(layer.params)}${split}`);
+      lines.push(`Params: ${layer.formula ? codeSpan(layer.formula) : formatCount(layer.params)}${split}`);
     } else {
       lines.push('Params: unknown (the input shape is not known here)');
     }
-    if (layer.weights.length) lines.push(`Weights: ${layer.weights.map((w) => `${w.name} \`(${w.shape.map((d) => d ?? '?').join(', ')})\``).join(', ')}`);
+    if (layer.weights.length) lines.push(`Weights: ${layer.weights.map((w) => `${escapeMarkdown(w.name)} \`(${w.shape.map((d) => d ?? '?').join(', ')})\``).join(', ')}`);
     lines.push(`MACs: ${layer.macs === null ? 'unknown' : `${formatCount(layer.macs)}${layer.macs >= 1000 ? ` (${formatCompact(layer.macs)})` : ''}`}`);
     lines.push(`Receptive field: ${rfWords(layer)}`);
     lines.push(`Activation memory: ${layer.activationBytes === null ? 'unknown' : `${formatBytes(layer.activationBytes)} per sample`}`);
-    if (layer.activation) lines.push(`Activation: \`${layer.activation}\``);
+    if (layer.activation) lines.push(`Activation: ${codeSpan(layer.activation)}`);
     out.push((many ? '\n---\n' : '\n') + lines.join('  \n'));
   }
   if (site.rows.length > 8) out.push(`\n…and ${site.rows.length - 8} more`);
@@ -126,7 +151,7 @@ export function layerHover(site: LayerSite): string {
 
 /** Code-lens title above a model: `38,390 params (149.96 KB) · 497 K MACs`. */
 export function modelLensTitle(model: ModelReport): string {
-  if (!model.analysed) return `${model.name}: ConvLens could not follow this model${model.incomplete ? ` (${model.incomplete})` : ''}`;
+  if (!model.analysed) return `${escapeIcons(model.name)}: ConvLens could not follow this model${model.incomplete ? ` (${escapeIcons(model.incomplete)})` : ''}`;
   const params = model.totalParams === null ? '? params' : `${formatCount(model.totalParams)} params (${formatBytes(model.totalParams * 4)})`;
   const macs = model.macs === null ? '? MACs' : `${formatCompact(model.macs)} MACs`;
   const errors = model.hasErrors ? ' · ⚠ shape errors' : '';
@@ -135,14 +160,15 @@ export function modelLensTitle(model: ModelReport): string {
 
 /** Status-bar text for the model under the cursor. */
 export function modelStatusText(model: ModelReport): string {
-  return model.totalParams === null ? `${model.name}: ? params` : `${model.name}: ${formatCount(model.totalParams)} params`;
+  const name = escapeIcons(model.name);
+  return model.totalParams === null ? `${name}: ? params` : `${name}: ${formatCount(model.totalParams)} params`;
 }
 
 /** Markdown tooltip with the model totals. */
 export function modelTooltip(model: ModelReport): string {
   const p = (n: number | null) => (n === null ? 'unknown' : formatParams(n));
   return [
-    `**${model.name}**${model.varName ? ` (\`${model.varName}\`)` : ''} — ${model.summary.length} layers`,
+    `**${escapeMarkdown(model.name)}**${model.varName ? ` (${codeSpan(model.varName)})` : ''} — ${model.summary.length} layers`,
     `Total params: ${p(model.totalParams)}`,
     `Trainable params: ${p(model.trainableParams)}`,
     `Non-trainable params: ${p(model.nonTrainableParams)}`,
@@ -154,8 +180,9 @@ export function modelTooltip(model: ModelReport): string {
 export function modelAt(analysis: FileAnalysis, offset: number): ModelReport | undefined {
   let best: ModelReport | undefined;
   for (const m of analysis.models) {
-    const ends = [m.span.end, ...m.layers.map((l) => l.addSpan.end)];
-    const end = Math.max(...ends);
+    // A loop, not Math.max(...): a model may have a million layers, past the argument limit.
+    let end = m.span.end;
+    for (const l of m.layers) end = Math.max(end, l.addSpan.end);
     if (offset >= m.span.start && offset <= end) return m;
     if (m.span.start <= offset && (!best || m.span.start > best.span.start)) best = m;
   }

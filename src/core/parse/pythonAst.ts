@@ -72,12 +72,21 @@ export type Stmt =
   | { t: 'match'; arms: Stmt[][]; span: Span }
   | { t: 'pass'; span: Span };
 
-/** A place where tree-sitter had to recover from a syntax error. */
+/** A place where tree-sitter had to recover from a syntax error, or that is nested too deeply to read. */
 export interface SyntaxProblem {
   span: Span;
   /** The token error recovery inserted, when it inserted one (e.g. `)`). */
   missing?: string;
+  /** The code here is nested more than {@link MAX_NESTING} levels deep and was skipped. */
+  tooDeep?: boolean;
 }
+
+/**
+ * How deeply expressions and statements may nest before the lowering stops descending (CPython
+ * itself refuses 200 nested brackets). Keeps every recursive walk over the AST, here and in the
+ * interpreter, far from the stack's end whatever the file holds.
+ */
+export const MAX_NESTING = 500;
 
 export interface Module {
   body: Stmt[];
@@ -90,11 +99,20 @@ const span = (n: RawNode): Span => ({ start: n.start, end: n.end });
 export function lowerModule(root: RawNode, text: string): Module {
   const problems: SyntaxProblem[] = [];
   const lower = new Lowering(text, problems);
+  if (root.type === 'ERROR') {
+    // Error recovery gave up on the module as a whole (many unclosed brackets at the end, say): the
+    // statements it salvaged are children, the tokens it could not place are loose beside them.
+    const loose = root.children.find((c) => !/_statement$|_definition$|^comment$/.test(c.type));
+    problems.push({ span: span(loose ?? root) });
+  }
   const body = lower.block(root);
   return { body, syntaxProblems: problems };
 }
 
 class Lowering {
+  private depth = 0;
+  private reportedDeep = false;
+
   constructor(
     private readonly text: string,
     private readonly problems: SyntaxProblem[],
@@ -146,6 +164,23 @@ class Lowering {
 
   private stmt(n: RawNode): Stmt | undefined {
     this.scanMissing(n);
+    if (this.depth >= MAX_NESTING) return this.tooDeep(n);
+    this.depth++;
+    try {
+      return this.stmtInner(n);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /** Records (once) that the lowering stopped descending here, and stands in a `pass`. */
+  private tooDeep(n: RawNode): { t: 'pass'; span: Span } {
+    if (!this.reportedDeep) this.problems.push({ span: span(n), tooDeep: true });
+    this.reportedDeep = true;
+    return { t: 'pass', span: span(n) };
+  }
+
+  private stmtInner(n: RawNode): Stmt | undefined {
     switch (n.type) {
       case 'expression_statement': {
         const parts = this.named(n);
@@ -268,11 +303,16 @@ class Lowering {
     }
   }
 
-  /** Records MISSING tokens and ERROR nodes nested inside a statement. */
+  /** Records MISSING tokens and ERROR nodes nested inside a statement (iteratively: nesting may be deep). */
   private scanMissing(n: RawNode): void {
-    for (const c of n.children) {
-      if (c.type === 'ERROR' || c.missing) this.noteProblems(c);
-      else if (c.children.length && c.type !== 'block') this.scanMissing(c);
+    const stack: RawNode[] = [n];
+    while (stack.length) {
+      const node = stack.pop()!;
+      for (let i = node.children.length - 1; i >= 0; i--) {
+        const c = node.children[i];
+        if (c.type === 'ERROR' || c.missing) this.noteProblems(c);
+        else if (c.children.length && c.type !== 'block') stack.push(c);
+      }
     }
   }
 
@@ -330,8 +370,21 @@ class Lowering {
 
   expr(n: RawNode | undefined): Expr {
     if (!n) return { t: 'unknown', kind: 'missing', span: { start: 0, end: 0 } };
+    if (n.missing) return { t: 'unknown', kind: 'missing', span: span(n) };
+    if (this.depth >= MAX_NESTING) {
+      this.tooDeep(n);
+      return { t: 'unknown', kind: 'too-deep', span: span(n) };
+    }
+    this.depth++;
+    try {
+      return this.exprInner(n);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private exprInner(n: RawNode): Expr {
     const s = span(n);
-    if (n.missing) return { t: 'unknown', kind: 'missing', span: s };
     switch (n.type) {
       case 'identifier':
         return { t: 'name', id: this.src(n), span: s };

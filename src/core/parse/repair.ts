@@ -129,18 +129,29 @@ export function unmapTree(root: RawNode, repair: Repair): void {
     lens.push(ins.text.length);
     shift += ins.text.length;
   }
+  // sums[k]: the length of all insertions before the k-th. Binary search: a file may have thousands.
+  const sums: number[] = [];
+  for (let k = 0, total = 0; k < lens.length; k++) {
+    sums.push(total);
+    total += lens[k];
+  }
   const map = (o: number): number => {
-    let before = 0;
-    for (let k = 0; k < starts.length; k++) {
-      if (o <= starts[k]) break;
-      before += Math.min(lens[k], o - starts[k]);
+    let lo = 0;
+    let hi = starts.length - 1;
+    if (hi < 0 || o <= starts[0]) return o;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] < o) lo = mid;
+      else hi = mid - 1;
     }
-    return o - before;
+    return o - sums[lo] - Math.min(lens[lo], o - starts[lo]);
   };
-  const walk = (node: RawNode): void => {
+  // Iteratively: a tree may nest 100,000 levels deep.
+  const stack: RawNode[] = [root];
+  while (stack.length) {
+    const node = stack.pop()!;
     node.start = map(node.start);
     node.end = map(node.end);
-    for (const c of node.children) walk(c);
-  };
-  walk(root);
+    for (const c of node.children) stack.push(c);
+  }
 }

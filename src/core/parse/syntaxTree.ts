@@ -31,8 +31,11 @@ export interface TypeTable {
   named: readonly boolean[];
 }
 
-/** Parses Python source text into a tree-sitter tree (injected by the host). */
-export type PythonParse = (text: string) => SyntaxTree;
+/**
+ * Parses Python source text into a tree-sitter tree (injected by the host). Null when the host
+ * gave up, its time budget spent: the core then reports the file as too large or complex.
+ */
+export type PythonParse = (text: string) => SyntaxTree | null;
 
 /** A named node (plus operator tokens) copied out of the wasm tree into plain JS. */
 export interface RawNode {

@@ -1,0 +1,208 @@
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { FileAnalysis } from '../core/index';
+import { tooComplexProblem, type TooComplexReason } from '../core/parse/frontEnd';
+import type { FromWorker, ToWorker, WorkerOptions } from './workerProtocol';
+
+/** One analysed version of a program (a text document, or a notebook's code cells joined). */
+export interface AnalysedVersion {
+  key: string;
+  version: number;
+  text: string;
+  analysis: FileAnalysis;
+  /** Milliseconds from handing the text to the worker to its answer. */
+  ms: number;
+}
+
+export interface AnalysisHostOptions {
+  /** The worker's script (dist/analysisWorker.js). */
+  workerScript?: string;
+  /** An analysis running longer is stopped (worker terminated) and reported as too complex. */
+  timeoutMs: number;
+  /** The worker's heap limit. */
+  memoryMb: number;
+  log(message: string): void;
+}
+
+/** Cheap test before any parsing: does this text look like it builds a Keras model? */
+const KERAS_HINT = /\b(?:keras|Sequential|Conv[123]D|Dense)\b/;
+
+interface Job {
+  key: string;
+  version: number;
+  text: string;
+}
+
+interface Waiter {
+  version: number;
+  resolve(v: AnalysedVersion): void;
+}
+
+/**
+ * Runs analyses in a worker thread, newest version first, one at a time. The worker has a heap
+ * limit and each analysis a deadline; a worker that runs out of either is terminated (its thread
+ * only: the server keeps answering), the version is reported as too complex, and a fresh worker
+ * takes the next job. Results are cached per program version.
+ */
+export class AnalysisHost {
+  private worker: Worker | undefined;
+  private ready = false;
+  private running: (Job & { id: number; timer: NodeJS.Timeout; started: number }) | undefined;
+  private nextId = 1;
+  /** Programs waiting for analysis: their latest text only (older versions are never analysed). */
+  private readonly queue = new Map<string, Job>();
+  private readonly results = new Map<string, AnalysedVersion>();
+  private readonly waiters = new Map<string, Waiter[]>();
+  private disposed = false;
+  /** Called with every new result. */
+  onDidAnalyze: (a: AnalysedVersion) => void = () => {};
+  /** Workers started so far (the first included), for the log and tests. */
+  starts = 0;
+
+  constructor(private readonly options: AnalysisHostOptions) {}
+
+  /** The newest result of a program, whatever its version. */
+  latest(key: string): AnalysedVersion | undefined {
+    return this.results.get(key);
+  }
+
+  /** The analysis of a program's given version (or a newer one, if the text moved on meanwhile). */
+  analyse(key: string, version: number, text: string): Promise<AnalysedVersion> {
+    const done = this.results.get(key);
+    if (done && done.version >= version) return Promise.resolve(done);
+    if (!KERAS_HINT.test(text)) {
+      // Not a model file: nothing to parse, nothing to show.
+      const empty: AnalysedVersion = { key, version, text, analysis: { models: [], problems: [], datasets: [] }, ms: 0 };
+      this.settle(empty);
+      return Promise.resolve(empty);
+    }
+    const queued = this.queue.get(key);
+    if (!queued || queued.version < version) this.queue.set(key, { key, version, text });
+    const p = new Promise<AnalysedVersion>((resolve) => {
+      const list = this.waiters.get(key) ?? [];
+      list.push({ version, resolve });
+      this.waiters.set(key, list);
+    });
+    this.pump();
+    return p;
+  }
+
+  /** Drops what is kept for a closed program. */
+  forget(key: string): void {
+    this.results.delete(key);
+    this.queue.delete(key);
+    this.post({ type: 'forget', key });
+  }
+
+  private post(m: ToWorker): void {
+    if (this.worker && this.ready) this.worker.postMessage(m);
+  }
+
+  private start(): void {
+    if (this.disposed) return;
+    this.starts++;
+    this.ready = false;
+    const script = this.options.workerScript ?? path.join(__dirname, 'analysisWorker.js');
+    const workerData: WorkerOptions = { parseBudgetMs: Math.max(50, Math.floor(this.options.timeoutMs * 0.7)) };
+    const worker = new Worker(script, {
+      workerData,
+      resourceLimits: { maxOldGenerationSizeMb: this.options.memoryMb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, this.options.memoryMb >> 3)), stackSizeMb: 4 },
+      stdout: true,
+      stderr: true,
+    });
+    worker.stdout.resume();
+    worker.stderr.on('data', (d: Buffer) => this.options.log(`analysis worker: ${d.toString().trimEnd()}`));
+    worker.on('message', (m: FromWorker) => this.receive(worker, m));
+    worker.on('error', (e: Error & { code?: string }) => {
+      if (worker !== this.worker) return;
+      const memory = e.code === 'ERR_WORKER_OUT_OF_MEMORY';
+      this.options.log(`analysis worker ${memory ? 'ran out of memory' : `failed: ${e.stack ?? e.message}`}`);
+      this.abandon(memory ? 'memory' : 'crash');
+    });
+    worker.on('exit', (code) => {
+      if (worker !== this.worker) return;
+      this.options.log(`analysis worker exited (code ${code})`);
+      this.abandon('crash');
+    });
+    this.worker = worker;
+  }
+
+  /** The running job cannot finish: report it as too complex, and start a fresh worker for the rest. */
+  private abandon(reason: TooComplexReason): void {
+    const old = this.worker;
+    this.worker = undefined;
+    this.ready = false;
+    void old?.terminate();
+    const job = this.running;
+    this.running = undefined;
+    if (job) {
+      clearTimeout(job.timer);
+      const limit = reason === 'time' ? this.options.timeoutMs : reason === 'memory' ? this.options.memoryMb : undefined;
+      const ms = performance.now() - job.started;
+      this.options.log(`${job.key} v${job.version}: not analysed (${reason}, after ${ms.toFixed(0)} ms)`);
+      this.settle({ key: job.key, version: job.version, text: job.text, analysis: { models: [], problems: [tooComplexProblem(job.text, reason, limit)], datasets: [] }, ms });
+      // The worker's trees are gone with it; results already cached stay valid.
+    }
+    this.pump();
+  }
+
+  private receive(worker: Worker, m: FromWorker): void {
+    if (worker !== this.worker) return;
+    if (m.type === 'ready') {
+      this.ready = true;
+      this.pump();
+      return;
+    }
+    const job = this.running;
+    if (!job || m.id !== job.id) return;
+    clearTimeout(job.timer);
+    this.running = undefined;
+    if (m.type === 'result') {
+      this.settle({ key: job.key, version: job.version, text: job.text, analysis: m.analysis, ms: performance.now() - job.started });
+    } else {
+      this.options.log(`${job.key} v${job.version}: the analysis failed: ${m.message}`);
+      this.settle({ key: job.key, version: job.version, text: job.text, analysis: { models: [], problems: [tooComplexProblem(job.text, 'crash')], datasets: [] }, ms: performance.now() - job.started });
+    }
+    this.pump();
+  }
+
+  private settle(result: AnalysedVersion): void {
+    const current = this.results.get(result.key);
+    if (!current || current.version <= result.version) this.results.set(result.key, result);
+    const list = this.waiters.get(result.key);
+    if (list) {
+      const rest = list.filter((w) => w.version > result.version);
+      for (const w of list) if (w.version <= result.version) w.resolve(result);
+      if (rest.length) this.waiters.set(result.key, rest);
+      else this.waiters.delete(result.key);
+    }
+    this.onDidAnalyze(result);
+  }
+
+  private pump(): void {
+    if (this.disposed || this.running || this.queue.size === 0) return;
+    if (!this.worker) this.start();
+    if (!this.ready) return;
+    const [key, job] = this.queue.entries().next().value as [string, Job];
+    this.queue.delete(key);
+    const done = this.results.get(key);
+    if (done && done.version >= job.version) {
+      this.settle(done);
+      this.pump();
+      return;
+    }
+    const id = this.nextId++;
+    const timer = setTimeout(() => {
+      if (this.running?.id === id) this.abandon('time');
+    }, this.options.timeoutMs);
+    this.running = { ...job, id, timer, started: performance.now() };
+    this.post({ type: 'analyze', id, key: job.key, text: job.text });
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    if (this.running) clearTimeout(this.running.timer);
+    void this.worker?.terminate();
+    this.worker = undefined;
+  }
+}
