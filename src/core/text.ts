@@ -39,9 +39,10 @@ export class LineIndex {
     return { line: lo, character: o - this.starts[lo] };
   }
 
-  /** The offset of a position; a column past the end of its line means the line's end (before its break). */
+  /** The offset of a position; a column past the end of its line means the line's end (before its break), a line past the last the text's end. */
   offset(pos: Position): number {
-    const line = Math.max(0, Math.min(pos.line, this.starts.length - 1));
+    if (pos.line >= this.starts.length) return this.text.length;
+    const line = Math.max(0, pos.line);
     return Math.min(this.starts[line] + Math.max(0, pos.character), this.lineEnd(line));
   }
 

@@ -18,7 +18,7 @@ import { runsFolderSetting } from './training';
 export async function exportOnnx(ctx: Ctx, uri?: unknown, modelId?: unknown): Promise<void> {
   const chosen = await chooseModel(ctx, uri, modelId);
   if (!chosen) return;
-  const { plan, explanation } = planOrExplain(chosen);
+  const { plan, explanation } = await planOrExplain(ctx, chosen);
   if (!plan) {
     void vscode.window.showErrorMessage(`ConvLens cannot export ${chosen.model.name}: ${explanation}`);
     return;

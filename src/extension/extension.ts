@@ -1,19 +1,15 @@
 import * as vscode from 'vscode';
-import { registerCodeActions } from './codeActions';
-import { registerCodeLens } from './codeLens';
 import { registerCommands } from './commands';
 import { Ctx } from './context';
-import { registerDiagnostics } from './diagnostics';
-import { registerHover } from './hover';
-import { registerInlayHints } from './inlayHints';
 import { registerStatusBar } from './statusBar';
 import { registerSummaryDocuments } from './summaryDocument';
 
-const FEATURES = [registerCommands, registerSummaryDocuments, registerDiagnostics, registerInlayHints, registerHover, registerCodeLens, registerCodeActions, registerStatusBar];
+const FEATURES = [registerCommands, registerSummaryDocuments, registerStatusBar];
 
 /**
- * Activation stays cheap: features register, and the tree-sitter parser loads only when a
- * Python file that mentions Keras is analysed. onnxruntime-node is never loaded here.
+ * Activation stays cheap: the language server (a child process) starts, and it loads the
+ * tree-sitter parser only when a Python file that mentions Keras is opened. Inlay hints, hover,
+ * code lens, diagnostics and quick fixes come from the server; onnxruntime-node is never loaded here.
  */
 export function activate(context: vscode.ExtensionContext): { ctx: Ctx } {
   const ctx = new Ctx(context);
@@ -25,6 +21,7 @@ export function activate(context: vscode.ExtensionContext): { ctx: Ctx } {
       ctx.log.error(`could not start ${register.name}: ${(e as Error).stack ?? e}`);
     }
   }
+  void ctx.server.start().catch(() => undefined);
   ctx.log.info(`ConvLens ${context.extension.packageJSON.version} activated`);
   return { ctx };
 }

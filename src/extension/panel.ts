@@ -51,7 +51,7 @@ export class ModelPanel implements vscode.Disposable {
     if (existing) {
       existing.chosen = chosen;
       existing.panel.reveal(vscode.ViewColumn.Beside, true);
-      existing.sendModel();
+      void existing.sendModel();
       return existing;
     }
     const panel = vscode.window.createWebviewPanel('convlens.panel', `ConvLens: ${path.basename(chosen.doc.uri.fsPath)}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
@@ -88,11 +88,10 @@ export class ModelPanel implements vscode.Disposable {
       }),
       training.onDidFinish((run) => {
         if (run.file.toString() !== this.chosen.doc.uri.toString()) return;
-        this.sendModel();
-        void this.evaluate(run);
+        void this.sendModel().then(() => this.evaluate(run));
         if (this.lastInput) void this.runInput(this.lastInput);
       }),
-      ctx.analysis.onDidAnalyze((a) => {
+      ctx.server.onDidAnalyze((a) => {
         if (a.uri !== this.chosen.doc.uri.toString()) return;
         // The model file changed: re-plan and refresh what the panel shows (debounced).
         clearTimeout(this.refreshTimer);
@@ -105,7 +104,7 @@ export class ModelPanel implements vscode.Disposable {
     const chosen = await chooseModel(this.ctx, this.chosen.doc.uri.toString(), this.chosen.model.id);
     if (!chosen) return;
     this.chosen = chosen;
-    this.sendModel();
+    await this.sendModel();
     if (this.lastInput && this.plan) await this.runInput(this.lastInput);
   }
 
@@ -231,11 +230,10 @@ export class ModelPanel implements vscode.Disposable {
     return out;
   }
 
-  sendModel(): void {
-    const r = planOrExplain(this.chosen);
+  async sendModel(): Promise<void> {
+    const r = await planOrExplain(this.ctx, this.chosen);
     this.plan = r.plan;
     const m = this.chosen.model;
-    const lines = this.chosen.doc;
     const classes = this.plan ? this.plan.outputShape[this.plan.outputShape.length - 1] : 0;
     const hint = this.chosen.datasetHint;
     const names = hint === 'cifar10' ? CIFAR10_CLASS_NAMES : hint === 'fashion_mnist' ? FASHION_MNIST_CLASS_NAMES : [];
@@ -243,7 +241,7 @@ export class ModelPanel implements vscode.Disposable {
       PanelModel.create({
         file: vscode.workspace.asRelativePath(this.chosen.doc.uri),
         model: m.name,
-        layers: m.layers.map((l) => ({ name: l.name, className: l.className, outputShape: l.outputShape, params: l.params, line: lines.positionAt(l.span.start).line + 1 })),
+        layers: m.layers.map((l) => ({ name: l.name, className: l.className, outputShape: l.outputShape, params: l.params, line: this.chosen.lineOf(l.span.start) })),
         inputShape: m.inputShape && m.inputShape.every((d) => d !== null) ? (m.inputShape as number[]) : null,
         classNames: names.length === classes ? names : Array.from({ length: classes }, (_, i) => String(i)),
         problem: r.plan ? undefined : `This model cannot run yet: ${r.problems.map((p) => `${p.message} (line ${p.line})`).join('; ')}`,
@@ -262,7 +260,7 @@ export class ModelPanel implements vscode.Disposable {
     try {
       if (PanelReady.is(m)) {
         this.ready = true;
-        this.sendModel();
+        await this.sendModel();
         const sources = this.dataSources();
         if (this.plan) await this.runInput(sources.length ? { source: 'sample', dataSource: sources[0].id, index: 0 } : { source: 'drawing', pixels: new Array(this.plan.inputShape[0] * this.plan.inputShape[1]).fill(0) });
         const run = this.training.lastRuns.get(this.chosen.doc.uri.toString());

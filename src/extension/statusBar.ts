@@ -1,22 +1,23 @@
 import * as vscode from 'vscode';
-import { modelAt, modelStatusText, modelTooltip } from '../core/present';
 import { settings, type Ctx } from './context';
 
-/** Total parameters of the model under the cursor. */
+/** Total parameters of the model under the cursor (asked of the language server). */
 export function registerStatusBar(ctx: Ctx): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('convlens.params', vscode.StatusBarAlignment.Right, 100);
   item.name = 'ConvLens: model parameters';
+  let asked = 0;
 
   const update = async () => {
     const editor = vscode.window.activeTextEditor;
-    if (!editor || !settings().statusBar) return item.hide();
-    const a = await ctx.analyze(editor.document);
-    if (!a || vscode.window.activeTextEditor !== editor) return item.hide();
-    const model = modelAt(a.analysis, a.lines.offset({ line: editor.selection.active.line, character: editor.selection.active.character }));
-    if (!model || !model.analysed) return item.hide();
-    item.text = `$(symbol-structure) ${modelStatusText(model)}`;
-    item.tooltip = new vscode.MarkdownString(modelTooltip(model));
-    item.command = { title: 'Show summary', command: 'convlens.showSummary', arguments: [editor.document.uri.toString(), model.id] };
+    if (!editor || !settings().statusBar || editor.document.languageId !== 'python') return item.hide();
+    const mine = ++asked;
+    const model = await ctx.server.modelAt(editor.document.uri.toString(), editor.selection.active);
+    // A newer question (the cursor moved, another editor) answers instead.
+    if (mine !== asked) return;
+    if (!model || !model.analysed || vscode.window.activeTextEditor !== editor) return item.hide();
+    item.text = `$(symbol-structure) ${model.statusText}`;
+    item.tooltip = new vscode.MarkdownString(model.tooltip);
+    item.command = { title: 'Show summary', command: 'convlens.showSummary', arguments: [model.uri, model.id] };
     item.show();
   };
   const run = () => void update().catch((e) => ctx.log.error(`status bar: ${e}`));
@@ -25,7 +26,7 @@ export function registerStatusBar(ctx: Ctx): vscode.Disposable {
     item,
     vscode.window.onDidChangeActiveTextEditor(run),
     vscode.window.onDidChangeTextEditorSelection(run),
-    ctx.analysis.onDidAnalyze(run),
+    ctx.server.onDidAnalyze(run),
     vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('convlens.statusBar') && run()),
   );
 }

@@ -1,5 +1,4 @@
 import * as vscode from 'vscode';
-import { formatSummary } from '../core/index';
 import type { Ctx } from './context';
 
 export const SUMMARY_SCHEME = 'convlens-summary';
@@ -12,23 +11,26 @@ export function registerSummaryDocuments(ctx: Ctx): vscode.Disposable {
     onDidChange: changed.event,
     async provideTextDocumentContent(uri) {
       const q = new URLSearchParams(uri.query);
-      const source = vscode.Uri.parse(q.get('uri') ?? '');
-      const doc = await vscode.workspace.openTextDocument(source);
-      const a = await ctx.analyze(doc);
-      if (!a) return `${source.fsPath}: no Keras model found`;
-      open.add(uri.toString());
+      const source = q.get('uri') ?? '';
       const wanted = q.get('model');
-      const models = a.analysis.models.filter((m) => m.analysed && (wanted === null || wanted === 'all' || String(m.id) === wanted));
-      if (!models.length) return `${source.fsPath}: no analysed Sequential model`;
-      return models.map((m) => formatSummary(m)).join('\n\n') + '\n';
+      // The server answers for documents open in the editor: open the file first if it is not.
+      if (!vscode.workspace.textDocuments.some((d) => d.uri.toString() === source) && !vscode.workspace.notebookDocuments.some((n) => n.uri.toString() === source)) {
+        const target = vscode.Uri.parse(source);
+        if (/\.ipynb$/i.test(target.path)) await vscode.workspace.openNotebookDocument(target);
+        else await vscode.workspace.openTextDocument(target);
+      }
+      open.add(uri.toString());
+      const r = await ctx.server.summary(source, wanted === null || wanted === 'all' ? 'all' : Number(wanted));
+      return r?.text ?? `${vscode.Uri.parse(source).fsPath}: the ConvLens language server did not answer (see the ConvLens output channel)`;
     },
   };
   return vscode.Disposable.from(
     vscode.workspace.registerTextDocumentContentProvider(SUMMARY_SCHEME, provider),
     // Keep an open summary in step with its model file.
-    ctx.analysis.onDidAnalyze((a) => {
+    ctx.server.onDidAnalyze((a) => {
       for (const u of open) if (new URLSearchParams(vscode.Uri.parse(u).query).get('uri') === a.uri) changed.fire(vscode.Uri.parse(u));
     }),
+    vscode.workspace.onDidCloseTextDocument((d) => open.delete(d.uri.toString())),
     changed,
   );
 }

@@ -82,7 +82,7 @@ export class TrainingManager implements vscode.Disposable {
     }
     const chosen = await chooseModel(this.ctx, uri, modelId);
     if (!chosen) return undefined;
-    const first = planOrExplain(chosen);
+    const first = await planOrExplain(this.ctx, chosen);
     if (!first.plan) {
       this.ctx.log.error(`cannot train ${chosen.model.name}:\n${first.explanation}`);
       void vscode.window.showErrorMessage(`ConvLens cannot train ${chosen.model.name}: ${first.problems[0]?.message ?? 'see the log'} (line ${first.problems[0]?.line ?? '?'})`, 'Show log').then((a) => a && this.ctx.log.show());
@@ -93,7 +93,7 @@ export class TrainingManager implements vscode.Disposable {
         ? { data: options.data, dataLabel: options.data, epochs: options.epochs ?? chosen.model.fit?.epochs ?? 1, batchSize: options.batchSize ?? chosen.model.fit?.batchSize ?? 32 }
         : await this.ask(chosen, first.plan);
     if (!choices) return undefined;
-    const { plan, notes } = planOrExplain(chosen, { epochs: options.epochs ?? choices.epochs, batchSize: options.batchSize ?? choices.batchSize });
+    const { plan, notes } = await planOrExplain(this.ctx, chosen, { epochs: options.epochs ?? choices.epochs, batchSize: options.batchSize ?? choices.batchSize });
     if (!plan) return undefined;
     let resume: { checkpoint: string; run?: string } | undefined;
     if (options.resume) {

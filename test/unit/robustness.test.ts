@@ -5,29 +5,9 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { mulberry32 } from '../../src/core/train/random';
 import { analyze, fixturePath, readFixture } from './helpers';
+import { mutations } from './mutations';
 
-
-const ALPHABET = "()[]{},.:=+-*/%#'\"\\\n \t0123456789abcdefxyzNone_ConvDense§é😀";
-
-function mutate(text: string, random: () => number): string {
-  let out = text;
-  const edits = 1 + Math.floor(random() * 4);
-  for (let e = 0; e < edits; e++) {
-    const at = Math.floor(random() * (out.length + 1));
-    const kind = random();
-    if (kind < 0.35) out = out.slice(0, at) + out.slice(at + 1 + Math.floor(random() * 3));
-    else if (kind < 0.7) out = out.slice(0, at) + ALPHABET[Math.floor(random() * ALPHABET.length)] + out.slice(at);
-    else if (kind < 0.9) out = out.slice(0, at) + ALPHABET[Math.floor(random() * ALPHABET.length)] + out.slice(at + 1);
-    else {
-      const len = Math.floor(random() * 40);
-      const from = Math.floor(random() * out.length);
-      out = out.slice(0, at) + out.slice(from, from + len) + out.slice(at);
-    }
-  }
-  return out;
-}
 
 const MUTATIONS = 1000;
 /** Graph-model files (functional, nested, custom and subclassed layers), fewer mutations each: they are longer. */
@@ -41,12 +21,9 @@ describe(`robustness: ${MUTATIONS} mutations per fixture (${GRAPH_MUTATIONS} for
   for (const [dir, file, count] of fixtures) {
     it(`${dir}/${file}`, async () => {
       const original = readFixture(dir, file);
-      // Seeded, so a failure can be replayed.
-      const random = mulberry32(0xc0ffee ^ file.length);
       let withModels = 0;
       let withProblems = 0;
-      for (let i = 0; i < count; i++) {
-        const text = mutate(original, random);
+      for (const [i, text] of mutations(original, file, count).entries()) {
         let a;
         try {
           a = await analyze(text);

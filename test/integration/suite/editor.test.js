@@ -181,6 +181,6 @@ describe('diagnostics and quick fixes', function () {
     const pkg = vscode.extensions.getExtension('convlens.convlens').packageJSON;
     assert.strictEqual(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
     assert.deepStrictEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, ['convlens.training.runsFolder']);
-    assert.deepStrictEqual(pkg.activationEvents, ['onLanguage:python']);
+    assert.deepStrictEqual(pkg.activationEvents, ['onLanguage:python', 'onNotebook:jupyter-notebook']);
   });
 });
