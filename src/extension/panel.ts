@@ -42,6 +42,7 @@ export class ModelPanel implements vscode.Disposable {
   private ready = false;
   private lastInput: { source: 'sample' | 'drawing' | 'file'; index?: number; dataSource?: string; pixels?: number[]; path?: string } | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
+  private disposed = false;
 
   static async show(ctx: Ctx, inference: InferenceClient, training: TrainingManager, uri?: unknown, modelId?: unknown, tab = 'features'): Promise<ModelPanel | undefined> {
     const chosen = await chooseModel(ctx, uri, modelId);
@@ -189,7 +190,8 @@ export class ModelPanel implements vscode.Disposable {
   }
 
   private post(m: Message): void {
-    if (this.ready) void this.panel.webview.postMessage(m);
+    // Answers (a plan from the language server, an evaluation) may arrive after the panel closed.
+    if (this.ready && !this.disposed) void this.panel.webview.postMessage(m);
   }
 
   private postError(e: unknown): void {
@@ -316,6 +318,7 @@ export class ModelPanel implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     ModelPanel.panels.delete(this.chosen.doc.uri.toString());
     clearTimeout(this.refreshTimer);
     for (const d of this.disposables) d.dispose();

@@ -7,6 +7,7 @@ const fs = require('fs');
 const path = require('path');
 const vscode = require('vscode');
 const h = require('./helpers');
+const ui = require('../uiCheck');
 
 const NOTEBOOK = path.join(h.repoRoot, 'test', 'fixtures', 'notebooks', '5.1-introduction-to-convnets.ipynb');
 
@@ -126,11 +127,27 @@ describe('the ConvLens language server', function () {
       assert.strictEqual(run.plan.layers.length, 8);
     });
 
-    it('opens the feature maps panel for the notebook’s model', async () => {
-      const panel = await vscode.commands.executeCommand('convlens.showFeatureMaps', notebook.uri.toString());
-      // The command resolves once the panel exists; its content is checked by the panel suite's UI checks.
-      assert.ok(vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => /ConvLens: 5\.1-introduction-to-convnets\.ipynb/.test(t.label))), 'the panel tab is open');
-      void panel;
+    it('opens the feature maps panel for the notebook’s model, every layer shown', async () => {
+      // The notebook loads mnist: the panel's first input is an MNIST test image, from the shared copy.
+      const mnist = path.join(h.repoRoot, '..', 'shared', 'datasets', 'mnist');
+      const config = vscode.workspace.getConfiguration('convlens.data');
+      if (fs.existsSync(mnist)) await config.update('folders', { mnist }, vscode.ConfigurationTarget.Global);
+      try {
+        const panel = await vscode.commands.executeCommand('convlens.showFeatureMaps', notebook.uri.toString());
+        assert.ok(panel, 'the command returned the panel');
+        assert.strictEqual(panel.panel.title, 'ConvLens: 5.1-introduction-to-convnets.ipynb');
+        if (!ui.remote.available || !fs.existsSync(mnist)) return;
+        await checkLayers();
+      } finally {
+        await config.update('folders', undefined, vscode.ConfigurationTarget.Global);
+      }
     });
+
+    async function checkLayers() {
+      const headers = await ui.remote.webviewQuery('section.layer h3', { min: 8 });
+      assert.deepStrictEqual(headers.map((t) => t.split(' ')[0]), ['conv2d', 'max_pooling2d', 'conv2d_1', 'max_pooling2d_1', 'conv2d_2', 'flatten', 'dense', 'dense_1']);
+      assert.match(headers[4], /\(Conv2D\) → \(None, 3, 3, 64\)/);
+      await ui.remote.screenshot('panel-notebook-feature-maps');
+    }
   });
 });
