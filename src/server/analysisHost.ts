@@ -31,6 +31,7 @@ interface Job {
   key: string;
   version: number;
   text: string;
+  file?: string;
 }
 
 interface Waiter {
@@ -66,18 +67,21 @@ export class AnalysisHost {
     return this.results.get(key);
   }
 
-  /** The analysis of a program's given version (or a newer one, if the text moved on meanwhile). */
-  analyse(key: string, version: number, text: string): Promise<AnalysedVersion> {
+  /**
+   * The analysis of a program's given version (or a newer one, if the text moved on meanwhile).
+   * `file`: where it is on disk, so `from my_blocks import …` reads the module beside it.
+   */
+  analyse(key: string, version: number, text: string, file?: string): Promise<AnalysedVersion> {
     const done = this.results.get(key);
     if (done && done.version >= version) return Promise.resolve(done);
     if (!KERAS_HINT.test(text)) {
       // Not a model file: nothing to parse, nothing to show.
-      const empty: AnalysedVersion = { key, version, text, analysis: { models: [], problems: [], datasets: [] }, ms: 0 };
+      const empty: AnalysedVersion = { key, version, text, analysis: { models: [], problems: [], datasets: [], calls: [] }, ms: 0 };
       this.settle(empty);
       return Promise.resolve(empty);
     }
     const queued = this.queue.get(key);
-    if (!queued || queued.version < version) this.queue.set(key, { key, version, text });
+    if (!queued || queued.version < version) this.queue.set(key, { key, version, text, file });
     const p = new Promise<AnalysedVersion>((resolve) => {
       const list = this.waiters.get(key) ?? [];
       list.push({ version, resolve });
@@ -140,7 +144,7 @@ export class AnalysisHost {
       const limit = reason === 'time' ? this.options.timeoutMs : reason === 'memory' ? this.options.memoryMb : undefined;
       const ms = performance.now() - job.started;
       this.options.log(`${job.key} v${job.version}: not analysed (${reason}, after ${ms.toFixed(0)} ms)`);
-      this.settle({ key: job.key, version: job.version, text: job.text, analysis: { models: [], problems: [tooComplexProblem(job.text, reason, limit)], datasets: [] }, ms });
+      this.settle({ key: job.key, version: job.version, text: job.text, analysis: { models: [], problems: [tooComplexProblem(job.text, reason, limit)], datasets: [], calls: [] }, ms });
       // The worker's trees are gone with it; results already cached stay valid.
     }
     this.pump();
@@ -161,7 +165,7 @@ export class AnalysisHost {
       this.settle({ key: job.key, version: job.version, text: job.text, analysis: m.analysis, ms: performance.now() - job.started });
     } else {
       this.options.log(`${job.key} v${job.version}: the analysis failed: ${m.message}`);
-      this.settle({ key: job.key, version: job.version, text: job.text, analysis: { models: [], problems: [tooComplexProblem(job.text, 'crash')], datasets: [] }, ms: performance.now() - job.started });
+      this.settle({ key: job.key, version: job.version, text: job.text, analysis: { models: [], problems: [tooComplexProblem(job.text, 'crash')], datasets: [], calls: [] }, ms: performance.now() - job.started });
     }
     this.pump();
   }
@@ -196,7 +200,7 @@ export class AnalysisHost {
       if (this.running?.id === id) this.abandon('time');
     }, this.options.timeoutMs);
     this.running = { ...job, id, timer, started: performance.now() };
-    this.post({ type: 'analyze', id, key: job.key, text: job.text });
+    this.post({ type: 'analyze', id, key: job.key, text: job.text, file: job.file });
   }
 
   dispose(): void {

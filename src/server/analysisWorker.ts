@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { analyzeSource, type FileAnalysis } from '../core/index';
 import { tooComplexProblem } from '../core/parse/frontEnd';
 import { IncrementalParser } from '../node/incrementalParser';
+import { siblingModuleLoader } from '../node/moduleLoader';
 import { loadPythonParser } from '../node/pythonParser';
 import type { FromWorker, ToWorker, WorkerOptions } from './workerProtocol';
 
@@ -28,7 +29,7 @@ void loadPythonParser().then(
       if (!doc) programs.set(m.key, (doc = new IncrementalParser(parser, options.parseBudgetMs)));
       const t0 = performance.now();
       try {
-        const analysis = bounded(m.text, analyzeSource(m.text, doc.parse()));
+        const analysis = bounded(m.text, analyzeSource(m.text, doc.parse(), m.file ? { loadModule: siblingModuleLoader(m.file) } : {}));
         post({ type: 'result', id: m.id, analysis, ms: performance.now() - t0 });
       } catch (e) {
         // The core never throws on any text; if it does, the server reports it and keeps going.
@@ -50,5 +51,5 @@ const MAX_ITEMS = 20_000;
 function bounded(text: string, a: FileAnalysis): FileAnalysis {
   let items = a.problems.length;
   for (const m of a.models) items += m.layers.length;
-  return items <= MAX_ITEMS ? a : { models: [], problems: [tooComplexProblem(text, 'size', MAX_ITEMS)], datasets: a.datasets };
+  return items <= MAX_ITEMS ? a : { models: [], problems: [tooComplexProblem(text, 'size', MAX_ITEMS)], datasets: a.datasets, calls: [] };
 }

@@ -23,6 +23,7 @@ import {
   type Range,
   type TextEdit,
 } from 'vscode-languageserver/node';
+import { fileURLToPath } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { formatSummary, type ModelReport, type Problem } from '../core/index';
 import { hintLabel, layerHover, layerSites, modelAt, modelLensTitle, modelStatusText, modelTooltip, type HintMode } from '../core/present';
@@ -75,6 +76,16 @@ const SEVERITY: Record<Problem['severity'], DiagnosticSeverity> = {
 const rangesTouch = (a: Range, b: Range): boolean =>
   !(a.end.line < b.start.line || (a.end.line === b.start.line && a.end.character < b.start.character) || b.end.line < a.start.line || (b.end.line === a.start.line && b.end.character < a.start.character));
 
+/** The path of a `file:` URI (modules beside it are read); undefined for untitled and virtual documents. */
+function filePath(uri: string): string | undefined {
+  if (!uri.startsWith('file:')) return undefined;
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Wires the server's handlers to a connection (stdio for `convlens lsp --stdio`) and starts listening. */
 export function startServer(connection: Connection): void {
   const documents = new TextDocuments(TextDocument);
@@ -113,7 +124,7 @@ export function startServer(connection: Connection): void {
   async function analysisOf(uri: string): Promise<{ program: Program; result: AnalysedVersion } | undefined> {
     const program = programOf(uri);
     if (!program) return undefined;
-    const result = await analyses().analyse(program.key, program.version, program.text);
+    const result = await analyses().analyse(program.key, program.version, program.text, filePath(program.key));
     // The text may have moved on while the worker ran: map with the program the result is for.
     const current = result.version === program.version ? program : programOf(uri);
     if (!current || current.version !== result.version) return { program: programFor(result, program), result };

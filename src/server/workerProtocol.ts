@@ -2,7 +2,7 @@ import type { FileAnalysis } from '../core/index';
 
 /** Main thread → analysis worker. */
 export type ToWorker =
-  | { type: 'analyze'; id: number; key: string; text: string }
+  | { type: 'analyze'; id: number; key: string; text: string; /** The file on disk, whose folder's modules imports read. */ file?: string }
   | { type: 'forget'; key: string };
 
 /** Analysis worker → main thread. */

@@ -4,6 +4,7 @@ import { benchApplications } from './applications';
 import { benchBombs } from './bombs';
 import { benchEditor } from './editor';
 import { benchFeatureMaps } from './featureMaps';
+import { benchServer } from './server';
 import { benchTraining } from './training';
 
 async function main(): Promise<void> {
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   if (want('analysis')) await benchAnalysis();
   if (want('applications')) await benchApplications();
   if (want('editor')) await benchEditor();
+  if (want('server')) await benchServer();
   if (want('featureMaps')) await benchFeatureMaps();
   if (want('training')) await benchTraining();
   if (want('bombs')) await benchBombs();

@@ -65,7 +65,7 @@ describe('Keras fixture corpus', () => {
   for (const [file, entry] of files) {
     describe(file, () => {
       it('is Python that tree-sitter parses without an error node', async () => {
-        const tree = (await parser())(pythonOf(file));
+        const tree = (await parser())(pythonOf(file))!;
         try {
           assert.equal(tree.rootNode?.hasError, false, `${file} has a syntax error`);
         } finally {

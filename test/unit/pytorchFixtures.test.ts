@@ -72,7 +72,7 @@ describe('PyTorch fixture corpus', () => {
     for (const [f] of files) assert.ok(all.includes(f), `${f} is recorded but missing`);
     const parse = await parser();
     for (const f of all) {
-      const tree = parse(readFixture('pytorch', f));
+      const tree = parse(readFixture('pytorch', f))!;
       try {
         assert.equal(tree.rootNode?.hasError, false, `${f} has a syntax error`);
       } finally {
