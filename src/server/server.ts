@@ -91,6 +91,8 @@ export function startServer(connection: Connection): void {
   const documents = new TextDocuments(TextDocument);
   const notebooks = new NotebookDocuments(TextDocument);
   let settings = readSettings(undefined);
+  /** Settings the client gave at initialization: what a pull that finds no `convlens` section falls back to. */
+  let initialSettings: ServerSettings | undefined;
   let pullConfiguration = false;
   let clientCommands = false;
   let host: AnalysisHost | undefined;
@@ -188,7 +190,7 @@ export function startServer(connection: Connection): void {
   async function refreshSettings(fromPush?: unknown): Promise<void> {
     if (pullConfiguration) {
       const [pulled] = (await connection.workspace.getConfiguration([{ section: 'convlens' }])) as [ServerSettings | undefined];
-      settings = readSettings(pulled ?? undefined);
+      settings = readSettings(pulled ?? initialSettings);
     } else if (fromPush && typeof fromPush === 'object' && 'convlens' in fromPush) {
       settings = readSettings((fromPush as { convlens: ServerSettings }).convlens);
     }
@@ -200,6 +202,7 @@ export function startServer(connection: Connection): void {
 
   connection.onInitialize((params: InitializeParams): InitializeResult => {
     const init = (params.initializationOptions ?? {}) as InitializationOptions;
+    initialSettings = init.settings;
     settings = readSettings(init.settings);
     clientCommands = init.clientCommands === true;
     pullConfiguration = params.capabilities.workspace?.configuration === true;

@@ -103,3 +103,64 @@ describe('convlens summary', () => {
     assert.match(run('--help').out, /Usage: convlens <command>/);
   });
 });
+
+describe('convlens summary: hostile and unusual input', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'convlens-cli-'));
+  const write = (name: string, text: string) => {
+    const file = path.join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('exits quietly when the reader closes the pipe (summary --json | head -c 200)', () => {
+    const file = fixturePath('seeds', '000_cifar10_cnn.py');
+    const r = spawnSync('bash', ['-c', `set -o pipefail; for i in 1 2 3 4 5 6 7 8; do echo ${JSON.stringify(file)}; done | xargs node ${JSON.stringify(cli)} summary --json | head -c 200 >/dev/null; echo "exit \${PIPESTATUS[2]}"`], { encoding: 'utf8' });
+    assert.equal(r.stderr, '', 'no EPIPE stack trace');
+    assert.match(r.stdout, /^exit 0$/m);
+  });
+
+  it('shows control characters in names and values as escapes: a value cannot fake a problem line', () => {
+    const file = write('ctrl.py', "from keras import layers, models\nmodel = models.Sequential(name='m\\x1b[31mred')\nmodel.add(layers.Conv2D(8, 3, padding='x\\nfake.py:1:1: error: boo', input_shape=(28, 28, 1)))\n");
+    const r = run('summary', file);
+    assert.equal(r.code, 1);
+    assert.doesNotMatch(r.out, /^fake\.py/m);
+    assert.doesNotMatch(r.out, /\x1b/);
+    assert.match(r.out, /Model: "m\\x1b\[31mred"/);
+    assert.match(r.out, /got 'x\\nfake\.py:1:1: error: boo'/);
+  });
+
+  it('reads files with CR-only and CRLF line endings, lines counted as editors count them', () => {
+    const lf = "from keras import layers, models\nmodel = models.Sequential()\nmodel.add(layers.Conv2D(8, 3, input_shape=(6, 6, 1)))\nmodel.add(layers.Conv2D(4, (5, 5)))\n";
+    for (const [name, text] of [['cr.py', lf.replace(/\n/g, '\r')], ['crlf.py', lf.replace(/\n/g, '\r\n')]]) {
+      const r = run('summary', write(name, text), '--json');
+      const j = JSON.parse(r.out);
+      assert.deepEqual(j.models[0].layers.map((l: { outputShape: unknown }) => l.outputShape), [[null, 4, 4, 8], null], name);
+      assert.deepEqual(j.diagnostics.map((d: { line: number; column: number; code: string }) => [d.line, d.column, d.code]), [[4, 28, 'output-empty']], name);
+    }
+  });
+
+  it('reports unclosed brackets at the end of a file, however many', () => {
+    for (const n of [1, 12, 13, 50]) {
+      const r = run('summary', write(`open${n}.py`, `from keras import layers, models\nmodel = models.Sequential()\nmodel.add(layers.Flatten(${'('.repeat(n)}\n`), '--json');
+      const j = JSON.parse(r.out);
+      assert.ok(j.diagnostics.some((d: { code: string; message: string; line: number }) => d.code === 'syntax' && d.line === 3 && /is never closed/.test(d.message)), `${n}: ${JSON.stringify(j.diagnostics)}`);
+    }
+  });
+
+  it('a notebook: --json names each layer’s and problem’s cell, lines inside it', () => {
+    const r = run('summary', fixturePath('notebooks', '5.1-introduction-to-convnets.ipynb'), '--json');
+    assert.equal(r.code, 0, r.err);
+    const m = JSON.parse(r.out).models[0];
+    assert.deepEqual([m.cell, m.line, m.totalParams, m.macs], [3, 4, 93322, 2794240]);
+    assert.deepEqual(m.layers.map((l: { name: string; cell: number; line: number; params: number }) => [l.name, l.cell, l.line, l.params]), [
+      ['conv2d', 3, 5, 320],
+      ['max_pooling2d', 3, 6, 0],
+      ['conv2d_1', 3, 7, 18496],
+      ['max_pooling2d_1', 3, 8, 0],
+      ['conv2d_2', 3, 9, 36928],
+      ['flatten', 7, 1, 0],
+      ['dense', 7, 2, 36928],
+      ['dense_1', 7, 3, 650],
+    ]);
+  });
+});
