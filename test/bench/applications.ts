@@ -45,7 +45,7 @@ export async function benchApplications(): Promise<void> {
       total.push(performance.now() - t0);
       // What each analysis spends reading ConvLens' definition of the family.
       t0 = performance.now();
-      const tree = parse(source);
+      const tree = parse(source)!;
       lowerModule(copyTree(tree), source);
       tree.delete?.();
       defParse.push(performance.now() - t0);
