@@ -18,6 +18,15 @@ export interface Published {
 }
 
 export class LspClient {
+  /** Every client still running, so a test that fails half-way cannot leave a server (and the test process) behind. */
+  static readonly running = new Set<LspClient>();
+
+  /** Kills every server a test left running. */
+  static killAll(): void {
+    for (const c of LspClient.running) c.child.kill('SIGKILL');
+    LspClient.running.clear();
+  }
+
   readonly child: ChildProcess;
   private buffer = Buffer.alloc(0);
   private nextId = 1;
@@ -34,7 +43,9 @@ export class LspClient {
     this.child.stdout!.on('data', (d: Buffer) => this.read(d));
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.child.stdin!.on('error', () => undefined);
+    LspClient.running.add(this);
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+    this.exited.then(() => LspClient.running.delete(this));
     this.exited.then(() => {
       for (const p of this.pending.values()) p.reject(new Error(`the server exited during ${p.method}: ${this.stderr}`));
       this.pending.clear();
