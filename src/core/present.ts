@@ -22,9 +22,16 @@ export function codeSpan(s: string): string {
   return `${fence}${pad}${text}${pad}${fence}`;
 }
 
-/** Text from the user's file as plain markdown text: every ASCII punctuation mark backslash-escaped. */
+/**
+ * Text from the user's file as plain inline markdown text (never at a line's start): the characters
+ * that could open markup are backslash-escaped, and only where they could (`_` at a word's edge, `]`
+ * before `(` or `:`), so ordinary names such as `batch_normalization_1[0][0]` stay as they are.
+ */
 export function escapeMarkdown(s: string): string {
-  return printable(s).replace(/[\\`*_{}\[\]()#+\-.!|<>~&$:'"]/g, '\\$&');
+  return printable(s)
+    .replace(/[\\`*<>&~|$]/g, '\\$&')
+    .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_')
+    .replace(/\]([(:])/g, '\\]$1');
 }
 
 /** Text for a VS Code status bar or code lens, where `$(name)` would draw an icon. */

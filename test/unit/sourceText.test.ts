@@ -67,7 +67,8 @@ describe('names from the file are shown as written, never as markup', () => {
     assert.equal(codeSpan('a\nb'), '`a\\nb`');
   });
   it('plain text escapes markdown punctuation; status-bar text cannot draw icons; control characters show as escapes', () => {
-    assert.equal(escapeMarkdown('**bold** [x](y)'), '\\*\\*bold\\*\\* \\[x\\]\\(y\\)');
+    assert.equal(escapeMarkdown('**bold** [x](y) _em_ <b>'), '\\*\\*bold\\*\\* [x\\](y) \\_em\\_ \\<b\\>');
+    assert.equal(escapeMarkdown('batch_normalization_1[0][0]'), 'batch_normalization_1[0][0]');
     assert.equal(escapeIcons('m $(bug) x'), 'm $\u200b(bug) x');
     assert.equal(printable('a\x1b[31m\nb\u202e'), 'a\\x1b[31m\\nb\\u202e');
   });
