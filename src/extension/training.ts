@@ -241,15 +241,17 @@ export class TrainingManager implements vscode.Disposable {
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === run.file.toString());
     const text = doc?.getText();
     if (text === undefined || text === run.source) return;
-    void this.ctx.analyze(doc!).then((a) => {
-      const m = a?.analysis.models.find((x) => x.name === run.model);
-      const now = m ? planOrExplain({ doc: doc!, model: m, text: a!.text }).plan : undefined;
+    void (async () => {
+      // The language server analyses the file as it stands now and makes its plan.
+      const a = await this.ctx.server.analysis(run.file.toString());
+      const m = a?.models.find((x) => x.name === run.model);
+      const now = m ? (await this.ctx.server.plan(a!.uri, m.id))?.plan : undefined;
       const was = architectureOf(run.plan);
       if (now && architectureFingerprint(architectureOf(now)) === architectureFingerprint(was)) return;
       const diff = now ? architectureDiff(was, architectureOf(now)) : [`${run.model} cannot be trained as the file stands now`];
       this.ctx.log.warn(`${vscode.workspace.asRelativePath(run.file)} changed while it trained: the run's checkpoints and model belong to the architecture as trained (kept in the run folder as model.py):\n  - ${diff.join('\n  - ')}`);
       void vscode.window.showWarningMessage(`ConvLens: ${path.basename(run.file.fsPath)} changed while ${run.model} trained; the run's checkpoints belong to the model as it was (see the log).`);
-    });
+    })();
   }
 
   stop(): void {

@@ -77,6 +77,7 @@ describe('run home', () => {
   it('puts runs in .convlens/runs/<file stem>[.<model name>]/<UTC time>-<id>/ next to the model file, or a configured folder', () => {
     assert.equal(modelKey('/w/mnist_cnn.py', 'sequential'), 'mnist_cnn');
     assert.equal(modelKey('/w/mnist_cnn.py', 'classifier'), 'mnist_cnn.classifier');
+    assert.equal(modelKey('/w/5.1-introduction-to-convnets.ipynb', 'sequential'), '5.1-introduction-to-convnets');
     assert.deepEqual(runsHome({ modelFile: '/w/nb/mnist_cnn.py', modelName: 'sequential' }), { root: '/w/nb/.convlens/runs', modelDir: '/w/nb/.convlens/runs/mnist_cnn' });
     assert.equal(runsHome({ modelFile: '/w/nb/m.py', modelName: 'sequential', runsFolder: '../runs' }).root, '/w/runs');
     assert.equal(runsHome({ modelFile: '/w/nb/m.py', modelName: 'sequential', runsFolder: '/data/runs' }).modelDir, '/data/runs/m');

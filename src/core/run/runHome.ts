@@ -55,7 +55,7 @@ export interface RunHomeInput {
 
 /** The folder name of a model's runs: the file's stem, plus `.<model name>` unless it is Keras' default `sequential`. */
 export function modelKey(modelFile: string, modelName: string): string {
-  const stem = basenameOf(modelFile).replace(/\.py$/i, '');
+  const stem = basenameOf(modelFile).replace(/\.(py|ipynb)$/i, '');
   const name = modelName === 'sequential' ? '' : `.${safeSegment(modelName)}`;
   return safeSegment(`${safeSegment(stem, 'model')}${name}`);
 }

@@ -62,15 +62,16 @@ describe('the ConvLens language server', function () {
   });
 
   describe('a Jupyter notebook (fchollet, Deep Learning with Python, 5.1: the model built across cells)', () => {
-    const outputs = [NOTEBOOK.replace(/\.ipynb$/, '.best.ckpt'), NOTEBOOK.replace(/\.ipynb$/, '.onnx')];
+    // Runs of the notebook's model go to .convlens/runs/5.1-introduction-to-convnets/ beside it.
+    const runsRoot = path.join(path.dirname(NOTEBOOK), '.convlens');
     let notebook;
     before(async () => {
-      for (const f of outputs) fs.rmSync(f, { force: true });
+      fs.rmSync(runsRoot, { recursive: true, force: true });
       notebook = await vscode.workspace.openNotebookDocument(vscode.Uri.file(NOTEBOOK));
       await vscode.window.showNotebookDocument(notebook);
     });
     after(() => {
-      for (const f of outputs) fs.rmSync(f, { force: true });
+      fs.rmSync(runsRoot, { recursive: true, force: true });
     });
     const cell = (i) => notebook.cellAt(i).document;
 
@@ -111,7 +112,7 @@ describe('the ConvLens language server', function () {
       await h.until('the diagnostic to clear', async () => vscode.languages.getDiagnostics(doc.uri).filter((x) => x.source === 'ConvLens').length === 0, 20000);
     });
 
-    it('trains the notebook’s model from the command, writing the checkpoint next to the notebook', async () => {
+    it('trains the notebook’s model from the command, its run folder beside the notebook', async () => {
       const finished = new Promise((resolve) => {
         const sub = api().training.onDidFinish((run) => {
           sub.dispose();
@@ -122,7 +123,8 @@ describe('the ConvLens language server', function () {
       assert.ok(run, 'the command returned the run');
       const done = (await finished).done;
       assert.strictEqual(done.reason, 'completed', done.message);
-      assert.ok(fs.existsSync(outputs[0]), `${outputs[0]} was written`);
+      assert.ok(done.runDir && done.runDir.startsWith(path.join(runsRoot, 'runs', '5.1-introduction-to-convnets') + path.sep), done.runDir);
+      assert.ok(fs.existsSync(path.join(done.runDir, 'best.ckpt')), 'the best checkpoint was written');
       assert.strictEqual(run.plan.inputShape.join(), '28,28,1');
       assert.strictEqual(run.plan.layers.length, 8);
     });
