@@ -480,21 +480,22 @@ export class Interpreter {
         case 'if':
           for (const b of st.branches) {
             if (b.test) exprs.push(b.test);
-            stmts.push(...b.body);
+            pushAll(stmts, b.body);
           }
           break;
         case 'for':
           exprs.push(st.iter);
-          stmts.push(...st.body, ...st.orelse);
+          pushAll(stmts, st.body);
+          pushAll(stmts, st.orelse);
           break;
         case 'while':
-          stmts.push(...st.body);
+          pushAll(stmts, st.body);
           break;
         case 'block':
-          stmts.push(...st.body);
+          pushAll(stmts, st.body);
           break;
         case 'match':
-          for (const arm of st.arms) stmts.push(...arm);
+          for (const arm of st.arms) pushAll(stmts, arm);
           break;
         default:
           break;
@@ -516,7 +517,7 @@ export class Interpreter {
         case 'tuple':
         case 'list':
         case 'set':
-          exprs.push(...e.items);
+          pushAll(exprs, e.items);
           break;
         case 'comp':
           exprs.push(e.elt, ...e.clauses.map((c) => (c.t === 'for' ? c.iter : c.test)));
@@ -1151,7 +1152,7 @@ export class Interpreter {
     if (op === '+' && l.k === 'seq' && r.k === 'seq') {
       if (inPlace && l.kind === 'list') {
         if (!this.allocate(r.items.length, span) || l.items.length + r.items.length > this.limits.maxItems) return { k: 'unknown', why: 'a list that grows past the limit' };
-        l.items.push(...r.items);
+        pushAll(l.items, r.items);
         return l;
       }
       return this.seq(l.kind, [...l.items, ...r.items], span);
@@ -1259,7 +1260,7 @@ export class Interpreter {
             const it = p[0] ? this.iterate(p[0], span) : undefined;
             if (it) {
               const items = [...it];
-              if (this.allocate(items.length, span) && self.items.length + items.length <= this.limits.maxItems) self.items.push(...items);
+              if (this.allocate(items.length, span) && self.items.length + items.length <= this.limits.maxItems) pushAll(self.items, items);
             }
             return NONE;
           }
@@ -1365,9 +1366,14 @@ export class Interpreter {
       case 'max': {
         const items = p.length === 1 ? [...(this.iterate(p[0], span) ?? [])] : p;
         if (!items.length || !items.every((v) => v.k === 'num')) return UNKNOWN;
-        const vals = items.map((v) => (v as { v: number }).v);
-        const pick = name === 'min' ? Math.min(...vals) : Math.max(...vals);
-        return items[vals.indexOf(pick)];
+        // A loop, not Math.min(...): a list may hold more items than a call takes arguments.
+        let best = 0;
+        for (let i = 1; i < items.length; i++) {
+          const a = (items[i] as { v: number }).v;
+          const b = (items[best] as { v: number }).v;
+          if (name === 'min' ? a < b : a > b) best = i;
+        }
+        return items[best];
       }
       case 'sum': {
         const it = p[0] ? this.iterate(p[0], span) : undefined;
@@ -1549,6 +1555,11 @@ export class Interpreter {
   }
 }
 
+/** Appends without spreading: a list may hold more items than a call takes arguments. */
+function pushAll<T>(target: T[], items: readonly T[]): void {
+  for (const x of items) target.push(x);
+}
+
 /** A module's top-level names as an object (`import my_blocks`, `my_blocks.conv_block`). */
 function moduleObject(scope: Scope, span: Span): Value {
   const cls: ClassValue = { name: 'module', bases: [], members: new Map(), file: DOCUMENT, span };
@@ -1575,21 +1586,22 @@ function assignedIn(body: Stmt[]): Expr[] {
     const s = stack.pop()!;
     switch (s.t) {
       case 'assign':
-        out.push(...s.targets);
+        pushAll(out, s.targets);
         break;
       case 'augassign':
         out.push(s.target);
         break;
       case 'for':
         out.push(s.target);
-        stack.push(...s.body, ...s.orelse);
+        pushAll(stack, s.body);
+        pushAll(stack, s.orelse);
         break;
       case 'while':
       case 'block':
-        stack.push(...s.body);
+        pushAll(stack, s.body);
         break;
       case 'if':
-        for (const b of s.branches) stack.push(...b.body);
+        for (const b of s.branches) pushAll(stack, b.body);
         break;
       default:
         break;
