@@ -34,9 +34,9 @@ export function formatCompact(n: number): string {
 }
 
 /** Keras notation with the batch axis: `(None, 24, 24, 10)`; `(None, …, 64)` when leading axes are unknown. */
-export function formatShape(shape: Dim[] | null, partial = false): string {
+export function formatShape(shape: Dim[] | null, partial = false, unknown = 'None'): string {
   if (shape === null) return '?';
-  const dims = shape.map((d) => (d === null ? 'None' : String(d)));
+  const dims = shape.map((d) => (d === null ? unknown : String(d)));
   return partial ? `(None, …, ${dims.join(', ')})` : `(${['None', ...dims].join(', ')})`;
 }
 

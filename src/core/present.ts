@@ -86,7 +86,7 @@ const paramWords = (n: number | null): string => (n === null ? '? params' : `${f
 
 /** One result as a hint: `→ (None, 24, 24, 10) · 260 params`. */
 function hintPart(l: LayerReport, mode: HintMode, each = ''): string {
-  const shape = formatShape(l.outputShape, l.partialShape);
+  const shape = formatShape(l.outputShape, l.partialShape, '?');
   if (mode === 'shapes') return shape;
   if (mode === 'params') return `${paramWords(l.params)}${each}`;
   return `${shape} · ${paramWords(l.params)}${each}`;
@@ -134,9 +134,9 @@ export function layerHover(site: LayerSite): string {
   if (many) out.push(`\nThis call adds ${site.rows.length} layers (it runs in a loop or a helper function):`);
   for (const { model, layer } of site.rows.slice(0, 8)) {
     const lines: string[] = [];
-    const ins = layer.inputShapes.length === 0 ? '' : layer.inputShapes.length === 1 ? `\`${formatShape(layer.inputShape)}\`` : `[${layer.inputShapes.map((s, i) => `\`${formatShape(s)}\` (${escapeMarkdown(layer.inputs[i] ?? '?')})`).join(', ')}]`;
+    const ins = layer.inputShapes.length === 0 ? '' : layer.inputShapes.length === 1 ? `\`${formatShape(layer.inputShape, false, '?')}\`` : `[${layer.inputShapes.map((s, i) => `\`${formatShape(s, false, '?')}\` (${escapeMarkdown(layer.inputs[i] ?? '?')})`).join(', ')}]`;
     const where = model?.varName ? ` in ${codeSpan(model.varName)}` : model ? ` in ${codeSpan(model.name)}` : '';
-    lines.push(`${codeSpan(layer.name)}${where}: ${ins ? `${ins} → ` : ''}\`${formatShape(layer.outputShape, layer.partialShape)}\``);
+    lines.push(`${codeSpan(layer.name)}${where}: ${ins ? `${ins} → ` : ''}\`${formatShape(layer.outputShape, layer.partialShape, '?')}\``);
     if (layer.shared) lines.push(`Shared: called ${site.rows.length > 1 ? 'here and elsewhere' : 'more than once'}; its weights count once`);
     if (layer.nested) lines.push(`Nested model: ${layer.nested.summary.length} layers (${layer.nested.totalParams === null ? '?' : formatCount(layer.nested.totalParams)} params)`);
     if (layer.params !== null) {

@@ -77,7 +77,7 @@ describe('convlens summary', () => {
     writeFileSync(file, 'from keras import layers, models\nm = models.Sequential()\nm.add(layers.Conv2D(4, 5, input_shape=(4, 4, 1)))\n');
     const r = run('summary', file);
     assert.equal(r.code, 1);
-    assert.match(r.out, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:24: error: Conv2D output would be 0×0: \\(4 − 5\\) / 1 \\+ 1 = 0`, 'm'));
+    assert.match(r.out, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:24: error: Conv2D's 5×5 kernel is larger than its 4×4 input, so it has no output position: \\(4 − 5\\) / 1 \\+ 1 = 0`, 'm'));
     const j = JSON.parse(run('summary', file, '--json').out);
     assert.deepEqual(
       { line: j.diagnostics[0].line, column: j.diagnostics[0].column, endLine: j.diagnostics[0].endLine, endColumn: j.diagnostics[0].endColumn, severity: j.diagnostics[0].severity },

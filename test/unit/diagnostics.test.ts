@@ -29,29 +29,60 @@ model.add(layers.Dense(10))
     const a = await analyze(text.replace('(4, 4, 1)', '(6, 6, 1)'));
     const p = only(a.problems, 'output-empty');
     assert.equal(p.severity, 'error');
-    assert.equal(p.message, "Conv2D output would be 0×0: (4 − 5) / 1 + 1 = 0 (5×5 kernel on a 4×4 input); use padding='same' or a smaller kernel");
+    assert.equal(p.message, "Conv2D's 5×5 kernel is larger than its 4×4 input, so it has no output position: (4 − 5) / 1 + 1 = 0; use a kernel of at most 4×4, or padding='same'");
     assert.equal(covered(text.replace('(4, 4, 1)', '(6, 6, 1)'), p), '(5, 5)');
   });
-  it("offers padding='same', which fixes it", async () => {
+  it("offers the largest kernel that fits, and padding='same', each of which fixes it", async () => {
     const src = text.replace('(4, 4, 1)', '(6, 6, 1)');
     const p = only((await analyze(src)).problems, 'output-empty');
-    assert.equal(p.fixes?.[0].title, "Use padding='same'");
-    const fixed = applyFix(src, p.fixes![0]);
+    assert.deepEqual(p.fixes?.map((f) => f.title), ['Use kernel_size=4, the largest that fits', "Use padding='same'"]);
+    const smaller = applyFix(src, p.fixes![0]);
+    assert.match(smaller, /layers\.Conv2D\(4, 4, activation='relu'\)/);
+    assert.deepEqual((await analyze(smaller)).problems.filter((x) => x.severity === 'error'), []);
+    const fixed = applyFix(src, p.fixes!.find((f) => f.title === "Use padding='same'")!);
     assert.match(fixed, /layers\.Conv2D\(4, \(5, 5\), activation='relu', padding='same'\)/);
     const after = await analyze(fixed);
-    assert.deepEqual(after.problems, []);
+    // Valid now, but the 5×5 kernel on a 4×4 input is still worth a warning.
+    assert.deepEqual(after.problems.map((x) => x.code), ['kernel-larger-than-input']);
     assert.deepEqual(after.models[0].layers[1].outputShape, [4, 4, 4]);
   });
   it("replaces an existing padding='valid'", async () => {
     const src = "from keras import layers, models\nm = models.Sequential([layers.Conv2D(1, 7, padding='valid', input_shape=(5, 5, 1))])\n";
     const p = only((await analyze(src)).problems, 'output-empty');
-    assert.match(applyFix(src, p.fixes![0]), /padding='same'/);
-    assert.doesNotMatch(applyFix(src, p.fixes![0]), /valid/);
+    const same = p.fixes!.find((f) => f.title === "Use padding='same'")!;
+    assert.match(applyFix(src, same), /padding='same'/);
+    assert.doesNotMatch(applyFix(src, same), /valid/);
+  });
+  it("a dilated kernel too wide for its input: a smaller dilation_rate is offered", async () => {
+    const src = 'from keras import layers, models\nm = models.Sequential([layers.Conv2D(2, 3, dilation_rate=4, input_shape=(6, 6, 1))])\n';
+    const p = only((await analyze(src)).problems, 'output-empty');
+    assert.match(p.message, /^Conv2D's 9×9 dilated kernel is larger than its 6×6 input/);
+    assert.ok(p.fixes!.some((f) => f.title === 'Use dilation_rate=2, the largest that fits'), p.fixes!.map((f) => f.title).join(' | '));
+  });
+  it("padding='same' hiding a kernel larger than the input is a warning on the kernel, with the largest kernel that fits", async () => {
+    const src = "from keras import layers, models\nm = models.Sequential([layers.Conv2D(8, 30, padding='same', input_shape=(28, 28, 1))])\n";
+    const p = only((await analyze(src)).problems, 'kernel-larger-than-input');
+    assert.equal(p.severity, 'warning');
+    assert.equal(p.message, "Conv2D's 30×30 kernel is larger than its 28×28 input: padding='same' keeps the size, but most of the kernel then covers padding zeros");
+    assert.equal(covered(src, p), '30');
+    assert.equal(p.fixes?.[0].title, 'Use kernel_size=28, the largest that fits');
+  });
+  it('a misspelt layer class and activation name get "did you mean" with a quick fix', async () => {
+    const src = "from keras import layers, models\nm = models.Sequential([layers.Input((8,)), layers.Dence(4, activation='rleu')])\n";
+    let a = await analyze(src);
+    const layer = only(a.problems, 'unknown-layer');
+    assert.match(layer.message, /Keras has no layer 'Dence'; did you mean 'Dense'\?/);
+    const fixed = applyFix(src, layer.fixes![0]);
+    assert.match(fixed, /layers\.Dense\(4, activation='rleu'\)/);
+    a = await analyze(fixed);
+    const act = only(a.problems, 'invalid-arg');
+    assert.equal(act.fixes?.[0].title, "Use activation='relu'");
+    assert.deepEqual((await analyze(applyFix(fixed, act.fixes![0]))).problems, []);
   });
   it('pooling larger than its input', async () => {
     const src = 'from keras import layers, models\nm = models.Sequential([layers.MaxPooling2D(pool_size=3, input_shape=(2, 2, 1))])\n';
     const p = only((await analyze(src)).problems, 'output-empty');
-    assert.match(p.message, /^MaxPooling2D output would be 0×0: ⌊\(2 − 3\) \/ 3⌋ \+ 1 = 0 \(3×3 pool on a 2×2 input\)/);
+    assert.match(p.message, /^MaxPooling2D's 3×3 pool is larger than its 2×2 input, so it has no output position: ⌊\(2 − 3\) \/ 3⌋ \+ 1 = 0; use a pool of at most 2×2$/);
   });
   it('errors stop the cascade: later layers are unknown, not wrong, and not reported again', async () => {
     const a = await analyze(text);
@@ -118,7 +149,7 @@ describe('invalid arguments point at the argument', () => {
     ['Conv2D(8, (3, 3, 3))', '(3, 3, 3)', /'kernel_size' must be a positive integer or a tuple of 2 integers, got \(3, 3, 3\) \(3 values\)/],
     ['Conv2D(8, 0)', '0', /'kernel_size' must be a positive integer/],
     ['Dropout(1.5)', '1.5', /Dropout: 'rate' must be a number in \[0, 1\], got 1.5/],
-    ["Dense(10, activation='rleu')", "'rleu'", /'rleu' is not a Keras activation \(try 'relu'\)/],
+    ["Dense(10, activation='rleu')", "'rleu'", /'rleu' is not a Keras activation; did you mean 'relu'\?/],
     ["Dense('ten')", "'ten'", /'units' must be a positive integer, got 'ten'/],
   ];
   for (const [call, at, message] of cases) {

@@ -266,7 +266,7 @@ describe('3-D layers', () => {
   it('Conv3D on a too-small volume: the error shows the arithmetic on the offending axis', async () => {
     const r = await layer('(2, 8, 8, 1)', 'Conv3D(4, 3)');
     assert.equal(r.problems[0].code, 'output-empty');
-    assert.match(r.problems[0].message, /^Conv3D output would be 0×6×6: \(2 − 3\) \/ 1 \+ 1 = 0 \(3×3×3 kernel on a 2×8×8 input\)/);
+    assert.match(r.problems[0].message, /^Conv3D's 3×3×3 kernel is larger than its 2×8×8 input, so it has no output position: \(2 − 3\) \/ 1 \+ 1 = 0; use a kernel of at most 2×3×3, or padding='same'$/);
   });
   it('Conv3D wants a 4-D sample: a 2-D image input is reported with the expected axes', async () => {
     const r = await layer('(28, 28, 1)', 'Conv3D(4, 3)');

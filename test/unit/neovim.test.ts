@@ -84,7 +84,7 @@ describe('Neovim (built-in LSP client, headless)', () => {
       {
         lnum: 3,
         col: 27,
-        message: "Conv2D output would be 0×0: (4 − 5) / 1 + 1 = 0 (5×5 kernel on a 4×4 input); use padding='same' or a smaller kernel",
+        message: "Conv2D's 5×5 kernel is larger than its 4×4 input, so it has no output position: (4 − 5) / 1 + 1 = 0; use a kernel of at most 4×4, or padding='same'",
         source: 'ConvLens',
         code: 'output-empty',
       },

@@ -89,7 +89,7 @@ describe('language server: a generic LSP client over stdio', () => {
     assert.deepEqual(published.diagnostics, [
       {
         range: { start: { line: 3, character: 27 }, end: { line: 3, character: 33 } },
-        message: "Conv2D output would be 0×0: (4 − 5) / 1 + 1 = 0 (5×5 kernel on a 4×4 input); use padding='same' or a smaller kernel",
+        message: "Conv2D's 5×5 kernel is larger than its 4×4 input, so it has no output position: (4 − 5) / 1 + 1 = 0; use a kernel of at most 4×4, or padding='same'",
         severity: 1,
         source: 'ConvLens',
         code: 'output-empty',
@@ -98,18 +98,22 @@ describe('language server: a generic LSP client over stdio', () => {
     assert.equal(published.version, 1);
     type Action = { title: string; kind: string; isPreferred: boolean; edit: { changes: Record<string, { range: unknown; newText: string }[]> } };
     const actions = await c.request<Action[]>('textDocument/codeAction', { textDocument: { uri }, range: published.diagnostics[0].range, context: { diagnostics: published.diagnostics } });
-    const fix = actions.find((a) => a.title === "Use padding='same'");
-    assert.ok(fix, JSON.stringify(actions));
-    assert.equal(fix.kind, 'quickfix');
-    assert.equal(fix.isPreferred, true);
-    assert.deepEqual(fix.edit.changes[uri], [{ range: { start: { line: 3, character: 52 }, end: { line: 3, character: 52 } }, newText: ", padding='same'" }]);
+    const same = actions.find((a) => a.title === "Use padding='same'");
+    assert.ok(same, JSON.stringify(actions));
+    assert.equal(same.kind, 'quickfix');
+    assert.deepEqual(same.edit.changes[uri], [{ range: { start: { line: 3, character: 52 }, end: { line: 3, character: 52 } }, newText: ", padding='same'" }]);
+    // The preferred fix keeps the layer valid without padding: the largest kernel that fits.
+    const fix = actions.find((a) => a.isPreferred);
+    assert.equal(fix?.title, 'Use kernel_size=4, the largest that fits');
+    assert.deepEqual(fix.edit.changes[uri], [{ range: { start: { line: 3, character: 27 }, end: { line: 3, character: 33 } }, newText: '4' }]);
 
     // The user applies it (incremental sync): the error goes away.
-    c.change(uri, 2, [{ range: { start: { line: 3, character: 52 }, end: { line: 3, character: 52 } }, text: ", padding='same'" }]);
+    c.change(uri, 2, [{ range: { start: { line: 3, character: 27 }, end: { line: 3, character: 33 } }, text: '4' }]);
     const after = await c.diagnosticsFor(uri, (p) => p.version === 2);
     assert.deepEqual(after.diagnostics, []);
     const hints = await c.request<Hint[]>('textDocument/inlayHint', { textDocument: { uri }, range: everything });
-    assert.deepEqual(hints.map((h) => h.label), ['→ (None, 4, 4, 8) · 80 params', '→ (None, 4, 4, 4) · 804 params', '→ (None, 64) · 0 params', '→ (None, 10) · 650 params']);
+    // 4·(4·4·8) + 4 = 516; the dense 4·10 + 10 = 50.
+    assert.deepEqual(hints.map((h) => h.label), ['→ (None, 4, 4, 8) · 80 params', '→ (None, 1, 1, 4) · 516 params', '→ (None, 4) · 0 params', '→ (None, 10) · 50 params']);
   });
 
   it('typing: each keystroke is an incremental change; the hints follow', async () => {

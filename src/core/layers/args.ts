@@ -2,7 +2,8 @@ import { showValue, type Value } from '../parse/values';
 import type { DataFormat, Dim } from '../shape';
 
 /** The outcome of reading one argument's value. */
-export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string } | { ok: 'unknown'; why?: string };
+/** An argument's value read, or what is wrong with it (and the code that would fix it), or unknown. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string; fix?: string } | { ok: 'unknown'; why?: string };
 
 /**
  * How a layer argument is read from Python: its Keras name is the key it is declared under,
@@ -20,7 +21,7 @@ export type ArgSpecs = Record<string, ArgSpec<unknown>>;
 export type ArgValues<A extends ArgSpecs> = { [K in keyof A]: A[K] extends ArgSpec<infer T> ? T : never };
 
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
-const bad = (message: string): Parsed<never> => ({ ok: false, message });
+const bad = (message: string, fix?: string): Parsed<never> => ({ ok: false, message, fix });
 const unknown = (why?: string): Parsed<never> => ({ ok: 'unknown', why });
 
 function spec<T>(expected: string, parse: (v: Value) => Parsed<T>, dflt?: { value: T }): ArgSpec<T> {
@@ -180,7 +181,10 @@ export function activation(): ArgSpec<string | null> {
       if (v.k === 'none') return ok(null);
       if (v.k === 'str') {
         const name = v.v.toLowerCase();
-        if (!ACTIVATIONS.has(name)) return bad(`'${v.v}' is not a Keras activation (try ${suggest(name, [...ACTIVATIONS]) ?? "'relu'"})`);
+        if (!ACTIVATIONS.has(name)) {
+          const close = suggest(name, [...ACTIVATIONS]);
+          return bad(close ? `'${v.v}' is not a Keras activation; did you mean ${close}?` : `'${v.v}' is not a Keras activation (for example 'relu', 'sigmoid', 'softmax')`, close);
+        }
         return ok(name);
       }
       if (v.k === 'module') return ok(v.path.slice(v.path.lastIndexOf('.') + 1).toLowerCase());

@@ -3,7 +3,7 @@ import { convBackward, convForward, convTransposeBackward, convTransposeForward,
 import type { Dim, SpatialRank } from '../shape';
 import { kerasKernelToOnnxPerm, onnxKernelToKerasPerm, refuseChannelsFirst } from '../onnx/layout';
 import { activation, bool, choice, dataFormat, initializer, int, ints, optional, type ArgSpecs, type DataFormat } from './args';
-import { ShapeError, checkWindowOutput, defineLayer, dotJoin, type LayerTrain, type TrainLayer } from './define';
+import { ShapeError, checkWindowOutput, defineLayer, dotJoin, type LayerContext, type LayerTrain, type TrainLayer } from './define';
 import { deconvOutputShape, joinChannels, product, sampleWords, splitChannels, windowOutputShape } from '../shape';
 
 const KERNEL_EXTRAS = [
@@ -42,11 +42,11 @@ function checkStridesDilation(name: string, a: Window): void {
 const fmtTuple = (xs: number[]): string => (xs.length === 1 ? `${xs[0]}` : `(${xs.join(', ')})`);
 
 /** Spatial output of a convolution window, failing when it would be empty. */
-function windowOutput(name: string, input: Dim[], a: Window): { spatial: Dim[]; channels: Dim } {
+function windowOutput(name: string, input: Dim[], a: Window, ctx?: LayerContext): { spatial: Dim[]; channels: Dim } {
   checkStridesDilation(name, a);
   const { spatial, channels } = splitChannels(input, a.data_format);
   const out = windowOutputShape(spatial, a.kernel_size, a.strides, a.padding, a.dilation_rate);
-  checkWindowOutput(name, spatial, a.kernel_size, a.strides, a.dilation_rate, out, 'kernel_size');
+  checkWindowOutput(name, spatial, a.kernel_size, a.strides, a.dilation_rate, out, 'kernel_size', { padding: a.padding, ctx });
   return { spatial: out, channels };
 }
 
@@ -90,8 +90,8 @@ function convFamily(rank: SpatialRank) {
     extraArgs: KERNEL_EXTRAS,
     inputRank: rank + 1,
     inputWords: sampleWords(rank),
-    outputShape(input, a) {
-      const { spatial, channels } = windowOutput(name, input, a);
+    outputShape(input, a, ctx) {
+      const { spatial, channels } = windowOutput(name, input, a, ctx);
       checkGroups(name, channels, a.filters, a.groups);
       return joinChannels(spatial, a.filters, a.data_format);
     },
@@ -357,8 +357,8 @@ function depthwiseFamily(rank: 1 | 2) {
     extraArgs: DEPTHWISE_EXTRAS,
     inputRank: rank + 1,
     inputWords: sampleWords(rank),
-    outputShape(input, a) {
-      const { spatial, channels } = windowOutput(name, input, a);
+    outputShape(input, a, ctx) {
+      const { spatial, channels } = windowOutput(name, input, a, ctx);
       return joinChannels(spatial, channels === null ? null : channels * a.depth_multiplier, a.data_format);
     },
     weights(input, a) {
@@ -430,8 +430,8 @@ function separableFamily(rank: 1 | 2) {
     extraArgs: SEPARABLE_EXTRAS,
     inputRank: rank + 1,
     inputWords: sampleWords(rank),
-    outputShape(input, a) {
-      const { spatial } = windowOutput(name, input, a);
+    outputShape(input, a, ctx) {
+      const { spatial } = windowOutput(name, input, a, ctx);
       return joinChannels(spatial, a.filters, a.data_format);
     },
     weights(input, a) {

@@ -345,22 +345,73 @@ export function explainEmptyAxis(input: number, kernel: number, stride: number, 
   return `${ratio} + 1 = ${out}`;
 }
 
-/** Fails with a student-readable message when a windowed layer's output would be empty. */
-export function checkWindowOutput(layer: string, spatialIn: Dim[], kernel: number[], stride: number[], dilation: number[], out: Dim[], kernelArg: string): void {
+/**
+ * Fails with a student-readable message when a windowed layer's output would be empty (its
+ * kernel or pool is larger than its input), offering the largest kernel that fits, a smaller
+ * dilation when the dilation is what makes it too large, and `padding='same'`. With
+ * `padding='same'` the output is never empty, but a kernel larger than the input then sees
+ * mostly zeros: that is a warning (`ctx`).
+ */
+export function checkWindowOutput(
+  layer: string,
+  spatialIn: Dim[],
+  kernel: number[],
+  stride: number[],
+  dilation: number[],
+  out: Dim[],
+  kernelArg: string,
+  opts: { padding?: string; ctx?: LayerContext } = {},
+): void {
+  const effective = kernel.map((kk, i) => (kk - 1) * (dilation[i] ?? 1) + 1);
+  const pool = kernelArg === 'pool_size';
+  const what = pool ? 'pool' : effective.some((e, i) => e !== kernel[i]) ? 'dilated kernel' : 'kernel';
+  const input = spatialIn.map((d) => (d === null ? '?' : d)).join('×');
+  if (opts.padding === 'same' && opts.ctx && effective.some((k, i) => spatialIn[i] !== null && k > (spatialIn[i] as number))) {
+    opts.ctx.warn(
+      `${layer}'s ${effective.join('×')} ${what} is larger than its ${input} input: padding='same' keeps the size, but most of the ${what} then covers padding zeros`,
+      { arg: kernelArg, code: 'kernel-larger-than-input', fixes: largestFit(kernel, dilation, spatialIn, kernelArg) },
+    );
+  }
   const bad = out.findIndex((d) => d !== null && d <= 0);
   if (bad < 0) return;
-  const k = (kernel[bad] - 1) * (dilation[bad] ?? 1) + 1;
-  const shown = out.map((d) => (d === null ? '?' : Math.max(0, d))).join('×');
-  const why = explainEmptyAxis(spatialIn[bad] as number, k, stride[bad], out[bad] as number);
-  const effective = kernel.map((kk, i) => (kk - 1) * (dilation[i] ?? 1) + 1);
-  const what = kernelArg === 'pool_size' ? 'pool' : effective.some((e, i) => e !== kernel[i]) ? 'dilated kernel' : 'kernel';
-  const input = spatialIn.map((d) => (d === null ? '?' : d)).join('×');
+  const k = effective[bad];
+  const n = spatialIn[bad] as number;
+  const s = stride[bad];
+  const positions = Math.floor((n - k) / s) + 1;
+  const shown = positions < 0 ? `−${-positions}` : String(positions);
+  const arithmetic = s === 1 ? `(${n} − ${k}) / 1 + 1 = ${shown}` : `⌊(${n} − ${k}) / ${s}⌋ + 1 = ${shown}`;
+  const fixes = [...largestFit(kernel, dilation, spatialIn, kernelArg), { kind: 'setArg' as const, arg: 'padding', code: "'same'", title: "Use padding='same'" }];
   throw new ShapeError(
-    `${layer} output would be ${shown}: ${why} (${effective.join('×')} ${what} on a ${input} input); use padding='same' or a smaller ${kernelArg === 'pool_size' ? 'pool_size' : 'kernel'}`,
+    `${layer}'s ${effective.join('×')} ${what} is larger than its ${input} input, so it has no output position: ${arithmetic}; use a ${pool ? 'pool' : 'kernel'} of at most ${spatialIn.map((d, i) => (d === null ? effective[i] : Math.min(d, effective[i]))).join('×')}${pool ? '' : ", or padding='same'"}`,
     kernelArg,
-    [{ kind: 'setArg', arg: 'padding', code: "'same'", title: "Use padding='same'" }],
+    fixes,
     'output-empty',
   );
+}
+
+/** The quick fixes for a window larger than its input: the largest kernel that fits, or a smaller dilation. */
+function largestFit(kernel: number[], dilation: number[], spatialIn: Dim[], kernelArg: string): FixHint[] {
+  const fixes: FixHint[] = [];
+  const fits = kernel.map((kk, i) => {
+    const n = spatialIn[i];
+    const d = dilation[i] ?? 1;
+    if (n === null) return kk;
+    return Math.max(1, Math.min(kk, Math.floor((n - 1) / d) + 1));
+  });
+  if (fits.some((f, i) => f !== kernel[i])) {
+    const code = fits.every((f) => f === fits[0]) ? String(fits[0]) : `(${fits.join(', ')})`;
+    fixes.push({ kind: 'setArg', arg: kernelArg, code, title: `Use ${kernelArg}=${code}, the largest that fits` });
+  }
+  const dil = dilation.map((d, i) => {
+    const n = spatialIn[i];
+    if (n === null || d <= 1 || kernel[i] <= 1) return d;
+    return Math.max(1, Math.min(d, Math.floor((n - 1) / (kernel[i] - 1))));
+  });
+  if (dil.some((d, i) => d !== (dilation[i] ?? 1)) && kernel.every((kk, i) => spatialIn[i] === null || kk <= (spatialIn[i] as number))) {
+    const code = dil.every((d) => d === dil[0]) ? String(dil[0]) : `(${dil.join(', ')})`;
+    fixes.push({ kind: 'setArg', arg: 'dilation_rate', code, title: `Use dilation_rate=${code}, the largest that fits` });
+  }
+  return fixes;
 }
 
 /** Keras' `axis` counts the batch axis: axis=-1 is the last, axis=1 the first per-sample axis. */

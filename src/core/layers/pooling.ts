@@ -36,11 +36,11 @@ function windowPool(kind: 'Max' | 'Average', rank: SpatialRank) {
     },
     inputRank: rank + 1,
     inputWords: sampleWords(rank),
-    outputShape(input, a) {
+    outputShape(input, a, ctx) {
       const strides = a.strides ?? a.pool_size;
       const { spatial, channels } = splitChannels(input, a.data_format);
       const out = windowOutputShape(spatial, a.pool_size, strides, a.padding);
-      checkWindowOutput(name, spatial, a.pool_size, strides, [], out, 'pool_size');
+      checkWindowOutput(name, spatial, a.pool_size, strides, [], out, 'pool_size', { padding: a.padding, ctx });
       return joinChannels(out, channels, a.data_format);
     },
     receptiveField: (a) => ({ kind: 'window', kernel: a.pool_size, stride: a.strides ?? a.pool_size }),

@@ -99,7 +99,8 @@ export class Tracer {
       const r = spec.parse(g.value);
       if (r.ok === true) values[name] = r.value;
       else if (r.ok === false) {
-        out.report(problem('error', 'invalid-arg', g.span, `${type.name}: '${name}' ${r.message}`));
+        const fixes = r.fix ? [{ title: `Use ${name}=${r.fix}`, edits: [{ span: g.span, newText: r.fix }] }] : undefined;
+        out.report(problem('error', 'invalid-arg', g.span, `${type.name}: '${name}' ${r.message}`, fixes));
         failed = 'error';
       } else {
         out.report(problem('information', 'unknown-arg-value', g.span, `ConvLens cannot evaluate '${name}' without running the code${r.why ? ` (${r.why})` : ''}; shapes from here on are unknown`));
@@ -263,6 +264,8 @@ export class Tracer {
     }
     if (rankKnown && !site.replay) {
       for (const w of pending) {
+        // Published architectures at small inputs legitimately run 3×3 'same' kernels on 1×1 maps: that note is for the file's own layers.
+        if (site.foreign && w.code === 'kernel-larger-than-input') continue;
         const where = w.arg ? this.argSpan(layer, w.arg) ?? layer.calleeSpan : layer.calleeSpan;
         out.report(problem('warning', w.code, where, w.message, this.convertFixes(w.fixes ?? [], layer, site)));
       }
@@ -290,7 +293,12 @@ export class Tracer {
       out.report(problem('information', 'opaque-layer', layer.calleeSpan, `ConvLens cannot see what ${layer.className} computes (${layer.opaque}); shapes after it are unknown`));
     } else {
       const hint = suggest(layer.className, layerNames());
-      out.report(problem('warning', 'unknown-layer', layer.calleeSpan, `Keras has no layer '${layer.className}'${hint ? `; did you mean ${hint}?` : ''} Shapes after it are unknown`));
+      // The fix replaces the class name where it ends the callee (`layers.Conv2d` → `layers.Conv2D`).
+      const callee = this.text.slice(layer.calleeSpan.start, layer.calleeSpan.end);
+      const fixes = hint && callee.endsWith(layer.className)
+        ? [{ title: `Use ${hint.slice(1, -1)}`, edits: [{ span: { start: layer.calleeSpan.end - layer.className.length, end: layer.calleeSpan.end }, newText: hint.slice(1, -1) }] }]
+        : undefined;
+      out.report(problem('warning', 'unknown-layer', layer.calleeSpan, `Keras has no layer '${layer.className}'${hint ? `; did you mean ${hint}?` : ''} Shapes after it are unknown`, fixes));
     }
   }
 

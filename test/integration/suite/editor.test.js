@@ -119,21 +119,30 @@ describe('diagnostics and quick fixes', function () {
     const doc = await untitled(BROKEN);
     const [d] = await h.until('diagnostics', async () => (ours(doc.uri).length ? ours(doc.uri) : undefined));
     assert.strictEqual(d.severity, vscode.DiagnosticSeverity.Error);
-    assert.strictEqual(d.message, "Conv2D output would be 0×0: (4 − 5) / 1 + 1 = 0 (5×5 kernel on a 4×4 input); use padding='same' or a smaller kernel");
+    assert.strictEqual(d.message, "Conv2D's 5×5 kernel is larger than its 4×4 input, so it has no output position: (4 − 5) / 1 + 1 = 0; use a kernel of at most 4×4, or padding='same'");
     assert.strictEqual(doc.getText(d.range), '(5, 5)');
     assert.strictEqual(d.range.start.line, 3);
     assert.strictEqual(d.code, 'output-empty');
   });
 
-  it("the quick fix adds padding='same' and the error goes away", async () => {
-    const doc = await untitled(BROKEN);
-    const [d] = await h.until('diagnostics', async () => (ours(doc.uri).length ? ours(doc.uri) : undefined));
-    const actions = await vscode.commands.executeCommand('vscode.executeCodeActionProvider', doc.uri, d.range, vscode.CodeActionKind.QuickFix.value);
-    const fix = actions.find((a) => a.title === "Use padding='same'");
-    assert.ok(fix, `actions: ${actions.map((a) => a.title)}`);
-    assert.ok(await vscode.workspace.applyEdit(fix.edit));
-    assert.match(doc.lineAt(3).text, /padding='same'\)\)$/);
+  it("the quick fixes: the largest kernel that fits clears the error; padding='same' leaves a warning that the kernel covers padding", async () => {
+    let doc = await untitled(BROKEN);
+    let [d] = await h.until('diagnostics', async () => (ours(doc.uri).length ? ours(doc.uri) : undefined));
+    let actions = await vscode.commands.executeCommand('vscode.executeCodeActionProvider', doc.uri, d.range, vscode.CodeActionKind.QuickFix.value);
+    const kernel = actions.find((a) => a.title === 'Use kernel_size=4, the largest that fits');
+    assert.ok(kernel, `actions: ${actions.map((a) => a.title)}`);
+    assert.ok(await vscode.workspace.applyEdit(kernel.edit));
+    assert.match(doc.lineAt(3).text, /Conv2D\(4, 4, activation='relu'\)\)$/);
     await h.until('the error to clear', async () => ours(doc.uri).length === 0);
+    doc = await untitled(BROKEN);
+    [d] = await h.until('diagnostics', async () => (ours(doc.uri).length ? ours(doc.uri) : undefined));
+    actions = await vscode.commands.executeCommand('vscode.executeCodeActionProvider', doc.uri, d.range, vscode.CodeActionKind.QuickFix.value);
+    const same = actions.find((a) => a.title === "Use padding='same'");
+    assert.ok(await vscode.workspace.applyEdit(same.edit));
+    assert.match(doc.lineAt(3).text, /padding='same'\)\)$/);
+    const w = await h.until('the warning', async () => ours(doc.uri).find((x) => x.code === 'kernel-larger-than-input'));
+    assert.strictEqual(w.severity, vscode.DiagnosticSeverity.Warning);
+    assert.ok(!ours(doc.uri).some((x) => x.severity === vscode.DiagnosticSeverity.Error));
   });
 
   it('Dense on a 4-D tensor warns, and the quick fix inserts Flatten() before it', async () => {
