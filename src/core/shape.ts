@@ -98,3 +98,8 @@ export function product(dims: Dim[]): number | null {
   return p;
 }
 
+
+/** A whole PyTorch shape as PyTorch prints it, batch first: `[1, 10, 24, 24]` (`?` for a size not known). */
+export function torchShape(batch: Dim, sample: readonly Dim[]): string {
+  return `[${[batch, ...sample].map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
+}

@@ -2,11 +2,22 @@ import type { GraphBuilder } from '../onnx/graphBuilder';
 import type { Dim } from '../shape';
 import type { ArgSpecs, ArgValues, DataFormat } from './args';
 
-/** A weight tensor of a layer, in Keras' layout (kernel `(kh, kw, c_in, filters)`). */
+/** The framework whose semantics a layer type follows (names, argument order, layouts). */
+export type FrameworkName = 'keras' | 'pytorch';
+
+/**
+ * A weight tensor of a layer, in its framework's layout: Keras' kernel `(kh, kw, c_in, filters)`,
+ * PyTorch's weight `(out_channels, in_channels / groups, kh, kw)`.
+ */
 export interface WeightSpec {
   name: string;
   shape: Dim[];
   trainable: boolean;
+  /**
+   * A PyTorch buffer (BatchNorm's `running_mean`, `running_var`, `num_batches_tracked`): state of
+   * the module, never a parameter, so it counts in no parameter total.
+   */
+  buffer?: boolean;
 }
 
 /**
@@ -34,6 +45,8 @@ export class ShapeError extends Error {
     readonly arg?: string,
     readonly fixes: FixHint[] = [],
     readonly code = 'shape',
+    /** The input's shape is half of the conflict: the message is completed with where the input came from. */
+    readonly blameInput = false,
   ) {
     super(message);
   }
@@ -42,14 +55,23 @@ export class ShapeError extends Error {
 /** Passed to a layer's rules so they can warn without failing. */
 export interface LayerContext {
   warn(message: string, opts?: { arg?: string; code?: string; fixes?: FixHint[] }): void;
+  /** The input's batch size when the file fixes it (PyTorch's `torch.randn(1, 3, 32, 32)`), for messages. */
+  readonly batch?: Dim;
 }
 
 export type LayerCategory = 'input' | 'convolution' | 'pooling' | 'core' | 'normalization' | 'activation' | 'regularization' | 'reshaping' | 'preprocessing';
 
 /** The declarative definition of one Keras layer type; every feature reads it. */
 export interface LayerDef<A extends ArgSpecs = ArgSpecs> {
-  /** The Keras class name, e.g. `Conv2D`. */
+  /** The class name, e.g. Keras' `Conv2D` or PyTorch's `Conv2d`. */
   readonly name: string;
+  /** Whose layer it is (default Keras); a name is looked up only among its framework's layers. */
+  readonly framework?: FrameworkName;
+  /**
+   * The rules see and return whole shapes, batch axis first, instead of one sample's: PyTorch's
+   * `view`, `flatten(0)` or `permute` can move or merge the batch axis.
+   */
+  readonly withBatch?: boolean;
   /** Other class names that mean the same layer (`Convolution2D`). */
   readonly aliases?: readonly string[];
   readonly category: LayerCategory;
@@ -149,6 +171,11 @@ export interface LayerTrain<A extends ArgSpecs = ArgSpecs> {
 /** The declarative definition of a layer that takes several inputs (`Add()([a, b])`). */
 export interface MergeLayerDef<A extends ArgSpecs = ArgSpecs> {
   readonly name: string;
+  readonly framework?: FrameworkName;
+  /** The rules see whole shapes, batch axis first (PyTorch's `torch.cat(xs, dim=0)`). */
+  readonly withBatch?: boolean;
+  /** The per-input rank the layer accepts (merge layers accept any rank by default). */
+  readonly inputRank?: number | { min: number } | 'any';
   readonly aliases?: readonly string[];
   readonly category: LayerCategory;
   readonly doc: string;
@@ -159,8 +186,12 @@ export interface MergeLayerDef<A extends ArgSpecs = ArgSpecs> {
   readonly maxInputs?: number;
   /** Output shape of one sample from every input's sample shape; throws {@link ShapeError}. */
   outputShape(inputs: Dim[][], a: ArgValues<A>, ctx: LayerContext): Dim[];
+  /** Weights of a layer of several inputs (PyTorch's Bilinear). */
+  weights?(inputs: Dim[][], a: ArgValues<A>): WeightSpec[];
+  formula?(inputs: Dim[][], a: ArgValues<A>, total: number): string;
   macs?(inputs: Dim[][], output: Dim[], a: ArgValues<A>): number | null;
   train?: MergeTrain<A>;
+  readonly untrainable?: string;
 }
 
 /** One merge-layer instance as the compiler hands it to the emitters (shapes per input). */
@@ -185,6 +216,9 @@ export interface MergeTrain<A extends ArgSpecs = ArgSpecs> {
 /** What every feature may ask of a layer type, whatever its arity. */
 export interface LayerType {
   readonly name: string;
+  readonly framework: FrameworkName;
+  /** The rules see whole shapes, batch axis first (see {@link LayerDef.withBatch}). */
+  readonly withBatch: boolean;
   readonly aliases: readonly string[];
   readonly category: LayerCategory;
   readonly doc: string;
@@ -250,8 +284,17 @@ export interface BoundTrain {
   backward(g: GraphBuilder, n: TrainNode, b: { xs: string[]; fwd: ForwardResult; dy: string; needDx: boolean[]; inputIsRelu: boolean }): NodeBackwardResult;
 }
 
-function commonType(def: { name: string; aliases?: readonly string[]; category: LayerCategory; doc: string; args: ArgSpecs; extraArgs?: readonly string[] }) {
-  return { name: def.name, aliases: def.aliases ?? [], category: def.category, doc: def.doc, args: def.args, extraArgs: def.extraArgs ?? [] };
+function commonType(def: { name: string; framework?: FrameworkName; withBatch?: boolean; aliases?: readonly string[]; category: LayerCategory; doc: string; args: ArgSpecs; extraArgs?: readonly string[] }) {
+  return {
+    name: def.name,
+    framework: def.framework ?? 'keras',
+    withBatch: def.withBatch ?? false,
+    aliases: def.aliases ?? [],
+    category: def.category,
+    doc: def.doc,
+    args: def.args,
+    extraArgs: def.extraArgs ?? [],
+  };
 }
 
 /**
@@ -303,11 +346,12 @@ export function defineMergeLayer<A extends ArgSpecs>(def: MergeLayerDef<A>): Lay
   const type: LayerType = {
     ...commonType(def),
     arity: 'many',
-    inputRank: { min: 1 },
+    inputRank: def.inputRank ?? { min: 1 },
     minInputs: def.minInputs,
     maxInputs: def.maxInputs,
     isInput: false,
-    declares: { weights: false, formula: false, macs: !!def.macs, receptiveField: false, train: !!def.train },
+    declares: { weights: !!def.weights, formula: !!def.formula, macs: !!def.macs, receptiveField: false, train: !!def.train },
+    untrainable: def.untrainable,
     bind(config) {
       const a = config as ArgValues<A>;
       const t = def.train;
@@ -316,8 +360,8 @@ export function defineMergeLayer<A extends ArgSpecs>(def: MergeLayerDef<A>): Lay
         type,
         config,
         outputShape: (inputs, ctx) => def.outputShape(inputs, a, ctx),
-        weights: () => [],
-        formula: () => undefined,
+        weights: (inputs) => (def.weights ? def.weights(inputs, a) : []),
+        formula: (inputs, total) => def.formula?.(inputs, a, total),
         macs: (inputs, output) => (def.macs ? def.macs(inputs, output, a) : 0),
         receptiveField: () => ({ kind: 'identity' }),
         train: t && {

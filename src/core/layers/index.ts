@@ -3,7 +3,7 @@
  * in its family's file and naming it here; hover, hints, diagnostics, the summary and the
  * training graph builders all read the definitions.
  */
-import type { LayerType } from './define';
+import type { FrameworkName, LayerType } from './define';
 import { Activation, ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU } from './activation';
 import {
   RandomBrightness,
@@ -116,20 +116,22 @@ export const LAYERS: readonly LayerType[] = [
   ScalarOp, UnaryOp,
 ];
 
-const byName = new Map<string, LayerType>();
+/** Class names per framework: Keras' `ReLU` and PyTorch's `ReLU` are different layers. */
+const byName: Record<FrameworkName, Map<string, LayerType>> = { keras: new Map(), pytorch: new Map() };
 for (const def of LAYERS) {
-  byName.set(def.name, def);
-  for (const alias of def.aliases) byName.set(alias, def);
+  const names = byName[def.framework];
+  names.set(def.name, def);
+  for (const alias of def.aliases) names.set(alias, def);
 }
 
-/** The definition for a Keras class name or alias (`Conv2D`, `Convolution2D`), if supported. */
-export function findLayer(className: string): LayerType | undefined {
-  return byName.get(className);
+/** The definition for a class name or alias of a framework (`Conv2D`, `Convolution2D`; PyTorch's `Conv2d`), if supported. */
+export function findLayer(className: string, framework: FrameworkName = 'keras'): LayerType | undefined {
+  return byName[framework].get(className);
 }
 
-/** Every class name and alias the registry knows. */
-export function layerNames(): string[] {
-  return [...byName.keys()];
+/** Every class name and alias the registry knows for a framework. */
+export function layerNames(framework: FrameworkName = 'keras'): string[] {
+  return [...byName[framework].keys()];
 }
 
 /**
@@ -170,4 +172,4 @@ function toSnake(name: string): string {
   return s.toLowerCase();
 }
 
-export type { LayerDef, LayerType, BoundLayer, WeightSpec, ReceptiveFieldStep, FixHint } from './define';
+export type { LayerDef, LayerType, BoundLayer, WeightSpec, ReceptiveFieldStep, FixHint, FrameworkName } from './define';

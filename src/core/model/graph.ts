@@ -5,7 +5,7 @@
  * model is the graph its `call` traced. Nodes are shape-checked as the interpreter creates them,
  * so code that reads `x.shape[-1]` sees the same numbers the summary prints.
  */
-import type { BoundLayer, LayerType, WeightSpec } from '../layers/define';
+import type { BoundLayer, FrameworkName, LayerType, WeightSpec } from '../layers/define';
 import type { CallArgs, CompileSpec, FitSpec } from '../parse/values';
 import type { Span } from '../parse/pythonAst';
 import type { Dim } from '../shape';
@@ -39,6 +39,8 @@ export interface SourceFile {
 export interface LayerInstance {
   /** Creation order in the analysis, unique. */
   readonly id: number;
+  /** Whose layer it is; undefined means Keras. A PyTorch module (leaf, container or user class) is a layer. */
+  readonly framework?: FrameworkName;
   /** The class name users see: Keras' (`Conv2D`) or their own subclass (`StandardizedConv2D`). */
   readonly className: string;
   /** Keras' name: auto-numbered (`conv2d_1`) or the `name=` argument. */
@@ -102,6 +104,8 @@ export type ModelKind = 'sequential' | 'functional' | 'subclassed';
 /** A model as the file builds it. */
 export interface ModelBuild {
   readonly id: number;
+  /** Whose model it is; undefined means Keras. */
+  readonly framework?: FrameworkName;
   readonly kind: ModelKind;
   kerasName: string;
   /** The variable the model was first assigned to (`model`). */
@@ -130,6 +134,30 @@ export interface ModelBuild {
   /** The LayerInstance standing for this model when it is used as a layer (one per model). */
   asLayer?: LayerInstance;
   readonly foreign: boolean;
+  /**
+   * A PyTorch model: every module call of its traced forward pass in the order the calls began
+   * (what torchinfo's pre-hooks see), containers and leaves, each with its place in the module
+   * tree. The graph itself holds only leaf modules and functional operations.
+   */
+  moduleCalls?: ModuleCall[];
+}
+
+/** One call of a PyTorch module during a traced forward pass (a torchinfo row). */
+export interface ModuleCall {
+  readonly layer: LayerInstance;
+  /** The module's qualified name in the model (`layer1.0.conv1`; `''` for the model itself), as `named_modules()` gives it. */
+  readonly name: string;
+  /** Depth in the module tree (the model is 0, its children 1, …). */
+  readonly depth: number;
+  /** The module whose forward made this call, if any. */
+  readonly parent?: ModuleCall;
+  /** The call in the analysed document. */
+  readonly span: Span;
+  readonly inputs: SymTensor[];
+  /** Set when the call returns. */
+  outputs: SymTensor[];
+  /** A leaf module: the graph node of this call. */
+  node?: GraphNode;
 }
 
 /**
@@ -238,6 +266,7 @@ export function paramCounts(layer: LayerInstance, inner: (l: LayerInstance) => L
     return { trainable: none, nonTrainable: none };
   }
   for (const w of layer.weights ?? []) {
+    if (w.buffer) continue;
     let n: number | null = 1;
     for (const d of w.shape) n = n === null || d === null ? null : n * d;
     if (w.trainable && layer.trainable) trainable = addCount(trainable, n);

@@ -10,7 +10,7 @@ import { suggest } from '../layers/args';
 import { ShapeError, type BoundLayer, type ReceptiveFieldStep, type WeightSpec } from '../layers/define';
 import type { Span } from '../parse/pythonAst';
 import type { ArgValue, CallArgs } from '../parse/values';
-import { product, type Dim } from '../shape';
+import { product, torchShape, type Dim } from '../shape';
 import { LineIndex } from '../text';
 import type { FieldState, GraphNode, LayerInstance, NodeStatus, SymTensor } from './graph';
 
@@ -79,7 +79,7 @@ export class Tracer {
           continue;
         }
         given.set(k, v);
-      } else if (!BASE_ARGS.has(k) && !type.extraArgs.includes(k) && !(type.name === 'LeakyReLU' && k === 'alpha')) {
+      } else if (!(type.framework === 'keras' && BASE_ARGS.has(k)) && !type.extraArgs.includes(k) && !(type.name === 'LeakyReLU' && type.framework === 'keras' && k === 'alpha')) {
         const hint = suggest(k, [...names, ...type.extraArgs]);
         out.report(problem('warning', 'unknown-arg', v.nameSpan ?? v.span, `${type.name} has no argument '${k}'${hint ? `; did you mean ${hint}?` : ''}`));
       }
@@ -109,7 +109,7 @@ export class Tracer {
     }
     // Keras 2's LeakyReLU(alpha=…) is Keras 3's negative_slope.
     const alpha = args.keyword.get('alpha');
-    if (type.name === 'LeakyReLU' && alpha?.value.k === 'num' && !given.has('negative_slope')) values.negative_slope = alpha.value.v;
+    if (type.name === 'LeakyReLU' && type.framework === 'keras' && alpha?.value.k === 'num' && !given.has('negative_slope')) values.negative_slope = alpha.value.v;
     if (failed) return { failed };
     return { bound: type.bind(values) };
   }
@@ -140,19 +140,23 @@ export class Tracer {
     return node;
   }
 
-  /** An `Input`: a node without inputs whose tensor starts a graph. */
-  input(layer: LayerInstance, sample: Dim[] | null, batch: Dim, site: CallSite): SymTensor {
+  /**
+   * An `Input`: a node without inputs whose tensor starts a graph. Its receptive field is one
+   * pixel on every spatial axis: the axes before the channels (Keras) unless `field` says otherwise
+   * (PyTorch's channels-first samples).
+   */
+  input(layer: LayerInstance, sample: Dim[] | null, batch: Dim, site: CallSite, field?: FieldState): SymTensor {
     const node = this.node(layer, [], site, 'ok', 0);
-    const field: FieldState = sample === null ? null : { size: sample.slice(0, -1).map(() => 1), jump: sample.slice(0, -1).map(() => 1) };
-    node.outputs = [this.tensor(node, 0, batch, sample, false, field)];
+    const f: FieldState = field !== undefined ? field : sample === null ? null : { size: sample.slice(0, -1).map(() => 1), jump: sample.slice(0, -1).map(() => 1) };
+    node.outputs = [this.tensor(node, 0, batch, sample, false, f)];
     return node.outputs[0];
   }
 
-  /** A node whose outputs are known from elsewhere (a nested model's call, a replay). */
-  composite(layer: LayerInstance, inputs: SymTensor[], outputs: { sample: Dim[] | null; partial: boolean; field: FieldState }[], site: CallSite, macs: number | null, status: NodeStatus = 'ok'): GraphNode {
+  /** A node whose outputs are known from elsewhere (a nested model's call, a replay); each output keeps the first input's batch unless it says otherwise. */
+  composite(layer: LayerInstance, inputs: SymTensor[], outputs: { sample: Dim[] | null; partial: boolean; field: FieldState; batch?: Dim }[], site: CallSite, macs: number | null, status: NodeStatus = 'ok'): GraphNode {
     const node = this.node(layer, inputs, site, status, macs);
     const batch = inputs[0]?.batch ?? null;
-    node.outputs = outputs.map((o, i) => this.tensor(node, i, batch, o.sample, o.partial, o.field));
+    node.outputs = outputs.map((o, i) => this.tensor(node, i, o.batch !== undefined ? o.batch : batch, o.sample, o.partial, o.field));
     return node;
   }
 
@@ -188,13 +192,15 @@ export class Tracer {
       return this.unknownOutput(layer, inputs, site, layer.bindFailed === 'error' ? 'error' : 'unknown', type.declares.weights ? 'unknown' : 'zero');
     }
 
-    // The per-sample shapes the rules see; a tensor of unknown rank gets unknown axes.
+    // The per-sample shapes the rules see (whole shapes for rules that move the batch axis);
+    // a tensor of unknown rank gets unknown axes.
     const want = type.inputRank;
+    const whole = type.withBatch;
     let rankKnown = true;
     const samples: Dim[][] = [];
     for (const t of inputs) {
-      if (t.sample === null) {
-        if (want === 'any' && type.declares.weights && layer.weights === undefined) {
+      if (t.sample === null || (whole && t.partial)) {
+        if (t.sample === null && want === 'any' && type.declares.weights && layer.weights === undefined) {
           // Weights that do not depend on the input (Embedding's table) are known all the same.
           let w: WeightSpec[] = [];
           try {
@@ -207,17 +213,17 @@ export class Tracer {
             layer.builtFor = [[null]];
           }
         }
-        if (want === 'any' || type.arity === 'many') return this.unknownOutput(layer, inputs, site, 'unknown', type.declares.weights ? 'unknown' : 'zero');
+        if (want === 'any' || type.arity === 'many' || whole) return this.unknownOutput(layer, inputs, site, 'unknown', type.declares.weights ? 'unknown' : 'zero');
         samples.push(Array(typeof want === 'number' ? want : want.min).fill(null));
         rankKnown = false;
         continue;
       }
-      let s = t.sample;
+      let s = whole ? [t.batch, ...t.sample] : t.sample;
       if (t.partial) rankKnown = false;
       const ok = want === 'any' || (typeof want === 'number' ? s.length === want : s.length >= want.min);
       if (!ok) {
         if (!t.partial) {
-          if (!site.replay) out.report(problem('error', 'input-rank', layer.calleeSpan, this.rankMessage(type, s, layer, inputs, site)));
+          if (!site.replay) out.report(problem('error', 'input-rank', layer.calleeSpan, this.rankMessage(type, t, layer, inputs, site)));
           return this.unknownOutput(layer, inputs, site, 'error');
         }
         if (typeof want === 'number') s = [...Array(Math.max(0, want - s.length)).fill(null), ...s.slice(-want)];
@@ -238,8 +244,8 @@ export class Tracer {
       layer.builtFor = samples;
     } else if (layer.weights.some((w, i) => weights[i] && w.shape.join() !== weights[i].shape.join() && weights[i].shape.every((d) => d !== null) && w.shape.every((d) => d !== null))) {
       if (!site.replay) {
-        const was = layer.builtFor.map((s) => `(None, ${s.map((d) => d ?? 'None').join(', ')})`).join(', ');
-        const now = samples.map((s) => `(None, ${s.map((d) => d ?? 'None').join(', ')})`).join(', ');
+        const was = layer.builtFor.map((s) => shapeText(type, null, s)).join(', ');
+        const now = samples.map((s) => shapeText(type, null, s)).join(', ');
         out.report(problem('error', 'shared-layer-shape', site.span, `${layer.kerasName} (${layer.className}) was built for input ${was} and is now called on ${now}: a layer's weights have one shape, so a shared layer needs inputs of the same shape`));
       }
       return this.unknownOutput(layer, inputs, site, 'error');
@@ -248,12 +254,12 @@ export class Tracer {
     const pending: { message: string; code: string; fixes?: FixHint[]; arg?: string }[] = [];
     let output: Dim[];
     try {
-      output = bound.outputShape(samples, { warn: (message, o) => pending.push({ message, code: o?.code ?? 'warning', fixes: o?.fixes, arg: o?.arg }) });
+      output = bound.outputShape(samples, { warn: (message, o) => pending.push({ message, code: o?.code ?? 'warning', fixes: o?.fixes, arg: o?.arg }), batch: inputs[0]?.batch ?? null });
     } catch (e) {
       if (e instanceof ShapeError) {
         if (!site.replay) {
           const where = e.arg ? this.argSpan(layer, e.arg) ?? layer.calleeSpan : type.arity === 'many' ? site.span : layer.calleeSpan;
-          const message = type.arity === 'many' ? `${e.message}${this.provenance(inputs)}` : e.message;
+          const message = type.arity === 'many' || e.blameInput ? `${e.message}${this.provenance(inputs)}` : e.message;
           const fixes = type.arity === 'many' ? this.mergeFixes(layer, inputs, samples, site) : this.convertFixes(e.fixes, layer, site);
           out.report(problem('error', e.code, where, message, fixes));
         }
@@ -280,11 +286,19 @@ export class Tracer {
     const step = bound.receptiveField(samples);
     const field = nextField(mergeFields(inputs.map((t) => t.field)), step);
     const node = this.node(layer, inputs, site, 'ok', macs);
-    node.outputs = [this.tensor(node, 0, inputs[0].batch, output, !outRankKnown, field)];
+    node.outputs = [whole ? this.tensor(node, 0, output[0] ?? null, output.slice(1), false, field) : this.tensor(node, 0, inputs[0].batch, output, !outRankKnown, field)];
     return node.outputs;
   }
 
   private reportUnknownClass(layer: LayerInstance, out: Problems): void {
+    if (layer.framework === 'pytorch') {
+      if (layer.opaque) out.report(problem('information', 'unsupported-layer', layer.calleeSpan, `ConvLens does not analyse ${layer.className} yet (${layer.opaque}); shapes after it are unknown`));
+      else {
+        const hint = suggest(layer.className, layerNames('pytorch'));
+        out.report(problem('warning', 'unknown-layer', layer.calleeSpan, `torch.nn has no module '${layer.className}'${hint ? `; did you mean ${hint}?` : ''} Shapes after it are unknown`));
+      }
+      return;
+    }
     if (layer.opaque && layer.className === '?') {
       out.report(problem('information', 'opaque-layer', layer.span, `ConvLens cannot see what this is (${layer.opaque}); shapes after it are unknown`));
     } else if (KNOWN_UNSUPPORTED.has(layer.className)) {
@@ -302,8 +316,10 @@ export class Tracer {
     }
   }
 
-  private rankMessage(type: LayerType, input: Dim[], layer: LayerInstance, inputs: SymTensor[], site: CallSite): string {
+  private rankMessage(type: LayerType, t: SymTensor, layer: LayerInstance, inputs: SymTensor[], site: CallSite): string {
     const want = type.inputRank;
+    const input = t.sample ?? [];
+    if (type.framework === 'pytorch') return torchRankMessage(type, t) + this.provenance(inputs, true);
     const shown = `(None, ${input.map((d) => d ?? 'None').join(', ')})`;
     const wanted = typeof want === 'number' ? `${want}-D input per sample${type.inputWords ? ` ${type.inputWords}` : ''}` : `at least ${(want as { min: number }).min}-D input`;
     const producer = inputs[0]?.producer;
@@ -321,12 +337,12 @@ export class Tracer {
     return `${type.name} expects a ${wanted}, but its input is ${shown}${hint}`;
   }
 
-  /** "; input 1 comes from conv2d_3 (Conv2D, line 12), input 2 from …" */
-  private provenance(inputs: SymTensor[]): string {
+  /** "; input 1 comes from conv2d_3 (Conv2D, line 12), input 2 from …" (`one`: "; the input comes from …"). */
+  private provenance(inputs: SymTensor[], one = false): string {
     const parts = inputs.map((t, i) => {
       const p = t.producer;
-      const what = p.layer.type?.isInput ? `the input ${p.layer.kerasName}` : `${p.layer.kerasName} (${p.layer.className}${p.replay ? '' : `, line ${this.lineOf(p.span.start)}`})`;
-      return `input ${i + 1} comes from ${what}`;
+      const what = p.layer.type?.isInput ? `the input ${p.layer.kerasName}` : `${p.layer.kerasName} (${p.layer.className}${p.replay || p.foreign ? '' : `, line ${this.lineOf(p.span.start)}`})`;
+      return `${one && inputs.length === 1 ? 'the input' : `input ${i + 1}`} comes from ${what}`;
     });
     return `; ${parts.join(', ')}`;
   }
@@ -472,6 +488,23 @@ export function nextField(rf: FieldState, step: ReceptiveFieldStep): FieldState 
   const jump = rf.jump.map((j, i) => j / step.factor[i]);
   const size = rf.size.map((s, i) => s + (step.kernel ? (step.kernel[i] - 1) * jump[i] : 0));
   return { size, jump };
+}
+
+/** A shape as the layer's framework prints it: Keras' `(None, 24, 24, 10)`, PyTorch's `[1, 10, 24, 24]`. */
+function shapeText(type: LayerType, batch: Dim, sample: Dim[]): string {
+  if (type.framework === 'pytorch') return torchShape(batch, sample);
+  return `(None, ${sample.map((d) => d ?? 'None').join(', ')})`;
+}
+
+/** PyTorch's `expected 4D input (got 2D input)`, in words for the axes. */
+function torchRankMessage(type: LayerType, t: SymTensor): string {
+  const want = type.inputRank;
+  const got = t.sample === null ? '?' : t.sample.length + 1;
+  const batchAxis = type.withBatch ? 0 : 1;
+  const wanted = typeof want === 'number' ? `${want + batchAxis}-D input${type.inputWords ? ` ${type.inputWords}` : ''}` : want === 'any' ? 'an input' : `an input of at least ${want.min + batchAxis} dimensions`;
+  let hint = '';
+  if (typeof want === 'number' && t.sample && t.sample.length + 1 - batchAxis < want) hint = ': after flatten or view there are no spatial axes left; move this layer before the flatten, or view the tensor back to [N, C, …]';
+  return `${type.name} expects a ${wanted}, but got a ${got}-D input ${torchShape(t.batch, t.sample ?? [])}${hint}`;
 }
 
 /** Elements of one sample, or null when any size is unknown. */

@@ -1,4 +1,5 @@
 import type { Dim } from '../shape';
+import type { FrameworkName } from '../layers/define';
 import type { LayerInstance, ModelBuild, SourceFile, SymTensor } from '../model/graph';
 import type { DataOrigin } from './dataOrigin';
 import type { CompileExtras, FitExtrasSpec } from './fitArgs';
@@ -101,8 +102,11 @@ export type Value =
   | { k: 'object'; obj: ObjectValue }
   | { k: 'super'; self: Value; after: ClassValue }
   | { k: 'dict'; entries: Map<string, { key: Value; value: Value }> }
-  /** A NumPy array or an eager tensor whose shape the file fixes (`np.zeros((1, 28, 28))`, `torch.randn(1, 3, 32, 32)`). */
-  | { k: 'array'; shape: Dim[]; origin?: DataOrigin }
+  /**
+   * A NumPy array or an eager tensor whose shape the file fixes (`np.zeros((1, 28, 28))`,
+   * `torch.randn(1, 3, 32, 32)`); `framework` says whose methods it has (a torch tensor's `.size()`).
+   */
+  | { k: 'array'; shape: Dim[]; origin?: DataOrigin; framework?: FrameworkName }
   /** A symbolic tensor of the model graph (Keras' `KerasTensor`). */
   | { k: 'tensor'; t: SymTensor }
   | { k: 'optimizer'; spec: OptimizerSpec }
