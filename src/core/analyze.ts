@@ -146,7 +146,7 @@ export function analyzeSource(text: string, parse: PythonParse, opts: AnalyzeOpt
   const interp = new Interpreter(sink, text, { parse: (t) => parsedOther(t, parse), loadModule: opts.loadModule }, opts.limits);
   try {
     interp.run(module);
-    interp.keras.finish();
+    interp.fw.finish();
   } catch (e) {
     sink.warning('internal', { start: 0, end: 0 }, `ConvLens could not finish analysing this file (internal error: ${(e as Error).message})`);
   }
@@ -219,11 +219,11 @@ class Reporter {
 
   /** The layers inside a composite: a nested model's, or those a custom layer's call used. */
   private innerLayers(layer: LayerInstance): LayerInstance[] {
-    return this.interp.keras.innerLayers(layer);
+    return this.interp.fw.innerLayers(layer);
   }
 
   private buildLayers(m: ModelBuild): LayerInstance[] {
-    return this.interp.keras.reportLayers(m);
+    return this.interp.fw.reportLayers(m);
   }
 
   private row(node: GraphNode, index: number, model: ModelBuild | undefined, rowOf: Map<GraphNode, number>): LayerReport {

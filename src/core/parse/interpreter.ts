@@ -11,6 +11,7 @@ import type { Problem } from '../diagnostics';
 import type { GraphNode, LayerInstance, ModelBuild, SourceFile } from '../model/graph';
 import { Tracer, type Problems } from '../model/trace';
 import { LineIndex } from '../text';
+import { Frameworks } from './framework';
 import { KerasSemantics } from './keras';
 import { normalizeModulePath } from './kerasSymbols';
 import { libraryAttribute, libraryCall, libraryMethod } from './library';
@@ -137,6 +138,8 @@ export class Interpreter {
   readonly datasets: string[] = [];
   readonly tracer: Tracer;
   readonly keras: KerasSemantics;
+  /** Asks the framework that owns a path or value what it means (Keras by default, PyTorch for `torch` code). */
+  readonly fw: Frameworks;
   /** Every layer object made, in order. */
   readonly layers: LayerInstance[] = [];
   /** Bumped whenever a model, layer or graph changes: loops that stop changing it are cut short. */
@@ -161,6 +164,7 @@ export class Interpreter {
     this.documentText = text;
     this.tracer = new Tracer(text);
     this.keras = new KerasSemantics(this);
+    this.fw = new Frameworks(this.keras, []);
     this.stepLimit = limits.maxSteps;
     this.frames = [{ file: { module: '', text }, out: sink }];
   }
@@ -234,7 +238,7 @@ export class Interpreter {
     for (const f of this.topLevel) {
       if (this.called.has(f)) continue;
       if ('members' in f) {
-        if (!this.keras.isModelClass(f)) continue;
+        if (!this.fw.isModelClass(f)) continue;
         const init = f.members.get('__init__');
         if (init?.k === 'func' && !allDefaulted(init.fn.params.slice(1))) continue;
       } else if (f.generator || !allDefaulted(f.params)) continue;
@@ -537,7 +541,7 @@ export class Interpreter {
       const callee = scope ? this.resolveStatic(c.fn, scope) : undefined;
       if (!callee) continue;
       if (callee.k === 'layer' || callee.k === 'model') return true;
-      if (callee.k === 'module' && this.keras.buildsModels(callee.path)) return true;
+      if (callee.k === 'module' && this.fw.buildsModels(callee.path)) return true;
       if (callee.k === 'class' && this.frameworkBases(callee.cls).length > 0) return true;
       if (callee.k === 'func' && Array.isArray(callee.fn.body) && depth < 3 && !seen.has(callee.fn)) {
         seen.add(callee.fn);
@@ -549,7 +553,7 @@ export class Interpreter {
 
   /** What an expression names, found without running anything (names, attributes of modules and classes). */
   private resolveStatic(e: Expr, scope: Scope): Value | undefined {
-    if (e.t === 'name') return scope.get(e.id) ?? this.keras.lenientName(e.id);
+    if (e.t === 'name') return scope.get(e.id) ?? this.fw.lenientName(e.id);
     if (e.t !== 'attr') return undefined;
     const obj = this.resolveStatic(e.obj, scope);
     if (!obj) return undefined;
@@ -568,7 +572,7 @@ export class Interpreter {
           const global = !scope.parent;
           if (v.model.varName === undefined || (global && !this.globallyNamed.has(v.model))) v.model.varName = target.id;
           if (global) this.globallyNamed.add(v.model);
-        }
+        } else if (!this.foreign) this.fw.named(v, target.id, !scope.parent);
         return;
       case 'tuple':
       case 'list': {
@@ -615,7 +619,7 @@ export class Interpreter {
       return;
     }
     if (obj.k === 'model' || obj.k === 'layer') {
-      this.keras.setAttribute(obj, name, v);
+      this.fw.setAttribute(obj, name, v);
       return;
     }
   }
@@ -625,7 +629,7 @@ export class Interpreter {
     if (v.k === 'seq') return v.items;
     if (v.k === 'str') return [...v.v].map(str);
     if (v.k === 'dict') return [...v.entries.values()].map((e) => e.key);
-    if (v.k === 'model') return this.keras.iterateModel(v.model);
+    if (v.k === 'model' || v.k === 'layer' || (v.k === 'object' && v.obj.cls.native)) return this.fw.iterate(v, span);
     if (v.k === 'range') {
       const { start: a, stop: b, step: c } = v;
       const self = this;
@@ -663,7 +667,7 @@ export class Interpreter {
       return;
     }
     if (s.names === '*') {
-      this.keras.importStar(normalizeModulePath(base), scope);
+      this.fw.importStar(normalizeModulePath(base), scope);
       return;
     }
     for (const { name, alias } of s.names) {
@@ -805,7 +809,7 @@ export class Interpreter {
   /** Instantiates a user class: the framework decides what a subclass of its classes is. */
   private instantiate(cls: ClassValue, args: CallArgs, span: Span, scope: Scope): Value {
     this.called.add(cls);
-    const made = this.keras.instantiate(cls, args, span);
+    const made = this.fw.instantiate(cls, args, span);
     if (made) return made;
     const obj: ObjectValue = { cls, attrs: new Map() };
     const self: Value = { k: 'object', obj };
@@ -919,7 +923,7 @@ export class Interpreter {
         const v = this.eval(e.arg, scope);
         if (v.k === 'num') return e.op === '-' ? num(-v.v, v.float) : e.op === '~' && !v.float ? num(~v.v) : v;
         if (v.k === 'bool' && e.op === '-') return num(v.v ? -1 : 0);
-        if (v.k === 'tensor' || v.k === 'array') return e.op === '-' ? this.keras.binary('*', v, num(-1), e.span) : v;
+        if (v.k === 'tensor' || v.k === 'array') return e.op === '-' ? this.fw.binary('*', v, num(-1), e.span) : v;
         return UNKNOWN;
       }
       case 'not': {
@@ -1035,7 +1039,7 @@ export class Interpreter {
     if (v !== undefined) return v;
     if (BUILTINS.has(id)) return { k: 'builtin', name: id };
     if (id === '...' || id === 'Ellipsis') return { k: 'module', path: 'Ellipsis' };
-    const lenient = this.keras.lenientName(id);
+    const lenient = this.fw.lenientName(id);
     if (lenient) return lenient;
     // In ConvLens' own definitions an undefined name is a bug of ours: say so rather than go on quietly.
     if (this.frames[this.frames.length - 1].file.module.startsWith('keras.')) {
@@ -1066,10 +1070,10 @@ export class Interpreter {
       }
       case 'super': {
         const self = obj.self;
-        const cls = self.k === 'object' ? self.obj.cls : self.k === 'model' || self.k === 'layer' ? this.keras.userClassOf(self) : undefined;
+        const cls = self.k === 'object' ? self.obj.cls : self.k === 'model' || self.k === 'layer' ? this.fw.userClassOf(self) : undefined;
         const m = cls ? this.classMember(cls, name, obj.after) : undefined;
         if (m?.k === 'func') return { k: 'func', fn: m.fn, self };
-        return this.keras.superAttribute(self, name, obj.after);
+        return this.fw.superAttribute(self, name, obj.after);
       }
       case 'seq':
       case 'str':
@@ -1079,7 +1083,7 @@ export class Interpreter {
       case 'layer':
       case 'tensor':
       case 'array':
-        return this.keras.attribute(obj, name, span);
+        return this.fw.attribute(obj, name, span);
       default:
         return UNKNOWN;
     }
@@ -1093,9 +1097,13 @@ export class Interpreter {
   }
 
   private subscript(v: Value, index: Expr[], scope: Scope, span: Span): Value {
-    if (v.k === 'array' || v.k === 'tensor') {
-      const vals = index.map((i) => (i.t === 'slice' ? { slice: true as const } : this.eval(i, scope)));
-      const r = this.keras.subscript(v, vals, span);
+    if (v.k === 'array' || v.k === 'tensor' || v.k === 'layer') {
+      const vals = index.map((i) =>
+        i.t === 'slice'
+          ? { slice: true as const, lower: i.lower ? this.eval(i.lower, scope) : undefined, upper: i.upper ? this.eval(i.upper, scope) : undefined, step: i.step ? this.eval(i.step, scope) : undefined }
+          : this.eval(i, scope),
+      );
+      const r = this.fw.subscript(v, vals, span);
       return v.k === 'array' && (v.origin || vals.some((x) => 'k' in x && x.k === 'array')) ? followRows(r, v, index, vals, (x) => this.eval(x, scope)) : r;
     }
     if (index.length !== 1) return UNKNOWN;
@@ -1143,7 +1151,7 @@ export class Interpreter {
     const lb = l.k === 'bool' ? num(l.v ? 1 : 0) : l;
     const rb = r.k === 'bool' ? num(r.v ? 1 : 0) : r;
     if (lb.k === 'num' && rb.k === 'num') return numeric(op, lb.v, rb.v, lb.float || rb.float);
-    if (l.k === 'tensor' || r.k === 'tensor' || l.k === 'array' || r.k === 'array') return this.keras.binary(op, l, r, span);
+    if (l.k === 'tensor' || r.k === 'tensor' || l.k === 'array' || r.k === 'array') return this.fw.binary(op, l, r, span);
     if (op === '+' && l.k === 'str' && r.k === 'str') {
       if (l.v.length + r.v.length > this.limits.maxItems * 10) return { k: 'unknown', why: 'a very long string' };
       return str(l.v + r.v);
@@ -1233,11 +1241,11 @@ export class Interpreter {
       case 'module': {
         const lib = mathCall(callee.path, args) ?? libraryCall(this, callee.path, args, span);
         if (lib) return lib;
-        return this.keras.call(callee.path, args, span, e);
+        return this.fw.call(callee.path, args, span, e);
       }
       case 'layer':
       case 'model':
-        return this.keras.callLayerOrModel(callee, args, span, e);
+        return this.fw.callLayerOrModel(callee, args, span, e);
       case 'object': {
         const f = this.classMember(callee.obj.cls, '__call__');
         if (f?.k === 'func') return this.callFunction(f.fn, args, span, callee);
@@ -1324,8 +1332,8 @@ export class Interpreter {
       }
     }
     if (self.k === 'str') return stringMethod(this, self.v, name, args, span);
-    if (self.k === 'object') return libraryMethod(self.obj, name, args) ?? UNKNOWN;
-    return this.keras.method(self, name, args, span, e);
+    if (self.k === 'object') return libraryMethod(self.obj, name, args) ?? (self.obj.cls.native ? this.fw.method(self, name, args, span, e) : UNKNOWN);
+    return this.fw.method(self, name, args, span, e);
   }
 
   private builtin(name: string, args: CallArgs, span: Span, scope: Scope): Value {
@@ -1346,7 +1354,7 @@ export class Interpreter {
         if (v?.k === 'range') return num(Math.max(0, Math.ceil((v.stop - v.start) / v.step)));
         if (v?.k === 'str') return num(v.v.length);
         if (v?.k === 'array' && v.shape[0] !== null && v.shape.length) return num(v.shape[0] as number);
-        if (v?.k === 'model') return this.keras.len(v);
+        if (v?.k === 'model' || v?.k === 'layer' || (v?.k === 'object' && v.obj.cls.native)) return this.fw.len(v);
         return UNKNOWN;
       }
       case 'int':
@@ -1510,6 +1518,13 @@ export class Interpreter {
         if (!self || !cls) return UNKNOWN;
         return { k: 'super', self, after: cls };
       }
+      case 'iter': {
+        // The items an iterator would give (a data loader's first batch): `next` takes the first.
+        const it = p[0] ? this.iterate(p[0], span) : undefined;
+        return it ? this.seq('list', [...it], span) : UNKNOWN;
+      }
+      case 'next':
+        return p[0]?.k === 'seq' && p[0].items.length ? p[0].items[0] : (p[1] ?? UNKNOWN);
       case 'print':
         return NONE;
       default:
@@ -1521,7 +1536,7 @@ export class Interpreter {
   private enclosingClass(scope: Scope, self: Value | undefined): ClassValue | undefined {
     void scope;
     if (!self) return undefined;
-    const cls = self.k === 'object' ? self.obj.cls : self.k === 'model' || self.k === 'layer' ? this.keras.userClassOf(self) : undefined;
+    const cls = self.k === 'object' ? self.obj.cls : self.k === 'model' || self.k === 'layer' ? this.fw.userClassOf(self) : undefined;
     if (!cls) return undefined;
     const order = this.mro(cls);
     for (let i = this.callStack.length - 1; i >= 0; i--) {
@@ -1915,11 +1930,11 @@ function isInstance(interp: Interpreter, v: Value, t: Value): Value {
       if (kinds.includes(kind)) return { k: 'bool', v: true };
     } else if (ty.k === 'class') {
       if (v.k === 'object' && interp.mro(v.obj.cls).includes(ty.cls)) return { k: 'bool', v: true };
-      const uc = v.k === 'model' || v.k === 'layer' ? interp.keras.userClassOf(v) : undefined;
+      const uc = v.k === 'model' || v.k === 'layer' ? interp.fw.userClassOf(v) : undefined;
       if (uc && interp.mro(uc).includes(ty.cls)) return { k: 'bool', v: true };
       if (v.k === 'unknown') return UNKNOWN;
     } else if (ty.k === 'module') {
-      const r = interp.keras.isInstance(v, ty.path);
+      const r = interp.fw.isInstance(v, ty.path);
       if (r === undefined) unknown = true;
       else if (r) return { k: 'bool', v: true };
     } else unknown = true;

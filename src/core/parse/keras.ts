@@ -12,6 +12,7 @@ import { buildApplication, isApplication } from './applications';
 import { DATASET_SHAPES, classifyKerasPath, normalizeModulePath } from './kerasSymbols';
 import { keepOrigin, loadDataOrigin } from './dataOrigin';
 import { kerasObjectCall, readCompileExtras, readFitExtras } from './fitArgs';
+import type { FrameworkSemantics } from './framework';
 import type { Interpreter, Scope } from './interpreter';
 import { reshapeArray } from './library';
 import type { Expr, Span } from './pythonAst';
@@ -40,7 +41,8 @@ interface Subclass {
   built?: boolean;
 }
 
-export class KerasSemantics {
+export class KerasSemantics implements FrameworkSemantics {
+  readonly name = 'keras' as const;
   private readonly uids = new Map<string, number>();
   private readonly sequences = new WeakMap<ModelBuild, SequenceState>();
   private readonly subclasses = new WeakMap<ModelBuild | LayerInstance, Subclass>();
@@ -52,6 +54,23 @@ export class KerasSemantics {
 
   private get tracer(): Tracer {
     return this.interp.tracer;
+  }
+
+  /** Keras is the default framework: it answers for every path and value no other framework owns. */
+  ownsPath(path: string): boolean {
+    return /^(keras|tensorflow)(\.|$)/.test(path);
+  }
+
+  ownsValue(v: Value): boolean {
+    void v;
+    return true;
+  }
+
+  /** A variable name is recorded on models in the interpreter's assignment itself. */
+  named(v: Value, name: string, global: boolean): void {
+    void v;
+    void name;
+    void global;
   }
 
   /** Keras' unique names: `conv2d`, `conv2d_1`, … per prefix, in creation order. */
@@ -914,8 +933,12 @@ export class KerasSemantics {
     return undefined;
   }
 
-  len(v: Extract<Value, { k: 'model' }>): Value {
-    return num(this.modelLayers(v.model).length);
+  iterate(v: Value): Iterable<Value> | undefined {
+    return v.k === 'model' ? this.iterateModel(v.model) : undefined;
+  }
+
+  len(v: Value): Value {
+    return v.k === 'model' ? num(this.modelLayers(v.model).length) : UNKNOWN;
   }
 
   attribute(obj: Value, name: string, span: Span): Value {
