@@ -18,7 +18,31 @@ export function convOutputLength(input: Dim, kernel: number, stride: number, pad
   const k = (kernel - 1) * dilation + 1;
   if (padding === 'same' || padding === 'causal') return Math.floor((input - 1) / stride) + 1;
   if (padding === 'full') return Math.floor((input + k - 2) / stride) + 1;
-  return Math.floor((input - k) / stride) + 1;
+  return windowLength(input, kernel, stride, 0, dilation);
+}
+
+/**
+ * Length of one axis after a window of `kernel` taps `dilation` apart, moved by `stride` over an
+ * input padded by `padTotal` in all: ⌊(n + p − d·(k − 1) − 1) / s⌋ + 1 (Keras' 'valid' is p = 0;
+ * PyTorch pads p/2 on each side). With `ceilMode` (PyTorch's pooling) the division rounds up,
+ * but a last window that would start inside the right padding is dropped.
+ */
+export function windowLength(input: Dim, kernel: number, stride: number, padTotal: number, dilation = 1, ceilMode = false): Dim {
+  if (input === null) return null;
+  const span = input + padTotal - (kernel - 1) * dilation - 1;
+  if (!ceilMode) return Math.floor(span / stride) + 1;
+  let out = Math.ceil(span / stride) + 1;
+  if ((out - 1) * stride >= input + padTotal / 2) out--;
+  return out;
+}
+
+/**
+ * Length of one axis after a transposed convolution with explicit padding (PyTorch's
+ * ConvTranspose, Keras' with `output_padding`): (n − 1)·s − p + d·(k − 1) + output_padding + 1.
+ */
+export function transposedLength(input: Dim, kernel: number, stride: number, padTotal: number, outputPadding: number, dilation = 1): Dim {
+  if (input === null) return null;
+  return (input - 1) * stride - padTotal + (kernel - 1) * dilation + outputPadding + 1;
 }
 
 /** Length of one axis after a transposed convolution (Keras' deconv_output_length). */
@@ -38,7 +62,7 @@ export function deconvOutputLength(
     return input * stride;
   }
   const pad = padding === 'same' ? Math.floor(k / 2) : padding === 'valid' ? 0 : k - 1;
-  return (input - 1) * stride + k - 2 * pad + outputPadding;
+  return transposedLength(input, kernel, stride, 2 * pad, outputPadding, dilation);
 }
 
 /** Spatial output of a window (convolution or pooling) swept over every spatial axis (1-, 2- or 3-D). */

@@ -13,20 +13,21 @@ async function layer(input: string, call: string) {
 }
 
 describe('registry', () => {
-  it('every layer declares a doc, a shape rule and Keras-ordered arguments', () => {
+  it('every layer declares a doc, a shape rule and its framework-ordered arguments; a name is registered once per framework', () => {
     const names = new Set<string>();
     for (const def of LAYERS) {
       assert.ok(def.doc.length > 20, `${def.name} needs a doc line`);
       assert.equal(typeof def.bind({}).outputShape, 'function', `${def.name} needs a shape rule`);
-      assert.ok(!names.has(def.name), `${def.name} is registered twice`);
-      names.add(def.name);
+      const key = `${def.framework}:${def.name}`;
+      assert.ok(!names.has(key), `${key} is registered twice`);
+      names.add(key);
       for (const [arg, spec] of Object.entries(def.args)) {
-        assert.match(arg, /^[a-z][a-z0-9_]*$/, `${def.name}.${arg} must use the Keras (snake_case) spelling`);
+        assert.match(arg, /^[a-z][a-z0-9_]*$/, `${def.name}.${arg} must use the framework's (snake_case) spelling`);
         assert.ok(spec.expected.length > 0);
       }
     }
     for (const required of ['Conv1D', 'Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Conv2DTranspose', 'MaxPooling1D', 'MaxPooling2D', 'AveragePooling1D', 'AveragePooling2D', 'GlobalMaxPooling2D', 'GlobalAveragePooling2D', 'Flatten', 'Dense', 'Dropout', 'SpatialDropout2D', 'BatchNormalization', 'LayerNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'Softmax', 'ZeroPadding2D', 'Cropping2D', 'Reshape', 'UpSampling2D', 'Rescaling', 'InputLayer']) {
-      assert.ok(names.has(required), `${required} is missing from the registry`);
+      assert.ok(names.has(`keras:${required}`), `${required} is missing from the registry`);
     }
   });
 

@@ -4,6 +4,7 @@
  * training graph builders all read the definitions.
  */
 import type { FrameworkName, LayerType } from './define';
+import { TORCH_LAYERS } from './torch/index';
 import { Activation, ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU } from './activation';
 import {
   RandomBrightness,
@@ -114,6 +115,8 @@ export const LAYERS: readonly LayerType[] = [
   RandomErasing, RandomGaussianBlur, RandomPerspective, RandomColorDegeneration, RandomElasticTransform,
   Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
   ScalarOp, UnaryOp,
+  // PyTorch's modules and tensor operations (torch/): names of their own, looked up for PyTorch code only.
+  ...TORCH_LAYERS,
 ];
 
 /** Class names per framework: Keras' `ReLU` and PyTorch's `ReLU` are different layers. */

@@ -124,7 +124,7 @@ export const GlobalAveragePooling3D = globalPool('Average', 3);
  * [⌊i·n/out⌋, ⌈(i+1)·n/out⌉). When out divides n every window is n/out wide and as far apart,
  * which is an ordinary pooling (and trains as one).
  */
-function evenWindows(spatial: readonly (number | null)[], out: readonly number[]): number[] | undefined {
+export function evenWindows(spatial: readonly (number | null)[], out: readonly number[]): number[] | undefined {
   const k = spatial.map((n, i) => (n !== null && n % out[i] === 0 ? n / out[i] : 0));
   return k.every((x) => x > 0) ? k : undefined;
 }
