@@ -25,9 +25,19 @@ export interface FrameworkSemantics {
   ownsValue(v: Value): boolean;
   /** Whether calling the path makes layers or models (for notes on code ConvLens skips). */
   buildsModels(path: string): boolean;
+  /**
+   * Whether calling a layer or model value builds a model (a Keras layer called on a tensor adds
+   * to a functional graph; calling a PyTorch module only runs it): skipping such a call deserves a note.
+   */
+  callBuildsModels(v: Value): boolean;
   /** What a bare name the file never imported may mean (notebook snippets). */
   lenientName(id: string): Value | undefined;
   importStar(path: string, scope: Scope): void;
+  /**
+   * ConvLens' own Python definition of a module the file imports and no file of its folder
+   * provides (torchvision's `ops.misc`, imported by a copy of a torchvision model file).
+   */
+  bundledModule(name: string): { module: string; source: string } | undefined;
   /** A user class that builds a model when instantiated (`class Net(nn.Module)`). */
   isModelClass(cls: ClassValue): boolean;
   /** Instantiates a user class deriving from one of the framework's classes; undefined when it does not. */
@@ -88,6 +98,10 @@ export class Frameworks {
     return this.forPath(path).buildsModels(path);
   }
 
+  callBuildsModels(v: Value): boolean {
+    return this.forValue(v).callBuildsModels(v);
+  }
+
   lenientName(id: string): Value | undefined {
     for (const f of [this.fallback, ...this.others]) {
       const v = f.lenientName(id);
@@ -98,6 +112,14 @@ export class Frameworks {
 
   importStar(path: string, scope: Scope): void {
     this.forPath(path).importStar(path, scope);
+  }
+
+  bundledModule(name: string): { module: string; source: string } | undefined {
+    for (const f of this.all) {
+      const found = f.bundledModule(name);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   isModelClass(cls: ClassValue): boolean {

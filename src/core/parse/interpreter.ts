@@ -540,7 +540,7 @@ export class Interpreter {
       if (c.fn.t === 'attr' && c.fn.name === 'add') return true;
       const callee = scope ? this.resolveStatic(c.fn, scope) : undefined;
       if (!callee) continue;
-      if (callee.k === 'layer' || callee.k === 'model') return true;
+      if ((callee.k === 'layer' || callee.k === 'model') && this.fw.callBuildsModels(callee)) return true;
       if (callee.k === 'module' && this.fw.buildsModels(callee.path)) return true;
       if (callee.k === 'class' && this.frameworkBases(callee.cls).length > 0) return true;
       if (callee.k === 'func' && Array.isArray(callee.fn.body) && depth < 3 && !seen.has(callee.fn)) {
@@ -682,13 +682,16 @@ export class Interpreter {
    */
   private loadSibling(module: string, span: Span): Value | undefined {
     const load = this.host.loadModule;
-    if (!load || /^(keras|tensorflow|tf_keras|torch|torchvision|numpy|math|os|sys|argparse|copy|random|json|time|pathlib|typing|collections|functools|itertools)(\.|$)/.test(module)) return undefined;
+    const library = /^(keras|tensorflow|tf_keras|torch|torchvision|numpy|math|os|sys|argparse|copy|random|json|time|pathlib|typing|collections|functools|itertools)(\.|$)/.test(module);
     const cached = this.modules.get(module);
     if (cached === 'loading') return { k: 'unknown', why: `${module} imports itself` };
     if (cached) return moduleObject(cached, span);
-    const found = load(module);
-    if (!found) return undefined;
-    return moduleObject(this.runModule(module, found.text, found.label, span), span);
+    const found = load && !library ? load(module) : undefined;
+    if (found) return moduleObject(this.runModule(module, found.text, found.label, span), span);
+    // A module no file of the folder provides that ConvLens defines itself (torchvision's ops).
+    const bundled = this.fw.bundledModule(module);
+    if (bundled) return moduleObject(this.bundledModule(bundled.module, bundled.source, span), span);
+    return undefined;
   }
 
   /** The top-level names of a module of ConvLens' own (a bundled keras.applications definition), run once. */
@@ -1506,7 +1509,7 @@ export class Interpreter {
       case 'hasattr': {
         if (p.length < 2 || p[1].k !== 'str') return UNKNOWN;
         const v = this.attribute(p[0], p[1].v, span);
-        if (name === 'hasattr') return v.k === 'unknown' ? UNKNOWN : { k: 'bool', v: true };
+        if (name === 'hasattr') return v.k === 'unknown' ? (v.missing ? { k: 'bool', v: false } : UNKNOWN) : { k: 'bool', v: true };
         return v.k === 'unknown' && p[2] ? p[2] : v;
       }
       case 'setattr':

@@ -66,6 +66,15 @@ export class KerasSemantics implements FrameworkSemantics {
     return true;
   }
 
+  callBuildsModels(): boolean {
+    return true;
+  }
+
+  /** keras.applications are built through their call paths (see applications.ts), not imported. */
+  bundledModule(): undefined {
+    return undefined;
+  }
+
   /** A variable name is recorded on models in the interpreter's assignment itself. */
   named(v: Value, name: string, global: boolean): void {
     void v;

@@ -96,6 +96,9 @@ export function libraryCall(interp: Interpreter, path: string, args: CallArgs, s
   }
   if (mod === 'numpy') return numpyCall(interp, fn, p, args, span);
   if (mod === 'copy' && (fn === 'deepcopy' || fn === 'copy')) return p[0] ? copyValue(p[0], fn === 'deepcopy' ? 16 : 1) : UNKNOWN;
+  // typing.cast(T, v) is v; an OrderedDict keeps insertion order, as every dict ConvLens makes does.
+  if (mod === 'typing' && fn === 'cast') return p[1] ?? UNKNOWN;
+  if (mod === 'collections' && fn === 'OrderedDict') return orderedDict(interp, p[0], args, span);
   if (mod === 'tensorflow') {
     // Eager tensors made to build or call a model: their shape is what matters.
     if (['zeros', 'ones', 'random.normal', 'random.uniform', 'random.truncated_normal', 'fill', 'zeros_like', 'ones_like'].includes(fn)) {
@@ -111,6 +114,24 @@ export function libraryCall(interp: Interpreter, path: string, args: CallArgs, s
   }
   if (mod === 'argparse' && fn === 'ArgumentParser') return argumentParser();
   return undefined;
+}
+
+/** `OrderedDict([(k, v), …])`, `OrderedDict(a=1)`, `OrderedDict(d)`. */
+function orderedDict(interp: Interpreter, items: Value | undefined, args: CallArgs, span: Span): Value {
+  const entries = new Map<string, { key: Value; value: Value }>();
+  if (items?.k === 'dict') for (const [k, v] of items.entries) entries.set(k, v);
+  else if (items) {
+    const it = interp.iterate(items, span);
+    if (!it) return { k: 'unknown', why: 'an OrderedDict of items ConvLens could not read' };
+    for (const pair of it) {
+      if (pair.k !== 'seq' || pair.items.length !== 2) return { k: 'unknown', why: 'an OrderedDict of items ConvLens could not read' };
+      const k = pair.items[0].k === 'str' ? `s:${pair.items[0].v}` : pair.items[0].k === 'num' ? `n:${pair.items[0].v}` : undefined;
+      if (k === undefined) return { k: 'unknown', why: 'an OrderedDict with keys ConvLens cannot read' };
+      entries.set(k, { key: pair.items[0], value: pair.items[1] });
+    }
+  }
+  for (const [k, v] of args.keyword) entries.set(`s:${k}`, { key: str(k), value: v.value });
+  return { k: 'dict', entries };
 }
 
 /** `copy.copy` (depth 1) / `copy.deepcopy`: new lists and dicts; everything else is shared. */
@@ -259,7 +280,9 @@ export function libraryMethod(self: ObjectValue, name: string, args: CallArgs): 
       const action = args.keyword.get('action')?.value;
       const dflt = args.keyword.get('default')?.value;
       let value: Value;
+      const required = args.keyword.get('required')?.value;
       if (dflt) value = dflt;
+      else if (required?.k === 'bool' && required.v) value = { k: 'unknown', why: `the command-line argument '${long?.v ?? dest}' is required and has no default` };
       else if (action?.k === 'str' && action.v === 'store_true') value = { k: 'bool', v: false };
       else if (action?.k === 'str' && action.v === 'store_false') value = { k: 'bool', v: true };
       else if (long && !long.v.startsWith('-')) value = { k: 'unknown', why: `the command-line argument '${dest}' has no default` };

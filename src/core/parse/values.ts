@@ -112,7 +112,8 @@ export type Value =
   | { k: 'optimizer'; spec: OptimizerSpec }
   /** A Keras callback or learning-rate schedule (fitArgs.ts reads them). */
   | { k: 'kerasObject'; className: string; args: CallArgs; span: Span }
-  | { k: 'unknown'; why?: string };
+  /** Anything ConvLens cannot know; `missing`: an attribute the object certainly does not have (`hasattr` is False). */
+  | { k: 'unknown'; why?: string; missing?: boolean };
 
 export const UNKNOWN: Value = { k: 'unknown' };
 export const NONE: Value = { k: 'none' };
