@@ -13,6 +13,7 @@ import { Tracer, type Problems } from '../model/trace';
 import { LineIndex } from '../text';
 import { Frameworks } from './framework';
 import { KerasSemantics } from './keras';
+import { TorchSemantics } from './torch';
 import { normalizeModulePath } from './kerasSymbols';
 import { libraryAttribute, libraryCall, libraryMethod } from './library';
 import { followRows } from './dataOrigin';
@@ -138,6 +139,7 @@ export class Interpreter {
   readonly datasets: string[] = [];
   readonly tracer: Tracer;
   readonly keras: KerasSemantics;
+  readonly torch: TorchSemantics;
   /** Asks the framework that owns a path or value what it means (Keras by default, PyTorch for `torch` code). */
   readonly fw: Frameworks;
   /** Every layer object made, in order. */
@@ -164,7 +166,8 @@ export class Interpreter {
     this.documentText = text;
     this.tracer = new Tracer(text);
     this.keras = new KerasSemantics(this);
-    this.fw = new Frameworks(this.keras, []);
+    this.torch = new TorchSemantics(this);
+    this.fw = new Frameworks(this.keras, [this.torch]);
     this.stepLimit = limits.maxSteps;
     this.frames = [{ file: { module: '', text }, out: sink }];
   }

@@ -1,0 +1,152 @@
+/**
+ * The parts of torchvision that model definitions import besides torch.nn, written for
+ * ConvLens' interpreter: `torchvision.ops.misc`'s Conv2dNormActivation and SqueezeExcitation
+ * blocks, `torchvision.models._utils`' helpers (`_make_divisible`, `_ovewrite_named_param`), and
+ * the weights registry of `torchvision.models._api` reduced to what a builder called without
+ * weights reads. A copy of a torchvision model file (`from ..ops.misc import …`) then analyses as
+ * torchvision runs it. Behaviour follows torchvision's documentation: Conv → norm → activation,
+ * padding (kernel − 1) // 2 · dilation by default, a bias only without a norm layer.
+ */
+
+const OPS_MISC = `
+import torch
+from torch import nn
+
+
+class ConvNormActivation(nn.Sequential):
+    def __init__(self, in_channels, out_channels, kernel_size=3, stride=1, padding=None, groups=1,
+                 norm_layer=nn.BatchNorm2d, activation_layer=nn.ReLU, dilation=1, inplace=True, bias=None,
+                 conv_layer=nn.Conv2d):
+        if padding is None:
+            if isinstance(kernel_size, int) and isinstance(dilation, int):
+                padding = (kernel_size - 1) // 2 * dilation
+            else:
+                n = len(kernel_size) if not isinstance(kernel_size, int) else len(dilation)
+                ks = kernel_size if not isinstance(kernel_size, int) else [kernel_size] * n
+                ds = dilation if not isinstance(dilation, int) else [dilation] * n
+                padding = tuple((ks[i] - 1) // 2 * ds[i] for i in range(n))
+        if bias is None:
+            bias = norm_layer is None
+        layers = [conv_layer(in_channels, out_channels, kernel_size, stride, padding, dilation=dilation, groups=groups, bias=bias)]
+        if norm_layer is not None:
+            layers.append(norm_layer(out_channels))
+        if activation_layer is not None:
+            params = {} if inplace is None else {"inplace": inplace}
+            layers.append(activation_layer(**params))
+        super().__init__(*layers)
+        self.out_channels = out_channels
+
+
+class Conv2dNormActivation(ConvNormActivation):
+    def __init__(self, in_channels, out_channels, kernel_size=3, stride=1, padding=None, groups=1,
+                 norm_layer=nn.BatchNorm2d, activation_layer=nn.ReLU, dilation=1, inplace=True, bias=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, groups, norm_layer,
+                         activation_layer, dilation, inplace, bias, nn.Conv2d)
+
+
+class Conv3dNormActivation(ConvNormActivation):
+    def __init__(self, in_channels, out_channels, kernel_size=3, stride=1, padding=None, groups=1,
+                 norm_layer=nn.BatchNorm3d, activation_layer=nn.ReLU, dilation=1, inplace=True, bias=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, groups, norm_layer,
+                         activation_layer, dilation, inplace, bias, nn.Conv3d)
+
+
+class SqueezeExcitation(nn.Module):
+    def __init__(self, input_channels, squeeze_channels, activation=nn.ReLU, scale_activation=nn.Sigmoid):
+        super().__init__()
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(input_channels, squeeze_channels, 1)
+        self.fc2 = nn.Conv2d(squeeze_channels, input_channels, 1)
+        self.activation = activation()
+        self.scale_activation = scale_activation()
+
+    def forward(self, input):
+        scale = self.avgpool(input)
+        scale = self.fc1(scale)
+        scale = self.activation(scale)
+        scale = self.fc2(scale)
+        scale = self.scale_activation(scale)
+        return scale * input
+`;
+
+const MODELS_UTILS = `
+def _make_divisible(v, divisor, min_value=None):
+    if min_value is None:
+        min_value = divisor
+    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
+    if new_v < 0.9 * v:
+        new_v += divisor
+    return new_v
+
+
+def _ovewrite_named_param(kwargs, param, new_value):
+    if param in kwargs:
+        if kwargs[param] != new_value:
+            raise ValueError(f"The parameter '{param}' expected value {new_value} but got {kwargs[param]} instead.")
+    else:
+        kwargs[param] = new_value
+
+
+def _ovewrite_value_param(param, actual, expected):
+    if actual is not None:
+        if actual != expected:
+            raise ValueError(f"The parameter '{param}' expected value {expected} but got {actual} instead.")
+    return expected
+
+
+def handle_legacy_interface(**weights):
+    def outer_wrapper(builder):
+        return builder
+    return outer_wrapper
+`;
+
+const MODELS_API = `
+class Weights:
+    def __init__(self, url, transforms, meta):
+        self.url = url
+        self.transforms = transforms
+        self.meta = meta
+
+
+class WeightsEnum:
+    @classmethod
+    def verify(cls, obj):
+        return obj
+
+
+def register_model(name=None):
+    def wrapper(fn):
+        return fn
+    return wrapper
+`;
+
+const UTILS = `
+def _log_api_usage_once(obj):
+    pass
+`;
+
+/** torchvision module → its source here; relative spellings (`..ops.misc`) as a torchvision model file writes them. */
+const MODULES: Readonly<Record<string, string>> = {
+  'torchvision.ops.misc': OPS_MISC,
+  'torchvision.ops': OPS_MISC,
+  'torchvision.models._utils': MODELS_UTILS,
+  'torchvision.models._api': MODELS_API,
+  'torchvision.utils': UTILS,
+};
+const RELATIVE: Readonly<Record<string, string>> = {
+  'ops.misc': 'torchvision.ops.misc',
+  ops: 'torchvision.ops',
+  _utils: 'torchvision.models._utils',
+  _api: 'torchvision.models._api',
+  utils: 'torchvision.utils',
+};
+
+/**
+ * ConvLens' definition of a torchvision module imported by `name` (`torchvision.ops.misc`, or
+ * relatively from a copy of a torchvision model file: `..ops.misc`, `._utils`); undefined otherwise.
+ */
+export function torchvisionModule(name: string): { module: string; source: string } | undefined {
+  const relative = /^\.+/.exec(name);
+  const module = relative ? RELATIVE[name.slice(relative[0].length)] : name in MODULES ? name : undefined;
+  return module ? { module, source: MODULES[module] } : undefined;
+}
