@@ -1,12 +1,13 @@
-import { ProblemSink, type Problem } from './diagnostics';
+import { ProblemSink, type Fix, type Problem } from './diagnostics';
 import { checkKerasNames } from './kerasNames';
-import { findLayer, type WeightSpec } from './layers/index';
+import { findLayer, type FrameworkName, type WeightSpec } from './layers/index';
 import { Interpreter, type InterpreterLimits, type ModuleLoader } from './parse/interpreter';
 import { readModule } from './parse/frontEnd';
 import type { Module, Span } from './parse/pythonAst';
 import type { PythonParse } from './parse/syntaxTree';
 import type { CompileSpec, FitSpec } from './parse/values';
-import { mapGraph, nodeIndex, paramCounts, tensorName, type GraphNode, type LayerInstance, type ModelBuild, type ModelKind, type SymTensor } from './model/graph';
+import { mapGraph, nodeIndex, paramCounts, tensorName, type GraphNode, type LayerInstance, type ModelBuild, type ModelKind, type ModuleCall, type SymTensor } from './model/graph';
+import type { ModuleRowData } from './parse/torch';
 import { product, type Dim } from './shape';
 
 /** Receptive field of one output position, in input pixels per spatial axis. */
@@ -16,6 +17,8 @@ export type LayerStatus = 'ok' | 'error' | 'unknown' | 'unsupported';
 
 /** Everything ConvLens knows about one call of a layer in a model (one row per graph node, in execution order). */
 export interface LayerReport {
+  /** Whose layer it is (PyTorch's print `[1, 10, 24, 24]`, Keras' `(None, 24, 24, 10)`). */
+  framework: FrameworkName;
   index: number;
   /** The node's id: unique in the analysis. */
   id: number;
@@ -39,6 +42,12 @@ export interface LayerReport {
   inputShapes: (Dim[] | null)[];
   /** Per-sample output shape, null when unknown. */
   outputShape: Dim[] | null;
+  /** The output's batch size when the file fixes it (PyTorch's `torch.randn(1, …)`), else null. */
+  batch: Dim;
+  /** Each input's batch size. */
+  inputBatches: Dim[];
+  /** A PyTorch module's qualified name in its model (`layer1.0.conv1`); undefined for operations (`F.relu`, `+`). */
+  module?: string;
   /** True when the leading axes are not known (the model has no input shape). */
   partialShape: boolean;
   /** Keras' "Connected to": the tensors this call reads, `conv2d[0][0]`. */
@@ -85,6 +94,7 @@ export interface SummaryRow {
 
 export interface ModelReport {
   id: number;
+  framework: FrameworkName;
   name: string;
   varName?: string;
   kind: ModelKind;
@@ -95,6 +105,9 @@ export interface ModelReport {
   inputShape: Dim[] | null;
   /** The first output's per-sample shape. */
   outputShape: Dim[] | null;
+  /** The batch sizes of the first input and output when the file fixes them (PyTorch), else null. */
+  inputBatch: Dim;
+  outputBatch: Dim;
   inputs: { name: string; shape: Dim[] | null }[];
   outputs: { name: string; shape: Dim[] | null }[];
   /** Every call of a layer, in execution order. */
@@ -121,6 +134,39 @@ export interface ModelReport {
   hasErrors: boolean;
   /** What each `model.summary()` call prints at its point in the file (layers may be added or frozen after it). */
   snapshots: { span: Span; totalParams: number | null; trainableParams: number | null; nonTrainableParams: number | null; layers: number }[];
+  /** PyTorch: buffers (BatchNorm's running statistics), which are module state, not parameters. */
+  buffers?: { tensors: number; elements: number | null };
+  /** PyTorch: torchinfo's rows, every module call of the traced forward pass (containers included). */
+  modules?: ModuleRow[];
+}
+
+/** One row of a torchinfo table: a module call, or a container never called put back above its children. */
+export interface ModuleRow {
+  /** Qualified name (`layer1.0.conv1`; `''` for the model). */
+  name: string;
+  className: string;
+  /** Depth in the module tree and torchinfo's index among the rows of that depth (`2-3`). */
+  depth: number;
+  depthIndex: number;
+  /** No child modules: torchinfo counts its mult-adds and activation memory. */
+  leaf: boolean;
+  /** An earlier row already shows this module (a second call, a shared module). */
+  recursive: boolean;
+  /** Whole output shape, batch first; null when unknown or never called. */
+  outputShape: Dim[] | null;
+  /** Every output's whole shape (a module returning a tuple has several). */
+  outputShapes: (Dim[] | null)[];
+  called: boolean;
+  /** Parameters of the module and all it contains; trainable ones; parameters it holds itself. */
+  params: number | null;
+  trainableParams: number | null;
+  /** torchinfo's mult-adds of this call (every weight and bias times the output positions, batch included). */
+  multAdds: number | null;
+  receptiveField: ReceptiveField | null;
+  /** The call's row in `layers` (a leaf's node), if any. */
+  layer?: number;
+  /** The call in the document. */
+  span?: Span;
 }
 
 export interface FileAnalysis {
@@ -136,6 +182,11 @@ export interface AnalyzeOptions {
   limits?: InterpreterLimits;
   /** Reads another module of the file's folder (`from my_blocks import conv_block`). */
   loadModule?: ModuleLoader;
+  /**
+   * The whole input shape, batch first (`[1, 3, 32, 32]`), for PyTorch models whose file shows
+   * none (`convlens summary --input-shape 1,3,32,32`).
+   */
+  inputShape?: number[];
 }
 
 /** Parses and analyses one Python file. Never throws on any input text. */
@@ -144,6 +195,7 @@ export function analyzeSource(text: string, parse: PythonParse, opts: AnalyzeOpt
   const module = readModule(text, parse, sink);
   if (!module) return { models: [], problems: sink.problems, datasets: [], calls: [] };
   const interp = new Interpreter(sink, text, { parse: (t) => parsedOther(t, parse), loadModule: opts.loadModule }, opts.limits);
+  if (opts.inputShape) interp.torch.setDefaultInput(opts.inputShape, 'the --input-shape option');
   try {
     interp.run(module);
     interp.fw.finish();
@@ -161,6 +213,8 @@ export function analyzeSource(text: string, parse: PythonParse, opts: AnalyzeOpt
     }
   }
   for (const m of models) if (!m.foreign && !m.speculative) noteMissingInput(m, interp, sink, text);
+  const noted = new Set<number>();
+  for (const m of models) if (!m.foreign && m.framework === 'pytorch') noteMissingTorchInput(m, interp, sink, text, noted);
   return { models, problems: sink.problems, datasets: interp.datasets, calls: reporter.calls() };
 }
 
@@ -192,6 +246,34 @@ function noteMissingInput(m: ModelReport, interp: Interpreter, sink: ProblemSink
   const declared = first && ['input_shape', 'batch_input_shape', 'input_dim', 'shape', 'batch_shape'].some((k) => first.args.keyword.has(k));
   if (declared || b?.input) return;
   sink.warning('no-input-shape', headSpan(m.span, text), `Model '${m.name}' has no input shape, so its shapes are unknown: give the first layer input_shape=(…), or add keras.Input(shape=(…)) first`);
+}
+
+/**
+ * A PyTorch model the file never gives an input (no call on an example, no summary, no data):
+ * where to give one, with a quick fix writing a `# convlens: input_shape=…` comment above its
+ * class (or its constructor), the shape guessed from the first layer. Once per source line.
+ */
+function noteMissingTorchInput(m: ModelReport, interp: Interpreter, sink: ProblemSink, text: string, noted: Set<number>): void {
+  if (m.inputShape !== null) return;
+  const b = interp.models.find((x) => x.id === m.id);
+  if (!b || b.input) return;
+  const cls = interp.torch.classOf(b);
+  const at = cls && cls.file.module === '' ? cls.span : b.span;
+  const lineStart = text.lastIndexOf('\n', at.start - 1) + 1;
+  if (noted.has(lineStart)) return;
+  noted.add(lineStart);
+  const indent = /^[ \t]*/.exec(text.slice(lineStart))![0];
+  const guess = interp.torch.guessInput(b);
+  const shape = `(${guess.join(', ')})`;
+  const fix: Fix = { title: `Add '# convlens: input_shape=${shape}' (edit it to your data)`, edits: [{ span: { start: lineStart, end: lineStart }, newText: `${indent}# convlens: input_shape=${shape}\n` }] };
+  const example = `${m.varName ?? 'model'}(torch.randn${shape})`;
+  sink.report({
+    severity: 'information',
+    code: 'no-input-shape',
+    span: headSpan(at, text),
+    message: `${m.name} has no input shape in this file, so its output shapes are unknown (its parameters are counted): call it on an example input, e.g. ${example}, or add a comment '# convlens: input_shape=${shape}' above it`,
+    fixes: [fix],
+  });
 }
 
 /** The first line of a range, so a diagnostic on a long call does not paint many lines. */
@@ -245,6 +327,7 @@ class Reporter {
     const field = output?.field ?? null;
     const config: Record<string, unknown> = bound ? { ...bound.config } : {};
     const report: LayerReport = {
+      framework: layer.framework ?? 'keras',
       index,
       id: node.id,
       layerId: layer.id,
@@ -257,6 +340,9 @@ class Reporter {
       inputShape: samples[0] ?? null,
       inputShapes: samples,
       outputShape: output ? output.sample : null,
+      batch: output ? output.batch : null,
+      inputBatches: node.inputs.map((t) => t.batch),
+      module: layer.framework === 'pytorch' && this.interp.torch.isModule(layer) ? layer.kerasName : undefined,
       partialShape: output ? output.partial : false,
       inputs: node.inputs.map(tensorName),
       inputRows: node.inputs.map((t) => rowOf.get(t.producer) ?? -1),
@@ -287,7 +373,7 @@ class Reporter {
     const cached = this.nested.get(layer);
     if (cached) return cached;
     const inner = node.inner!;
-    const report = this.graphReport({ id: -1 - layer.id, name: layer.kerasName, kind: 'subclassed', span: layer.span, foreign: layer.foreign }, inner.inputs, inner.outputs, undefined);
+    const report = this.graphReport({ id: -1 - layer.id, name: layer.kerasName, kind: 'subclassed', span: layer.span, foreign: layer.foreign, framework: layer.framework ?? 'keras' }, inner.inputs, inner.outputs, undefined);
     this.nested.set(layer, report);
     return report;
   }
@@ -297,8 +383,9 @@ class Reporter {
     if (cached) return cached;
     const g = b.graph;
     const report = g
-      ? this.graphReport({ id: b.id, name: b.kerasName, kind: b.kind, span: b.span, foreign: b.foreign }, g.inputs, g.outputs, b)
+      ? this.graphReport({ id: b.id, name: b.kerasName, kind: b.kind, span: b.span, foreign: b.foreign, framework: b.framework ?? 'keras' }, g.inputs, g.outputs, b, g.nodes)
       : this.emptyReport(b);
+    if (b.framework === 'pytorch') this.torchDetails(b, report);
     report.varName = b.varName;
     report.compile = b.compile;
     report.fit = b.fit;
@@ -320,12 +407,15 @@ class Reporter {
   private emptyReport(b: ModelBuild): ModelReport {
     return {
       id: b.id,
+      framework: b.framework ?? 'keras',
       name: b.kerasName,
       kind: b.kind,
       span: b.span,
       analysed: false,
       inputShape: null,
       outputShape: null,
+      inputBatch: null,
+      outputBatch: null,
       inputs: [],
       outputs: [],
       layers: [],
@@ -341,8 +431,9 @@ class Reporter {
     };
   }
 
-  private graphReport(head: { id: number; name: string; kind: ModelKind; span: Span; foreign: boolean }, inputs: SymTensor[], outputs: SymTensor[], b: ModelBuild | undefined): ModelReport {
-    const { nodes } = mapGraph(inputs, outputs);
+  private graphReport(head: { id: number; name: string; kind: ModelKind; span: Span; foreign: boolean; framework: FrameworkName }, inputs: SymTensor[], outputs: SymTensor[], b: ModelBuild | undefined, traced?: GraphNode[]): ModelReport {
+    // A traced forward pass lists its nodes in execution order, calls whose results go unused included.
+    const nodes = traced ?? mapGraph(inputs, outputs).nodes;
     const shown = nodes.filter((n) => !isHiddenInput(n.layer) && !(head.kind === 'sequential' && n.layer.type?.isInput));
     const rowOf = new Map<GraphNode, number>();
     shown.forEach((n, i) => rowOf.set(n, i));
@@ -395,12 +486,15 @@ class Reporter {
     const errors = layers.some((l) => l.status === 'error');
     return {
       id: head.id,
+      framework: head.framework,
       name: head.name,
       kind: head.kind,
       span: head.span,
       analysed: true,
       inputShape: inputs[0]?.sample ?? null,
       outputShape: outputs[0] && !outputs[0].partial ? outputs[0].sample : null,
+      inputBatch: inputs[0]?.batch ?? null,
+      outputBatch: outputs[0]?.batch ?? null,
       inputs: inputs.map((t) => ({ name: t.producer.layer.kerasName, shape: t.sample })),
       outputs: outputs.map((t) => ({ name: t.producer.layer.kerasName, shape: t.partial ? null : t.sample })),
       layers,
@@ -425,8 +519,106 @@ class Reporter {
       const existing = this.rowsOfNode.get(n);
       out.push(existing ?? this.row(n, out.length, undefined, rowOf));
     }
+    // PyTorch containers and blocks called in forward (`self.layer1(x)`): their result, at the call.
+    out.push(...this.moduleCallRows);
     return out;
   }
+
+  private readonly moduleCallRows: LayerReport[] = [];
+  private nextModuleCallId = -1;
+
+  /** A PyTorch model's torchinfo rows, buffers and totals as PyTorch counts them (each parameter once). */
+  private torchDetails(b: ModelBuild, report: ModelReport): void {
+    const torch = this.interp.torch;
+    const root = torch.rootOf(b);
+    if (!root) return;
+    const totals = torch.totals(root);
+    report.totalParams = totals.params;
+    report.trainableParams = totals.trainable;
+    report.nonTrainableParams = totals.params === null || totals.trainable === null ? null : totals.params - totals.trainable;
+    report.buffers = { tensors: totals.bufferTensors, elements: totals.buffers };
+    if (!b.graph) return;
+    const rowById = new Map(report.layers.map((l, i) => [l.id, i]));
+    const rows = torch.moduleRows(b);
+    report.modules = rows.map((r) => moduleRow(r, rowById));
+    for (const r of rows) if (r.call && !r.call.node && r.depth > 0 && !r.call.foreign) this.moduleCallRows.push(this.moduleCallRow(r, r.call, b.moduleCalls ?? []));
+  }
+
+  /** A row for the editor at a container's or block's call: its output, its parameters, the MACs inside. */
+  private moduleCallRow(r: ModuleRowData, call: ModuleCall, all: readonly ModuleCall[]): LayerReport {
+    const out = call.outputs[0];
+    let macs: number | null = 0;
+    let status: LayerStatus = out && out.sample !== null ? 'ok' : 'unknown';
+    const inside = (c: ModuleCall): boolean => {
+      for (let p: ModuleCall | undefined = c; p; p = p.parent) if (p === call) return true;
+      return false;
+    };
+    for (const c of all) {
+      if (!c.node || !inside(c)) continue;
+      macs = macs === null || c.node.macs === null ? null : macs + c.node.macs;
+      if (c.node.status === 'error') status = 'error';
+    }
+    const field = out?.field ?? null;
+    const outCount = out && out.sample !== null && !out.partial ? product(out.sample) : null;
+    const layer = r.layer;
+    return {
+      framework: 'pytorch',
+      index: -1,
+      id: this.nextModuleCallId--,
+      layerId: layer.id,
+      nodeIndex: 0,
+      name: r.name,
+      className: r.className,
+      span: layer.span,
+      addSpan: call.span,
+      anchor: call.span.end,
+      inputShape: call.inputs[0]?.sample ?? null,
+      inputShapes: call.inputs.map((t) => t.sample),
+      outputShape: out ? out.sample : null,
+      batch: out ? out.batch : null,
+      inputBatches: call.inputs.map((t) => t.batch),
+      module: r.name,
+      partialShape: out ? out.partial : false,
+      inputs: [],
+      inputRows: [],
+      params: r.totals.params,
+      trainableParams: r.totals.trainable,
+      nonTrainableParams: r.totals.params === null || r.totals.trainable === null ? null : r.totals.params - r.totals.trainable,
+      weights: [],
+      macs,
+      receptiveField: field === null ? null : field === 'global' ? 'global' : { size: field.size, stride: field.jump },
+      activationBytes: outCount === null ? null : outCount * 4,
+      doc: layer.className === 'Sequential' ? 'A container (PyTorch): runs its modules in order.' : `A block of the model (PyTorch module ${layer.className}): its forward() runs the modules it holds.`,
+      config: {},
+      status,
+      isInput: false,
+      shared: false,
+      foreign: false,
+    };
+  }
+}
+
+/** The report's view of a torchinfo row. */
+function moduleRow(r: ModuleRowData, rowById: Map<number, number>): ModuleRow {
+  const out = r.call?.outputs[0];
+  const field = out?.field ?? null;
+  return {
+    name: r.name,
+    className: r.className,
+    depth: r.depth,
+    depthIndex: r.depthIndex,
+    leaf: r.leaf,
+    recursive: r.recursive,
+    outputShape: r.output,
+    outputShapes: r.outputs,
+    called: !!r.call,
+    params: r.totals.params,
+    trainableParams: r.totals.trainable,
+    multAdds: r.multAdds,
+    receptiveField: field === null ? null : field === 'global' ? 'global' : { size: field.size, stride: field.jump },
+    layer: r.call?.node ? rowById.get(r.call.node.id) : undefined,
+    span: r.call?.span,
+  };
 }
 
 /** The input ConvLens makes for a model whose input was not declared with Input (`<model>_input`). */

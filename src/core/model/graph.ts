@@ -116,8 +116,12 @@ export interface ModelBuild {
   readonly sequence: { layer: LayerInstance; span: Span; anchor: number }[];
   /** Explicit input: `Input(shape=…)`, `InputLayer(…)`, `model.build(…)`, or the data fit() was called on. */
   input?: { sample: Dim[]; span: Span; batch?: Dim; from?: string };
-  /** The graph: set for functional models, traced for subclassed ones, chained for Sequential ones. */
-  graph?: { inputs: SymTensor[]; outputs: SymTensor[] };
+  /**
+   * The graph: set for functional models, traced for subclassed ones, chained for Sequential ones.
+   * `nodes`: the nodes a traced forward pass made, in execution order, calls whose results are
+   * not used included (PyTorch; otherwise the nodes between inputs and outputs are the graph's).
+   */
+  graph?: { inputs: SymTensor[]; outputs: SymTensor[]; nodes?: GraphNode[] };
   /** Every layer the model tracks, in Keras' `model.layers` order for subclassed models (attribute order). */
   readonly tracked: LayerInstance[];
   trainable: boolean;
@@ -151,8 +155,10 @@ export interface ModuleCall {
   readonly depth: number;
   /** The module whose forward made this call, if any. */
   readonly parent?: ModuleCall;
-  /** The call in the analysed document. */
+  /** The call in the analysed document (the call that entered another file, for code there). */
   readonly span: Span;
+  /** Made while running another file's code. */
+  readonly foreign: boolean;
   readonly inputs: SymTensor[];
   /** Set when the call returns. */
   outputs: SymTensor[];
