@@ -541,23 +541,25 @@ class Reporter {
     const rowById = new Map(report.layers.map((l, i) => [l.id, i]));
     const rows = torch.moduleRows(b);
     report.modules = rows.map((r) => moduleRow(r, rowById));
-    for (const r of rows) if (r.call && !r.call.node && r.depth > 0 && !r.call.foreign) this.moduleCallRows.push(this.moduleCallRow(r, r.call, b.moduleCalls ?? []));
+    // The MACs and errors of the leaves inside each call, added up the call tree once.
+    const inside = new Map<ModuleCall, { macs: number | null; error: boolean }>();
+    for (const c of b.moduleCalls ?? []) {
+      if (!c.node) continue;
+      for (let p = c.parent; p; p = p.parent) {
+        const acc = inside.get(p) ?? { macs: 0, error: false };
+        acc.macs = acc.macs === null || c.node.macs === null ? null : acc.macs + c.node.macs;
+        acc.error ||= c.node.status === 'error';
+        inside.set(p, acc);
+      }
+    }
+    for (const r of rows) if (r.call && !r.call.node && r.depth > 0 && !r.call.foreign) this.moduleCallRows.push(this.moduleCallRow(r, r.call, inside.get(r.call)));
   }
 
   /** A row for the editor at a container's or block's call: its output, its parameters, the MACs inside. */
-  private moduleCallRow(r: ModuleRowData, call: ModuleCall, all: readonly ModuleCall[]): LayerReport {
+  private moduleCallRow(r: ModuleRowData, call: ModuleCall, inside: { macs: number | null; error: boolean } | undefined): LayerReport {
     const out = call.outputs[0];
-    let macs: number | null = 0;
-    let status: LayerStatus = out && out.sample !== null ? 'ok' : 'unknown';
-    const inside = (c: ModuleCall): boolean => {
-      for (let p: ModuleCall | undefined = c; p; p = p.parent) if (p === call) return true;
-      return false;
-    };
-    for (const c of all) {
-      if (!c.node || !inside(c)) continue;
-      macs = macs === null || c.node.macs === null ? null : macs + c.node.macs;
-      if (c.node.status === 'error') status = 'error';
-    }
+    const macs = inside ? inside.macs : 0;
+    const status: LayerStatus = inside?.error ? 'error' : out && out.sample !== null ? 'ok' : 'unknown';
     const field = out?.field ?? null;
     const outCount = out && out.sample !== null && !out.partial ? product(out.sample) : null;
     const layer = r.layer;

@@ -1,5 +1,6 @@
 import type { LayerReport, ModelReport, ReceptiveField } from './analyze';
-import type { Dim } from './shape';
+import { formatTorchSummary } from './formatTorch';
+import { torchShape, type Dim } from './shape';
 import { printable } from './text';
 
 /** 38390 → `38,390` (Keras' thousands separators). */
@@ -61,6 +62,8 @@ function pad(s: string, w: number): string {
 export interface SummaryOptions {
   /** List the layers of nested models under their row, as Keras' `expand_nested=True`. */
   expandNested?: boolean;
+  /** PyTorch models: the deepest module level printed (torchinfo's `depth`, default 3). */
+  depth?: number;
 }
 
 /**
@@ -68,6 +71,7 @@ export interface SummaryOptions {
  * layer in Keras' order; functional models that are not a plain chain get Keras' "Connected to".
  */
 export function formatSummary(model: ModelReport, opts: SummaryOptions = {}): string {
+  if (model.framework === 'pytorch') return formatTorchSummary(model, { depth: opts.depth });
   const header = ['Layer (type)', 'Output Shape', 'Param #', 'MACs', 'Receptive field', ...(model.connected ? ['Connected to'] : [])];
   const rows: string[][] = [];
   const addRows = (m: ModelReport, depth: number): void => {

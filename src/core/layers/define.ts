@@ -377,6 +377,11 @@ export function defineMergeLayer<A extends ArgSpecs>(def: MergeLayerDef<A>): Lay
   return type;
 }
 
+const COUNTS = new Intl.NumberFormat('en-US');
+
+/** 38390 → `38,390`, with one formatter for all (`toLocaleString` builds one per call, which a 200-layer file feels). */
+export const countText = (n: number): string => COUNTS.format(n);
+
 /** `a·b·c` for formulas. */
 export const dotJoin = (xs: (number | null)[]): string => xs.map((x) => (x === null ? '?' : String(x))).join('·');
 

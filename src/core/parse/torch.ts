@@ -136,6 +136,8 @@ const MODULE_METHODS = new Set([
 const UNARY_FUNCTIONS = new Set(['exp', 'log', 'log2', 'log1p', 'sqrt', 'rsqrt', 'abs', 'neg', 'sign', 'sin', 'cos', 'floor', 'ceil', 'round', 'square', 'reciprocal', 'clamp', 'clip', 'normalize', 'erf']);
 /** Methods that give the same tensor back, as far as shapes go. */
 const SAME_TENSOR = new Set(['contiguous', 'clone', 'detach', 'float', 'double', 'half', 'bfloat16', 'to', 'cuda', 'cpu', 'type_as', 'requires_grad_', 'masked_fill', 'masked_fill_', 'type', 'long', 'int', 'bool', 'zero_', 'fill_', 'normal_', 'uniform_', 'bernoulli_', 'pin_memory', 'share_memory_', 'retain_grad']);
+/** A tensor's device flags. */
+const DEVICE_FLAGS = new Set(['is_cuda', 'is_xpu', 'is_mps', 'is_meta', 'is_cpu']);
 /** Reductions: `x.mean((2, 3))`. */
 const REDUCTIONS = new Set(['mean', 'sum', 'amax', 'amin', 'prod', 'std', 'var', 'logsumexp', 'norm']);
 /** Tensor constructors whose result is data of a shape (`torch.randn(1, 3, 32, 32)`). */
@@ -766,7 +768,7 @@ export class TorchSemantics implements FrameworkSemantics {
     const model = m.model;
     let outputs: SymTensor[] | undefined;
     if (model && !model.graph && !this.frame) {
-      this.traceModel(m, model, arrays, span, 'the call of the model on an example input');
+      this.traceModel(m, model, arrays, span, 'the call of the model on an example input', args);
       outputs = (model as ModelBuild).graph?.outputs;
     } else if (model?.graph && model.graph.inputs.length === arrays.length && model.graph.inputs.every((t, i) => sameWhole(t, arrays[i]))) {
       outputs = model.graph.outputs;
@@ -776,7 +778,9 @@ export class TorchSemantics implements FrameworkSemantics {
       if (!leaf) this.replaying++;
       try {
         const inputs = arrays.map((s) => this.hiddenInput(s.slice(1), s[0] ?? null, span, !leaf));
-        const r = this.callModule(m, { ...args, positional: inputs.map((t) => ({ value: { k: 'tensor', t } as Value, span })) }, span, e);
+        let k = 0;
+        const positional = args.positional.map((a): ArgValue => (a.value.k === 'array' ? { value: { k: 'tensor', t: inputs[k++] }, span } : a));
+        const r = this.callModule(m, { ...args, positional }, span, e);
         outputs = flatten(r);
       } finally {
         if (!leaf) this.replaying--;
@@ -808,8 +812,11 @@ export class TorchSemantics implements FrameworkSemantics {
     return this.tracer.input(layer, sample, batch, { span: here, anchor: here.end, foreign: true, replay }, field);
   }
 
-  /** Traces a model's forward pass on inputs of the given whole shapes (batch first); null: unknown. */
-  private traceModel(m: TorchModule, model: ModelBuild, shapes: (Dim[] | null)[], span: Span | undefined, from: string | undefined): void {
+  /**
+   * Traces a model's forward pass on inputs of the given whole shapes (batch first; null:
+   * unknown). `call`: the call on data it comes from, whose other arguments forward() receives too.
+   */
+  private traceModel(m: TorchModule, model: ModelBuild, shapes: (Dim[] | null)[], span: Span | undefined, from: string | undefined, call?: CallArgs): void {
     const names = new Map<LayerInstance, { name: string; depth: number }>();
     for (const [n, mod] of this.namedModules(m)) {
       names.set(mod.layer, { name: n, depth: n ? n.split('.').length : 0 });
@@ -826,7 +833,10 @@ export class TorchSemantics implements FrameworkSemantics {
     this.frame = { model, names, calls: [], stack: [] };
     let result: Value;
     try {
-      result = this.callModule(m, { positional: inputs.map((t) => ({ value: { k: 'tensor', t } as Value, span: model.span })), keyword: new Map(), span: model.span }, model.span, undefined);
+      let k = 0;
+      const tensor = (t: SymTensor): ArgValue => ({ value: { k: 'tensor', t }, span: model.span });
+      const positional = call ? call.positional.map((a) => (a.value.k === 'array' ? tensor(inputs[k++]) : a)) : inputs.map(tensor);
+      result = this.callModule(m, { positional, keyword: call?.keyword ?? new Map(), span: model.span }, model.span, undefined);
     } finally {
       model.moduleCalls = this.frame.calls;
       this.frame = outer;
@@ -1060,7 +1070,7 @@ export class TorchSemantics implements FrameworkSemantics {
 
   private tensorAttribute(t: SymTensor, name: string, self: Value): Value {
     // The device flags (`is_cuda`, `is_xpu`, `is_mps`): ConvLens traces on no device.
-    if (/^is_(cuda|xpu|mps|meta|cpu)$/.test(name)) return { k: 'bool', v: name === 'is_cpu' };
+    if (DEVICE_FLAGS.has(name)) return { k: 'bool', v: name === 'is_cpu' };
     switch (name) {
       case 'shape':
         return this.sizeOf(t);
@@ -1647,27 +1657,45 @@ export class TorchSemantics implements FrameworkSemantics {
   /** Parameters of a module and everything under it, each tensor once; buffers apart. */
   totals(layer: LayerInstance): ModuleTotals {
     const m = this.modules.get(layer);
-    const t: ModuleTotals = { params: 0, trainable: 0, buffers: 0, bufferTensors: 0 };
     if (!m) return { params: null, trainable: null, buffers: null, bufferTensors: 0 };
-    const add = (a: number | null, n: number | null): number | null => (a === null || n === null ? null : a + n);
-    for (const [, mod] of this.namedModules(m)) {
-      if (mod.layer.weights === undefined) {
-        // Arguments ConvLens could not read: its parameters are unknown (a layer without weights has none).
-        if (mod.layer.type?.declares.weights !== false) t.params = t.trainable = null;
-        continue;
+    const t: ModuleTotals = { params: 0, trainable: 0, buffers: 0, bufferTensors: 0 };
+    for (const [, mod] of this.namedModules(m)) addOwn(t, mod.layer);
+    return t;
+  }
+
+  /**
+   * The totals of every module of a tree, each computed once from its children's: exact when
+   * no module is registered twice under one parent's subtree (then each row walks its own).
+   */
+  private treeTotals(root: TorchModule): (layer: LayerInstance) => ModuleTotals {
+    const memo = new Map<LayerInstance, ModuleTotals>();
+    const visits = new Set<LayerInstance>();
+    let shared = false;
+    const walk = (m: TorchModule, depth: number): ModuleTotals => {
+      const known = memo.get(m.layer);
+      if (known) {
+        shared = true;
+        return known;
       }
-      for (const w of mod.layer.weights) {
-        const n = product(w.shape);
-        if (w.buffer) {
-          t.bufferTensors++;
-          t.buffers = add(t.buffers, n);
-        } else {
-          t.params = add(t.params, n);
-          if (w.trainable && mod.layer.trainable) t.trainable = add(t.trainable, n);
+      const t: ModuleTotals = { params: 0, trainable: 0, buffers: 0, bufferTensors: 0 };
+      visits.add(m.layer);
+      addOwn(t, m.layer);
+      if (depth < 64) {
+        for (const c of m.children.values()) {
+          const cm = c ? this.modules.get(c) : undefined;
+          if (!cm || cm === m) continue;
+          const ct = walk(cm, depth + 1);
+          t.params = t.params === null || ct.params === null ? null : t.params + ct.params;
+          t.trainable = t.trainable === null || ct.trainable === null ? null : t.trainable + ct.trainable;
+          t.buffers = t.buffers === null || ct.buffers === null ? null : t.buffers + ct.buffers;
+          t.bufferTensors += ct.bufferTensors;
         }
       }
-    }
-    return t;
+      memo.set(m.layer, t);
+      return t;
+    };
+    walk(root, 0);
+    return (layer) => (shared ? this.totals(layer) : (memo.get(layer) ?? this.totals(layer)));
   }
 
   /**
@@ -1683,11 +1711,12 @@ export class TorchSemantics implements FrameworkSemantics {
     for (const [n, mod] of this.namedModules(root)) byName.set(n, mod);
     const rows: ModuleRowData[] = [];
     const seen = new Set<LayerInstance>();
+    const totalsOf = this.treeTotals(root);
     const make = (mod: TorchModule, name: string, call?: ModuleCall): ModuleRowData => {
       const recursive = seen.has(mod.layer);
       seen.add(mod.layer);
       const leaf = ![...mod.children.values()].some((c) => c !== null);
-      const totals = this.totals(mod.layer);
+      const totals = totalsOf(mod.layer);
       const outputs = (call?.outputs ?? []).map((t) => (t.sample !== null && !t.partial ? [t.batch, ...t.sample] : null));
       const whole = outputs[0] ?? null;
       return { layer: mod.layer, call, name, depth: name ? name.split('.').length : 0, className: mod.layer.className, leaf, recursive, totals, output: whole, outputs, multAdds: leaf && call ? torchinfoMacs(mod.layer, whole) : 0, depthIndex: 0 };
@@ -1718,6 +1747,25 @@ export class TorchSemantics implements FrameworkSemantics {
       r.depthIndex = k;
     }
     return rows;
+  }
+}
+
+/** Adds a module's own parameters and buffers to running totals (unknown when its arguments could not be read). */
+function addOwn(t: ModuleTotals, layer: LayerInstance): void {
+  if (layer.weights === undefined) {
+    // A layer without weights has none; one with weights whose arguments could not be read has unknown ones.
+    if (layer.type?.declares.weights !== false) t.params = t.trainable = null;
+    return;
+  }
+  for (const w of layer.weights) {
+    const n = product(w.shape);
+    if (w.buffer) {
+      t.bufferTensors++;
+      t.buffers = t.buffers === null || n === null ? null : t.buffers + n;
+    } else {
+      t.params = t.params === null || n === null ? null : t.params + n;
+      if (w.trainable && layer.trainable) t.trainable = t.trainable === null || n === null ? null : t.trainable + n;
+    }
   }
 }
 

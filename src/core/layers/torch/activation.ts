@@ -5,7 +5,7 @@
  */
 import type { ArgSpecs } from '../args';
 import { bool, choice, float, int } from '../args';
-import { ShapeError, defineLayer, type LayerType } from '../define';
+import { ShapeError, countText, defineLayer, type LayerType } from '../define';
 import { NOT_TRAINABLE_YET, channelMismatch, dimArg, inputText, torchAxis } from './common';
 
 /** A shape-preserving element-wise module. */
@@ -86,7 +86,7 @@ export const PReLU = defineLayer({
     return input;
   },
   weights: (_input, a) => [{ name: 'weight', shape: [a.num_parameters], trainable: true }],
-  formula: (_input, a, total) => `${a.num_parameters} = ${total.toLocaleString('en-US')}`,
+  formula: (_input, a, total) => `${a.num_parameters} = ${countText(total)}`,
   macs: () => 0,
   receptiveField: () => ({ kind: 'identity' }),
   untrainable: NOT_TRAINABLE_YET,

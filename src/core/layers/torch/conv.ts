@@ -6,7 +6,7 @@
  */
 import { product, transposedLength, windowLength, type Dim, type SpatialRank } from '../../shape';
 import { bool, choice, int, ints } from '../args';
-import { ShapeError, defineLayer, dotJoin, type LayerType } from '../define';
+import { ShapeError, countText, defineLayer, dotJoin, type LayerType } from '../define';
 import { FACTORY_ARGS, NOT_TRAINABLE_YET, channelMismatch, convPadding, inputText, sizeText, torchInputWords, tupleText } from './common';
 
 const PADDING_MODES = ['zeros', 'reflect', 'replicate', 'circular'] as const;
@@ -76,7 +76,7 @@ function convFamily(rank: SpatialRank): LayerType {
       { name: 'weight', shape: [a.out_channels, a.in_channels / a.groups, ...a.kernel_size], trainable: true },
       ...(a.bias ? [{ name: 'bias', shape: [a.out_channels], trainable: true }] : []),
     ],
-    formula: (_input, a, total) => `${a.out_channels} × (${dotJoin([a.in_channels / a.groups, ...a.kernel_size])})${a.bias ? ` + ${a.out_channels}` : ''} = ${total.toLocaleString('en-US')}`,
+    formula: (_input, a, total) => `${a.out_channels} × (${dotJoin([a.in_channels / a.groups, ...a.kernel_size])})${a.bias ? ` + ${a.out_channels}` : ''} = ${countText(total)}`,
     macs(_input, output, a) {
       const n = product(output);
       return n === null ? null : n * (a.in_channels / a.groups) * product(a.kernel_size)!;
@@ -134,7 +134,7 @@ function convTransposeFamily(rank: SpatialRank): LayerType {
       { name: 'weight', shape: [a.in_channels, a.out_channels / a.groups, ...a.kernel_size], trainable: true },
       ...(a.bias ? [{ name: 'bias', shape: [a.out_channels], trainable: true }] : []),
     ],
-    formula: (_input, a, total) => `${a.in_channels} × (${dotJoin([a.out_channels / a.groups, ...a.kernel_size])})${a.bias ? ` + ${a.out_channels}` : ''} = ${total.toLocaleString('en-US')}`,
+    formula: (_input, a, total) => `${a.in_channels} × (${dotJoin([a.out_channels / a.groups, ...a.kernel_size])})${a.bias ? ` + ${a.out_channels}` : ''} = ${countText(total)}`,
     // Every input value is multiplied by the kernels of its group once.
     macs(input, _output, a) {
       const n = product(input as Dim[]);

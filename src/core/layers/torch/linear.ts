@@ -5,7 +5,7 @@
  */
 import { product, torchShape, type Dim } from '../../shape';
 import { bool, float, int, optional } from '../args';
-import { ShapeError, defineLayer, defineMergeLayer, type LayerType } from '../define';
+import { ShapeError, countText, defineLayer, defineMergeLayer, type LayerType } from '../define';
 import { FACTORY_ARGS, NOT_TRAINABLE_YET, inputText } from './common';
 
 export const Linear = defineLayer({
@@ -36,7 +36,7 @@ export const Linear = defineLayer({
     { name: 'weight', shape: [a.out_features, a.in_features], trainable: true },
     ...(a.bias ? [{ name: 'bias', shape: [a.out_features], trainable: true }] : []),
   ],
-  formula: (_input, a, total) => `${a.out_features} × ${a.in_features}${a.bias ? ` + ${a.out_features}` : ''} = ${total.toLocaleString('en-US')}`,
+  formula: (_input, a, total) => `${a.out_features} × ${a.in_features}${a.bias ? ` + ${a.out_features}` : ''} = ${countText(total)}`,
   macs(input, _output, a) {
     const rows = product(input.slice(0, -1));
     return rows === null ? null : rows * a.in_features * a.out_features;
@@ -73,7 +73,7 @@ export const Bilinear = defineMergeLayer({
     { name: 'weight', shape: [a.out_features, a.in1_features, a.in2_features], trainable: true },
     ...(a.bias ? [{ name: 'bias', shape: [a.out_features], trainable: true }] : []),
   ],
-  formula: (_inputs, a, total) => `${a.out_features} × (${a.in1_features}·${a.in2_features})${a.bias ? ` + ${a.out_features}` : ''} = ${total.toLocaleString('en-US')}`,
+  formula: (_inputs, a, total) => `${a.out_features} × (${a.in1_features}·${a.in2_features})${a.bias ? ` + ${a.out_features}` : ''} = ${countText(total)}`,
   macs(inputs, _output, a) {
     const rows = product(inputs[0].slice(0, -1));
     return rows === null ? null : rows * a.out_features * a.in1_features * (a.in2_features + 1);
@@ -113,7 +113,7 @@ export const Embedding = defineLayer({
   inputRank: 'any',
   outputShape: (input, a) => [...input, a.embedding_dim],
   weights: (_input, a) => [{ name: 'weight', shape: [a.num_embeddings, a.embedding_dim], trainable: true }],
-  formula: (_input, a, total) => `${a.num_embeddings} × ${a.embedding_dim} = ${total.toLocaleString('en-US')}`,
+  formula: (_input, a, total) => `${a.num_embeddings} × ${a.embedding_dim} = ${countText(total)}`,
   macs: () => 0,
   receptiveField: () => ({ kind: 'identity' }),
   untrainable: NOT_TRAINABLE_YET,

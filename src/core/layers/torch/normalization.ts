@@ -5,7 +5,7 @@
  */
 import { type Dim } from '../../shape';
 import { bool, float, int, optional } from '../args';
-import { ShapeError, defineLayer, type LayerType, type WeightSpec } from '../define';
+import { ShapeError, countText, defineLayer, type LayerType, type WeightSpec } from '../define';
 import { FACTORY_ARGS, NOT_TRAINABLE_YET, channelMismatch, inputText, intList, torchInputWords } from './common';
 
 /** The affine weight and bias of `features` channels, and BatchNorm-style running statistics as buffers. */
@@ -22,7 +22,7 @@ function normWeights(features: number, affine: boolean, running: boolean): Weigh
   ];
 }
 
-const affineFormula = (features: number, affine: boolean, total: number): string => (affine ? `weight ${features} + bias ${features} = ${total.toLocaleString('en-US')}` : '0');
+const affineFormula = (features: number, affine: boolean, total: number): string => (affine ? `weight ${features} + bias ${features} = ${countText(total)}` : '0');
 
 /** BatchNorm1d accepts (N, C) or (N, C, L); BatchNorm2d (N, C, H, W); BatchNorm3d (N, C, D, H, W). */
 function batchNorm(rank: 1 | 2 | 3): LayerType {
@@ -129,7 +129,7 @@ export const LayerNorm = defineLayer({
     return input;
   },
   weights: (_input, a) => (a.elementwise_affine ? [{ name: 'weight', shape: a.normalized_shape, trainable: true }, ...(a.bias ? [{ name: 'bias', shape: a.normalized_shape, trainable: true }] : [])] : []),
-  formula: (_input, a, total) => (a.elementwise_affine ? `${a.bias ? 2 : 1} × ${a.normalized_shape.join('·')} = ${total.toLocaleString('en-US')}` : '0'),
+  formula: (_input, a, total) => (a.elementwise_affine ? `${a.bias ? 2 : 1} × ${a.normalized_shape.join('·')} = ${countText(total)}` : '0'),
   macs: () => 0,
   receptiveField: () => ({ kind: 'identity' }),
   untrainable: NOT_TRAINABLE_YET,
