@@ -13,13 +13,19 @@ import { exportCommand, runsCommand, trainCommand, UsageError } from './train';
 const USAGE = `Usage: convlens <command> [options]
 
 Commands:
-  summary FILE... [--json] [--expand-nested]
-                             Shapes, parameters, MACs and receptive fields of every Keras
-                             model in the files, as model.summary() prints them (Sequential,
-                             functional and subclassed models; modules imported from the same
-                             folder are followed), plus problems as FILE:LINE:COL: severity:
-                             message. Exit code 1 when there is an error. --expand-nested lists
-                             the layers of nested models under their row.
+  summary FILE... [--json] [--expand-nested] [--model NAME] [--input-shape N,C,H,W] [--depth N]
+                             Shapes, parameters, MACs and receptive fields of every Keras or
+                             PyTorch model in the files: Keras' as model.summary() prints them
+                             (Sequential, functional and subclassed models), PyTorch's as
+                             torchinfo.summary() does (nn.Module classes traced through their
+                             forward); modules imported from the same folder are followed.
+                             Problems as FILE:LINE:COL: severity: message; exit code 1 when
+                             there is an error. --expand-nested lists the layers of nested Keras
+                             models under their row. --model shows one model (its variable, its
+                             class or Keras name, or the builder function that makes it).
+                             --input-shape gives PyTorch models whose file shows no input one,
+                             batch first. --depth: the deepest module level of a PyTorch table
+                             (torchinfo's depth, default 3).
                              A Jupyter notebook (.ipynb) is read as its code cells in order;
                              its problems are FILE#cellN:LINE:COL (N counts every cell from 1).
 
@@ -56,7 +62,8 @@ Commands:
 
 Options:
   --json        One JSON object per file (see README: "convlens summary --json")
-  --model NAME  The model to train or export when the file has several (Keras name or variable)
+  --model NAME  The model to show, train or export when the file has several (variable, class or
+                Keras name; for summary also the builder function, e.g. resnet18)
   --force       Replace existing output files (regular files only)
   -h, --help    Show this help
   --version     Show the version
@@ -91,7 +98,23 @@ function where(file: string, source: SourceFile, lines: LineIndex, offset: numbe
   return `${file}:${p.line + 1}${withColumn ? `:${p.character + 1}` : ''}`;
 }
 
-async function summary(files: string[], json: boolean, expandNested = false): Promise<number> {
+interface SummaryFlags {
+  json: boolean;
+  expandNested: boolean;
+  model?: string;
+  inputShape?: number[];
+  depth?: number;
+}
+
+/** The models `--model NAME` means: by variable, class or Keras name, or the builder that made it. */
+function pickModels<M extends { name: string; varName?: string; speculative?: string }>(models: M[], which: string | undefined): M[] {
+  if (which === undefined) return models;
+  const bare = which.replace(/\(\)$/, '');
+  return models.filter((m) => m.varName === which || m.name === which || m.speculative === `${bare}()`);
+}
+
+async function summary(files: string[], flags: SummaryFlags): Promise<number> {
+  const { json, expandNested } = flags;
   if (files.length === 0) {
     process.stderr.write('convlens summary: give at least one Python file\n\n' + USAGE);
     return 2;
@@ -109,7 +132,15 @@ async function summary(files: string[], json: boolean, expandNested = false): Pr
       continue;
     }
     const text = source.text;
-    const analysis: FileAnalysis = analyzeSource(text, parse, { loadModule: siblingModuleLoader(file) });
+    const full: FileAnalysis = analyzeSource(text, parse, { loadModule: siblingModuleLoader(file), inputShape: flags.inputShape });
+    const picked = pickModels(full.models, flags.model);
+    if (flags.model !== undefined && picked.length === 0) {
+      const names = full.models.map((m) => m.varName ?? m.speculative ?? m.name);
+      process.stderr.write(`convlens: ${printable(file)} has no model '${printable(flags.model)}'${names.length ? ` (it has ${[...new Set(names)].map(printable).join(', ')})` : ''}\n`);
+      exit = 2;
+      continue;
+    }
+    const analysis: FileAnalysis = { ...full, models: picked };
     if (analysis.problems.some((p) => p.severity === 'error')) exit = Math.max(exit, 1);
     if (json) {
       const report = toJsonReport(file, text, analysis);
@@ -120,7 +151,7 @@ async function summary(files: string[], json: boolean, expandNested = false): Pr
     const lines = new LineIndex(text);
     const name = printable(file);
     const out: string[] = [];
-    if (analysis.models.length === 0) out.push(`${name}: no Keras model found`);
+    if (analysis.models.length === 0) out.push(`${name}: no Keras or PyTorch model found`);
     for (const m of analysis.models) {
       const at = where(name, source, lines, m.span.start, false);
       if (!m.analysed) {
@@ -128,7 +159,7 @@ async function summary(files: string[], json: boolean, expandNested = false): Pr
         continue;
       }
       out.push(`${at}:`);
-      out.push(formatSummary(m, { expandNested }));
+      out.push(formatSummary(m, { expandNested, depth: flags.depth }));
       out.push('');
     }
     const sorted = [...analysis.problems].sort((a, b) => a.span.start - b.span.start);
@@ -195,6 +226,8 @@ async function main(argv: string[]): Promise<number> {
         keep: { type: 'string' },
         force: { type: 'boolean' },
         'expand-nested': { type: 'boolean' },
+        'input-shape': { type: 'string' },
+        depth: { type: 'string' },
       },
     });
   } catch (e) {
@@ -216,7 +249,13 @@ async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'summary':
-        return await summary(rest, values.json ?? false, values['expand-nested'] ?? false);
+        return await summary(rest, {
+          json: values.json ?? false,
+          expandNested: values['expand-nested'] ?? false,
+          model: values.model,
+          inputShape: shapeOption(values['input-shape']),
+          depth: intOption('--depth', values.depth, 0),
+        });
       case 'train': {
         const file = oneFile('train', rest);
         return await trainCommand({
@@ -263,6 +302,15 @@ async function main(argv: string[]): Promise<number> {
 function oneFile(command: string, rest: string[]): string {
   if (rest.length !== 1) throw new UsageError(`${command} takes one model file, got ${rest.length === 0 ? 'none' : rest.join(' ')}`);
   return rest[0];
+}
+
+/** `--input-shape 1,3,32,32` (or `(1, 3, 32, 32)`): positive sizes, batch first. */
+function shapeOption(v: string | undefined): number[] | undefined {
+  if (v === undefined) return undefined;
+  const parts = v.replace(/^[([]|[)\]]$/g, '').split(/[,x×\s]+/).filter((p) => p.length);
+  const dims = parts.map(Number);
+  if (dims.length === 0 || dims.some((d) => !Number.isInteger(d) || d <= 0)) throw new UsageError(`--input-shape must be positive sizes separated by commas, batch first (e.g. 1,3,32,32), got '${v}'`);
+  return dims;
 }
 
 function numberOption(name: string, v: string | undefined, ok: (x: number) => boolean, words: string): number | undefined {

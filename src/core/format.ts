@@ -1,4 +1,5 @@
 import type { LayerReport, ModelReport, ReceptiveField } from './analyze';
+import type { FrameworkName } from './layers/define';
 import { formatTorchSummary } from './formatTorch';
 import { torchShape, type Dim } from './shape';
 import { printable } from './text';
@@ -39,6 +40,16 @@ export function formatShape(shape: Dim[] | null, partial = false, unknown = 'Non
   if (shape === null) return '?';
   const dims = shape.map((d) => (d === null ? unknown : String(d)));
   return partial ? `(None, …, ${dims.join(', ')})` : `(${['None', ...dims].join(', ')})`;
+}
+
+/**
+ * A shape as the model's framework prints it: Keras' `(None, 24, 24, 10)`; PyTorch's
+ * `[1, 10, 24, 24]` with the batch (`[…, 128]` when the leading axes are not known).
+ */
+export function formatFrameworkShape(framework: FrameworkName, batch: Dim, shape: Dim[] | null, partial = false, unknown = 'None'): string {
+  if (framework !== 'pytorch') return formatShape(shape, partial, unknown);
+  if (shape === null) return '?';
+  return partial ? `[…, ${shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]` : torchShape(batch, shape);
 }
 
 /** A size or step for display: integers as they are, fractions to two decimals (`0.5`, `0.33`). */

@@ -5,7 +5,7 @@
 import type { FileAnalysis, LayerReport, ModelReport } from './analyze';
 import { findLayer } from './layers/index';
 import type { Span } from './parse/pythonAst';
-import { formatBytes, formatCompact, formatCount, formatParams, formatShape, trimNum } from './format';
+import { formatBytes, formatCompact, formatCount, formatFrameworkShape, formatParams, trimNum } from './format';
 import { printable } from './text';
 
 /**
@@ -74,19 +74,39 @@ export function layerSites(analysis: FileAnalysis): LayerSite[] {
     site.rows.push({ model: modelOf.get(layer.id), layer });
   };
   for (const layer of analysis.calls) {
-    if (layer.className === '?' || layer.foreign) continue;
+    if (layer.className === '?' || layer.foreign || unchangingOperation(layer)) continue;
     add('call', layer.addSpan, layer.anchor, layer);
     const inside = layer.addSpan.start <= layer.span.start && layer.addSpan.end >= layer.span.end;
     if (!inside && !layer.isInput) add('definition', layer.span, layer.span.end, layer);
   }
+  // A call traced both on a known input and without one (a class the file instantiates and
+  // ConvLens also builds from its defaults): the unknown results say nothing the known ones do not.
+  for (const site of byKey.values()) {
+    if (site.kind !== 'call') continue;
+    const known = site.rows.filter((r) => r.layer.outputShape !== null && !r.layer.partialShape && r.layer.outputShape.every((d) => d !== null));
+    if (known.length && known.length < site.rows.length) site.rows = known;
+  }
   return [...byKey.values()].sort((a, b) => a.span.start - b.span.start || (a.kind === 'call' ? -1 : 1));
 }
+
+/**
+ * A PyTorch operation that leaves the shape as it was (`F.relu(x)`, `x.contiguous()`, a
+ * residual `+`): its hint would repeat the one of the call it wraps or follows, so it has none.
+ */
+function unchangingOperation(l: LayerReport): boolean {
+  if (l.framework !== 'pytorch' || l.module !== undefined || l.status !== 'ok' || l.outputShape === null) return false;
+  const s = l.inputShapes[0];
+  return !!s && l.inputBatches[0] === l.batch && s.length === l.outputShape.length && s.every((d, i) => d === l.outputShape![i]);
+}
+
+/** A layer's output shape as its framework prints it. */
+const outputText = (l: LayerReport): string => formatFrameworkShape(l.framework, l.batch, l.outputShape, l.partialShape, '?');
 
 const paramWords = (n: number | null): string => (n === null ? '? params' : `${formatCount(n)} param${n === 1 ? '' : 's'}`);
 
 /** One result as a hint: `→ (None, 24, 24, 10) · 260 params`. */
 function hintPart(l: LayerReport, mode: HintMode, each = ''): string {
-  const shape = formatShape(l.outputShape, l.partialShape, '?');
+  const shape = outputText(l);
   if (mode === 'shapes') return shape;
   if (mode === 'params') return `${paramWords(l.params)}${each}`;
   return `${shape} · ${paramWords(l.params)}${each}`;
@@ -100,12 +120,16 @@ function hintPart(l: LayerReport, mode: HintMode, each = ''): string {
 export function hintLabel(site: LayerSite, mode: HintMode): string | undefined {
   if (mode === 'off' || site.rows.length === 0) return undefined;
   if (site.kind === 'definition') {
-    // A layer made apart from its calls (`self.conv = Conv2D(…)`): its parameters, when it has any.
-    const params = site.rows[0].layer.params;
-    if (mode === 'shapes' || params === 0) return undefined;
-    return `${paramWords(params)}`;
+    // A layer made apart from its calls (`self.conv = Conv2D(…)`): its parameters, when it has any;
+    // made in a loop or a helper (`_make_layer`), each distinct count once.
+    const counts = [...new Set(site.rows.map((r) => r.layer.params))];
+    if (mode === 'shapes' || (counts.length === 1 && counts[0] === 0)) return undefined;
+    if (counts.length === 1) return site.rows.length === 1 ? paramWords(counts[0]) : `×${site.rows.length} · ${paramWords(counts[0])} each`;
+    const shown = counts.slice(0, 3).map(paramWords).join(' | ');
+    return `×${site.rows.length} · ${shown}${counts.length > 3 ? ` | … (${counts.length - 3} more)` : ''}`;
   }
-  const separate = site.rows.every((r) => r.layer.isInput || !(site.span.start <= r.layer.span.start && site.span.end >= r.layer.span.end));
+  // A layer made elsewhere shows its parameters there; a PyTorch operation (`F.max_pool2d`) has none.
+  const separate = site.rows.every((r) => r.layer.isInput || (r.layer.framework === 'pytorch' && r.layer.module === undefined) || !(site.span.start <= r.layer.span.start && site.span.end >= r.layer.span.end));
   const m: HintMode = separate && mode === 'both' ? 'shapes' : separate && mode === 'params' ? 'off' : mode;
   if (m === 'off') return undefined;
   const parts = site.rows.map((r) => hintPart(r.layer, m));
@@ -127,16 +151,17 @@ const rfWords = (l: LayerReport): string => {
 /** Markdown for hovering a layer call. */
 export function layerHover(site: LayerSite): string {
   const first = site.rows[0].layer;
-  const def = findLayer(first.className);
+  const doc = first.doc ?? findLayer(first.className)?.doc;
   const out: string[] = [];
-  out.push(`**${escapeMarkdown(first.className)}**${def ? ` — ${def.doc}` : ''}`);
+  out.push(`**${escapeMarkdown(first.className)}**${doc ? ` — ${doc}` : ''}`);
   const many = site.rows.length > 1;
   if (many) out.push(`\nThis call adds ${site.rows.length} layers (it runs in a loop or a helper function):`);
   for (const { model, layer } of site.rows.slice(0, 8)) {
     const lines: string[] = [];
-    const ins = layer.inputShapes.length === 0 ? '' : layer.inputShapes.length === 1 ? `\`${formatShape(layer.inputShape, false, '?')}\`` : `[${layer.inputShapes.map((s, i) => `\`${formatShape(s, false, '?')}\` (${escapeMarkdown(layer.inputs[i] ?? '?')})`).join(', ')}]`;
+    const shape = (s: (number | null)[] | null, i: number) => formatFrameworkShape(layer.framework, layer.inputBatches[i] ?? null, s, false, '?');
+    const ins = layer.inputShapes.length === 0 ? '' : layer.inputShapes.length === 1 ? `\`${shape(layer.inputShape, 0)}\`` : `[${layer.inputShapes.map((s, i) => `\`${shape(s, i)}\` (${escapeMarkdown(layer.inputs[i] ?? '?')})`).join(', ')}]`;
     const where = model?.varName ? ` in ${codeSpan(model.varName)}` : model ? ` in ${codeSpan(model.name)}` : '';
-    lines.push(`${codeSpan(layer.name)}${where}: ${ins ? `${ins} → ` : ''}\`${formatShape(layer.outputShape, layer.partialShape, '?')}\``);
+    lines.push(`${codeSpan(layer.name)}${where}: ${ins ? `${ins} → ` : ''}\`${outputText(layer)}\``);
     if (layer.shared) lines.push(`Shared: called ${site.rows.length > 1 ? 'here and elsewhere' : 'more than once'}; its weights count once`);
     if (layer.nested) lines.push(`Nested model: ${layer.nested.summary.length} layers (${layer.nested.totalParams === null ? '?' : formatCount(layer.nested.totalParams)} params)`);
     if (layer.params !== null) {
@@ -145,7 +170,10 @@ export function layerHover(site: LayerSite): string {
     } else {
       lines.push('Params: unknown (the input shape is not known here)');
     }
-    if (layer.weights.length) lines.push(`Weights: ${layer.weights.map((w) => `${escapeMarkdown(w.name)} \`(${w.shape.map((d) => d ?? '?').join(', ')})\``).join(', ')}`);
+    const weights = layer.weights.filter((w) => !w.buffer);
+    const buffers = layer.weights.filter((w) => w.buffer);
+    if (weights.length) lines.push(`Weights: ${weights.map((w) => `${escapeMarkdown(w.name)} \`(${w.shape.map((d) => d ?? '?').join(', ')})\``).join(', ')}`);
+    if (buffers.length) lines.push(`Buffers (not parameters): ${buffers.map((w) => `${escapeMarkdown(w.name)} \`(${w.shape.map((d) => d ?? '?').join(', ')})\``).join(', ')}`);
     lines.push(`MACs: ${layer.macs === null ? 'unknown' : `${formatCount(layer.macs)}${layer.macs >= 1000 ? ` (${formatCompact(layer.macs)})` : ''}`}`);
     lines.push(`Receptive field: ${rfWords(layer)}`);
     lines.push(`Activation memory: ${layer.activationBytes === null ? 'unknown' : `${formatBytes(layer.activationBytes)} per sample`}`);
@@ -179,6 +207,7 @@ export function modelTooltip(model: ModelReport): string {
     `Total params: ${p(model.totalParams)}`,
     `Trainable params: ${p(model.trainableParams)}`,
     `Non-trainable params: ${p(model.nonTrainableParams)}`,
+    ...(model.buffers && model.buffers.tensors ? [`Buffers (not parameters): ${model.buffers.elements === null ? '?' : formatCount(model.buffers.elements)} values in ${model.buffers.tensors} tensors`] : []),
     `MACs: ${model.macs === null ? 'unknown' : `${formatCount(model.macs)} (${formatCompact(model.macs)})`}`,
   ].join('  \n');
 }

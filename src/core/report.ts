@@ -1,4 +1,4 @@
-import type { FileAnalysis } from './analyze';
+import type { FileAnalysis, ModelReport } from './analyze';
 import type { Severity } from './diagnostics';
 import type { Dim } from './shape';
 import { LineIndex } from './text';
@@ -8,11 +8,15 @@ export interface JsonReport {
   file: string;
   models: {
     name: string;
+    /** `keras` or `pytorch`. */
+    framework: string;
     variable: string | null;
+    /** The same as `variable` (the document's variable for the model). */
+    varName: string | null;
     kind: string;
     analysed: boolean;
     line: number;
-    /** Full shapes, batch axis first (`null` for None). */
+    /** Full shapes, batch axis first (`null` for None; PyTorch's batch is the example input's). */
     inputShape: (number | null)[] | null;
     outputShape: (number | null)[] | null;
     inputs: { name: string; shape: (number | null)[] | null }[];
@@ -21,6 +25,8 @@ export interface JsonReport {
     layers: {
       name: string;
       type: string;
+      /** PyTorch: the module's qualified name (`layer1.0.conv1`); absent for operations (`F.relu`, `+`). */
+      module?: string;
       /** Which call of the layer (Keras' node index; > 0 for a shared layer's later calls). */
       nodeIndex: number;
       line: number;
@@ -45,11 +51,33 @@ export interface JsonReport {
     trainableParams: number | null;
     nonTrainableParams: number | null;
     macs: number | null;
+    /** Where the input shape came from when the file did not declare it (`the call of the model on an example input`). */
+    inputFrom?: string;
+    /** PyTorch: buffers, which are not parameters (BatchNorm's running statistics). */
+    buffers?: { tensors: number; elements: number | null };
+    /** PyTorch: torchinfo's rows, one per module call (containers included), with its Param # rules' inputs. */
+    modules?: {
+      name: string;
+      type: string;
+      depth: number;
+      depthIndex: number;
+      leaf: boolean;
+      recursive: boolean;
+      outputShape: (number | null)[] | null;
+      params: number | null;
+      multAdds: number | null;
+      line: number | null;
+    }[];
   }[];
   diagnostics: { line: number; column: number; endLine: number; endColumn: number; severity: Severity; code: string; message: string }[];
 }
 
-const withBatch = (s: Dim[] | null, partial: boolean): (number | null)[] | null => (s === null || partial ? null : [null, ...s]);
+const withBatch = (s: Dim[] | null, partial: boolean, batch: Dim = null): (number | null)[] | null => (s === null || partial ? null : [batch, ...s]);
+
+/** PyTorch shapes keep their batch (the example input's); Keras' print None for it, as model.summary() does. */
+function withFramework(m: ModelReport): { m: ModelReport; b: (batch: Dim) => Dim } {
+  return { m, b: m.framework === 'pytorch' ? (batch) => batch : () => null };
+}
 
 export function toJsonReport(file: string, text: string, analysis: FileAnalysis): JsonReport {
   const index = new LineIndex(text);
@@ -59,26 +87,29 @@ export function toJsonReport(file: string, text: string, analysis: FileAnalysis)
   };
   return {
     file,
-    models: analysis.models.map((m) => ({
+    models: analysis.models.map((m) => withFramework(m)).map(({ m, b }) => ({
       name: m.name,
+      framework: m.framework,
       variable: m.varName ?? null,
+      varName: m.varName ?? null,
       kind: m.kind,
       analysed: m.analysed,
       line: pos(m.span.start).line,
-      inputShape: withBatch(m.inputShape, false),
-      outputShape: withBatch(m.outputShape, false),
-      inputs: m.inputs.map((t) => ({ name: t.name, shape: withBatch(t.shape, false) })),
-      outputs: m.outputs.map((t) => ({ name: t.name, shape: withBatch(t.shape, false) })),
+      inputShape: withBatch(m.inputShape, false, b(m.inputBatch)),
+      outputShape: withBatch(m.outputShape, false, b(m.outputBatch)),
+      inputs: m.inputs.map((t) => ({ name: t.name, shape: withBatch(t.shape, false, b(m.inputBatch)) })),
+      outputs: m.outputs.map((t) => ({ name: t.name, shape: withBatch(t.shape, false, b(m.outputBatch)) })),
       layers: m.layers.map((l) => ({
         name: l.name,
         type: l.className,
+        ...(l.module !== undefined ? { module: l.module } : {}),
         nodeIndex: l.nodeIndex,
         line: pos(l.span.start).line,
         column: pos(l.span.start).column,
         inputs: l.inputRows.filter((r) => r >= 0).map((r) => m.layers[r].name),
         connectedTo: m.kind === 'functional' ? l.inputs : [],
-        inputShapes: l.inputShapes.map((s) => withBatch(s, false)),
-        outputShape: withBatch(l.outputShape, l.partialShape),
+        inputShapes: l.inputShapes.map((s, i) => withBatch(s, false, b(l.inputBatches[i] ?? null))),
+        outputShape: withBatch(l.outputShape, l.partialShape, b(l.batch)),
         params: l.params,
         trainableParams: l.trainableParams,
         nonTrainableParams: l.nonTrainableParams,
@@ -92,7 +123,7 @@ export function toJsonReport(file: string, text: string, analysis: FileAnalysis)
         return {
           name: r.name,
           type: r.className,
-          outputShape: last ? withBatch(last.outputShape, last.partialShape) : null,
+          outputShape: last ? withBatch(last.outputShape, last.partialShape, b(last.batch)) : null,
           params: r.unbuilt ? 0 : r.params,
           connectedTo: m.kind === 'functional' ? r.calls.flatMap((i) => m.layers[i].inputs) : [],
         };
@@ -101,6 +132,24 @@ export function toJsonReport(file: string, text: string, analysis: FileAnalysis)
       trainableParams: m.trainableParams,
       nonTrainableParams: m.nonTrainableParams,
       macs: m.macs,
+      ...(m.inputFrom ? { inputFrom: m.inputFrom } : {}),
+      ...(m.buffers ? { buffers: m.buffers } : {}),
+      ...(m.modules
+        ? {
+            modules: m.modules.map((r) => ({
+              name: r.name,
+              type: r.className,
+              depth: r.depth,
+              depthIndex: r.depthIndex,
+              leaf: r.leaf,
+              recursive: r.recursive,
+              outputShape: r.outputShape,
+              params: r.params,
+              multAdds: r.multAdds,
+              line: r.span ? pos(r.span.start).line : null,
+            })),
+          }
+        : {}),
     })),
     diagnostics: analysis.problems.map((p) => {
       const s = pos(p.span.start);
