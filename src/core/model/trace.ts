@@ -259,7 +259,7 @@ export class Tracer {
       if (e instanceof ShapeError) {
         if (!site.replay) {
           const where = e.arg ? this.argSpan(layer, e.arg) ?? layer.calleeSpan : type.arity === 'many' ? site.span : layer.calleeSpan;
-          const message = type.arity === 'many' || e.blameInput ? `${e.message}${this.provenance(inputs)}` : e.message;
+          const message = type.arity === 'many' || e.blameInput ? `${e.message}${this.provenance(inputs, e.blameInput && inputs.length === 1)}` : e.message;
           const fixes = type.arity === 'many' ? this.mergeFixes(layer, inputs, samples, site) : this.convertFixes(e.fixes, layer, site);
           out.report(problem('error', e.code, where, message, fixes));
         }
@@ -341,7 +341,15 @@ export class Tracer {
   private provenance(inputs: SymTensor[], one = false): string {
     const parts = inputs.map((t, i) => {
       const p = t.producer;
-      const what = p.layer.type?.isInput ? `the input ${p.layer.kerasName}` : `${p.layer.kerasName} (${p.layer.className}${p.replay || p.foreign ? '' : `, line ${this.lineOf(p.span.start)}`})`;
+      const line = p.replay || p.foreign ? '' : `line ${this.lineOf(p.span.start)}`;
+      // An operation is named by its call (`torch.flatten`); a layer by its name and class.
+      const what = p.layer.type?.isInput
+        ? p.layer.framework === 'pytorch'
+          ? "the model's input"
+          : `the input ${p.layer.kerasName}`
+        : p.layer.kerasName === p.layer.className
+          ? `${p.layer.className}${line ? ` (${line})` : ''}`
+          : `${p.layer.kerasName} (${p.layer.className}${line ? `, ${line}` : ''})`;
       return `${one && inputs.length === 1 ? 'the input' : `input ${i + 1}`} comes from ${what}`;
     });
     return `; ${parts.join(', ')}`;

@@ -54,7 +54,8 @@ function convFamily(rank: SpatialRank): LayerType {
       }
       const [c, ...spatial] = input;
       if (c !== null && c !== a.in_channels) {
-        throw channelMismatch(name, 'in_channels', a.in_channels, c, inputText(ctx, input), `expected input${inputText(ctx, input)} to have ${a.in_channels} channels, but got ${c} channels instead`);
+        const weight = `[${[a.out_channels, a.in_channels / a.groups, ...a.kernel_size].join(', ')}]`;
+        throw channelMismatch(name, 'in_channels', a.in_channels, c, inputText(ctx, input), `Given groups=${a.groups}, weight of size ${weight}, expected input${inputText(ctx, input)} to have ${a.in_channels} channels, but got ${c} channels instead`);
       }
       const k = effective(a.kernel_size, a.dilation);
       const padTotal = spatial.map((_, i) => (a.padding === 'same' ? k[i] - 1 : a.padding === 'valid' ? 0 : 2 * a.padding[i]));
@@ -62,7 +63,7 @@ function convFamily(rank: SpatialRank): LayerType {
       if (padded.some((d, i) => d !== null && d < k[i])) {
         const fix = a.stride.every((s) => s === 1) ? [{ kind: 'setArg' as const, arg: 'padding', code: "'same'", title: "Use padding='same'" }] : [];
         throw new ShapeError(
-          `${name}: its ${sizeText(k)} kernel is larger than the padded input ${sizeText(padded)} (${inputText(ctx, input)}, padding=${a.padding === 'same' || a.padding === 'valid' ? `'${a.padding}'` : tupleText(a.padding)}); PyTorch raises "Kernel size can't be greater than actual input size"`,
+          `${name}: its ${sizeText(k)} kernel is larger than the padded input ${sizeText(padded)} (${inputText(ctx, input)}, padding=${a.padding === 'same' || a.padding === 'valid' ? `'${a.padding}'` : tupleText(a.padding)}); PyTorch raises "Calculated padded input size per channel: (${sizeText(padded)}). Kernel size: (${sizeText(k)}). Kernel size can't be greater than actual input size"`,
           'kernel_size',
           fix,
           'kernel-too-large',

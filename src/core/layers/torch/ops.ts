@@ -20,13 +20,14 @@ const shown = (s: readonly Dim[]): string => `[${s.map((d) => (d === null ? '?' 
  */
 export function broadcastShapes(op: string, a: readonly Dim[], b: readonly Dim[]): Dim[] {
   const n = Math.max(a.length, b.length);
-  const out: Dim[] = [];
-  for (let i = 0; i < n; i++) {
+  const out: Dim[] = Array(n);
+  // From the last axis backwards, as PyTorch checks them (its message names the last mismatch).
+  for (let i = n - 1; i >= 0; i--) {
     const x = a.length - n + i >= 0 ? a[a.length - n + i] : 1;
     const y = b.length - n + i >= 0 ? b[b.length - n + i] : 1;
-    if (x === null || y === null) out.push(x === 1 ? y : y === 1 ? x : x ?? y);
-    else if (x === 1) out.push(y);
-    else if (y === 1 || x === y) out.push(x);
+    if (x === null || y === null) out[i] = x === 1 ? y : y === 1 ? x : x ?? y;
+    else if (x === 1) out[i] = y;
+    else if (y === 1 || x === y) out[i] = x;
     else {
       throw new ShapeError(
         `${op}: ${shown(a)} and ${shown(b)} do not broadcast; PyTorch raises "The size of tensor a (${x}) must match the size of tensor b (${y}) at non-singleton dimension ${i}"`,

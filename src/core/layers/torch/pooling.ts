@@ -15,7 +15,7 @@ function poolShape(name: string, input: Dim[], kernel: number[], stride: number[
   const k = kernel.map((kk, i) => (kk - 1) * dilation[i] + 1);
   padding.forEach((p, i) => {
     if (p > k[i] / 2) {
-      throw new ShapeError(`${name}: padding ${tupleText(padding)} must be at most half of the kernel (PyTorch raises "pad should be at most half of effective kernel size, but got pad=${p}, kernel_size=${kernel[i]} and dilation=${dilation[i]}")`, 'padding', [], 'pool-padding');
+      throw new ShapeError(`${name}: padding ${tupleText(padding)} must be at most half of the kernel (PyTorch raises "pad should be at most half of kernel size, but got pad=${p} and kernel_size=${kernel[i]}")`, 'padding', [], 'pool-padding');
     }
   });
   const [c, ...spatial] = input;
