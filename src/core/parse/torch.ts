@@ -1567,9 +1567,9 @@ export class TorchSemantics implements FrameworkSemantics {
       const dims = size ? shapesOf(size) : undefined;
       if (dims) {
         if (path === 'torchsummary.summary') {
-          // torchsummary takes one sample's shape and runs a batch of batch_size (-1 prints as -1; it runs 2).
+          // torchsummary takes one sample's shape; its forward pass runs a batch of 2 (printed as -1).
           const bs = args.keyword.get('batch_size')?.value ?? args.positional[2]?.value;
-          const b: Dim = bs?.k === 'num' && bs.v > 0 ? bs.v : null;
+          const b = bs?.k === 'num' && bs.v > 0 ? bs.v : 2;
           shapes = dims.map((d) => [b, ...d]);
         } else {
           const bs = args.keyword.get('batch_dim')?.value;
@@ -1577,7 +1577,8 @@ export class TorchSemantics implements FrameworkSemantics {
         }
       }
     }
-    if (shapes && !m.model.graph && !this.frame) this.traceModel(m, m.model, shapes, span, `${path.split('.')[0]}.summary()`);
+    const from = path === 'torchsummary.summary' ? 'torchsummary.summary() (which runs a batch of 2)' : 'torchinfo.summary()';
+    if (shapes && !m.model.graph && !this.frame) this.traceModel(m, m.model, shapes, span, from);
     return NONE;
   }
 
