@@ -164,3 +164,45 @@ describe('convlens summary: hostile and unusual input', () => {
     ]);
   });
 });
+
+describe('convlens summary on PyTorch files', () => {
+  before(() => {
+    if (!existsSync(cli)) {
+      const b = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { encoding: 'utf8' });
+      assert.equal(b.status, 0, b.stderr);
+    }
+  });
+
+  it("--model picks a builder the file never calls, --input-shape gives it an input, --depth 1 prints torchinfo's top level", () => {
+    const r = run('summary', fixturePath('pytorch', 'torchvision', 'resnet.py'), '--model', 'resnet18', '--input-shape', '1,3,224,224', '--depth', '1');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^Layer \(type:depth-idx\) +Output Shape +Param # +Mult-Adds +Receptive field$/m);
+    assert.match(r.out, /^├─Sequential: 1-5 +\[1, 64, 56, 56\] +147,968 /m);
+    assert.match(r.out, /^├─Linear: 1-10 +\[1, 1000\] +513,000 +513,000 +global$/m);
+    // torchvision publishes resnet18's num_params as 11,689,512; torchinfo prints 1.81 G mult-adds at 224x224.
+    assert.match(r.out, /^Total params: 11,689,512$/m);
+    assert.match(r.out, /^Total mult-adds \(G\): 1\.81$/m);
+    assert.match(r.out, /^Input \[1, 3, 224, 224\] from the --input-shape option\.$/m);
+    assert.equal((r.out.match(/^Layer \(type:depth-idx\)/gm) ?? []).length, 1, 'one model');
+  });
+
+  it('--json says the framework, the variable and whole shapes with the batch', () => {
+    const r = run('summary', fixturePath('pytorch', 'tutorials', 'neural_networks_tutorial.py'), '--json');
+    assert.equal(r.code, 0, r.err);
+    const m = JSON.parse(r.out).models[0];
+    assert.equal(m.framework, 'pytorch');
+    assert.equal(m.varName, 'net');
+    assert.deepEqual(m.inputShape, [1, 1, 32, 32]);
+    assert.deepEqual(m.outputShape, [1, 10]);
+    assert.equal(m.totalParams, 61706);
+  });
+
+  it('an unknown --model or a bad --input-shape is said, with what the file has or what is expected', () => {
+    const missing = run('summary', fixturePath('pytorch', 'kuangliu', 'lenet.py'), '--model', 'VGG');
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /has no model 'VGG' \(it has LeNet\(\)\)/);
+    const bad = run('summary', fixturePath('pytorch', 'kuangliu', 'lenet.py'), '--input-shape', '1,3,0,32');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--input-shape must be positive sizes separated by commas, batch first \(e\.g\. 1,3,32,32\), got '1,3,0,32'/);
+  });
+});

@@ -511,7 +511,8 @@ function torchRankMessage(type: LayerType, t: SymTensor): string {
   const batchAxis = type.withBatch ? 0 : 1;
   const wanted = typeof want === 'number' ? `${want + batchAxis}-D input${type.inputWords ? ` ${type.inputWords}` : ''}` : want === 'any' ? 'an input' : `an input of at least ${want.min + batchAxis} dimensions`;
   let hint = '';
-  if (typeof want === 'number' && t.sample && t.sample.length + 1 - batchAxis < want) hint = ': after flatten or view there are no spatial axes left; move this layer before the flatten, or view the tensor back to [N, C, …]';
+  if (t.producer.layer.type?.isInput) hint = `: the model's input has ${got} dimensions, so give it an example of ${type.inputWords ?? 'the shape this layer expects'}`;
+  else if (typeof want === 'number' && t.sample && t.sample.length + 1 - batchAxis < want) hint = ': after flatten or view there are no spatial axes left; move this layer before the flatten, or view the tensor back to [N, C, …]';
   return `${type.name} expects a ${wanted}, but got a ${got}-D input ${torchShape(t.batch, t.sample ?? [])}${hint}`;
 }
 
