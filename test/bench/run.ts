@@ -4,6 +4,7 @@ import { benchApplications } from './applications';
 import { benchBombs } from './bombs';
 import { benchEditor } from './editor';
 import { benchFeatureMaps } from './featureMaps';
+import { benchPytorch } from './pytorch';
 import { benchServer } from './server';
 import { benchTraining } from './training';
 
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   const want = (name: string) => only.length === 0 || only.includes(name);
   if (want('analysis')) await benchAnalysis();
   if (want('applications')) await benchApplications();
+  if (want('pytorch')) await benchPytorch();
   if (want('editor')) await benchEditor();
   if (want('server')) await benchServer();
   if (want('featureMaps')) await benchFeatureMaps();

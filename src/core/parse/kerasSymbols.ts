@@ -5,6 +5,17 @@ import { KNOWN_UNSUPPORTED, findLayer } from '../layers/index';
  * `tf_keras.layers`, `keras.src.layers.convolutional.conv2d` all become `keras.layers`.
  */
 export function normalizeModulePath(path: string): string {
+  const known = normalized.get(path);
+  if (known !== undefined) return known;
+  const p = normalizePath(path);
+  // Every attribute of a module goes through here (`nn.Conv2d`, `F.relu` in a forward pass).
+  if (normalized.size < 4096) normalized.set(path, p);
+  return p;
+}
+
+const normalized = new Map<string, string>();
+
+function normalizePath(path: string): string {
   let p = path
     .replace(/^tensorflow\.(python\.)?keras(?=\.|$)/, 'keras')
     .replace(/^tensorflow\.compat\.v[12]\.keras(?=\.|$)/, 'keras')

@@ -386,6 +386,7 @@ export class TorchSemantics implements FrameworkSemantics {
     let child: LayerInstance;
     if (v.k === 'none') {
       m.children.set(name, null);
+      this.treeVersion++;
       return undefined;
     }
     const mod = this.moduleOf(v);
@@ -400,6 +401,7 @@ export class TorchSemantics implements FrameworkSemantics {
 
   private adopt(m: TorchModule, name: string, child: LayerInstance): void {
     m.children.set(name, child);
+    this.treeVersion++;
     const c = this.modules.get(child);
     if (c && !c.parent && c !== m) c.parent = m.layer;
     this.interp.touched();
@@ -532,6 +534,7 @@ export class TorchSemantics implements FrameworkSemantics {
     }
     if (v.k === 'none' && m.children.has(name)) {
       m.children.set(name, null);
+      this.treeVersion++;
       return;
     }
     if (v.k === 'array' && this.parameters.has(v)) {
@@ -674,6 +677,7 @@ export class TorchSemantics implements FrameworkSemantics {
         items.splice(i, 0, child);
         m.children.clear();
         items.forEach((c, k) => m.children.set(String(k), c));
+        this.treeVersion++;
         this.adopt(m, String(i), child);
         return NONE;
       }
@@ -728,8 +732,20 @@ export class TorchSemantics implements FrameworkSemantics {
     this.interp.touched();
   }
 
-  /** `named_modules()`: the module, then its children depth-first, each module once. */
+  /** Bumped whenever a module gains, loses or replaces a child: cached walks of the trees are stale then. */
+  private treeVersion = 0;
+  private readonly walks = new WeakMap<TorchModule, { version: number; modules: [string, TorchModule][] }>();
+
+  /** `named_modules()`: the module, then its children depth-first, each module once (cached while no tree changes). */
   private namedModules(root: TorchModule): [string, TorchModule][] {
+    const cached = this.walks.get(root);
+    if (cached && cached.version === this.treeVersion) return cached.modules;
+    const modules = this.walkModules(root);
+    this.walks.set(root, { version: this.treeVersion, modules });
+    return modules;
+  }
+
+  private walkModules(root: TorchModule): [string, TorchModule][] {
     const out: [string, TorchModule][] = [];
     const seen = new Set<LayerInstance>();
     const visit = (m: TorchModule, prefix: string, depth: number): void => {
@@ -1353,6 +1369,7 @@ export class TorchSemantics implements FrameworkSemantics {
       // Slicing keeps the children's names (PyTorch's Sequential.__getitem__ with a slice).
       const keys = [...m.children].filter(([, c]) => c !== null && picked.includes(c)).map(([k]) => k);
       picked.forEach((c, i) => out.children.set(keys[i] ?? String(i), c));
+      this.treeVersion++;
       for (const c of picked) if (m.itemSpans.has(c)) out.itemSpans.set(c, m.itemSpans.get(c)!);
       this.candidate(out, span);
       return this.value(layer);
@@ -1485,7 +1502,9 @@ export class TorchSemantics implements FrameworkSemantics {
   private dataset(name: string, args: CallArgs): Value {
     const ds = DATASETS[name];
     if (!ds) return { k: 'unknown', why: `torchvision.datasets.${name}` };
-    if (!this.interp.datasets.includes(name.toLowerCase())) this.interp.datasets.push(name.toLowerCase());
+    // Named as the trainer names its data (Keras' dataset names).
+    const dataName = name === 'FashionMNIST' ? 'fashion_mnist' : name.toLowerCase();
+    if (!this.interp.datasets.includes(dataName)) this.interp.datasets.push(dataName);
     let image: ImageShape = { channels: ds.sample[0], height: ds.sample[1], width: ds.sample[2] };
     const transform = args.keyword.get('transform')?.value;
     let tensor = false;
@@ -1614,7 +1633,7 @@ export class TorchSemantics implements FrameworkSemantics {
     return model.tracked.filter((l) => {
       const m = this.modules.get(l);
       if (!m) return false;
-      const leaf = ![...m.children.values()].some((c) => c !== null);
+      const leaf = !hasChildren(m);
       return leaf || (l.weights ?? []).length > 0;
     });
   }
@@ -1716,7 +1735,7 @@ export class TorchSemantics implements FrameworkSemantics {
     const make = (mod: TorchModule, name: string, call?: ModuleCall): ModuleRowData => {
       const recursive = seen.has(mod.layer);
       seen.add(mod.layer);
-      const leaf = ![...mod.children.values()].some((c) => c !== null);
+      const leaf = !hasChildren(mod);
       const totals = totalsOf(mod.layer);
       const outputs = (call?.outputs ?? []).map((t) => (t.sample !== null && !t.partial ? [t.batch, ...t.sample] : null));
       const whole = outputs[0] ?? null;
@@ -1835,6 +1854,11 @@ function flatten(v: Value, depth = 0): SymTensor[] | undefined {
     out.push(...ts);
   }
   return out;
+}
+
+function hasChildren(m: TorchModule): boolean {
+  for (const c of m.children.values()) if (c !== null) return true;
+  return false;
 }
 
 function hasUnknown(v: Value, depth = 0): boolean {
