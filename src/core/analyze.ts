@@ -189,6 +189,16 @@ export interface AnalyzeOptions {
   inputShape?: number[];
 }
 
+/**
+ * Cheap test before any parsing: may this text build a model (Keras' or PyTorch's)? A file that
+ * mentions neither framework has nothing to show, and a host may skip its analysis.
+ */
+export function mayBuildModels(text: string): boolean {
+  return MODEL_HINT.test(text);
+}
+
+const MODEL_HINT = /\b(?:keras|Sequential|Conv[123]D|Dense|torch|nn\.Module)\b/;
+
 /** Parses and analyses one Python file. Never throws on any input text. */
 export function analyzeSource(text: string, parse: PythonParse, opts: AnalyzeOptions = {}): FileAnalysis {
   const sink = new ProblemSink();

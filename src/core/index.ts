@@ -1,5 +1,5 @@
 /** The ConvLens core: pure analysis of Keras model files, shared by the CLI, the extension and the worker. */
-export { analyzeSource, type FileAnalysis, type LayerReport, type ModelReport, type ReceptiveField, type AnalyzeOptions } from './analyze';
+export { analyzeSource, mayBuildModels, type FileAnalysis, type LayerReport, type ModelReport, type ReceptiveField, type AnalyzeOptions } from './analyze';
 export type { Problem, Severity, Fix, TextEdit } from './diagnostics';
 export { LineIndex, type Position } from './text';
 export { formatSummary, formatShape, formatCount, formatBytes, formatCompact, formatParams, formatReceptiveField } from './format';

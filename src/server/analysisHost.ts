@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { FileAnalysis } from '../core/index';
+import { mayBuildModels, type FileAnalysis } from '../core/index';
 import { tooComplexProblem, type TooComplexReason } from '../core/parse/frontEnd';
 import type { FromWorker, ToWorker, WorkerOptions } from './workerProtocol';
 
@@ -24,8 +24,6 @@ export interface AnalysisHostOptions {
   log(message: string): void;
 }
 
-/** Cheap test before any parsing: does this text look like it builds a Keras model? */
-const KERAS_HINT = /\b(?:keras|Sequential|Conv[123]D|Dense)\b/;
 
 interface Job {
   key: string;
@@ -74,7 +72,7 @@ export class AnalysisHost {
   analyse(key: string, version: number, text: string, file?: string): Promise<AnalysedVersion> {
     const done = this.results.get(key);
     if (done && done.version >= version) return Promise.resolve(done);
-    if (!KERAS_HINT.test(text)) {
+    if (!mayBuildModels(text)) {
       // Not a model file: nothing to parse, nothing to show.
       const empty: AnalysedVersion = { key, version, text, analysis: { models: [], problems: [], datasets: [], calls: [] }, ms: 0 };
       this.settle(empty);

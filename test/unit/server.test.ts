@@ -116,6 +116,50 @@ describe('language server: a generic LSP client over stdio', () => {
     assert.deepEqual(hints.map((h) => h.label), ['→ (None, 4, 4, 8) · 80 params', '→ (None, 1, 1, 4) · 516 params', '→ (None, 4) · 0 params', '→ (None, 10) · 50 params']);
   });
 
+  it('a PyTorch file (no Keras in it): shapes at the calls in forward, parameters at the definitions, the mat1/mat2 error fixed by its quick fix', async () => {
+    const uri = 'file:///torch_net.py';
+    const text = [
+      'import torch',
+      'import torch.nn as nn',
+      'import torch.nn.functional as F',
+      '',
+      'class Net(nn.Module):',
+      '    def __init__(self):',
+      '        super().__init__()',
+      '        self.conv = nn.Conv2d(1, 8, 3)',
+      '        self.fc = nn.Linear(1024, 10)',
+      '',
+      '    def forward(self, x):',
+      '        x = F.relu(self.conv(x))',
+      '        return self.fc(torch.flatten(x, 1))',
+      '',
+      'model = Net()',
+      'out = model(torch.randn(2, 1, 28, 28))',
+      '',
+    ].join('\n');
+    c.open(uri, text);
+    const published = await c.diagnosticsFor(uri, (p) => p.diagnostics.length > 0);
+    const [d] = published.diagnostics;
+    assert.equal(d.code, 'in-features-mismatch');
+    assert.deepEqual(d.range, { start: { line: 8, character: 28 }, end: { line: 8, character: 32 } });
+    assert.match(d.message, /mat1 and mat2 shapes cannot be multiplied \(2x5408 and 1024x10\)/);
+    type Action = { title: string; edit: { changes: Record<string, { range: unknown; newText: string }[]> } };
+    const actions = await c.request<Action[]>('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: published.diagnostics } });
+    const fix = actions.find((a) => a.title === 'Set in_features to 5408');
+    assert.ok(fix, JSON.stringify(actions));
+    c.change(uri, 2, [{ range: d.range as never, text: fix.edit.changes[uri][0].newText }]);
+    assert.deepEqual((await c.diagnosticsFor(uri, (p) => p.version === 2)).diagnostics, []);
+    const hints = await c.request<Hint[]>('textDocument/inlayHint', { textDocument: { uri }, range: everything });
+    assert.deepEqual(hints.map((h) => [h.position.line, h.label]), [
+      [7, '80 params'],
+      [8, '54,090 params'],
+      [11, '→ [2, 8, 26, 26]'],
+      // self.fc(…) starts before the torch.flatten(…) it wraps; each hint sits after its own call.
+      [12, '→ [2, 10]'],
+      [12, '→ [2, 5408]'],
+    ]);
+  });
+
   it('typing: each keystroke is an incremental change; the hints follow', async () => {
     const uri = 'file:///typing.py';
     c.open(uri, BROKEN.replace('(6, 6, 1)', '(12, 12, 1)'));
