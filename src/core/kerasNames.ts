@@ -18,7 +18,8 @@ export function kerasNameProblem(name: string): string | undefined {
 export function checkKerasNames(models: readonly ModelBuild[], text: string, sink: ProblemSink): void {
   const seen = new Set<number>();
   for (const m of models) {
-    if (m.foreign) continue;
+    // Keras' rule: a PyTorch model's names are its attributes, which Python already keeps plain.
+    if (m.foreign || m.framework === 'pytorch') continue;
     const modelProblem = kerasNameProblem(m.kerasName);
     if (modelProblem) sink.error('keras-name', nameSpan(text, m.span, m.kerasName) ?? m.span, modelProblem);
     for (const layer of [...m.sequence.map((x) => x.layer), ...m.tracked]) {

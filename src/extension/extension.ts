@@ -8,7 +8,7 @@ const FEATURES = [registerCommands, registerSummaryDocuments, registerStatusBar]
 
 /**
  * Activation stays cheap: the language server (a child process) starts, and it loads the
- * tree-sitter parser only when a Python file that mentions Keras is opened. Inlay hints, hover,
+ * tree-sitter parser only when a Python file that mentions Keras or PyTorch is opened. Inlay hints, hover,
  * code lens, diagnostics and quick fixes come from the server; onnxruntime-node is never loaded here.
  */
 export function activate(context: vscode.ExtensionContext): { ctx: Ctx } {

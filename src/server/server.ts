@@ -346,7 +346,7 @@ export function startServer(connection: Connection): void {
     const a = await analysisOf(uri);
     if (!a) return { text: `${uri}: not open in the editor` };
     const models = a.result.analysis.models.filter((m) => m.analysed && (model === 'all' || m.id === model));
-    if (!models.length) return { text: a.result.analysis.models.length ? 'No analysed Sequential model' : 'No Keras model found' };
+    if (!models.length) return { text: a.result.analysis.models.length ? 'No analysed Sequential model' : 'No Keras or PyTorch model found' };
     return { text: models.map((m) => formatSummary(m)).join('\n\n') + '\n' };
   });
 

@@ -12,8 +12,8 @@
  * see) and the graph holds the leaf modules' and operations' nodes in execution order.
  */
 import { torchvisionModule } from '../applications/torchvision';
-import { findLayer, type LayerType, type WeightSpec } from '../layers/index';
-import type { FieldState, GraphNode, LayerInstance, ModelBuild, ModuleCall, SymTensor } from '../model/graph';
+import { findLayer, layerNames, type LayerType, type WeightSpec } from '../layers/index';
+import type { FieldState, LayerInstance, ModelBuild, ModuleCall, SymTensor } from '../model/graph';
 import type { CallSite, Tracer } from '../model/trace';
 import { product, type Dim } from '../shape';
 import type { FrameworkSemantics, IndexItem } from './framework';
@@ -251,11 +251,9 @@ export class TorchSemantics implements FrameworkSemantics {
     }
   }
 
+  /** The module classes of the registry (`Conv2d`, `ReLU`, …), for `from torch.nn import *`. */
   private moduleTypeNames(): string[] {
-    return ['Conv1d', 'Conv2d', 'Conv3d', 'ConvTranspose1d', 'ConvTranspose2d', 'ConvTranspose3d', 'Linear', 'Bilinear', 'Embedding', 'Flatten', 'Unflatten', 'Upsample',
-      'BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'GroupNorm', 'LayerNorm', 'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d', 'Dropout', 'Dropout2d', 'ReLU', 'ReLU6',
-      'LeakyReLU', 'PReLU', 'ELU', 'GELU', 'SiLU', 'Sigmoid', 'Tanh', 'Softmax', 'LogSoftmax', 'Hardswish', 'MaxPool1d', 'MaxPool2d', 'MaxPool3d', 'AvgPool1d', 'AvgPool2d',
-      'AvgPool3d', 'AdaptiveAvgPool1d', 'AdaptiveAvgPool2d', 'AdaptiveAvgPool3d', 'AdaptiveMaxPool2d', 'PixelShuffle', 'ZeroPad2d', 'ReflectionPad2d', 'ReplicationPad2d'];
+    return layerNames('pytorch').filter((n) => /^[A-Z]/.test(n));
   }
 
   // ------------------------------------------------------------------------------------------
@@ -600,14 +598,14 @@ export class TorchSemantics implements FrameworkSemantics {
   }
 
   method(self: Value, name: string, args: CallArgs, span: Span, e?: CallExpr): Value {
-    if (self.k === 'layer') return this.moduleMethod(self, name, args, span, e);
+    if (self.k === 'layer') return this.moduleMethod(self, name, args, span);
     if (self.k === 'tensor') return this.tensorMethod(self.t, name, args, span, e);
     if (self.k === 'array') return this.arrayMethod(self, name, args);
-    if (self.k === 'object') return this.objectMethod(self.obj, name, args, span);
+    // Datasets, loaders and transforms have no method whose result ConvLens needs.
     return UNKNOWN;
   }
 
-  private moduleMethod(self: LayerValue, name: string, args: CallArgs, span: Span, e?: CallExpr): Value {
+  private moduleMethod(self: LayerValue, name: string, args: CallArgs, span: Span): Value {
     const m = this.moduleOf(self);
     if (!m) return UNKNOWN;
     const p = args.positional.map((a) => a.value);
@@ -615,7 +613,7 @@ export class TorchSemantics implements FrameworkSemantics {
       case '__super_init__':
         return this.superInit(self, args, span);
       case '__super_forward__':
-        return this.callModule(m, args, span, e, true);
+        return this.callModule(m, args, span, { superForward: true });
       case 'parameters':
       case 'named_parameters':
       case 'buffers':
@@ -715,7 +713,7 @@ export class TorchSemantics implements FrameworkSemantics {
       case 'state_dict':
         return UNKNOWN;
       case 'forward':
-        return this.callModule(m, args, span, e);
+        return this.callModule(m, args, span);
       case '__len__':
         return this.len(self);
       default:
@@ -764,21 +762,21 @@ export class TorchSemantics implements FrameworkSemantics {
   // ------------------------------------------------------------------------------------------
   // Calling modules
 
-  callLayerOrModel(callee: Extract<Value, { k: 'layer' | 'model' }>, args: CallArgs, span: Span, e?: CallExpr): Value {
+  callLayerOrModel(callee: Extract<Value, { k: 'layer' | 'model' }>, args: CallArgs, span: Span): Value {
     const m = this.moduleOf(callee);
     if (!m) return UNKNOWN;
     const first = args.positional[0]?.value ?? args.keyword.get('input')?.value ?? args.keyword.get('x')?.value;
     if (!first) return { k: 'unknown', why: `${m.layer.className} called without an input` };
     if (m.kind === 'loss') return { k: 'array', shape: [], framework: 'pytorch' };
-    if (first.k === 'array' || (first.k === 'seq' && first.items.some((x) => x.k === 'array'))) return this.callOnData(m, args, span, e);
-    return this.callModule(m, args, span, e);
+    if (first.k === 'array' || (first.k === 'seq' && first.items.some((x) => x.k === 'array'))) return this.callOnData(m, args, span);
+    return this.callModule(m, args, span);
   }
 
   /**
    * A module called on data (`model(torch.randn(1, 3, 32, 32))`, a batch of a data loader): its
    * forward pass is traced on that input the first time, and the result is data of the output's shape.
    */
-  private callOnData(m: TorchModule, args: CallArgs, span: Span, e?: CallExpr): Value {
+  private callOnData(m: TorchModule, args: CallArgs, span: Span): Value {
     const arrays = args.positional.filter((a) => a.value.k === 'array').map((a) => (a.value as { shape: Dim[] }).shape);
     if (arrays.length === 0 || arrays.some((s) => s.length === 0)) return UNKNOWN;
     const model = m.model;
@@ -796,7 +794,7 @@ export class TorchSemantics implements FrameworkSemantics {
         const inputs = arrays.map((s) => this.hiddenInput(s.slice(1), s[0] ?? null, span, !leaf));
         let k = 0;
         const positional = args.positional.map((a): ArgValue => (a.value.k === 'array' ? { value: { k: 'tensor', t: inputs[k++] }, span } : a));
-        const r = this.callModule(m, { ...args, positional }, span, e);
+        const r = this.callModule(m, { ...args, positional }, span);
         outputs = flatten(r);
       } finally {
         if (!leaf) this.replaying--;
@@ -852,7 +850,7 @@ export class TorchSemantics implements FrameworkSemantics {
       let k = 0;
       const tensor = (t: SymTensor): ArgValue => ({ value: { k: 'tensor', t }, span: model.span });
       const positional = call ? call.positional.map((a) => (a.value.k === 'array' ? tensor(inputs[k++]) : a)) : inputs.map(tensor);
-      result = this.callModule(m, { positional, keyword: call?.keyword ?? new Map(), span: model.span }, model.span, undefined);
+      result = this.callModule(m, { positional, keyword: call?.keyword ?? new Map(), span: model.span }, model.span);
     } finally {
       model.moduleCalls = this.frame.calls;
       this.frame = outer;
@@ -874,7 +872,8 @@ export class TorchSemantics implements FrameworkSemantics {
    * Calls a module on tensors: a leaf is a node of the graph; a container runs its children in
    * order; a user module runs its `forward`. Each call is recorded for the model being traced.
    */
-  private callModule(m: TorchModule, args: CallArgs, span: Span, e?: CallExpr, superForward = false, itemSite?: CallSite): Value {
+  private callModule(m: TorchModule, args: CallArgs, span: Span, opts: { superForward?: boolean; itemSite?: CallSite } = {}): Value {
+    const { superForward = false, itemSite } = opts;
     const frame = this.frame;
     const place = frame?.names.get(m.layer);
     let call: ModuleCall | undefined;
@@ -886,7 +885,7 @@ export class TorchSemantics implements FrameworkSemantics {
     }
     let result: Value = UNKNOWN;
     try {
-      result = this.runModule(m, args, span, e, superForward, itemSite);
+      result = this.runModule(m, args, span, superForward, itemSite);
     } finally {
       if (call) {
         frame!.stack.pop();
@@ -898,7 +897,7 @@ export class TorchSemantics implements FrameworkSemantics {
     return result;
   }
 
-  private runModule(m: TorchModule, args: CallArgs, span: Span, e: CallExpr | undefined, superForward: boolean, itemSite?: CallSite): Value {
+  private runModule(m: TorchModule, args: CallArgs, span: Span, superForward: boolean, itemSite?: CallSite): Value {
     const forward = m.cls && !superForward ? this.interp.classMember(m.cls, 'forward') : undefined;
     if (forward?.k === 'func') {
       return this.interp.inFile(forward.fn.file, span, () => this.interp.callFunction(forward.fn, args, span, this.value(m.layer)));
@@ -910,7 +909,7 @@ export class TorchSemantics implements FrameworkSemantics {
         if (!cm) continue;
         const s = m.itemSpans.get(child!) ?? (child!.foreign ? undefined : child!.span);
         const childSite = s ? this.site(s) : this.site(span);
-        x = this.callModule(cm, { positional: [{ value: x, span }], keyword: new Map(), span }, s ?? span, undefined, false, childSite);
+        x = this.callModule(cm, { positional: [{ value: x, span }], keyword: new Map(), span }, s ?? span, { itemSite: childSite });
       }
       return x;
     }
@@ -1552,13 +1551,6 @@ export class TorchSemantics implements FrameworkSemantics {
       if (x?.k === 'array' && batchSize !== null) batch = tuple([{ k: 'array', shape: [batchSize, ...x.shape], framework: 'pytorch' }, { k: 'array', shape: [batchSize], framework: 'pytorch' }]);
     }
     return { k: 'object', obj: { cls: LOADER_CLASS, attrs: new Map([['batch', batch]]) } };
-  }
-
-  private objectMethod(obj: ObjectValue, name: string, args: CallArgs, span: Span): Value {
-    void args;
-    void span;
-    if (obj.cls === TRANSFORM_CLASS && name === '__call__') return UNKNOWN;
-    return UNKNOWN;
   }
 
   /** torch.optim.X(model.parameters(), lr=…): recorded for the trainer to come. */
