@@ -47,25 +47,21 @@ describe('trainer process', () => {
     assert.ok(done.test && done.test.count === 200);
   });
 
-  it('cancels cooperatively: the step running when the cancel arrives is the last', async () => {
+  it('cancels cooperatively over IPC: it ends by itself, cancelled, before its last epoch', async () => {
+    // How many steps run between sending and receiving the cancel depends on the machine's load
+    // (progress messages queue up); that the step running when it arrives is the last is checked
+    // deterministically in trainer.test.ts ('cancels within one step'). Here: the message path.
     let progress = 0;
-    let atCancel = -1;
     const h = startTrainer(params({ plan: { ...plan, epochs: 50 } }), {
       onMessage: (m) => {
         if (!TrainingProgress.is(m)) return;
         progress++;
-        if (progress === 2) {
-          atCancel = progress;
-          h.cancel(20_000);
-        }
+        if (progress === 2) h.cancel(20_000);
       },
     }, source);
-    const t0 = Date.now();
     const done = await h.done;
     assert.equal(done.reason, 'cancelled');
-    // The step running when the cancel arrives finishes; one more may have been reported while the cancel was in flight.
-    assert.ok(progress - atCancel <= 2, `${progress - atCancel} steps after the cancel`);
-    assert.ok(Date.now() - t0 < 5000);
+    assert.ok(done.epochs < 50, `${done.epochs} epochs`);
     assert.equal(h.process.signalCode, null, 'ended by itself, not killed');
   });
 
