@@ -298,8 +298,11 @@ const convCases: ConvCase[] = [
 
 describe('onnx grad recipes: convolution', () => {
   for (const base of convCases) {
-    for (const dwMethod of (base.groups ?? 1) === 1 ? (['conv', 'im2col'] as const) : (['conv'] as const)) {
-    const cc = { ...base, label: `${base.label} [dw ${dwMethod}]` };
+    // Every dw formulation the geometry allows, each with every dx formulation it allows.
+    const dwMethods = (base.groups ?? 1) === 1 ? (['gemm', 'conv', 'im2col'] as const) : (['conv'] as const);
+    const dxMethods = (base.strides ?? []).every((s) => s === 1) ? (['conv', 'convTranspose'] as const) : (['convTranspose'] as const);
+    for (const [dwMethod, dxMethod] of dwMethods.flatMap((dw) => dxMethods.map((dx) => [dw, dx] as const))) {
+    const cc = { ...base, label: `${base.label} [dw ${dwMethod}, dx ${dxMethod}]` };
     test(cc.label, async () => {
       const r = cc.spatial.length;
       const strides = cc.strides ?? cc.kernel.map(() => 1);
@@ -326,7 +329,7 @@ describe('onnx grad recipes: convolution', () => {
         outDims: [cc.n, cc.m, ...out],
         build: (g, dy) => {
           const y = grad.convForward(g, spec, 'x', 'w', bias ? 'b' : undefined);
-          const gr = grad.convBackward(g, spec, 'x', 'w', dy, { db: bias, dwMethod });
+          const gr = grad.convBackward(g, spec, 'x', 'w', dy, { db: bias, dwMethod, dxMethod });
           const grads: Record<string, string> = { x: gr.dx!, w: gr.dw! };
           if (bias) grads.b = gr.db!;
           return { y, grads };

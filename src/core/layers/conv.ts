@@ -151,8 +151,8 @@ function convTrain<A extends ArgSpecs>(rank: SpatialRank): LayerTrain<A> {
     },
     backward(g, l, b) {
       const a = args(l);
-      const r = convBackward(g, convSpec(l, a), b.x, b.fwd.saved!.w!, b.dy, { dx: b.needDx, db: a.use_bias });
-      const grads: Record<string, string> = { kernel: g.transpose(r.dw!, onnxKernelToKerasPerm(rank)) };
+      const r = convBackward(g, convSpec(l, a), b.x, b.fwd.saved!.w!, b.dy, { dx: b.needDx, db: a.use_bias, dwLayout: 'keras' });
+      const grads: Record<string, string> = { kernel: r.dw! };
       if (a.use_bias) grads.bias = r.db!;
       return { dx: r.dx, grads };
     },
@@ -472,11 +472,11 @@ function separableFamily(rank: 1 | 2) {
         const c = l.input[rank];
         const mid = c * l.a.depth_multiplier;
         const s = b.fwd.saved!;
-        const p = convBackward(g, pointwiseSpec(l, mid), s.z!, s.pw!, b.dy, { db: l.a.use_bias });
+        const p = convBackward(g, pointwiseSpec(l, mid), s.z!, s.pw!, b.dy, { db: l.a.use_bias, dwLayout: 'keras' });
         const d = convBackward(g, depthwiseSpec(l, l.a), b.x, s.dw!, p.dx!, { dx: b.needDx, db: false });
         const grads: Record<string, string> = {
           depthwise_kernel: depthwiseToKeras(g, d.dw!, c, l.a.depth_multiplier, l.a.kernel_size),
-          pointwise_kernel: g.transpose(p.dw!, onnxKernelToKerasPerm(rank)),
+          pointwise_kernel: p.dw!,
         };
         if (l.a.use_bias) grads.bias = p.db!;
         return { dx: d.dx, grads };

@@ -127,27 +127,103 @@ export function convForward(g: GraphBuilder, spec: ConvSpec, x: string, w: strin
 /** Options of {@link convBackward}. */
 export interface ConvGradOptions extends GradNeeds {
   /**
-   * How dw is computed:
-   * - 'conv': a convolution of the input by the output gradient with the
-   *   batch axis as the reduction ("channel") axis (strides and dilations
-   *   swap roles); grouped convolutions arrange x as [C/G, G·N, ...] so one
-   *   grouped Conv yields only the block-diagonal terms. Any geometry, low memory.
-   * - 'im2col': one Gather builds the patch matrix [C·k, out·N] from x laid
-   *   out [C, H·W, N], then a single Gemm with dy laid out [M, out·N].
-   *   Measured 1.7–2× faster than 'conv' on ORT 1.30 CPU (one thread) for the
-   *   MNIST CNN's layers and a 32→64 3×3 layer on 16×16, but it materialises
-   *   C·k·out·N floats; groups = 1 only.
-   * - 'auto' (default): 'im2col' when groups = 1 and the per-sample patch
-   *   matrix has at most {@link IM2COL_AUTO_LIMIT} elements, else 'conv'.
+   * How dw is computed (all give the same values; they differ in speed and memory):
+   * - 'gemm' (groups = 1): one Conv of spatial rank r + 1 whose single GEMM is exactly
+   *   dw[M, k·C] = dy[M, N·out] × patches[N·out, k·C]: x laid out [1, N, …in, C] is its input
+   *   (the batch is the reduction "channel" axis and C a trailing spatial axis with a
+   *   1-wide kernel), dy laid out [M, N, …out, 1] its kernel, strides and dilations swapped.
+   *   onnxruntime's CPU Conv (MLAS) expands patches into a cache-sized buffer panel by panel,
+   *   so no im2col tensor is materialised, and the expanded rows are runs of C contiguous
+   *   floats. Measured at the forward convolution's speed on the VGG-style CIFAR layers
+   *   (64→64 on 32×32: 48 ms against 121 ms for 'conv' and 73 ms for 'im2col', one thread).
+   * - 'conv': a convolution of the input by the output gradient with the batch axis as the
+   *   reduction ("channel") axis (strides and dilations swap roles); grouped convolutions
+   *   arrange x as [C/G, G·N, ...] so one grouped Conv yields only the block-diagonal terms.
+   *   Any geometry, low memory, but MLAS runs it as C small GEMMs with k columns each.
+   * - 'im2col': one Gather builds the patch matrix [C·k, out·N] from x laid out [C, H·W, N],
+   *   then a single Gemm with dy laid out [M, out·N]. Materialises C·k·out·N floats; groups = 1.
+   * - 'auto' (default): {@link autoConvGradMethods}.
    */
-  dwMethod?: 'auto' | 'conv' | 'im2col';
+  dwMethod?: 'auto' | 'gemm' | 'conv' | 'im2col';
+  /**
+   * How dx is computed:
+   * - 'convTranspose': ConvTranspose(dy, w) with output_padding restoring what a strided
+   *   forward pass dropped. Any geometry.
+   * - 'conv' (strides 1 only): a plain Conv of dy by the kernel flipped in space with its
+   *   in/out channels swapped (per group), padded by (k − 1)·d − pad. onnxruntime runs it as
+   *   fast as the forward convolution, where its ConvTranspose (a GEMM then col2im per
+   *   image) was measured 10–25% slower on the VGG-style layers.
+   * - 'auto' (default): {@link autoConvGradMethods}.
+   */
+  dxMethod?: 'auto' | 'convTranspose' | 'conv';
+  /** Layout of the returned dw: ONNX [M, C/G, …k] (default) or Keras' [(…k), C/G, M]. */
+  dwLayout?: 'onnx' | 'keras';
 }
 
-/** Per-sample patch-matrix size (elements) up to which 'auto' picks the im2col dw. */
+/** Per-sample patch-matrix size (elements) up to which 'im2col' may be chosen for dw. */
 export const IM2COL_AUTO_LIMIT = 1 << 17;
 
 function im2colSize(n: ConvNorm): number {
   return n.c * n.k.reduce((a, b) => a * b, 1) * n.out.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * The formulations 'auto' picks for a convolution's gradients, from timings of each one on
+ * onnxruntime 1.30 CPU over layer shapes from the MNIST CNN to VGG (README, "Training speed"):
+ * - dx by the flipped-kernel Conv when every stride is 1, the padding keeps the size ('same':
+ *   the dx Conv is 'same' too, so its patches are mostly real data) and there are at least
+ *   {@link DX_CONV_MIN_CHANNELS} input channels (the dx Conv's GEMM has that many rows); else
+ *   ConvTranspose, which was up to 9× faster on 'valid' 5×5 layers with few channels.
+ * - dw by 'gemm' from {@link DW_GEMM_MIN_CHANNELS} input channels (its patch rows are runs of
+ *   C floats); below that by 'im2col' while the per-sample patch matrix has at most
+ *   {@link IM2COL_AUTO_LIMIT} elements, else 'conv'; grouped convolutions by 'conv'.
+ */
+export function autoConvGradMethods(spec: ConvSpec): { dx: 'conv' | 'convTranspose'; dw: 'gemm' | 'conv' | 'im2col' } {
+  const n = normConv(spec);
+  const keepsSize = n.k.every((k, i) => n.pads[i] + n.pads[i + n.r] === (k - 1) * n.d[i]);
+  const dx = n.s.every((s) => s === 1) && keepsSize && n.c / n.groups >= DX_CONV_MIN_CHANNELS ? 'conv' : 'convTranspose';
+  let dw: 'gemm' | 'conv' | 'im2col' = 'conv';
+  // 'gemm' is a convolution of rank r + 1: up to 3-D, where onnxruntime's MLAS kernels go.
+  if (n.groups === 1) dw = n.c >= DW_GEMM_MIN_CHANNELS && n.r < 3 ? 'gemm' : im2colSize(n) <= IM2COL_AUTO_LIMIT ? 'im2col' : 'conv';
+  return { dx, dw };
+}
+
+/** Input channels (per group) from which 'auto' computes dx with a Conv. */
+export const DX_CONV_MIN_CHANNELS = 32;
+/** Input channels from which 'auto' computes dw with the 'gemm' Conv. */
+export const DW_GEMM_MIN_CHANNELS = 16;
+
+/**
+ * End pads that only produce taps beyond the kernel are trimmed (a dw convolution sweeps the
+ * kernel offsets as its output); `ext` is the output extent that remains, sliced to the kernel
+ * when it is still larger.
+ */
+function dwConvEndPads(n: ConvNorm): { endPads: number[]; ext: number[] } {
+  const endPads: number[] = [];
+  const ext: number[] = [];
+  for (let i = 0; i < n.r; i++) {
+    const rem = (n.in[i] + n.pads[i] + n.pads[i + n.r] - (n.k[i] - 1) * n.d[i] - 1) % n.s[i];
+    endPads.push(Math.max(0, n.pads[i + n.r] - rem));
+    ext.push(Math.floor((n.in[i] + n.pads[i] + endPads[i] - n.s[i] * (n.out[i] - 1) - 1) / n.d[i]) + 1);
+  }
+  return { endPads, ext };
+}
+
+/** dw as one GEMM inside a rank-(r + 1) Conv (see {@link ConvGradOptions.dwMethod} 'gemm'); returns [M, …k, C]. */
+function convWeightGradGemm(g: GraphBuilder, n: ConvNorm, x: string, dy: string): string {
+  const { r } = n;
+  const sp = spatialAxes(r);
+  const xin = g.reshape(g.transpose(x, [0, ...sp, 1]), [1, -1, ...n.in, n.c]);
+  const kernel = g.reshape(g.transpose(dy, [1, 0, ...sp]), [n.m, -1, ...n.out, 1]);
+  const { endPads, ext } = dwConvEndPads(n);
+  let dw = g.conv(xin, kernel, undefined, {
+    kernelShape: [...n.out, 1],
+    strides: [...n.d, 1],
+    dilations: [...n.s, 1],
+    pads: [...n.pads.slice(0, r), 0, ...endPads, 0],
+  });
+  if (ext.some((e, i) => e !== n.k[i])) dw = g.slice(dw, new Array<number>(r).fill(0), n.k, sp);
+  return g.reshape(dw, [n.m, ...n.k, n.c]);
 }
 
 function convWeightGradIm2col(g: GraphBuilder, n: ConvNorm, x: string, dy: string): string {
@@ -188,6 +264,45 @@ function convWeightGradIm2col(g: GraphBuilder, n: ConvNorm, x: string, dy: strin
   return g.reshape(g.gemm(dyr, patches, undefined, { transB: true }), [n.m, n.c, ...n.k]);
 }
 
+function convWeightGradConv(g: GraphBuilder, n: ConvNorm, x: string, dy: string): string {
+  const { r } = n;
+  const swapNC = [1, 0, ...spatialAxes(r)];
+  const cg = n.c / n.groups;
+  let xt: string;
+  if (n.groups === 1) xt = g.transpose(x, swapNC);
+  else {
+    const x5 = g.reshape(x, [0, n.groups, cg, ...n.in]);
+    const t = g.transpose(x5, [2, 1, 0, ...spatialAxes(r).map((a) => a + 1)]);
+    xt = g.reshape(t, [cg, -1, ...n.in]);
+  }
+  const dyt = g.transpose(dy, swapNC);
+  const { endPads, ext } = dwConvEndPads(n);
+  let dwt = g.conv(xt, dyt, undefined, {
+    kernelShape: n.out,
+    strides: n.d,
+    dilations: n.s,
+    pads: [...n.pads.slice(0, r), ...endPads],
+    group: n.groups,
+  });
+  if (ext.some((e, i) => e !== n.k[i])) dwt = g.slice(dwt, new Array<number>(r).fill(0), n.k, spatialAxes(r));
+  return g.transpose(dwt, swapNC);
+}
+
+/** dx of a stride-1 convolution as a Conv of dy by the flipped, channel-swapped kernel. */
+function convInputGradConv(g: GraphBuilder, n: ConvNorm, w: string, dy: string): string {
+  const { r } = n;
+  const sp = spatialAxes(r);
+  const G = n.groups;
+  // [M, C/G, …k] → [C, M/G, …k]: within each group, in and out channels swap.
+  const swapped =
+    G === 1
+      ? g.transpose(w, [1, 0, ...sp])
+      : g.reshape(g.transpose(g.reshape(w, [G, n.m / G, n.c / G, ...n.k]), [0, 2, 1, ...sp.map((a) => a + 1)]), [n.c, n.m / G, ...n.k]);
+  const flipped = g.slice(swapped, n.k.map(() => -1), n.k.map((k) => -(k + 1)), sp, n.k.map(() => -1));
+  const pads = n.pads.map((p, i) => (n.k[i % r] - 1) * n.d[i % r] - p);
+  return g.conv(dy, flipped, undefined, { kernelShape: n.k, dilations: n.d, pads, group: G });
+}
+
 /**
  * The gradient of a convolution with respect to its input: ConvTranspose(dy, w) with
  * output_padding restoring the rows/columns a strided forward pass dropped.
@@ -207,8 +322,7 @@ function convInputGrad(g: GraphBuilder, n: ConvNorm, w: string, dy: string, b?: 
 
 /**
  * Conv backward.
- * - dx = ConvTranspose(dy, w) with output_padding restoring the rows/columns a
- *   strided forward pass dropped.
+ * - dx: see {@link ConvGradOptions.dxMethod}.
  * - dw: see {@link ConvGradOptions.dwMethod}.
  * - db = ReduceSum(dy) over batch and spatial axes.
  */
@@ -216,41 +330,23 @@ export function convBackward(g: GraphBuilder, spec: ConvSpec, x: string, w: stri
   const n = normConv(spec);
   const { r } = n;
   const result: { dx?: string; dw?: string; db?: string } = {};
-  const dwMethod = need.dwMethod ?? 'auto';
-  const useIm2col = dwMethod === 'im2col' || (dwMethod === 'auto' && n.groups === 1 && im2colSize(n) <= IM2COL_AUTO_LIMIT);
-  if (dwMethod === 'im2col' && n.groups !== 1) throw new Error("convBackward: dwMethod 'im2col' supports groups = 1 only");
-  if (need.dx ?? true) result.dx = convInputGrad(g, n, w, dy);
-  if ((need.dw ?? true) && useIm2col) result.dw = convWeightGradIm2col(g, n, x, dy);
-  else if (need.dw ?? true) {
-    const swapNC = [1, 0, ...spatialAxes(r)];
-    const cg = n.c / n.groups;
-    let xt: string;
-    if (n.groups === 1) xt = g.transpose(x, swapNC);
-    else {
-      const x5 = g.reshape(x, [0, n.groups, cg, ...n.in]);
-      const t = g.transpose(x5, [2, 1, 0, ...spatialAxes(r).map((a) => a + 1)]);
-      xt = g.reshape(t, [cg, -1, ...n.in]);
+  const auto = autoConvGradMethods(spec);
+  const dwMethod = need.dwMethod === undefined || need.dwMethod === 'auto' ? auto.dw : need.dwMethod;
+  const dxMethod = need.dxMethod === undefined || need.dxMethod === 'auto' ? auto.dx : need.dxMethod;
+  if ((dwMethod === 'im2col' || dwMethod === 'gemm') && n.groups !== 1) throw new Error(`convBackward: dwMethod '${dwMethod}' supports groups = 1 only`);
+  if (dxMethod === 'conv' && n.s.some((s) => s !== 1)) throw new Error("convBackward: dxMethod 'conv' needs strides of 1");
+  if (need.dx ?? true) result.dx = dxMethod === 'conv' ? convInputGradConv(g, n, w, dy) : convInputGrad(g, n, w, dy);
+  if (need.dw ?? true) {
+    const sp = spatialAxes(r);
+    const keras = need.dwLayout === 'keras';
+    if (dwMethod === 'gemm') {
+      // [M, …k, C] → Keras (…k, C, M) or ONNX [M, C, …k].
+      const dw = convWeightGradGemm(g, n, x, dy);
+      result.dw = keras ? g.transpose(dw, [...Array.from({ length: r + 1 }, (_, i) => i + 1), 0]) : g.transpose(dw, [0, r + 1, ...sp.map((a) => a - 1)]);
+    } else {
+      const dw = dwMethod === 'im2col' ? convWeightGradIm2col(g, n, x, dy) : convWeightGradConv(g, n, x, dy);
+      result.dw = keras ? g.transpose(dw, [...sp, 1, 0]) : dw;
     }
-    const dyt = g.transpose(dy, swapNC);
-    // Trim end padding that only produces taps beyond the kernel; if it cannot be trimmed enough, slice afterwards.
-    const endPads: number[] = [];
-    const ext: number[] = [];
-    for (let i = 0; i < r; i++) {
-      const rem = (n.in[i] + n.pads[i] + n.pads[i + r] - (n.k[i] - 1) * n.d[i] - 1) % n.s[i];
-      endPads.push(Math.max(0, n.pads[i + r] - rem));
-      ext.push(Math.floor((n.in[i] + n.pads[i] + endPads[i] - n.s[i] * (n.out[i] - 1) - 1) / n.d[i]) + 1);
-    }
-    let dwt = g.conv(xt, dyt, undefined, {
-      kernelShape: n.out,
-      strides: n.d,
-      dilations: n.s,
-      pads: [...n.pads.slice(0, r), ...endPads],
-      group: n.groups,
-    });
-    if (ext.some((e, i) => e !== n.k[i])) {
-      dwt = g.slice(dwt, new Array<number>(r).fill(0), n.k, spatialAxes(r));
-    }
-    result.dw = g.transpose(dwt, swapNC);
   }
   if (need.db ?? true) result.db = g.reduceSum(dy, [0, ...spatialAxes(r)], false);
   return result;
