@@ -277,6 +277,29 @@ describe('GraphBuilder through onnxruntime-node', () => {
     assert.deepEqual(Array.from(r['sortie_日本'].data as Float32Array), [-1, 2]);
   });
 
+  test('after(x, deps) is x exactly (also when a dependency holds NaN or ±Inf) and orders an in-place write after the dependencies', async () => {
+    // y = 2x is written into x's own buffer (a pre-allocated output); z reads x. Only the
+    // dependency through after() makes onnxruntime compute z before it overwrites x.
+    const g = new GraphBuilder();
+    g.input('x', [6]);
+    g.input('bad', [3]);
+    const z = g.reduceSum(g.mul('x', g.scalar(3)), [0], false, 'z');
+    g.output(z, []);
+    g.output(g.after(g.scalar(2), [z, 'bad'], 'two'), []);
+    g.output(g.mul('x', 'two', 'y'), [6]);
+    const session = await ort.InferenceSession.create(g.toModelBytes(), { intraOpNumThreads: 1, logSeverityLevel: 3 });
+    try {
+      const x = Float32Array.of(1, 2, 3, 4, 5, 6);
+      const xt = new ort.Tensor('float32', x, [6]);
+      const r = await session.run({ x: xt, bad: new ort.Tensor('float32', Float32Array.of(NaN, Infinity, -Infinity), [3]) }, { z: null, two: null, y: xt });
+      assert.equal((r.two.data as Float32Array)[0], 2);
+      assert.equal((r.z.data as Float32Array)[0], 63);
+      assert.deepEqual([...x], [2, 4, 6, 8, 10, 12]);
+    } finally {
+      await session.release();
+    }
+  });
+
   test('naming: fresh names are unique, wiring errors are caught early', () => {
     const g = new GraphBuilder();
     g.input('relu_0', [1]);

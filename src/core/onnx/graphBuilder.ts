@@ -357,6 +357,20 @@ export class GraphBuilder {
     return this.node(opType, inputs, out === undefined ? 1 : [out], attrs)[0];
   }
 
+  /**
+   * `x`, but only once every tensor in `deps` has been computed: x + 0 where the 0 comes from
+   * one element of each dependency (Cast(Less(e, e)) is exactly 0, also for NaN or ±Inf). A
+   * data dependency is the only ordering ONNX has; onnxruntime's sequential executor otherwise
+   * picks any topological order. Costs a few scalar-sized nodes.
+   */
+  after(x: string, deps: readonly string[], out?: string): string {
+    if (deps.length === 0) return out === undefined ? x : this.identity(x, out);
+    const firsts = deps.map((d) => this.slice(this.reshape(d, [-1]), [0], [1], [0]));
+    const picked = firsts.length === 1 ? firsts[0] : this.concat(firsts, 0);
+    const zero = this.reduceSum(this.cast(this.less(picked, picked), 'float32'), [0], false);
+    return this.add(x, zero, out);
+  }
+
   // ---- elementwise -------------------------------------------------------
 
   /** a + b (broadcasting). */

@@ -1,9 +1,14 @@
 /**
- * Optimizer update steps as graph fragments. Weights and optimizer state are
- * graph inputs and their updated values graph outputs, so the caller keeps
- * the state between `session.run` calls. Hyper-parameters that change during
- * training (learning rate, step count) are graph inputs too (float32 scalars).
- * Semantics follow Keras 3's optimizers.
+ * Optimizer update steps as graph fragments. Weights and optimizer state are graph inputs and
+ * their updated values graph outputs, so the caller keeps the state between `session.run`
+ * calls. Hyper-parameters that change during training (learning rate, step count) are graph
+ * inputs too (float32 scalars). Semantics follow Keras 3's optimizers.
+ *
+ * Each update takes optional output names for its final values, so the last op of the rule
+ * writes the graph output itself (no Identity copy), and uses as few full-size passes as
+ * standard ops allow: the trainer has onnxruntime write these outputs straight into the
+ * buffers it fed as inputs, and on a large model every pass over the weights and slots costs
+ * memory bandwidth (VGG16: 553 MB per tensor).
  */
 import type { GraphBuilder } from './graphBuilder';
 
@@ -24,10 +29,11 @@ export function sgdMomentumUpdate(
   lr: string,
   momentum: number,
   nesterov = false,
+  out: { w?: string; velocity?: string } = {},
 ): { w: string; velocity: string } {
   const step = g.mul(grad, lr);
-  const v = g.sub(g.mul(velocity, g.scalar(momentum)), step);
-  const next = nesterov ? g.sub(g.add(w, g.mul(v, g.scalar(momentum))), step) : g.add(w, v);
+  const v = g.sub(g.mul(velocity, g.scalar(momentum)), step, out.velocity);
+  const next = nesterov ? g.sub(g.add(w, g.mul(v, g.scalar(momentum))), step, out.w) : g.add(w, v, out.w);
   return { w: next, velocity: v };
 }
 
@@ -50,8 +56,9 @@ export function adamStepSize(g: GraphBuilder, lr: string, t: string, spec: AdamS
 }
 
 /**
- * Adam (Keras): m ← m + (g − m)(1 − β1); v ← v + (g² − v)(1 − β2);
- * w ← w − α·m/(√v + ε) with α from {@link adamStepSize}.
+ * Adam (Keras): m ← β1·m + (1 − β1)·g; v ← β2·v + (1 − β2)·g²;
+ * w ← w − α·m/(√v + ε) with α from {@link adamStepSize}. (Keras writes m + (g − m)(1 − β1),
+ * the same value; this form reads m once.)
  */
 export function adamUpdate(
   g: GraphBuilder,
@@ -61,11 +68,14 @@ export function adamUpdate(
   v: string,
   stepSize: string,
   spec: AdamSpec = {},
+  out: { w?: string; m?: string; v?: string } = {},
 ): { w: string; m: string; v: string } {
-  const m2 = g.add(m, g.mul(g.sub(grad, m), g.scalar(1 - (spec.beta1 ?? 0.9))));
-  const v2 = g.add(v, g.mul(g.sub(g.mul(grad, grad), v), g.scalar(1 - (spec.beta2 ?? 0.999))));
+  const b1 = spec.beta1 ?? 0.9;
+  const b2 = spec.beta2 ?? 0.999;
+  const m2 = g.add(g.mul(m, g.scalar(b1)), g.mul(grad, g.scalar(1 - b1)), out.m);
+  const v2 = g.add(g.mul(v, g.scalar(b2)), g.mul(grad, g.mul(grad, g.scalar(1 - b2))), out.v);
   const denom = g.add(g.sqrt(v2), g.scalar(spec.epsilon ?? 1e-7));
-  const w2 = g.sub(w, g.div(g.mul(m2, stepSize), denom));
+  const w2 = g.sub(w, g.div(g.mul(m2, stepSize), denom), out.w);
   return { w: w2, m: m2, v: v2 };
 }
 
@@ -91,14 +101,15 @@ export function rmspropUpdate(
   spec: RmspropSpec = {},
   average?: string,
   momentumBuffer?: string,
+  out: { w?: string; velocity?: string; average?: string; momentum?: string } = {},
 ): { w: string; velocity: string; average?: string; momentum?: string } {
   const rho = spec.rho ?? 0.9;
-  const v = g.add(g.mul(velocity, g.scalar(rho)), g.mul(g.mul(grad, grad), g.scalar(1 - rho)));
+  const v = g.add(g.mul(velocity, g.scalar(rho)), g.mul(grad, g.mul(grad, g.scalar(1 - rho))), out.velocity);
   let denom: string;
   let avg: string | undefined;
   if (spec.centered) {
     if (!average) throw new Error('rmspropUpdate: centered RMSprop needs the average-gradient state');
-    avg = g.add(g.mul(average, g.scalar(rho)), g.mul(grad, g.scalar(1 - rho)));
+    avg = g.add(g.mul(average, g.scalar(rho)), g.mul(grad, g.scalar(1 - rho)), out.average);
     denom = g.add(g.sub(v, g.mul(avg, avg)), g.scalar(spec.epsilon ?? 1e-7));
   } else {
     denom = g.add(v, g.scalar(spec.epsilon ?? 1e-7));
@@ -106,16 +117,24 @@ export function rmspropUpdate(
   const step = g.div(g.mul(grad, lr), g.sqrt(denom));
   if ((spec.momentum ?? 0) > 0) {
     if (!momentumBuffer) throw new Error('rmspropUpdate: momentum > 0 needs the momentum state');
-    const m = g.add(g.mul(momentumBuffer, g.scalar(spec.momentum!)), step);
-    return { w: g.sub(w, m), velocity: v, average: avg, momentum: m };
+    const m = g.add(g.mul(momentumBuffer, g.scalar(spec.momentum!)), step, out.momentum);
+    return { w: g.sub(w, m, out.w), velocity: v, average: avg, momentum: m };
   }
-  return { w: g.sub(w, step), velocity: v, average: avg };
+  return { w: g.sub(w, step, out.w), velocity: v, average: avg };
 }
 
 /** Adagrad (Keras 3): acc ← acc + g²; w ← w − lr·g/√(acc + ε). Keras starts acc at 0.1 and ε = 1e-7. */
-export function adagradUpdate(g: GraphBuilder, w: string, grad: string, accumulator: string, lr: string, epsilon = 1e-7): { w: string; accumulator: string } {
-  const acc = g.add(accumulator, g.mul(grad, grad));
-  return { w: g.sub(w, g.div(g.mul(grad, lr), g.sqrt(g.add(acc, g.scalar(epsilon))))), accumulator: acc };
+export function adagradUpdate(
+  g: GraphBuilder,
+  w: string,
+  grad: string,
+  accumulator: string,
+  lr: string,
+  epsilon = 1e-7,
+  out: { w?: string; accumulator?: string } = {},
+): { w: string; accumulator: string } {
+  const acc = g.add(accumulator, g.mul(grad, grad), out.accumulator);
+  return { w: g.sub(w, g.div(g.mul(grad, lr), g.sqrt(g.add(acc, g.scalar(epsilon)))), out.w), accumulator: acc };
 }
 
 /**
@@ -137,6 +156,7 @@ export function adamwUpdate(
   stepSize: string,
   decay = 0.004,
   spec: AdamSpec = {},
+  out: { w?: string; m?: string; v?: string } = {},
 ): { w: string; m: string; v: string } {
-  return adamUpdate(g, weightDecay(g, w, lr, decay), grad, m, v, stepSize, spec);
+  return adamUpdate(g, weightDecay(g, w, lr, decay), grad, m, v, stepSize, spec, out);
 }

@@ -32,6 +32,8 @@ export interface CarriedTensor {
   next: string;
   shape: number[];
   kind: 'weight' | 'slot';
+  /** False for a frozen weight the step passes through unchanged (the trainer keeps what it fed). */
+  updated: boolean;
 }
 
 /** The compiled training step. */
@@ -142,15 +144,18 @@ export function compileTrainGraph(plan: TrainingPlan, opts: TrainGraphOptions): 
   const slots = optimizerSlots(plan.optimizer);
   for (const w of planWeights(plan)) {
     g.input(w.name, w.shape);
-    carried.push({ name: w.name, next: nextName(w.name), shape: w.shape, kind: 'weight' });
+    carried.push({ name: w.name, next: nextName(w.name), shape: w.shape, kind: 'weight', updated: w.trainable });
     if (!w.trainable) continue;
     for (const s of slots) {
       g.input(slotName(w.name, s.slot), w.shape);
-      carried.push({ name: slotName(w.name, s.slot), next: nextName(slotName(w.name, s.slot)), shape: w.shape, kind: 'slot' });
+      carried.push({ name: slotName(w.name, s.slot), next: nextName(slotName(w.name, s.slot)), shape: w.shape, kind: 'slot', updated: true });
     }
   }
 
   const runs = forward(g, plan, GRAPH_NAMES.x, 'train', opts.seed);
+  const updates = new Map<string, string>();
+  for (const r of runs) for (const [k, v] of Object.entries(r.fwd.updates ?? {})) if (!updates.has(`${r.plan.name}/${k}`)) updates.set(`${r.plan.name}/${k}`, v);
+  for (const c of carried) if (updates.has(c.name)) c.updated = true;
   const h = head(g, plan, runs);
   const lossOut = emitLoss(g, plan.loss, { ...h, units: plan.outputShape[0] }, GRAPH_NAMES.labels);
   g.identity(lossOut.loss, GRAPH_NAMES.loss);
@@ -215,20 +220,20 @@ export function compileTrainGraph(plan: TrainingPlan, opts: TrainGraphOptions): 
     });
   }
 
-  // Optimizer step and the moving statistics.
-  const shared = optimizerShared(g, plan.optimizer, GRAPH_NAMES.lr, usesStep ? GRAPH_NAMES.step : undefined);
+  // Optimizer step and the moving statistics. The updates are ordered after the loss and every
+  // gradient, so the trainer may have them overwrite the weights it fed in (see optimizerShared).
+  const shared = optimizerShared(g, plan.optimizer, GRAPH_NAMES.lr, usesStep ? GRAPH_NAMES.step : undefined, [GRAPH_NAMES.loss, GRAPH_NAMES.correct, ...grads.values()]);
   const gradients: Record<string, string> = {};
   const masks: Record<string, string> = {};
-  const updates = new Map<string, string>();
-  for (const r of runs) for (const [k, v] of Object.entries(r.fwd.updates ?? {})) if (!updates.has(`${r.plan.name}/${k}`)) updates.set(`${r.plan.name}/${k}`, v);
   for (const w of planWeights(plan)) {
     if (w.trainable) {
       const gr = grads.get(w.name);
       if (!gr) throw new Error(`no gradient reaches '${w.name}'`);
       const state = Object.fromEntries(slots.map((s) => [s.slot, slotName(w.name, s.slot)]));
-      const step = optimizerStep(g, plan.optimizer, shared, w.name, gr, state);
-      g.output(g.identity(step.w, nextName(w.name)), w.shape);
-      for (const s of slots) g.output(g.identity(step.slots[s.slot], nextName(slotName(w.name, s.slot))), w.shape);
+      const next = Object.fromEntries(slots.map((s) => [s.slot, nextName(slotName(w.name, s.slot))]));
+      const step = optimizerStep(g, plan.optimizer, shared, w.name, gr, state, { w: nextName(w.name), slots: next });
+      g.output(step.w, w.shape);
+      for (const s of slots) g.output(step.slots[s.slot], w.shape);
       if (opts.exposeGradients) gradients[w.name] = g.output(g.identity(gr, `grad:${w.name}`), w.shape);
     } else {
       g.output(g.identity(updates.get(w.name) ?? w.name, nextName(w.name)), w.shape);

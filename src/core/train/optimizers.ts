@@ -104,14 +104,25 @@ export interface OptimizerShared {
   stepSize?: string;
 }
 
-export function optimizerShared(g: GraphBuilder, cfg: OptimizerConfig, lr: string, t: string | undefined): OptimizerShared {
+/**
+ * The learning rate (and Adam's step size) every weight update reads. With `after`, they exist
+ * only once those tensors are computed, so every weight's new value is written after them: the
+ * trainer lets onnxruntime write each new weight over the buffer it fed the old one in, which is
+ * safe once every reader of the old weights (the forward pass, the input gradients) has run;
+ * passing the loss and every weight gradient covers them, since each of those readers feeds one.
+ */
+export function optimizerShared(g: GraphBuilder, cfg: OptimizerConfig, lr: string, t: string | undefined, after: readonly string[] = []): OptimizerShared {
+  const ordered = g.after(lr, after);
   if (cfg.name === 'adam' || cfg.name === 'adamw') {
-    return { lr, stepSize: adamStepSize(g, lr, t!, { beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon }) };
+    return { lr: ordered, stepSize: adamStepSize(g, ordered, t!, { beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon }) };
   }
-  return { lr };
+  return { lr: ordered };
 }
 
-/** One weight's update: its next value and the next value of each state slot. */
+/**
+ * One weight's update: its next value and the next value of each state slot. `out` names the
+ * tensors the final ops write (the graph outputs), so no copy follows the update.
+ */
 export function optimizerStep(
   g: GraphBuilder,
   cfg: OptimizerConfig,
@@ -119,16 +130,23 @@ export function optimizerStep(
   weight: string,
   grad: string,
   slots: Record<string, string>,
+  out: { w?: string; slots?: Record<string, string> } = {},
 ): { w: string; slots: Record<string, string> } {
   const w = cfg.weightDecay > 0 ? weightDecay(g, weight, shared.lr, cfg.weightDecay) : weight;
+  const o = out.slots ?? {};
   switch (cfg.name) {
     case 'sgd': {
-      if (cfg.momentum === 0) return { w: sgdUpdate(g, w, grad, shared.lr), slots: {} };
-      const r = sgdMomentumUpdate(g, w, grad, slots.momentum, shared.lr, cfg.momentum, cfg.nesterov);
+      if (cfg.momentum === 0) return { w: sgdUpdate(g, w, grad, shared.lr, out.w), slots: {} };
+      const r = sgdMomentumUpdate(g, w, grad, slots.momentum, shared.lr, cfg.momentum, cfg.nesterov, { w: out.w, velocity: o.momentum });
       return { w: r.w, slots: { momentum: r.velocity } };
     }
     case 'rmsprop': {
-      const r = rmspropUpdate(g, w, grad, slots.velocity, shared.lr, cfg, slots.average_gradient, slots.momentum);
+      const r = rmspropUpdate(g, w, grad, slots.velocity, shared.lr, cfg, slots.average_gradient, slots.momentum, {
+        w: out.w,
+        velocity: o.velocity,
+        average: o.average_gradient,
+        momentum: o.momentum,
+      });
       const next: Record<string, string> = { velocity: r.velocity };
       if (r.average) next.average_gradient = r.average;
       if (r.momentum) next.momentum = r.momentum;
@@ -136,11 +154,11 @@ export function optimizerStep(
     }
     case 'adam':
     case 'adamw': {
-      const r = adamUpdate(g, w, grad, slots.momentum, slots.velocity, shared.stepSize!, { beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon });
+      const r = adamUpdate(g, w, grad, slots.momentum, slots.velocity, shared.stepSize!, { beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon }, { w: out.w, m: o.momentum, v: o.velocity });
       return { w: r.w, slots: { momentum: r.m, velocity: r.v } };
     }
     case 'adagrad': {
-      const r = adagradUpdate(g, w, grad, slots.accumulator, shared.lr, cfg.epsilon);
+      const r = adagradUpdate(g, w, grad, slots.accumulator, shared.lr, cfg.epsilon, { w: out.w, accumulator: o.accumulator });
       return { w: r.w, slots: { accumulator: r.accumulator } };
     }
   }
