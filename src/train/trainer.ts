@@ -22,7 +22,7 @@ import {
 import { runLayout, type RunFile } from '../core/run/runHome';
 import { architectureFingerprint, architectureOf, checkpointMismatch } from '../core/train/architecture';
 import type { CheckpointHeader, CheckpointMetrics } from '../core/train/checkpoint';
-import { compileEvalGraph, compileInferenceGraph, compileTrainGraph, GRAPH_NAMES, initialState, type TrainGraph, type WeightMap } from '../core/train/compile';
+import { compileEvalGraph, compileInferenceGraph, compileTrainGraph, GRAPH_NAMES, initialState, type WeightMap } from '../core/train/compile';
 import { BestTracker, describeRows, FitCallbacks, formatRate, scheduleRate, type CheckpointPolicy, type PlannedRows } from '../core/train/fitOptions';
 import { describeOptimizer } from '../core/train/optimizers';
 import { planWeights, type TrainingPlan } from '../core/train/plan';
@@ -33,6 +33,7 @@ import { checkFinite, checkFit, openDataset } from './data';
 import { BatchFeeder, DataError, gatherSet, hashSeed, permutation, sliceSet, validationSplit, type Dataset, type ImageSet } from './datasets/index';
 import { createRun } from './runStore';
 import { appendLine, writeFileAtomic, type WritePolicy } from './safeFs';
+import { cpuCount, sessionOptions, TrainSession } from './trainSession';
 
 /** How the loop talks to its host. */
 export interface TrainerHooks {
@@ -44,27 +45,9 @@ export interface TrainerHooks {
 /** Start parameters, plus an already loaded dataset (tests, benchmarks). */
 export type TrainerRun = TrainingStartParams & { dataset?: Dataset };
 
-/** Session options shared by the trainer's graphs. */
-export function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
-  return {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    logSeverityLevel: 3,
-  };
-}
-
-/** The CPUs this process may use. */
-export function cpuCount(): number {
-  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-}
-
-/** The default thread count: every CPU the process may use. */
-export const defaultThreads = cpuCount;
+export { cpuCount, defaultThreads, sessionOptions } from './trainSession';
 
 const floatTensor = (data: Float32Array, dims: readonly number[]) => new ort.Tensor('float32', data, dims as number[]);
-const scalar = (v: number) => new ort.Tensor('float32', Float32Array.of(v), []);
 
 class Diverged extends Error {}
 
@@ -261,16 +244,15 @@ async function train(
   const fitLines = new Set([...(plan.fit?.honoured ?? []), ...(plan.fit?.ignored ?? [])]);
   for (const line of [...(p.notes ?? []).filter((n) => !fitLines.has(n)), ...fitLines]) writer.log('info', line);
 
-  const opts = sessionOptions(threads);
   const trainGraph = compileTrainGraph(plan, { seed: p.seed });
   const evalGraph = compileEvalGraph(plan);
-  const trainSession = await ort.InferenceSession.create(trainGraph.bytes, opts);
-  const evalSession = await ort.InferenceSession.create(evalGraph.bytes, opts).catch(async (e) => {
+  const trainSession = await TrainSession.create(trainGraph, plan.inputShape, initialState(plan, p.seed), { threads });
+  const evalSession = await ort.InferenceSession.create(evalGraph.bytes, sessionOptions(threads)).catch(async (e) => {
     await trainSession.release();
     throw e;
   });
   try {
-    return await loop({ p, hooks, writer, t0, report, plan, ds, trainSet, validation, threads, notes, warnings, memoryEstimate: batchCheck.estimate, trainGraph, trainSession, evalSession });
+    return await loop({ p, hooks, writer, t0, report, plan, ds, trainSet, validation, threads, notes, warnings, memoryEstimate: batchCheck.estimate, trainSession, evalSession });
   } finally {
     await trainSession.release();
     await evalSession.release();
@@ -291,8 +273,7 @@ interface LoopArgs {
   notes: string[];
   warnings: string[];
   memoryEstimate: string;
-  trainGraph: TrainGraph;
-  trainSession: ort.InferenceSession;
+  trainSession: TrainSession;
   evalSession: ort.InferenceSession;
 }
 
@@ -309,7 +290,8 @@ function checkpointPolicy(plan: TrainingPlan, hasValidation: boolean, notes: str
 }
 
 async function loop(a: LoopArgs): Promise<TrainingDoneParams> {
-  const { p, hooks, writer, t0, report, plan, ds, trainSet, validation, threads, notes, warnings, trainGraph, trainSession, evalSession } = a;
+  const { p, hooks, writer, t0, report, plan, ds, trainSet, validation, threads, notes, warnings, trainSession, evalSession } = a;
+  const trainGraph = trainSession.graph;
   const now = () => (performance.now() - t0) / 1000;
   const arch = architectureOf(plan);
   const fingerprint = architectureFingerprint(arch);
@@ -320,8 +302,9 @@ async function loop(a: LoopArgs): Promise<TrainingDoneParams> {
   let lastInfo: TrainingDoneParams['last'];
   let learningRate = plan.optimizer.learningRate;
 
-  // Weights and optimizer slots: fresh, or from the checkpoint to resume.
-  let state = initialState(plan, p.seed);
+  // Weights and optimizer slots: fresh (the session starts with them), or from the checkpoint to
+  // resume. `state` is the session's live buffers, which every step overwrites.
+  const state = trainSession.state;
   const pos: Position = { epoch: 0, batch: 0, step: 0 };
   let partial: { lossSum: number; correct: number; seen: number } | undefined;
   if (p.resume) {
@@ -332,12 +315,14 @@ async function loop(a: LoopArgs): Promise<TrainingDoneParams> {
     const mismatch = checkpointMismatch(plan, h, ckpt.tensors, expected);
     if (mismatch) throw new ResumeError(`${p.resume} cannot be resumed: ${mismatch}`);
     const sameOptimizer = h.optimizer.name === plan.optimizer.name;
+    const restored = new Map<string, Float32Array>();
     for (const t of trainGraph.carried) {
       const saved = ckpt.tensors.get(t.name);
       if (t.kind === 'slot' && sameOptimizer && !saved) throw new ResumeError(`${p.resume} cannot be resumed: it lacks the ${plan.optimizer.name} state '${t.name}' (the checkpoint is damaged or was edited)`);
       if (saved && saved.shape.join() !== t.shape.join()) throw new ResumeError(`${p.resume} cannot be resumed: '${t.name}' is ${saved.shape.join('×')} there, ${t.shape.join('×')} here`);
-      if (saved && (t.kind === 'weight' || sameOptimizer)) state.set(t.name, saved.data);
+      if (saved && (t.kind === 'weight' || sameOptimizer)) restored.set(t.name, saved.data);
     }
+    trainSession.load(restored);
     if (!sameOptimizer) notes.push(`the checkpoint was trained with ${h.optimizer.name}; the ${plan.optimizer.name} state starts fresh`);
     if (!h.architecture) notes.push(`${p.resume} was written by an earlier ConvLens (format version ${h.version}): its header has no checksum and no architecture record; only its weights' names and shapes were checked`);
     pos.epoch = h.epoch;
@@ -449,18 +434,10 @@ async function loop(a: LoopArgs): Promise<TrainingDoneParams> {
       }
       const batch = feeder.fill(order, b);
       if (schedule) learningRate = scheduleRate(schedule, pos.step);
-      const feeds: Record<string, ort.Tensor> = {
-        [GRAPH_NAMES.x]: floatTensor(batch.x, [batch.count, ...plan.inputShape]),
-        [GRAPH_NAMES.labels]: new ort.Tensor('int64', batch.y as BigInt64Array, [batch.count]),
-        [GRAPH_NAMES.lr]: scalar(learningRate),
-      };
       pos.step++;
-      if (trainGraph.usesStep) feeds[GRAPH_NAMES.step] = scalar(pos.step);
-      for (const t of trainGraph.carried) feeds[t.name] = floatTensor(state.get(t.name)!, t.shape);
       const s0 = performance.now();
-      const out = await trainSession.run(feeds);
+      const { loss, correct: right } = await trainSession.step(batch.x, batch.y as BigInt64Array, batch.count, learningRate, pos.step);
       stepMs += performance.now() - s0;
-      const loss = (out[GRAPH_NAMES.loss].data as Float32Array)[0];
       if (!Number.isFinite(loss)) {
         throw new Diverged(
           `the loss became ${loss} at epoch ${pos.epoch + 1}, batch ${b + 1}: training stopped. ` +
@@ -474,11 +451,8 @@ async function loop(a: LoopArgs): Promise<TrainingDoneParams> {
         writer.log('warning', exploding);
         hooks.emit(TrainingLog.create({ level: 'warning', message: exploding }));
       }
-      const next = new Map<string, Float32Array>();
-      for (const t of trainGraph.carried) next.set(t.name, out[t.next].data as Float32Array);
-      state = next;
       lossSum += loss * batch.count;
-      correct += (out[GRAPH_NAMES.correct].data as Float32Array)[0];
+      correct += right;
       seen += batch.count;
       const t = performance.now();
       if (b === batches - 1 || t - lastSent >= interval) {
@@ -513,7 +487,8 @@ async function loop(a: LoopArgs): Promise<TrainingDoneParams> {
     const epochLr = learningRate;
     const decision = callbacks.epochEnd(pos.epoch, logs, learningRate);
     learningRate = decision.learningRate;
-    if (decision.keepWeights) keptWeights = { epoch: pos.epoch + 1, weights };
+    // A copy: the session's buffers move on with the next step.
+    if (decision.keepWeights) keptWeights = { epoch: pos.epoch + 1, weights: trainSession.snapshot(weights.keys()) };
     const epochNo = pos.epoch + 1;
     let checkpoint: { path: string; monitor: string; value: number } | undefined;
     if (tracker.offer(logs[tracker.monitor], epochNo)) {
@@ -576,7 +551,7 @@ async function loop(a: LoopArgs): Promise<TrainingDoneParams> {
 
 declare const VERSION: string;
 
-/** The weights (not the optimizer slots) of a training state. */
+/** The weights (not the optimizer slots) of a training state: views of the session's buffers, valid until its next step. */
 function weightsOf(plan: TrainingPlan, state: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
   return new Map(planWeights(plan).map((w) => [w.name, state.get(w.name)!]));
 }

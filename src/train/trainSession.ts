@@ -1,0 +1,186 @@
+/**
+ * A compiled training step in an onnxruntime session, and the weights and optimizer state it
+ * carries from step to step. The state stays put: one buffer per weight and slot, fed to every
+ * step and given to onnxruntime as that output's pre-allocated destination, so each step's
+ * update overwrites the buffer it read (the graph orders every update after the last reader of
+ * the old values: `optimizerShared`'s `after`). No new state tensors per step, no state copies
+ * kept by the session between steps.
+ *
+ * onnxruntime-node still copies every fetched output into a new ArrayBuffer when `run` returns;
+ * those copies are dropped at once, and on large models (≥ 64 MB of state) the session asks
+ * V8 to collect them before the next step, so they never pile up.
+ */
+import * as os from 'node:os';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
+import * as ort from 'onnxruntime-node';
+import { GRAPH_NAMES, type CarriedTensor, type TrainGraph } from '../core/train/compile';
+
+/** How the session runs; every field has a default. */
+export interface SessionSettings {
+  /** onnxruntime intra-op threads (default: {@link defaultThreads}). */
+  threads?: number;
+  /**
+   * Whether idle intra-op threads spin waiting for work (onnxruntime's default). Spinning cuts
+   * the hand-over latency between the many small ops of a step; on a machine shared with other
+   * busy processes it burns CPU they need, so it is on only when there is more than one thread.
+   */
+  spinning?: boolean;
+  /** onnxruntime's CPU memory arena (default: on below {@link LARGE_STATE_BYTES} of state, off above). */
+  memoryArena?: boolean;
+  /** Write an onnxruntime profile (JSON) with this path prefix. */
+  profilePrefix?: string;
+}
+
+/** State (weights and slots) above which a model counts as large: no arena, copies collected every step. */
+export const LARGE_STATE_BYTES = 64 * 1024 * 1024;
+
+/** The CPUs this process may use. */
+export function cpuCount(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+/** The default thread count: every CPU the process may use. */
+export const defaultThreads = cpuCount;
+
+/**
+ * onnxruntime session options for ConvLens' graphs. Sequential execution with `threads`
+ * intra-op threads; denormals flushed to zero (TensorFlow does the same on CPU, and a denormal
+ * multiply can cost a hundred cycles); the NCHWc layout transformer off, because on training
+ * graphs it only rewrites the pooling ops and wraps each in layout reorders that cost more than
+ * they save (measured on the VGG-style CIFAR step).
+ */
+export function sessionOptions(threads: number, settings: Omit<SessionSettings, 'threads'> = {}): ort.InferenceSession.SessionOptions {
+  const spinning = settings.spinning ?? threads > 1;
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    enableCpuMemArena: settings.memoryArena ?? true,
+    logSeverityLevel: 3,
+    ...(settings.profilePrefix ? { enableProfiling: true, profileFilePrefix: settings.profilePrefix } : {}),
+    extra: {
+      session: {
+        'intra_op.allow_spinning': spinning ? '1' : '0',
+        set_denormal_as_zero: '1',
+      },
+      optimization: { disable_specified_optimizers: 'NchwcTransformer' },
+    },
+  };
+}
+
+/** Asks V8 for a full collection; undefined where the runtime refuses. */
+function collector(): (() => void) | undefined {
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    return vm.runInNewContext('gc') as () => void;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The result of one step. */
+export interface StepResult {
+  /** Mean loss over the batch. */
+  loss: number;
+  /** Correctly classified samples in the batch. */
+  correct: number;
+}
+
+export class TrainSession {
+  /** The live state by carried name (Keras layout); overwritten by every step. */
+  readonly state: ReadonlyMap<string, Float32Array>;
+  private readonly fetches: Record<string, ort.Tensor | null>;
+  private readonly feeds: Record<string, ort.Tensor> = {};
+  private readonly collect?: () => void;
+  private released = false;
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly graph: TrainGraph,
+    readonly inputShape: readonly number[],
+    readonly threads: number,
+    initial: ReadonlyMap<string, Float32Array>,
+    large: boolean,
+  ) {
+    const state = new Map<string, Float32Array>();
+    this.fetches = { [GRAPH_NAMES.loss]: null, [GRAPH_NAMES.correct]: null };
+    for (const t of graph.carried) {
+      const data = new Float32Array(count(t));
+      const init = initial.get(t.name);
+      if (!init) throw new Error(`no initial value for '${t.name}'`);
+      if (init.length !== data.length) throw new Error(`'${t.name}' has ${init.length} values, expected ${data.length} for shape (${t.shape.join(', ')})`);
+      data.set(init);
+      state.set(t.name, data);
+      const tensor = new ort.Tensor('float32', data, t.shape);
+      this.feeds[t.name] = tensor;
+      if (t.updated) this.fetches[t.next] = tensor;
+    }
+    this.state = state;
+    if (large) this.collect = collector();
+  }
+
+  /** Creates the session for `graph` with `initial` state (copied into the session's buffers). */
+  static async create(graph: TrainGraph, inputShape: readonly number[], initial: ReadonlyMap<string, Float32Array>, settings: SessionSettings = {}): Promise<TrainSession> {
+    const threads = Math.max(1, Math.floor(settings.threads ?? defaultThreads()));
+    const bytes = graph.carried.reduce((a, t) => a + 4 * count(t), 0);
+    const large = bytes >= LARGE_STATE_BYTES;
+    const session = await ort.InferenceSession.create(graph.bytes, sessionOptions(threads, { memoryArena: settings.memoryArena ?? !large, ...settings }));
+    try {
+      return new TrainSession(session, graph, inputShape, threads, initial, large);
+    } catch (e) {
+      await session.release();
+      throw e;
+    }
+  }
+
+  /** Replaces part or all of the state (resuming from a checkpoint). */
+  load(values: ReadonlyMap<string, Float32Array>): void {
+    for (const [name, v] of values) {
+      const buf = this.state.get(name);
+      if (!buf) throw new Error(`'${name}' is not part of this training state`);
+      if (buf.length !== v.length) throw new Error(`'${name}' has ${v.length} values, expected ${buf.length}`);
+      buf.set(v);
+    }
+  }
+
+  /** A copy of the named state tensors (all by default), safe to keep while training goes on. */
+  snapshot(names?: Iterable<string>): Map<string, Float32Array> {
+    const out = new Map<string, Float32Array>();
+    for (const name of names ?? this.state.keys()) out.set(name, Float32Array.from(this.state.get(name)!));
+    return out;
+  }
+
+  /**
+   * One training step on `count` samples: `x` (count × sample values, Keras layout) and int64
+   * class indices; `t` is the 1-based step number (Adam's bias correction).
+   */
+  async step(x: Float32Array, labels: BigInt64Array, count: number, lr: number, t: number): Promise<StepResult> {
+    if (this.released) throw new Error('the training session was released');
+    const feeds = this.feeds;
+    feeds[GRAPH_NAMES.x] = new ort.Tensor('float32', x.length === count * sampleSize(this.inputShape) ? x : x.subarray(0, count * sampleSize(this.inputShape)), [count, ...this.inputShape]);
+    feeds[GRAPH_NAMES.labels] = new ort.Tensor('int64', labels.length === count ? labels : labels.subarray(0, count), [count]);
+    feeds[GRAPH_NAMES.lr] = new ort.Tensor('float32', Float32Array.of(lr), []);
+    if (this.graph.usesStep) feeds[GRAPH_NAMES.step] = new ort.Tensor('float32', Float32Array.of(t), []);
+    const out = await this.session.run(feeds, this.fetches);
+    const loss = (out[GRAPH_NAMES.loss].data as Float32Array)[0];
+    const correct = (out[GRAPH_NAMES.correct].data as Float32Array)[0];
+    this.collect?.();
+    return { loss, correct };
+  }
+
+  /** Ends onnxruntime profiling (when a profile prefix was given); returns the file it wrote. */
+  endProfiling(): string | undefined {
+    return (this.session as unknown as { endProfiling(): string | undefined }).endProfiling();
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await this.session.release();
+  }
+}
+
+const count = (t: CarriedTensor) => t.shape.reduce((a, b) => a * b, 1);
+const sampleSize = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
