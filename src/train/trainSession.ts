@@ -14,6 +14,8 @@ import * as os from 'node:os';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import * as ort from 'onnxruntime-node';
+import { GraphBuilder } from '../core/onnx/graphBuilder';
+import { reorderInput } from '../core/onnx/nchwc';
 import { GRAPH_NAMES, type CarriedTensor, type TrainGraph } from '../core/train/compile';
 
 /** How the session runs; every field has a default. */
@@ -68,6 +70,36 @@ export function sessionOptions(threads: number, settings: Omit<SessionSettings, 
       optimization: { disable_specified_optimizers: 'NchwcTransformer' },
     },
   };
+}
+
+let nchwcProbe: Promise<number> | undefined;
+
+/**
+ * onnxruntime's NCHWc block size on this machine (16 with AVX-512, 8 with AVX2), read from what
+ * its ReorderInput kernel does to 4 channels; 0 where the kernels are missing (no AVX2, other
+ * architectures) or CONVLENS_NCHWC=0 turns them off. The training and evaluation graphs use
+ * the NCHWc kernels where they are faster (`core/onnx/nchwc.ts`).
+ */
+export function nchwcBlockSize(): Promise<number> {
+  if (process.env.CONVLENS_NCHWC === '0') return Promise.resolve(0);
+  nchwcProbe ??= (async () => {
+    try {
+      const g = new GraphBuilder({ name: 'nchwc_probe' });
+      g.input('x', [1, 4, 1, 1]);
+      g.output(reorderInput(g, 'x'), [1, null, 1, 1]);
+      const session = await ort.InferenceSession.create(g.toModelBytes(), { logSeverityLevel: 4 });
+      try {
+        const out = await session.run({ x: new ort.Tensor('float32', new Float32Array(4), [1, 4, 1, 1]) });
+        const block = Object.values(out)[0].dims[1];
+        return block >= 4 && block % 4 === 0 ? block : 0;
+      } finally {
+        await session.release();
+      }
+    } catch {
+      return 0;
+    }
+  })();
+  return nchwcProbe;
 }
 
 /** Asks V8 for a full collection; undefined where the runtime refuses. */

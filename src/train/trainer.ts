@@ -33,7 +33,7 @@ import { checkFinite, checkFit, openDataset } from './data';
 import { BatchFeeder, DataError, gatherSet, hashSeed, permutation, sliceSet, validationSplit, type Dataset, type ImageSet } from './datasets/index';
 import { createRun } from './runStore';
 import { appendLine, writeFileAtomic, type WritePolicy } from './safeFs';
-import { cpuCount, sessionOptions, TrainSession } from './trainSession';
+import { cpuCount, nchwcBlockSize, sessionOptions, TrainSession } from './trainSession';
 
 /** How the loop talks to its host. */
 export interface TrainerHooks {
@@ -244,8 +244,9 @@ async function train(
   const fitLines = new Set([...(plan.fit?.honoured ?? []), ...(plan.fit?.ignored ?? [])]);
   for (const line of [...(p.notes ?? []).filter((n) => !fitLines.has(n)), ...fitLines]) writer.log('info', line);
 
-  const trainGraph = compileTrainGraph(plan, { seed: p.seed });
-  const evalGraph = compileEvalGraph(plan);
+  const nchwcBlock = await nchwcBlockSize();
+  const trainGraph = compileTrainGraph(plan, { seed: p.seed, nchwcBlock });
+  const evalGraph = compileEvalGraph(plan, { nchwcBlock });
   const trainSession = await TrainSession.create(trainGraph, plan.inputShape, initialState(plan, p.seed), { threads });
   const evalSession = await ort.InferenceSession.create(evalGraph.bytes, sessionOptions(threads)).catch(async (e) => {
     await trainSession.release();

@@ -9,6 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { compileTrainGraph, GRAPH_NAMES } from '../../src/core/train/compile';
 import { planTraining, planWeights, type TrainingPlan } from '../../src/core/train/plan';
 import { Random } from '../../src/core/train/random';
+import { nchwcBlockSize } from '../../src/train/trainSession';
 import { analyze } from './helpers';
 import { kerasLoss, modelForward, type Draws } from './trainReference';
 
@@ -25,6 +26,14 @@ interface Case {
   classes: number;
   batch?: number;
   seed?: number;
+  /** Compile with onnxruntime's NCHWc kernels (the block size this machine's onnxruntime uses). */
+  nchwc?: boolean;
+  /**
+   * Scale of the random weights (default 1: uniform in ±0.5). Wide layers need less, or the
+   * softmax saturates below Keras' 1e-7 probability clip, where the reference's clipped loss and
+   * the fused logits loss part ways.
+   */
+  weightScale?: number;
 }
 
 const trunk = (k: number, act: string) => ["Conv2D(2, 3, activation='relu')", 'Flatten()', `Dense(${k}, activation='${act}')`];
@@ -197,6 +206,26 @@ const cases: Case[] = [
   { label: 'loss: mse on softmax outputs', input: '(5, 5, 1)', layers: trunk(3, 'softmax'), loss: 'mse', classes: 3 },
   { label: 'loss: mean_absolute_error on tanh outputs', input: '(5, 5, 1)', layers: trunk(3, 'tanh'), loss: 'mean_absolute_error', classes: 3 },
   { label: 'loss: mse on one linear output', input: '(5, 5, 1)', layers: trunk(1, 'linear'), loss: 'mean_squared_error', classes: 2 },
+  // onnxruntime's NCHWc kernels (16 and 32 channels: whole blocks of 8 or 16).
+  {
+    label: "NCHWc: conv from 3 channels, 'same' conv (NCHWc dx), maxpool (NCHWc, ReLU fold), 'valid' conv, flatten from NCHWc, dense",
+    input: '(6, 6, 3)',
+    layers: ["Conv2D(16, 3, padding='same', activation='relu')", "Conv2D(16, 3, padding='same', activation='relu')", 'MaxPooling2D(2)', "Conv2D(32, 2, activation='relu')", 'Flatten()', "Dense(3, activation='softmax')"],
+    loss: 'sparse_categorical_crossentropy',
+    classes: 3,
+    nchwc: true,
+    weightScale: 0.4,
+  },
+
+  {
+    label: "NCHWc: strided 'same' conv with tanh (ConvTranspose dx), no bias, maxpool with a remainder (NCHW fallback), dropout between",
+    input: '(8, 8, 16)',
+    layers: ["Conv2D(16, 3, strides=2, padding='same', activation='tanh')", "Conv2D(32, 2, use_bias=False, activation='relu')", 'MaxPooling2D(2)', 'Dropout(0.2)', "Conv2D(16, 1, activation='relu')", 'Flatten()', "Dense(3, activation='softmax')"],
+    loss: 'categorical_crossentropy',
+    classes: 3,
+    nchwc: true,
+    weightScale: 0.4,
+  },
 ];
 
 /** A functional model file: `body` builds `outputs` from `inputs`. */
@@ -308,6 +337,28 @@ outputs = layers.Dense(3, activation='softmax')(z)
   classes: 3,
 });
 
+cases.push({
+  label: 'NCHWc in a graph: a residual block (one NCHWc output feeding a conv, a pooling and an Add that takes NCHW), gradients summed across layouts',
+  input: '(8, 8, 3)',
+  layers: [],
+  text: functional(
+    '(8, 8, 3)',
+    `
+c0 = layers.Conv2D(16, 3, padding='same', activation='relu')(inputs)
+c1 = layers.Conv2D(16, 3, padding='same', activation='relu')(c0)
+c2 = layers.Conv2D(16, 3, padding='same')(c1)
+s = layers.Activation('relu')(layers.add([c0, c2]))
+p = layers.MaxPooling2D()(c0)
+q = layers.Conv2D(16, 1, activation='relu')(s)
+outputs = layers.Dense(3, activation='softmax')(layers.concatenate([layers.Flatten()(p), layers.Flatten()(layers.MaxPooling2D(4)(q))]))
+`,
+  ),
+  loss: 'categorical_crossentropy',
+  classes: 3,
+  nchwc: true,
+  weightScale: 0.4,
+});
+
 function source(c: Case): string {
   if (c.text) return c.text;
   return [
@@ -342,7 +393,9 @@ function maxRelError(analytic: ArrayLike<number>, numeric: ArrayLike<number>, id
 async function check(c: Case): Promise<void> {
   const p = await plan(c);
   const rng = new Random(c.seed ?? 7);
-  const graph = compileTrainGraph(p, { seed: 3, exposeGradients: true });
+  const nchwcBlock = c.nchwc ? await nchwcBlockSize() : 0;
+  const graph = compileTrainGraph(p, { seed: 3, exposeGradients: true, nchwcBlock });
+  if (c.nchwc) assert.ok(graph.bytes.length > 0 && Buffer.from(graph.bytes).includes(Buffer.from('com.microsoft.nchwc')), `${c.label}: the graph uses the NCHWc kernels`);
   const session = await ort.InferenceSession.create(graph.bytes, { intraOpNumThreads: 1, logSeverityLevel: 3 });
   const N = c.batch ?? 4;
   const xDims = [N, ...p.inputShape];
@@ -352,7 +405,7 @@ async function check(c: Case): Promise<void> {
   for (const w of planWeights(p)) {
     const n = w.shape.reduce((a, b) => a * b, 1);
     const positive = /gamma|moving_variance/.test(w.name);
-    weights[w.name] = Float32Array.from({ length: n }, () => (positive ? 0.5 + rng.next() : rng.next() - 0.5));
+    weights[w.name] = Float32Array.from({ length: n }, () => (positive ? 0.5 + rng.next() : (rng.next() - 0.5) * (c.weightScale ?? 1)));
   }
   const feeds: Record<string, ort.Tensor> = {
     [GRAPH_NAMES.x]: new ort.Tensor('float32', x, xDims),
@@ -416,8 +469,12 @@ async function check(c: Case): Promise<void> {
   summary.push(`${c.label}: max rel err ${worst.toExponential(2)}\n      (${parts.join(', ')})`);
 }
 
-describe('training graphs compiled from model files: gradients vs finite differences', () => {
-  for (const c of cases) test(c.label, () => check(c));
+describe('training graphs compiled from model files: gradients vs finite differences', async () => {
+  const block = await nchwcBlockSize();
+  for (const c of cases) {
+    const skip = c.nchwc && block === 0 ? "this machine's onnxruntime has no NCHWc kernels (no AVX2)" : false;
+    test(c.label, { skip }, () => check(c));
+  }
 });
 
 after(() => {

@@ -2,6 +2,7 @@ import type { GraphBuilder } from '../onnx/graphBuilder';
 import { convBackward, convForward, convTransposeBackward, convTransposeForward, kerasPads, windowOutputSpatial, type ConvSpec, type KerasPadding } from '../onnx/grad';
 import type { Dim, SpatialRank } from '../shape';
 import { kerasKernelToOnnxPerm, onnxKernelToKerasPerm, refuseChannelsFirst } from '../onnx/layout';
+import { nchwcConvBackward, nchwcConvFits, nchwcConvForward, type ActLayout } from '../onnx/nchwc';
 import { activation, bool, choice, dataFormat, initializer, int, ints, optional, type ArgSpecs, type DataFormat } from './args';
 import { ShapeError, checkWindowOutput, defineLayer, dotJoin, type LayerContext, type LayerTrain, type TrainLayer } from './define';
 import { deconvOutputShape, joinChannels, product, sampleWords, splitChannels, windowOutputShape } from '../shape';
@@ -123,6 +124,7 @@ interface ConvTrainArgs extends Window {
   filters: number;
   groups: number;
   use_bias: boolean;
+  activation: string | null;
 }
 
 /** The grad.ts description of a convolution on its (channels_last) input. */
@@ -140,18 +142,41 @@ function convSpec(l: TrainLayer<ArgSpecs>, a: ConvTrainArgs): ConvSpec {
   };
 }
 
+/**
+ * Whether a Conv2D runs on onnxruntime's NCHWc kernels (`core/onnx/nchwc.ts`): in graphs that
+ * allow them, for groups = 1 with the filters (and the input channels, unless fewer than a
+ * block) in whole blocks, and an elementwise activation.
+ */
+function usesNchwc(l: TrainLayer<ArgSpecs>, a: ConvTrainArgs, rank: SpatialRank): boolean {
+  return rank === 2 && l.nchwc > 0 && a.activation !== 'softmax' && nchwcConvFits(convSpec(l, a), l.nchwc);
+}
+
 function convTrain<A extends ArgSpecs>(rank: SpatialRank): LayerTrain<A> {
   const args = (l: TrainLayer<A>) => l.a as unknown as ConvTrainArgs;
   return {
     refuse: (l) => refuseChannelsFirst(l.a),
+    acceptsNchwc: (l) => usesNchwc(l, args(l), rank) && l.input[l.input.length - 1] % l.nchwc === 0,
     forward(g, l, x) {
       const a = args(l);
+      if (usesNchwc(l, a, rank)) {
+        const relu = a.activation === 'relu';
+        const f = nchwcConvForward(g, convSpec(l, a), l.nchwc, x, l.inputLayout, l.w.kernel, a.use_bias ? l.w.bias : undefined, relu);
+        return { y: f.y, saved: { xin: f.xin, xinLayout: f.xinLayout }, layout: 'nchwc', activated: relu };
+      }
       const w = g.transpose(l.w.kernel, kerasKernelToOnnxPerm(rank));
       return { y: convForward(g, convSpec(l, a), x, w, a.use_bias ? l.w.bias : undefined), saved: { w } };
     },
     backward(g, l, b) {
       const a = args(l);
-      const r = convBackward(g, convSpec(l, a), b.x, b.fwd.saved!.w!, b.dy, { dx: b.needDx, db: a.use_bias, dwLayout: 'keras' });
+      const saved = b.fwd.saved!;
+      if (saved.xin) {
+        const fwd = { xin: saved.xin, xinLayout: saved.xinLayout as ActLayout };
+        const r = nchwcConvBackward(g, convSpec(l, a), l.nchwc, fwd, l.inputLayout, l.w.kernel, b.dy, { dx: b.needDx, db: a.use_bias });
+        const grads: Record<string, string> = { kernel: r.dw };
+        if (a.use_bias) grads.bias = r.db!;
+        return { dx: r.dx, grads };
+      }
+      const r = convBackward(g, convSpec(l, a), b.x, saved.w!, b.dy, { dx: b.needDx, db: a.use_bias, dwLayout: 'keras' });
       const grads: Record<string, string> = { kernel: r.dw! };
       if (a.use_bias) grads.bias = r.db!;
       return { dx: r.dx, grads };

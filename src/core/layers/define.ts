@@ -1,4 +1,5 @@
 import type { GraphBuilder } from '../onnx/graphBuilder';
+import type { ActLayout } from '../onnx/nchwc';
 import type { Dim } from '../shape';
 import type { ArgSpecs, ArgValues, DataFormat } from './args';
 
@@ -116,6 +117,13 @@ export interface TrainLayer<A extends ArgSpecs = ArgSpecs> {
   readonly w: Readonly<Record<string, string>>;
   /** Seed for the layer's random ops (Dropout), derived from the training seed and the layer. */
   readonly seed: number;
+  /**
+   * onnxruntime's NCHWc block size when the graph may use NCHWc kernels (`core/onnx/nchwc.ts`),
+   * else 0. Only training and evaluation graphs set it; exported models use standard ops.
+   */
+  readonly nchwc: number;
+  /** Layout of the forward input (NCHWc only for layers whose {@link LayerTrain.acceptsNchwc} said yes). */
+  readonly inputLayout: ActLayout;
 }
 
 /** What a forward emitter produced. */
@@ -126,6 +134,10 @@ export interface ForwardResult {
   saved?: Record<string, string | undefined>;
   /** Next values of non-trainable weights (BatchNormalization's moving statistics), training mode only. */
   updates?: Record<string, string>;
+  /** Layout of `y` (default 'nchw'); 'nchwc' only when `TrainLayer.nchwc` is set. */
+  layout?: ActLayout;
+  /** `y` already has the layer's `activation=` applied (fused into its last op). */
+  activated?: boolean;
 }
 
 /** What a backward emitter receives. */
@@ -133,7 +145,7 @@ export interface BackwardArgs {
   /** The forward input. */
   x: string;
   fwd: ForwardResult;
-  /** Gradient of the loss with respect to the forward output `fwd.y`. */
+  /** Gradient of the loss with respect to the forward output `fwd.y`, in the layout of `fwd.y`. */
   dy: string;
   /** False for the first layer: no gradient with respect to the data. */
   needDx: boolean;
@@ -143,6 +155,7 @@ export interface BackwardArgs {
 
 /** What a backward emitter produced. */
 export interface BackwardResult {
+  /** In the layout of the forward input (`TrainLayer.inputLayout`). */
   dx?: string;
   /** Gradients of the trainable weights, by Keras weight name, in Keras layout. */
   grads: Record<string, string>;
@@ -161,6 +174,8 @@ export interface LayerTrain<A extends ArgSpecs = ArgSpecs> {
   note?(l: TrainLayer<A>): string | undefined;
   /** The output is a plain ReLU's (max(x, 0)), so the next layer may fold its backward pass. */
   reluOutput?(l: TrainLayer<A>): boolean;
+  /** The layer takes an NCHWc input as it is (else the compiler converts it to NCHW first). */
+  acceptsNchwc?(l: TrainLayer<A>): boolean;
   forward(g: GraphBuilder, l: TrainLayer<A>, x: string, mode: 'train' | 'infer'): ForwardResult;
   backward(g: GraphBuilder, l: TrainLayer<A>, b: BackwardArgs): BackwardResult;
 }
@@ -265,6 +280,10 @@ export interface TrainNode {
   /** Graph tensors holding the layer's weights, by Keras weight name. */
   readonly w: Readonly<Record<string, string>>;
   readonly seed: number;
+  /** onnxruntime's NCHWc block size, 0 for standard ops only (see {@link TrainLayer.nchwc}). */
+  readonly nchwc: number;
+  /** Layout of each input as the forward pass receives it. */
+  readonly inputLayouts: readonly ActLayout[];
 }
 
 /** Backward of one node: the gradient of every input (undefined where not needed). */
@@ -280,6 +299,8 @@ export interface BoundTrain {
   /** Where training deliberately differs from Keras (an augmentation passed through), said before training. */
   note(n: TrainNode): string | undefined;
   reluOutput(n: TrainNode): boolean;
+  /** The node takes NCHWc inputs as they are (else the compiler converts them to NCHW first). */
+  acceptsNchwc(n: TrainNode): boolean;
   forward(g: GraphBuilder, n: TrainNode, xs: string[], mode: 'train' | 'infer'): ForwardResult;
   backward(g: GraphBuilder, n: TrainNode, b: { xs: string[]; fwd: ForwardResult; dy: string; needDx: boolean[]; inputIsRelu: boolean }): NodeBackwardResult;
 }
@@ -316,7 +337,7 @@ export function defineLayer<A extends ArgSpecs>(def: LayerDef<A>): LayerType {
       // The config was produced by parsing exactly these specs (see `model/bind.ts`).
       const a = config as ArgValues<A>;
       const t = def.train;
-      const layerOf = (n: TrainNode): TrainLayer<A> => ({ name: n.name, a, input: n.inputs[0], output: n.output, w: n.w, seed: n.seed });
+      const layerOf = (n: TrainNode): TrainLayer<A> => ({ name: n.name, a, input: n.inputs[0], output: n.output, w: n.w, seed: n.seed, nchwc: n.nchwc, inputLayout: n.inputLayouts[0] ?? 'nchw' });
       return {
         type,
         config,
@@ -329,6 +350,7 @@ export function defineLayer<A extends ArgSpecs>(def: LayerDef<A>): LayerType {
           refuse: (n) => t.refuse?.(layerOf(n)),
           note: (n) => t.note?.(layerOf(n)),
           reluOutput: (n) => t.reluOutput?.(layerOf(n)) ?? false,
+          acceptsNchwc: (n) => n.nchwc > 0 && (t.acceptsNchwc?.(layerOf(n)) ?? false),
           forward: (g, n, xs, mode) => t.forward(g, layerOf(n), xs[0], mode),
           backward: (g, n, b) => {
             const r = t.backward(g, layerOf(n), { x: b.xs[0], fwd: b.fwd, dy: b.dy, needDx: b.needDx[0], inputIsRelu: b.inputIsRelu });
@@ -368,6 +390,7 @@ export function defineMergeLayer<A extends ArgSpecs>(def: MergeLayerDef<A>): Lay
           refuse: (n) => t.refuse?.(layerOf(n)),
           note: () => undefined,
           reluOutput: () => false,
+          acceptsNchwc: () => false,
           forward: (g, n, xs, mode) => t.forward(g, layerOf(n), xs, mode),
           backward: (g, n, b) => ({ dxs: t.backward(g, layerOf(n), b).dxs, grads: {} }),
         },

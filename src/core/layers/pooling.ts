@@ -9,6 +9,7 @@ import {
   type PoolSpec,
 } from '../onnx/grad';
 import { refuseChannelsFirst } from '../onnx/layout';
+import { nchwcMaxPoolBackward, nchwcMaxPoolFits, nchwcMaxPoolForward } from '../onnx/nchwc';
 import { bool, choice, dataFormat, ints, optional } from './args';
 import { checkWindowOutput, defineLayer, type TrainLayer } from './define';
 import { joinChannels, sampleWords, splitChannels, spatialAxisNames, windowOutputShape, type SpatialRank } from '../shape';
@@ -46,8 +47,11 @@ function windowPool(kind: 'Max' | 'Average', rank: SpatialRank) {
     receptiveField: (a) => ({ kind: 'window', kernel: a.pool_size, stride: a.strides ?? a.pool_size }),
     train: {
       refuse: (l) => refuseChannelsFirst(l.a),
+      // NCHWc max pooling of tiling windows: layers between NCHWc convolutions stay blocked.
+      acceptsNchwc: (l) => kind === 'Max' && rank === 2 && nchwcMaxPoolFits(poolSpec(l, l.a), l.input[l.input.length - 1], l.nchwc),
       forward(g, l, x) {
         if (kind === 'Average') return { y: avgPoolForward(g, poolSpec(l, l.a), x) };
+        if (l.inputLayout === 'nchwc') return { y: nchwcMaxPoolForward(g, poolSpec(l, l.a), x), layout: 'nchwc' };
         const f = maxPoolForward(g, poolSpec(l, l.a), x);
         return { y: f.y, saved: f.indices ? { indices: f.indices } : {} };
       },
@@ -55,6 +59,10 @@ function windowPool(kind: 'Max' | 'Average', rank: SpatialRank) {
         if (!b.needDx) return { grads: {} };
         const spec = poolSpec(l, l.a);
         if (kind === 'Average') return { dx: avgPoolBackward(g, spec, l.input[l.input.length - 1], b.dy), grads: {} };
+        if (l.inputLayout === 'nchwc') {
+          const dx = nchwcMaxPoolBackward(g, spec, l.input[l.input.length - 1], l.nchwc, b.x, b.fwd.y, b.dy, b.inputIsRelu);
+          return { dx, grads: {}, throughRelu: b.inputIsRelu };
+        }
         const dx = maxPoolBackward(g, spec, b.x, { y: b.fwd.y, indices: b.fwd.saved?.indices }, b.dy, { afterRelu: b.inputIsRelu });
         return { dx, grads: {}, throughRelu: b.inputIsRelu };
       },

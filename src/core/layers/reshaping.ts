@@ -2,6 +2,7 @@ import type { GraphBuilder } from '../onnx/graphBuilder';
 import { croppingBackward, croppingForward, flattenBackward, flattenForward, reshapeBackward, zeroPadBackward, zeroPadForward } from '../onnx/grad';
 import type { Dim } from '../shape';
 import { onnxSampleShape, refuseChannelsFirst, toKerasLayout, toOnnxLayout } from '../onnx/layout';
+import { nchwcFlattenBackward, nchwcFlattenForward } from '../onnx/nchwc';
 import { readShape, choice, dataFormat, int, intTuple, ints, padAmounts, type ArgSpec, type DataFormat } from './args';
 import { ShapeError, defineLayer } from './define';
 import { joinChannels, padShape, product, sampleWords, scaleShape, splitChannels, spatialAxisNames, type SpatialRank } from '../shape';
@@ -33,8 +34,17 @@ export const Flatten = defineLayer({
   // Keras' flatten order (H, W, C), so Dense kernels after it keep their Keras layout.
   train: {
     refuse: (l) => refuseChannelsFirst(l.a),
-    forward: (g, l, x) => ({ y: l.input.length < 2 ? x : flattenForward(g, x, l.input.length - 1, true) }),
-    backward: (g, l, b) => ({ dx: !b.needDx ? undefined : l.input.length < 2 ? b.dy : flattenBackward(g, b.dy, onnxSampleShape(l.input), true), grads: {} }),
+    // From NCHWc, one reorder to channels-last is the Keras order already.
+    acceptsNchwc: (l) => l.input.length === 3,
+    forward(g, l, x) {
+      if (l.inputLayout === 'nchwc') return { y: nchwcFlattenForward(g, x, l.input[2]) };
+      return { y: l.input.length < 2 ? x : flattenForward(g, x, l.input.length - 1, true) };
+    },
+    backward(g, l, b) {
+      if (!b.needDx) return { grads: {} };
+      if (l.inputLayout === 'nchwc') return { dx: nchwcFlattenBackward(g, b.dy, l.input), grads: {} };
+      return { dx: l.input.length < 2 ? b.dy : flattenBackward(g, b.dy, onnxSampleShape(l.input), true), grads: {} };
+    },
   },
 });
 

@@ -661,9 +661,13 @@ export class GraphBuilder {
     for (const o of this.graphOutputs) {
       if (!this.defined.has(o.name)) throw new Error(`GraphBuilder: output '${o.name}' is never produced`);
     }
+    // Domains used by nodes but not declared are imported at version 1 (onnxruntime's
+    // com.microsoft and com.microsoft.nchwc kernels are all version 1).
+    const declared = new Set(['', 'ai.onnx', ...this.extraOpsets.map((o) => o.domain)]);
+    const used = [...new Set(this.nodes.map((n) => n.domain ?? ''))].filter((d) => !declared.has(d));
     return {
       irVersion: this.irVersion,
-      opsetImports: [{ domain: '', version: this.opset }, ...this.extraOpsets],
+      opsetImports: [{ domain: '', version: this.opset }, ...this.extraOpsets, ...used.map((domain) => ({ domain, version: 1 }))],
       producerName: this.producerName,
       producerVersion: this.producerVersion,
       graph: {

@@ -19,6 +19,7 @@ import { GraphBuilder } from '../onnx/graphBuilder';
 import { activationSpec } from './activations';
 import { initialize } from './initializers';
 import { layoutIsTrivial, onnxAxis, toKerasLayout, toOnnxLayout } from '../onnx/layout';
+import { reorderInput, reorderOutput, type ActLayout } from '../onnx/nchwc';
 import { emitLoss } from './losses';
 import { needsStep, optimizerShared, optimizerSlots, optimizerStep } from './optimizers';
 import { layerWeights, planWeights, type PlanLayer, type TrainingPlan } from './plan';
@@ -72,6 +73,12 @@ export const GRAPH_NAMES = {
 export interface TrainGraphOptions {
   /** Seed of the random ops (Dropout masks); the weights' seed is separate. */
   seed: number;
+  /**
+   * onnxruntime's NCHWc block size on the machine that will run the graph (16 with AVX-512, 8
+   * with AVX2), letting layers that gain from it use its NCHWc kernels; 0 or absent: standard
+   * ops only. The trainer measures it (`src/train/trainSession.ts`).
+   */
+  nchwcBlock?: number;
   /** Also output every trainable weight's gradient and every random mask (for gradient checks). */
   exposeGradients?: boolean;
 }
@@ -90,6 +97,18 @@ interface LayerRun {
   z: string;
   y: string;
   act: ActivationSpec | null;
+  /** Layouts of `xs` as the call received them, and of `z`/`y`. */
+  inLayouts: ActLayout[];
+  outLayout: ActLayout;
+}
+
+/** Channels of a Keras per-sample shape (its last axis). */
+const channelsOf = (shape: readonly number[]): number => shape[shape.length - 1];
+
+/** `t` moved between the activation layouts (NCHWc ↔ ONNX's NCHW). */
+function relayout(g: GraphBuilder, t: string, from: ActLayout, to: ActLayout, shape: readonly number[]): string {
+  if (from === to) return t;
+  return to === 'nchw' ? reorderOutput(g, t, channelsOf(shape)) : reorderInput(g, t);
 }
 
 function layerSeed(seed: number, node: string): number {
@@ -97,19 +116,33 @@ function layerSeed(seed: number, node: string): number {
   return hashSeed(seed, node) % 16777216;
 }
 
-/** Runs every layer call forward in plan order (a DAG: each reads earlier outputs); ONNX layout. */
-function forward(g: GraphBuilder, plan: TrainingPlan, x: string, mode: 'train' | 'infer', seed: number): LayerRun[] {
+/**
+ * Runs every layer call forward in plan order (a DAG: each reads earlier outputs). A call's output
+ * stays in the layout it was produced in (NCHWc along chains of convolutions and pooling) for the
+ * calls that take it; the others get it converted to ONNX's NCHW, once per tensor.
+ */
+function forward(g: GraphBuilder, plan: TrainingPlan, x: string, mode: 'train' | 'infer', seed: number, nchwcBlock = 0): LayerRun[] {
   const input = toOnnxLayout(g, x, plan.inputShape);
   const runs: LayerRun[] = [];
+  const asNchw = new Map<number, string>();
   for (const layer of plan.layers) {
     const train = findLayer(layer.className)?.bind(layer.config).train;
     if (!train) throw new Error(`${layer.className} '${layer.name}' (line ${layer.line}) has no training emitters`);
-    const node: TrainNode = { name: layer.node, inputs: layer.inputShapes, output: layer.output, w: layerWeights(plan, layer), seed: layerSeed(seed, layer.node) };
-    const xs = layer.inputs.map((i) => (i < 0 ? input : runs[i].y));
+    const given: ActLayout[] = layer.inputs.map((i) => (i < 0 ? 'nchw' : runs[i].outLayout));
+    let node: TrainNode = { name: layer.node, inputs: layer.inputShapes, output: layer.output, w: layerWeights(plan, layer), seed: layerSeed(seed, layer.node), nchwc: nchwcBlock, inputLayouts: given };
+    const keep = nchwcBlock > 0 && train.acceptsNchwc(node);
+    const inLayouts = given.map((l) => (keep ? l : 'nchw'));
+    const xs = layer.inputs.map((i, k) => {
+      if (i < 0) return input;
+      if (inLayouts[k] === given[k]) return runs[i].y;
+      if (!asNchw.has(i)) asNchw.set(i, relayout(g, runs[i].y, given[k], 'nchw', runs[i].plan.output));
+      return asNchw.get(i)!;
+    });
+    node = { ...node, inputLayouts: inLayouts };
     const fwd = train.forward(g, node, xs, mode);
     const act = activationSpec(layer.config.activation as string | null | undefined) ?? null;
-    const y = act ? activationForward(g, act, fwd.y) : fwd.y;
-    runs.push({ plan: layer, train, node, xs, fwd, z: fwd.y, y, act });
+    const y = act && !fwd.activated ? activationForward(g, act, fwd.y) : fwd.y;
+    runs.push({ plan: layer, train, node, xs, fwd, z: fwd.y, y, act, inLayouts, outLayout: fwd.layout ?? 'nchw' });
   }
   return runs;
 }
@@ -117,7 +150,7 @@ function forward(g: GraphBuilder, plan: TrainingPlan, x: string, mode: 'train' |
 /** The model output in Keras layout, and the logits of a final softmax/sigmoid over the classes. */
 function head(g: GraphBuilder, plan: TrainingPlan, runs: LayerRun[]): { output: string; logits?: { tensor: string; kind: 'softmax' | 'sigmoid' } } {
   const last = runs[runs.length - 1];
-  const output = toKerasLayout(g, last.y, plan.outputShape);
+  const output = toKerasLayout(g, relayout(g, last.y, last.outLayout, 'nchw', last.plan.output), plan.outputShape);
   if (plan.outputShape.length !== 1) return { output };
   if (last.act?.kind === 'softmax' || last.act?.kind === 'sigmoid') return { output, logits: { tensor: last.z, kind: last.act.kind } };
   if (last.plan.className === 'Softmax' && softmaxLayerAxis(last.plan) === 1) return { output, logits: { tensor: last.xs[0], kind: 'softmax' } };
@@ -152,7 +185,7 @@ export function compileTrainGraph(plan: TrainingPlan, opts: TrainGraphOptions): 
     }
   }
 
-  const runs = forward(g, plan, GRAPH_NAMES.x, 'train', opts.seed);
+  const runs = forward(g, plan, GRAPH_NAMES.x, 'train', opts.seed, opts.nchwcBlock);
   const updates = new Map<string, string>();
   for (const r of runs) for (const [k, v] of Object.entries(r.fwd.updates ?? {})) if (!updates.has(`${r.plan.name}/${k}`)) updates.set(`${r.plan.name}/${k}`, v);
   for (const c of carried) if (updates.has(c.name)) c.updated = true;
@@ -178,15 +211,19 @@ export function compileTrainGraph(plan: TrainingPlan, opts: TrainGraphOptions): 
   });
   const grad: (string | undefined)[] = new Array(n);
   const stage: ('y' | 'z' | 'x')[] = new Array(n).fill('y');
-  const addGrad = (i: number, d: string): void => {
-    grad[i] = grad[i] === undefined ? d : g.add(grad[i]!, d);
+  // Gradients are kept in the layout of the output they belong to; `from` is the layout the
+  // consumer received that output in.
+  const addGrad = (i: number, d: string, from: ActLayout): void => {
+    const dd = relayout(g, d, from, runs[i].outLayout, runs[i].plan.output);
+    grad[i] = grad[i] === undefined ? dd : g.add(grad[i]!, dd);
   };
   const lastRun = runs[n - 1];
   if (lossOut.fused && !(lastRun.act && (lastRun.act.kind === 'softmax' || lastRun.act.kind === 'sigmoid'))) {
     // A final Softmax layer: the fused gradient is already w.r.t. its input.
     stage[n - 1] = 'x';
   } else if (lossOut.fused) stage[n - 1] = 'z';
-  grad[n - 1] = lossOut.fused || plan.outputShape.length < 2 || layoutIsTrivial(plan.outputShape) ? lossOut.grad : toOnnxLayout(g, lossOut.grad, plan.outputShape);
+  const lossGrad = lossOut.fused || plan.outputShape.length < 2 || layoutIsTrivial(plan.outputShape) ? lossOut.grad : toOnnxLayout(g, lossOut.grad, plan.outputShape);
+  grad[n - 1] = relayout(g, lossGrad, 'nchw', lastRun.outLayout, lastRun.plan.output);
   for (let i = n - 1; i >= 0; i--) {
     const r = runs[i];
     const dy = grad[i];
@@ -195,7 +232,7 @@ export function compileTrainGraph(plan: TrainingPlan, opts: TrainGraphOptions): 
     if (stage[i] === 'x') {
       // A ReLU layer folded into its consumer (or a final Softmax fused with the loss): pass through.
       r.plan.inputs.forEach((j, k) => {
-        if (needDx[k]) addGrad(j, dy);
+        if (needDx[k]) addGrad(j, dy, r.outLayout);
       });
       continue;
     }
@@ -215,7 +252,7 @@ export function compileTrainGraph(plan: TrainingPlan, opts: TrainGraphOptions): 
       if (!needDx[k]) return;
       const dx = b.dxs[k];
       if (!dx) throw new Error(`${r.plan.className} '${r.plan.node}': the backward emitter gave no input gradient`);
-      addGrad(j, dx);
+      addGrad(j, dx, r.inLayouts[k]);
       if (b.throughRelu && inputIsRelu) stage[j] = runs[j].act ? 'z' : 'x';
     });
   }
@@ -258,13 +295,13 @@ export interface EvalGraph {
 }
 
 /** Compiles the evaluation graph: inference-mode forward, loss, correct count and predictions. */
-export function compileEvalGraph(plan: TrainingPlan): EvalGraph {
+export function compileEvalGraph(plan: TrainingPlan, opts: { nchwcBlock?: number } = {}): EvalGraph {
   const g = new GraphBuilder({ name: `${plan.model}_eval` });
   g.input(GRAPH_NAMES.x, ['N', ...plan.inputShape]);
   g.input(GRAPH_NAMES.labels, ['N'], 'int64');
   const weights = planWeights(plan).map((w) => ({ name: w.name, shape: w.shape }));
   for (const w of weights) g.input(w.name, w.shape);
-  const runs = forward(g, plan, GRAPH_NAMES.x, 'infer', 0);
+  const runs = forward(g, plan, GRAPH_NAMES.x, 'infer', 0, opts.nchwcBlock);
   const h = head(g, plan, runs);
   const l = emitLoss(g, plan.loss, { ...h, units: plan.outputShape[0] }, GRAPH_NAMES.labels);
   g.output(g.identity(l.loss, GRAPH_NAMES.loss), []);

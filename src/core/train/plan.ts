@@ -227,7 +227,7 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
         weights,
       };
       const train = def.bind(l.config).train;
-      const node = { name: l.name, inputs: inputShapes, output: planned.output, w: {}, seed: 0 };
+      const node = { name: l.name, inputs: inputShapes, output: planned.output, w: {}, seed: 0, nchwc: 0, inputLayouts: inputShapes.map(() => 'nchw' as const) };
       const why = train?.refuse(node);
       if (why) refuse(`${who}: ${why}`, where);
       const note = train?.note(node);
