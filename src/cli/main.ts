@@ -7,6 +7,7 @@ import { printable } from '../core/text';
 import { siblingModuleLoader } from '../node/moduleLoader';
 import { createPythonParse } from '../node/pythonParser';
 import { runLanguageServer } from '../server/main';
+import { benchCommand } from './bench';
 import { EXIT, exitCodeOfError } from './exitCodes';
 import { exportCommand, runsCommand, trainCommand, UsageError } from './train';
 
@@ -59,6 +60,15 @@ Commands:
   export FILE|RUN --weights CKPT|RUN --out model.onnx
                              Write the inference model with a checkpoint's weights (a run: its
                              best checkpoint; export RUN alone uses the model file as trained).
+
+  bench FILE [options]       Time training steps of the model on random data: ms/step,
+                             samples/s, GFLOP/s, peak memory, and how long one epoch of the
+                             dataset the file loads would take on this machine.
+    --batch N                batch size (default: the file's fit())
+    --threads N              onnxruntime intra-op threads (default: all CPUs)
+    --steps N                timed steps after 2 warm-up steps (default: about 3 s worth)
+    --json                   one object: {"ms_per_step", "samples_per_s", "gflops",
+                             "peak_rss_mb", "epoch", …}
 
 Options:
   --json        One JSON object per file (see README: "convlens summary --json")
@@ -228,6 +238,8 @@ async function main(argv: string[]): Promise<number> {
         'expand-nested': { type: 'boolean' },
         'input-shape': { type: 'string' },
         depth: { type: 'string' },
+        batch: { type: 'string' },
+        steps: { type: 'string' },
       },
     });
   } catch (e) {
@@ -283,6 +295,15 @@ async function main(argv: string[]): Promise<number> {
       case 'runs':
         if (rest.length > 1) throw new UsageError(`runs takes at most one model file, got ${rest.join(' ')}`);
         return await runsCommand({ file: rest[0], model: values.model, runsDir, json: values.json ?? false, delete: values.delete, keep: intOption('--keep', values.keep, 1) });
+      case 'bench':
+        return await benchCommand({
+          file: oneFile('bench', rest),
+          batch: intOption('--batch', values.batch, 1),
+          threads: intOption('--threads', values.threads, 1),
+          steps: intOption('--steps', values.steps, 1),
+          model: values.model,
+          json: values.json ?? false,
+        });
       case 'export':
         return await exportCommand({ file: oneFile('export', rest), weights: values.weights, out: values.out, model: values.model, runsDir, force: values.force ?? false });
     }

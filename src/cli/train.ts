@@ -49,7 +49,7 @@ export interface TrainArgs extends PlanOverrides {
   force: boolean;
 }
 
-interface Loaded {
+export interface Loaded {
   text: string;
   model: ModelReport;
   /** Keras datasets the file loads (`mnist` for `mnist.load_data()`). */
@@ -57,7 +57,7 @@ interface Loaded {
 }
 
 /** Reads and analyses a model file and picks its model (`--model` names one by Keras name or variable). */
-async function loadModel(file: string, which?: string, quiet = false): Promise<Loaded> {
+export async function loadModel(file: string, which?: string, quiet = false): Promise<Loaded> {
   let text: string;
   try {
     const st = statSync(file);
@@ -85,6 +85,13 @@ function plan(file: string, loaded: Loaded, overrides: PlanOverrides): { plan?: 
   const r = planTraining(loaded.model, loaded.text, overrides);
   for (const p of r.problems) process.stderr.write(`${file}:${p.line}:${p.column}: error: ${p.message}\n`);
   return { plan: r.plan, notes: r.notes };
+}
+
+/** The plan with its notes printed, or undefined after printing why the model cannot be trained. */
+export function planOrReport(file: string, loaded: Loaded, overrides: PlanOverrides): TrainingPlan | undefined {
+  const r = plan(file, loaded, overrides);
+  for (const n of r.notes) process.stderr.write(`note: ${n}\n`);
+  return r.plan;
 }
 
 /** True for a file ConvLens wrote (a checkpoint, or an ONNX model whose producer is convlens). */
