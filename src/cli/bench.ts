@@ -4,12 +4,10 @@
  * the model's input shape, and turns the median step into samples/s, GFLOP/s and the time one
  * epoch of the dataset the file loads would take.
  */
-import { selectRows } from '../core/parse/dataOrigin';
-import { DATASET_SHAPES } from '../core/parse/kerasSymbols';
 import type { TrainingPlan } from '../core/train/plan';
 import { describeOptimizer } from '../core/train/optimizers';
 import { planWeights } from '../core/train/plan';
-import { BenchStepper, median, peakRssMb, stepFlops } from '../train/bench';
+import { BenchStepper, median, peakRssMb, stepFlops, trainingSamples } from '../train/bench';
 import { defaultThreads } from '../train/trainSession';
 import { loadModel, planOrReport, UsageError } from './train';
 
@@ -93,23 +91,6 @@ export function benchReport(file: string, plan: TrainingPlan, threads: number, t
     peak_rss_mb: rssMb,
     epoch,
   };
-}
-
-/**
- * How many samples one epoch trains on, as the trainer will choose them: the rows the file's
- * fit() selects (`x_train[idx[:50000]]`), less Keras' validation_split when there is no
- * validation_data; from the sizes of the Keras dataset the file loads.
- */
-export function trainingSamples(plan: TrainingPlan, dataset?: string): { dataset: string; count: number } | undefined {
-  const rows = plan.fit?.train;
-  const name = rows?.dataset ?? dataset;
-  const shapes = name === undefined ? undefined : DATASET_SHAPES[name];
-  if (!name || !shapes) return undefined;
-  const total = shapes[rows?.split ?? 'train'][0];
-  let count = rows ? selectRows(rows.rows, total, (n) => Uint32Array.from({ length: n }, (_, i) => i)).indices.length : total;
-  // The trainer holds out the last validation_split of the training rows, as Keras' fit() does.
-  if (!plan.fit?.validation && plan.validationSplit > 0) count = Math.floor(count * (1 - plan.validationSplit));
-  return { dataset: name, count };
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');

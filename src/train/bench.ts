@@ -8,6 +8,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { compileTrainGraph, initialState } from '../core/train/compile';
+import { selectRows } from '../core/parse/dataOrigin';
+import { DATASET_SHAPES } from '../core/parse/kerasSymbols';
 import type { TrainingPlan } from '../core/train/plan';
 import { Random } from '../core/train/random';
 import { nchwcBlockSize, TrainSession, type SessionSettings } from './trainSession';
@@ -61,6 +63,23 @@ export class BenchStepper {
   release(): Promise<void> {
     return this.session.release();
   }
+}
+
+/**
+ * How many samples one epoch trains on, as the trainer will choose them: the rows the file's
+ * fit() selects (`x_train[idx[:50000]]`), less Keras' validation_split when there is no
+ * validation_data; from the sizes of the Keras dataset the file loads.
+ */
+export function trainingSamples(plan: TrainingPlan, dataset?: string): { dataset: string; count: number } | undefined {
+  const rows = plan.fit?.train;
+  const name = rows?.dataset ?? dataset;
+  const shapes = name === undefined ? undefined : DATASET_SHAPES[name];
+  if (!name || !shapes) return undefined;
+  const total = shapes[rows?.split ?? 'train'][0];
+  let count = rows ? selectRows(rows.rows, total, (n) => Uint32Array.from({ length: n }, (_, i) => i)).indices.length : total;
+  // The trainer holds out the last validation_split of the training rows, as Keras' fit() does.
+  if (!plan.fit?.validation && plan.validationSplit > 0) count = Math.floor(count * (1 - plan.validationSplit));
+  return { dataset: name, count };
 }
 
 /** What `convlens bench` measures. */

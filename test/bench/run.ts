@@ -6,11 +6,13 @@ import { benchEditor } from './editor';
 import { benchFeatureMaps } from './featureMaps';
 import { benchPytorch } from './pytorch';
 import { benchServer } from './server';
-import { benchTraining } from './training';
+import { benchMemory, benchTraining } from './training';
 
 async function main(): Promise<void> {
   console.log(`ConvLens benchmarks — Node ${process.version}, ${process.platform}/${process.arch}`);
-  // `npm run bench -- training` runs only the named parts.
+  // `npm run bench -- training` runs only the named parts (analysis, applications, editor,
+  // server, featureMaps, training, bombs, memory: the VGG16-size peak-memory comparison, two
+  // fresh processes of about a minute each).
   const only = process.argv.slice(2);
   const want = (name: string) => only.length === 0 || only.includes(name);
   if (want('analysis')) await benchAnalysis();
@@ -21,6 +23,7 @@ async function main(): Promise<void> {
   if (want('featureMaps')) await benchFeatureMaps();
   if (want('training')) await benchTraining();
   if (want('bombs')) await benchBombs();
+  if (want('memory')) await benchMemory();
 }
 
 main().catch((e) => {

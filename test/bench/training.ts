@@ -1,157 +1,193 @@
 /**
- * Training speed of the compiled graphs on onnxruntime-node: one training step (forward, loss,
- * backward, the file's optimizer update) of the seed MNIST model at batch 128 and the seed
- * CIFAR-10 model at batch 32, at 1 and 2 threads, on random data; then an ORT profile of where
- * a step's time goes, by operator type.
+ * Training speed of the compiled graphs on onnxruntime-node, side by side with PyTorch (Debian's
+ * python3-torch) when it is installed: the same architectures, batch, optimizer and thread
+ * count, ConvLens and PyTorch steps alternating in rounds within one run, so both see the same
+ * machine load; medians and the ratio PyTorch time / ConvLens time (above 1: ConvLens is faster).
+ * Then a full real-MNIST epoch of the seed model both ways, the peak memory of training a
+ * VGG16-size model (each side in a fresh process), and the onnxruntime profile of a VGG step.
  *
- * GFLOP/s counts 2 FLOPs per multiply-accumulate and a training step as 3 forward passes
- * (forward, input gradient, weight gradient), the usual convention: 6 · MACs · batch per step.
+ * Adding a model is one entry in MODELS: a Keras file and its PyTorch twin (test/bench/models/).
+ * GFLOP/s counts 6 · MACs · batch per step (forward, input gradient, weight gradient).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { analyzeSource } from '../../src/core/index';
-import { compileTrainGraph, GRAPH_NAMES, initialState, type TrainGraph } from '../../src/core/train/compile';
+import { TrainingEpoch } from '../../src/core/protocol/training';
 import { describeOptimizer } from '../../src/core/train/optimizers';
 import { planTraining, type TrainingPlan } from '../../src/core/train/plan';
-import { Random } from '../../src/core/train/random';
 import { createPythonParse } from '../../src/node/pythonParser';
-import { sessionOptions } from '../../src/train/trainer';
+import { BenchStepper, median, profileTraining, stepFlops, trainingSamples } from '../../src/train/bench';
+import { loadDataset, type Dataset } from '../../src/train/datasets/index';
+import { runTraining } from '../../src/train/trainer';
+import { TorchPeer, torchAvailable } from './torchPeer';
 
-const fixtures = path.join(__dirname, '..', 'fixtures', 'seeds');
+const root = path.join(__dirname, '..', '..');
+const models = path.join(__dirname, 'models');
+const seeds = path.join(root, 'test', 'fixtures', 'seeds');
+const mnistFolder = path.join(root, '..', 'shared', 'datasets', 'mnist');
 
-interface Case {
+/** A benchmark model: a Keras file, its PyTorch twin, and how to time it. */
+interface BenchModel {
   label: string;
   file: string;
+  twin: string;
   batch: number;
+  threads: number[];
+  /** Alternating rounds, and steps per side in each round. */
+  rounds: number;
   steps: number;
 }
 
-const CASES: Case[] = [
-  { label: 'seed MNIST CNN (001)', file: '001_mnist_cnn.py', batch: 128, steps: 150 },
-  { label: 'seed CIFAR-10 CNN (000)', file: '000_cifar10_cnn.py', batch: 32, steps: 150 },
+const MODELS: BenchModel[] = [
+  { label: 'VGG-style CIFAR-10 CNN', file: path.join(models, 'vgg_cifar.py'), twin: path.join(models, 'vgg_cifar.torch.py'), batch: 64, threads: [1, 2], rounds: 6, steps: 2 },
+  { label: 'seed MNIST CNN (001)', file: path.join(seeds, '001_mnist_cnn.py'), twin: path.join(models, 'mnist_cnn.torch.py'), batch: 128, threads: [1, 2], rounds: 6, steps: 25 },
+  // A functional ResNet-20 (BatchNormalization, skip connections) joins once graph models train.
 ];
 
-async function planOf(c: Case): Promise<TrainingPlan> {
-  const text = readFileSync(path.join(fixtures, c.file), 'utf8');
+async function planOf(file: string, batch: number, overrides: { epochs?: number } = {}): Promise<TrainingPlan> {
+  const text = readFileSync(file, 'utf8');
   const model = analyzeSource(text, await createPythonParse()).models[0];
-  const r = planTraining(model, text, { batchSize: c.batch });
-  if (!r.plan) throw new Error(`${c.file}: ${r.problems.map((p) => p.message).join('; ')}`);
+  const r = planTraining(model, text, { batchSize: batch, ...overrides });
+  if (!r.plan) throw new Error(`${file}: ${r.problems.map((p) => p.message).join('; ')}`);
   return r.plan;
 }
 
-/** A training loop on random data, carrying the state between steps as the trainer does. */
-class Stepper {
-  private state: Map<string, Float32Array>;
-  private readonly x: ort.Tensor;
-  private readonly y: ort.Tensor;
-  private readonly lr: ort.Tensor;
-  private step = 0;
+const load = () => os.loadavg()[0].toFixed(2);
+const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
 
-  constructor(
-    private readonly session: ort.InferenceSession,
-    private readonly graph: TrainGraph,
-    plan: TrainingPlan,
-    batch: number,
-  ) {
-    const rng = new Random(1);
-    const per = plan.inputShape.reduce((a, b) => a * b, 1);
-    this.x = new ort.Tensor('float32', Float32Array.from({ length: batch * per }, () => rng.next()), [batch, ...plan.inputShape]);
-    this.y = new ort.Tensor('int64', BigInt64Array.from({ length: batch }, () => BigInt(rng.int(plan.outputShape[0]))), [batch]);
-    this.lr = new ort.Tensor('float32', Float32Array.of(plan.optimizer.learningRate), []);
-    this.state = initialState(plan, 1);
-  }
-
-  async run(): Promise<void> {
-    const feeds: Record<string, ort.Tensor> = { [GRAPH_NAMES.x]: this.x, [GRAPH_NAMES.labels]: this.y, [GRAPH_NAMES.lr]: this.lr };
-    this.step++;
-    if (this.graph.usesStep) feeds[GRAPH_NAMES.step] = new ort.Tensor('float32', Float32Array.of(this.step), []);
-    for (const t of this.graph.carried) feeds[t.name] = new ort.Tensor('float32', this.state.get(t.name)!, t.shape);
-    const out = await this.session.run(feeds);
-    const next = new Map<string, Float32Array>();
-    for (const t of this.graph.carried) next.set(t.name, out[t.next].data as Float32Array);
-    this.state = next;
+/** One model at one thread count: ConvLens and (when present) PyTorch, alternating. */
+async function sideBySide(m: BenchModel, plan: TrainingPlan, threads: number, torch: boolean): Promise<{ ours: number; theirs?: number }> {
+  const ours = await BenchStepper.create(plan, m.batch, { threads });
+  const peer = torch ? await TorchPeer.start(m.twin, m.batch, threads) : undefined;
+  try {
+    await ours.run(2);
+    await peer?.steps(2);
+    const a: number[] = [];
+    const b: number[] = [];
+    const loadBefore = load();
+    for (let r = 0; r < m.rounds; r++) {
+      // Who goes first alternates too, so neither side always follows the other's cache damage.
+      if (r % 2 === 0 || !peer) a.push(...(await ours.run(m.steps)));
+      if (peer) b.push(...(await peer.steps(m.steps)));
+      if (r % 2 === 1 && peer) a.push(...(await ours.run(m.steps)));
+    }
+    const oursMs = median(a);
+    const flops = stepFlops(plan, m.batch);
+    let line =
+      `  ${threads} thread${threads === 1 ? ': ' : 's:'} ConvLens ${fmt(oursMs)} ms/step (${((m.batch * 1000) / oursMs).toFixed(0)} samples/s, ` +
+      `${(flops / oursMs / 1e6).toFixed(0)} GFLOP/s)`;
+    let theirs: number | undefined;
+    if (peer) {
+      theirs = median(b);
+      line += ` · PyTorch ${fmt(theirs)} ms/step · ratio ${(theirs / oursMs).toFixed(2)}×`;
+    }
+    console.log(`${line}  [${a.length}+${b.length} steps, load ${loadBefore}→${load()}]`);
+    return { ours: oursMs, theirs };
+  } finally {
+    peer?.close();
+    await ours.release();
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-async function measure(c: Case, plan: TrainingPlan, graph: TrainGraph, threads: number): Promise<void> {
-  const session = await ort.InferenceSession.create(graph.bytes, sessionOptions(threads));
-  const stepper = new Stepper(session, graph, plan, c.batch);
-  for (let i = 0; i < 15; i++) await stepper.run();
-  const times: number[] = [];
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  for (let i = 0; i < c.steps; i++) {
-    const s = performance.now();
-    await stepper.run();
-    times.push(performance.now() - s);
-  }
-  const wall = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  const med = median(times);
-  const min = Math.min(...times);
-  const flops = 6 * plan.macs * c.batch;
-  console.log(
-    `  ${threads} thread${threads === 1 ? ' ' : 's'}: ${med.toFixed(1)} ms/step median (min ${min.toFixed(1)}), ` +
-      `${((c.batch * 1000) / med).toFixed(0)} samples/s, ${(1000 / med).toFixed(1)} steps/s, ` +
-      `${(c.steps / cpuSeconds).toFixed(1)} steps per CPU-second, ${(flops / (med / 1000) / 1e9).toFixed(2)} GFLOP/s` +
-      ` (mean ${((wall * 1000) / c.steps).toFixed(1)} ms/step over ${c.steps})`,
+/**
+ * Seconds of the training steps of one real-MNIST epoch through the trainer's own loop (batch
+ * feeding, steps, the loss check; validation excluded): samples seen / samples per second.
+ */
+async function convlensMnistEpoch(plan: TrainingPlan, dataset: Dataset, trainCount: number): Promise<number> {
+  let seconds = NaN;
+  const done = await runTraining(
+    { plan, data: mnistFolder, seed: 1, threads: 1, dataset: { ...dataset, test: undefined } },
+    {
+      emit: (m) => {
+        if (TrainingEpoch.is(m)) seconds = trainCount / m.params.samplesPerSecond;
+      },
+      cancelled: () => false,
+    },
   );
-  await session.release();
+  if (done.reason !== 'completed') throw new Error(`the MNIST epoch ended ${done.reason}: ${done.message ?? ''}`);
+  return seconds;
 }
 
-/** Runs a few profiled steps at one thread and prints the time per operator type. */
-async function profile(c: Case, plan: TrainingPlan, graph: TrainGraph): Promise<void> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'convlens-profile-'));
-  const session = await ort.InferenceSession.create(graph.bytes, { ...sessionOptions(1), enableProfiling: true, profileFilePrefix: path.join(dir, 'train') });
-  const stepper = new Stepper(session, graph, plan, c.batch);
-  const steps = 40;
-  for (let i = 0; i < steps; i++) await stepper.run();
-  session.endProfiling();
-  await session.release();
-  const file = readdirSync(dir).find((f) => f.endsWith('.json'));
-  if (!file) {
-    console.log('  (onnxruntime wrote no profile)');
+async function mnistEpochs(torch: boolean): Promise<void> {
+  console.log("\nSeed MNIST CNN, one epoch of real MNIST (the 50,000 training images the file's fit() takes), batch 128, RMSprop, 1 thread:");
+  if (!existsSync(mnistFolder)) {
+    console.log(`  skipped: no MNIST at ${mnistFolder}`);
     return;
   }
-  const events = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { cat: string; name: string; dur: number; args?: { op_name?: string } }[];
-  rmSync(dir, { recursive: true, force: true });
-  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
-  const counted = runs.slice(5);
-  const runUs = counted.reduce((a, e) => a + e.dur, 0) / Math.max(1, counted.length);
-  const byOp = new Map<string, { us: number; nodes: Set<string> }>();
-  const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time'));
-  // Skip the warm-up runs' kernels in the same proportion.
-  const kernelsPerRun = kernels.length / Math.max(1, runs.length);
-  for (const e of kernels.slice(Math.round(5 * kernelsPerRun))) {
-    const op = e.args?.op_name ?? '?';
-    const entry = byOp.get(op) ?? { us: 0, nodes: new Set<string>() };
-    entry.us += e.dur;
-    entry.nodes.add(e.name);
-    byOp.set(op, entry);
+  const plan = await planOf(path.join(seeds, '001_mnist_cnn.py'), 128, { epochs: 1 });
+  const dataset = await loadDataset({ kind: 'idx', folder: mnistFolder });
+  const trainCount = trainingSamples(plan, 'mnist')!.count;
+  const peer = torch ? await TorchPeer.start(path.join(models, 'mnist_cnn.torch.py'), 128, 1) : undefined;
+  try {
+    const a: number[] = [];
+    const b: number[] = [];
+    const loadBefore = load();
+    await peer?.mnistEpoch(mnistFolder, trainCount); // warm-up and data load
+    for (let r = 0; r < 3; r++) {
+      a.push(await convlensMnistEpoch(plan, dataset, trainCount));
+      if (peer) b.push(await peer.mnistEpoch(mnistFolder, trainCount));
+    }
+    let line = `  ConvLens ${median(a).toFixed(2)} s (${a.map((s) => s.toFixed(2)).join(', ')})`;
+    if (peer) line += ` · PyTorch ${median(b).toFixed(2)} s (${b.map((s) => s.toFixed(2)).join(', ')}) · ratio ${(median(b) / median(a)).toFixed(2)}×`;
+    console.log(`${line}  [load ${loadBefore}→${load()}]`);
+  } finally {
+    peer?.close();
   }
-  const perStep = [...byOp].map(([op, v]) => ({ op, ms: v.us / counted.length / 1000, nodes: v.nodes.size })).sort((a, b) => b.ms - a.ms);
-  const kernelMs = perStep.reduce((a, r) => a + r.ms, 0);
-  console.log(`  profile (1 thread, ${counted.length} steps): ${(runUs / 1000).toFixed(1)} ms per run, ${kernelMs.toFixed(1)} ms in kernels; by operator type:`);
-  for (const r of perStep.slice(0, 12)) {
-    console.log(`    ${r.op.padEnd(22)} ${r.ms.toFixed(2).padStart(7)} ms  ${((100 * r.ms) / kernelMs).toFixed(1).padStart(5)}%  (${r.nodes} node${r.nodes === 1 ? '' : 's'})`);
-  }
-  const rest = perStep.slice(12).reduce((a, r) => a + r.ms, 0);
-  if (rest > 0) console.log(`    ${'(other)'.padEnd(22)} ${rest.toFixed(2).padStart(7)} ms  ${((100 * rest) / kernelMs).toFixed(1).padStart(5)}%`);
 }
 
-/** Prints samples/s, GFLOP/s and a profile for the seed models. */
-export async function benchTraining(): Promise<void> {
-  console.log('\nTraining step (forward + backward + the file’s optimizer), onnxruntime-node', ort.env.versions?.common ?? '');
-  for (const c of CASES) {
-    const plan = await planOf(c);
-    const graph = compileTrainGraph(plan, { seed: 1 });
-    console.log(`${c.label}, batch ${c.batch}, ${describeOptimizer(plan.optimizer)}, ${(plan.macs / 1e6).toFixed(3)} M MACs/sample, ${(graph.bytes.length / 1024).toFixed(0)} KiB graph:`);
-    for (const threads of [1, 2]) await measure(c, plan, graph, threads);
-    await profile(c, plan, graph);
+/** Peak RSS of `convlens bench` on the VGG16-size model and of PyTorch doing the same, each in a fresh process. */
+async function vgg16Memory(torch: boolean): Promise<void> {
+  const file = path.join(models, 'vgg16.py');
+  console.log('\nVGG16-size model (138 M parameters, 224×224×3, batch 8, Adam, 1 thread), peak resident memory of a fresh process:');
+  const cli = path.join(root, 'dist', 'cli.js');
+  if (!existsSync(cli) && spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' }).status !== 0) throw new Error('build failed');
+  const ours = await new Promise<Record<string, number>>((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, 'bench', file, '--batch', '8', '--threads', '1', '--steps', '2', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Record<string, number>) : reject(new Error(`convlens bench exited with ${code}`))));
+  });
+  let line = `  ConvLens ${ours.peak_rss_mb.toFixed(0)} MB (${(ours.ms_per_step / 1000).toFixed(1)} s/step)`;
+  if (torch) {
+    const peer = await TorchPeer.start(path.join(models, 'vgg16.torch.py'), 8, 1);
+    try {
+      const ms = median(await peer.steps(3));
+      const rss = await peer.peakRssMb();
+      line += ` · PyTorch ${rss.toFixed(0)} MB (${(ms / 1000).toFixed(1)} s/step) · ratio ${(ours.peak_rss_mb / rss).toFixed(2)}× PyTorch's memory`;
+    } finally {
+      peer.close();
+    }
   }
+  console.log(line);
+}
+
+/** Peak memory training the VGG16-size model, ConvLens and PyTorch each in a fresh process. */
+export async function benchMemory(): Promise<void> {
+  await vgg16Memory('version' in torchAvailable());
+}
+
+/** Prints the side-by-side table, the MNIST epoch and a VGG profile. */
+export async function benchTraining(): Promise<void> {
+  const t = torchAvailable();
+  const torch = 'version' in t;
+  console.log(`\nTraining steps, onnxruntime-node ${(await import('onnxruntime-node')).env.versions?.common ?? ''} vs ${torch ? `PyTorch ${t.version} (CPU)` : `no PyTorch: ${t.missing}`}`);
+  console.log(`${os.cpus()[0]?.model ?? 'CPU'}, ${os.availableParallelism()} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  for (const m of MODELS) {
+    const plan = await planOf(m.file, m.batch);
+    console.log(`${m.label}, batch ${m.batch}, ${describeOptimizer(plan.optimizer)}, ${(plan.macs / 1e6).toFixed(1)} M MACs/sample:`);
+    const ours: number[] = [];
+    for (const threads of m.threads) ours.push((await sideBySide(m, plan, threads, torch)).ours);
+    if (ours.length > 1) console.log(`  ${m.threads[1]} threads vs 1: ConvLens ${(ours[0] / ours[1]).toFixed(2)}× faster`);
+  }
+  await mnistEpochs(torch);
+  const vgg = MODELS[0];
+  const plan = await planOf(vgg.file, vgg.batch);
+  const prof = await profileTraining(plan, { batch: vgg.batch, steps: 3, threads: 1 });
+  const kernels = prof.ops.reduce((a, o) => a + o.ms, 0);
+  console.log(`\nWhere a ${vgg.label} step goes (onnxruntime profile, 1 thread, batch ${vgg.batch}): ${prof.msPerRun.toFixed(0)} ms per run, ${kernels.toFixed(0)} ms in kernels:`);
+  for (const o of prof.ops.slice(0, 12)) console.log(`    ${o.op.padEnd(22)} ${o.ms.toFixed(1).padStart(7)} ms  ${(100 * o.share).toFixed(1).padStart(5)}%  (${o.nodes} node${o.nodes === 1 ? '' : 's'})`);
+  const rest = prof.ops.slice(12).reduce((a, o) => a + o.ms, 0);
+  if (rest > 0) console.log(`    ${'(other)'.padEnd(22)} ${rest.toFixed(1).padStart(7)} ms  ${((100 * rest) / kernels).toFixed(1).padStart(5)}%`);
 }
