@@ -24,8 +24,9 @@ export interface SessionSettings {
   threads?: number;
   /**
    * Whether idle intra-op threads spin waiting for work (onnxruntime's default). Spinning cuts
-   * the hand-over latency between the many small ops of a step; on a machine shared with other
-   * busy processes it burns CPU they need, so it is on only when there is more than one thread.
+   * the hand-over latency between the many small ops of a step, but when other processes keep
+   * the CPUs busy a spinning thread takes time they need and the step waits for whichever of its
+   * threads was descheduled. Default: {@link spinningPays}.
    */
   spinning?: boolean;
   /** onnxruntime's CPU memory arena (default: on below {@link LARGE_STATE_BYTES} of state, off above). */
@@ -37,6 +38,17 @@ export interface SessionSettings {
 /** State (weights and slots) above which a model counts as large: no arena, copies collected every step. */
 export const LARGE_STATE_BYTES = 64 * 1024 * 1024;
 
+/**
+ * Spin only with several threads and CPUs to spare for them: the load average of the last
+ * minute (other processes, before this one starts) plus our threads within the CPU count. On
+ * the 2-CPU machine of the README, shared with other jobs (load average ~10), the MNIST step at
+ * 2 threads took 162 ms spinning and 108 ms without (1 thread: 84 ms). Spinning never changes
+ * results, only timing.
+ */
+export function spinningPays(threads: number, load = os.loadavg()[0], cpus = cpuCount()): boolean {
+  return threads > 1 && load + threads <= cpus + 0.5;
+}
+
 /** The CPUs this process may use. */
 export function cpuCount(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
@@ -46,14 +58,12 @@ export function cpuCount(): number {
 export const defaultThreads = cpuCount;
 
 /**
- * onnxruntime session options for ConvLens' graphs. Sequential execution with `threads`
- * intra-op threads; denormals flushed to zero (TensorFlow does the same on CPU, and a denormal
- * multiply can cost a hundred cycles); the NCHWc layout transformer off, because on training
- * graphs it only rewrites the pooling ops and wraps each in layout reorders that cost more than
- * they save (measured on the VGG-style CIFAR step).
+ * onnxruntime session options for ConvLens' graphs: sequential execution with `threads`
+ * intra-op threads, spinning as {@link spinningPays} decides, and denormals flushed to zero
+ * (TensorFlow does the same on CPU; a denormal multiply can cost a hundred cycles).
  */
 export function sessionOptions(threads: number, settings: Omit<SessionSettings, 'threads'> = {}): ort.InferenceSession.SessionOptions {
-  const spinning = settings.spinning ?? threads > 1;
+  const spinning = settings.spinning ?? spinningPays(threads);
   return {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
@@ -67,7 +77,6 @@ export function sessionOptions(threads: number, settings: Omit<SessionSettings, 
         'intra_op.allow_spinning': spinning ? '1' : '0',
         set_denormal_as_zero: '1',
       },
-      optimization: { disable_specified_optimizers: 'NchwcTransformer' },
     },
   };
 }

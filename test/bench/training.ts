@@ -125,7 +125,7 @@ async function mnistEpochs(torch: boolean): Promise<void> {
     const b: number[] = [];
     const loadBefore = load();
     await peer?.mnistEpoch(mnistFolder, trainCount); // warm-up and data load
-    for (let r = 0; r < 3; r++) {
+    for (let r = 0; r < 5; r++) {
       a.push(await convlensMnistEpoch(plan, dataset, trainCount));
       if (peer) b.push(await peer.mnistEpoch(mnistFolder, trainCount));
     }
