@@ -132,6 +132,14 @@ const cases: Case[] = [
     classes: 3,
   },
   {
+    label: "3-D with 16 input channels: Conv3D 'same' (dw by the merged-axis 'gemm' Conv), Conv3D strides (1, 2, 1) and Conv3D dilation 2 from 16 channels (rank-4 'gemm' declined)",
+    input: '(4, 5, 4, 16)',
+    layers: ["Conv3D(16, 3, padding='same', activation='relu')", "Conv3D(16, 2, strides=(1, 2, 1), activation='relu')", "Conv3D(2, 2, dilation_rate=(1, 1, 2), padding='same')", 'Flatten()', "Dense(3, activation='softmax')"],
+    loss: 'categorical_crossentropy',
+    classes: 3,
+    weightScale: 0.4,
+  },
+  {
     label: "Conv2DTranspose: 'same' s2, valid (2, 3) s(2, 1), dilation 2, 4×4 'same' s2 output_padding 1",
     input: '(3, 2, 2)',
     layers: [

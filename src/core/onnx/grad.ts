@@ -183,8 +183,10 @@ export function autoConvGradMethods(spec: ConvSpec): { dx: 'conv' | 'convTranspo
   const keepsSize = n.k.every((k, i) => n.pads[i] + n.pads[i + n.r] === (k - 1) * n.d[i]);
   const dx = n.s.every((s) => s === 1) && keepsSize && n.c / n.groups >= DX_CONV_MIN_CHANNELS ? 'conv' : 'convTranspose';
   let dw: 'gemm' | 'conv' | 'im2col' = 'conv';
-  // 'gemm' is a convolution of rank r + 1: up to 3-D, where onnxruntime's MLAS kernels go.
-  if (n.groups === 1) dw = n.c >= DW_GEMM_MIN_CHANNELS && n.r < 3 ? 'gemm' : im2colSize(n) <= IM2COL_AUTO_LIMIT ? 'im2col' : 'conv';
+  // 'gemm' is a convolution of rank r (last axis merged with the channels, when its dilation is
+  // 1) or r + 1: up to 3-D, where onnxruntime's MLAS kernels go.
+  const gemmRank = n.d[n.r - 1] === 1 ? n.r : n.r + 1;
+  if (n.groups === 1) dw = n.c >= DW_GEMM_MIN_CHANNELS && gemmRank <= 3 ? 'gemm' : im2colSize(n) <= IM2COL_AUTO_LIMIT ? 'im2col' : 'conv';
   return { dx, dw };
 }
 
