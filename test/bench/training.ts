@@ -7,6 +7,7 @@
  * VGG16-size model (each side in a fresh process), and the onnxruntime profile of a VGG step.
  *
  * Adding a model is one entry in MODELS: a Keras file and its PyTorch twin (test/bench/models/).
+ * The models: issue 11's VGG-style CIFAR-10 CNN, a functional ResNet-20, the seed MNIST CNN.
  * GFLOP/s counts 6 · MACs · batch per step (forward, input gradient, weight gradient).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -42,8 +43,8 @@ interface BenchModel {
 
 const MODELS: BenchModel[] = [
   { label: 'VGG-style CIFAR-10 CNN', file: path.join(models, 'vgg_cifar.py'), twin: path.join(models, 'vgg_cifar.torch.py'), batch: 64, threads: [1, 2], rounds: 6, steps: 2 },
+  { label: 'functional ResNet-20 (BatchNormalization, skip connections)', file: path.join(models, 'resnet20.py'), twin: path.join(models, 'resnet20.torch.py'), batch: 64, threads: [1, 2], rounds: 6, steps: 2 },
   { label: 'seed MNIST CNN (001)', file: path.join(seeds, '001_mnist_cnn.py'), twin: path.join(models, 'mnist_cnn.torch.py'), batch: 128, threads: [1, 2], rounds: 6, steps: 25 },
-  // A functional ResNet-20 (BatchNormalization, skip connections) joins once graph models train.
 ];
 
 async function planOf(file: string, batch: number, overrides: { epochs?: number } = {}): Promise<TrainingPlan> {
