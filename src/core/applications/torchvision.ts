@@ -1,7 +1,7 @@
 /**
  * The parts of torchvision that model definitions import besides torch.nn, written for
- * ConvLens' interpreter: `torchvision.ops.misc`'s Conv2dNormActivation and SqueezeExcitation
- * blocks, `torchvision.models._utils`' helpers (`_make_divisible`, `_ovewrite_named_param`), and
+ * ConvLens' interpreter: `torchvision.ops.misc`'s Conv2dNormActivation, SqueezeExcitation and
+ * Permute blocks, `torchvision.ops`' StochasticDepth, `torchvision.models._utils`' helpers (`_make_divisible`, `_ovewrite_named_param`), and
  * the weights registry of `torchvision.models._api` reduced to what a builder called without
  * weights reads. A copy of a torchvision model file (`from ..ops.misc import …`) then analyses as
  * torchvision runs it. Behaviour follows torchvision's documentation: Conv → norm → activation,
@@ -67,6 +67,26 @@ class SqueezeExcitation(nn.Module):
         scale = self.fc2(scale)
         scale = self.scale_activation(scale)
         return scale * input
+
+
+class Permute(nn.Module):
+    def __init__(self, dims):
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x):
+        return torch.permute(x, self.dims)
+
+
+class StochasticDepth(nn.Module):
+    def __init__(self, p, mode):
+        super().__init__()
+        self.p = p
+        self.mode = mode
+
+    def forward(self, input):
+        # Row or batch dropout while training; the identity in eval(), where shapes are read.
+        return input
 `;
 
 const MODELS_UTILS = `
@@ -129,6 +149,7 @@ def _log_api_usage_once(obj):
 const MODULES: Readonly<Record<string, string>> = {
   'torchvision.ops.misc': OPS_MISC,
   'torchvision.ops': OPS_MISC,
+  'torchvision.ops.stochastic_depth': OPS_MISC,
   'torchvision.models._utils': MODELS_UTILS,
   'torchvision.models._api': MODELS_API,
   'torchvision.utils': UTILS,
@@ -136,6 +157,7 @@ const MODULES: Readonly<Record<string, string>> = {
 const RELATIVE: Readonly<Record<string, string>> = {
   'ops.misc': 'torchvision.ops.misc',
   ops: 'torchvision.ops',
+  'ops.stochastic_depth': 'torchvision.ops.stochastic_depth',
   _utils: 'torchvision.models._utils',
   _api: 'torchvision.models._api',
   utils: 'torchvision.utils',

@@ -64,6 +64,9 @@ export class Tracer {
     const given = new Map<string, ArgValue>();
     let failed: Binding['failed'];
     args.positional.forEach((p, i) => {
+      // PyTorch's signatures end in the factory arguments (`Linear(in, out, bias, device, dtype)`):
+      // passed by position they change no shape, as they do by keyword.
+      if (i >= names.length && type.framework === 'pytorch' && i - names.length < type.extraArgs.length) return;
       if (i >= names.length) {
         out.report(problem('error', 'too-many-args', p.span, `${type.name} takes at most ${names.length} positional argument${names.length === 1 ? '' : 's'}${names.length ? ` (${names.join(', ')})` : ''}; this is number ${i + 1}`));
         failed = 'error';

@@ -10,6 +10,7 @@ import type { LayerInstance, ModelBuild } from '../model/graph';
 import type { Scope } from './interpreter';
 import type { Expr, Span } from './pythonAst';
 import type { CallArgs, ClassValue, Value } from './values';
+import { stdlibModule } from './stdlibModules';
 
 type CallExpr = Extract<Expr, { t: 'call' }>;
 
@@ -115,6 +116,8 @@ export class Frameworks {
   }
 
   bundledModule(name: string): { module: string; source: string } | undefined {
+    const std = stdlibModule(name);
+    if (std) return std;
     for (const f of this.all) {
       const found = f.bundledModule(name);
       if (found) return found;

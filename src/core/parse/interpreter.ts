@@ -779,7 +779,40 @@ export class Interpreter {
       }
     }
     for (const [k, v] of body.vars) if (!cls.members.has(k)) cls.members.set(k, v);
+    if (s.decorators.some(isDataclassDecorator) && !cls.members.has('__init__')) cls.members.set('__init__', { k: 'func', fn: this.dataclassInit(s, cls, body, scope) });
     return cls;
+  }
+
+  /**
+   * The `__init__` that `@dataclass` writes: one parameter per annotated field of the class body,
+   * in order (fields of dataclass bases first, as Python orders them), each stored on `self`;
+   * a field's default is its value in the class body.
+   */
+  private dataclassInit(s: Extract<Stmt, { t: 'class' }>, cls: ClassValue, body: Scope, scope: Scope): FunctionValue {
+    const inherited: { name: string; value?: Value }[] = [];
+    for (const base of cls.bases) {
+      const init = base.k === 'class' ? this.classMember(base.cls, '__init__') : undefined;
+      if (init?.k === 'func' && init.fn.name === '__init__' && init.fn.dataclassFields) inherited.push(...init.fn.dataclassFields);
+    }
+    const own: { name: string; value?: Value }[] = [];
+    for (const st of s.body) {
+      if (st.t !== 'assign' || !st.annotated || st.targets.length !== 1 || st.targets[0].t !== 'name') continue;
+      const annotationOnly = st.value.t === 'unknown' && st.value.kind === 'annotation';
+      own.push({ name: st.targets[0].id, value: annotationOnly ? undefined : body.vars.get(st.targets[0].id) });
+    }
+    const fields = [...inherited.filter((f) => !own.some((o) => o.name === f.name)), ...own];
+    const at = s.span;
+    const params: Param[] = [{ name: 'self', span: at }, ...fields.map((f) => ({ name: f.name, span: at }))];
+    const assign = (name: string): Stmt => ({
+      t: 'assign',
+      targets: [{ t: 'attr', obj: { t: 'name', id: 'self', span: at }, name, nameSpan: at, span: at }],
+      value: { t: 'name', id: name, span: at },
+      span: at,
+    });
+    const fn = this.makeFunction('__init__', params, fields.map((f) => assign(f.name)), scope, at);
+    fn.defaults = [undefined, ...fields.map((f) => f.value)];
+    fn.dataclassFields = fields;
+    return fn;
   }
 
   /** The method resolution order: the class, then its user-class bases depth-first. */
@@ -1072,6 +1105,9 @@ export class Interpreter {
       }
       case 'class': {
         const m = this.classMember(obj.cls, name);
+        // A static method read from the class (`Config.adjust_channels`) is a plain function: its
+        // marker must not be passed as `self` when it is called.
+        if (m?.k === 'func' && m.self?.k === 'none') return { k: 'func', fn: m.fn };
         return m ?? UNKNOWN;
       }
       case 'super': {
@@ -1683,6 +1719,12 @@ function numeric(op: string, a: number, b: number, f: boolean): Value {
     default:
       return UNKNOWN;
   }
+}
+
+/** `@dataclass`, `@dataclasses.dataclass` or `@dataclass(...)`. */
+function isDataclassDecorator(d: Expr): boolean {
+  const callee = d.t === 'call' ? d.fn : d;
+  return (callee.t === 'name' && callee.id === 'dataclass') || (callee.t === 'attr' && callee.name === 'dataclass');
 }
 
 /** Python truthiness, or undefined when the value is not known. */

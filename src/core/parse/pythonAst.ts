@@ -55,12 +55,13 @@ export interface Param {
 
 export type Stmt =
   | { t: 'expr'; expr: Expr; span: Span }
-  | { t: 'assign'; targets: Expr[]; value: Expr; span: Span }
+  /** `annotated`: written with a type (`x: int = 1`, `x: int`), as a dataclass field is. */
+  | { t: 'assign'; targets: Expr[]; value: Expr; annotated?: boolean; span: Span }
   | { t: 'augassign'; target: Expr; op: string; value: Expr; span: Span }
   | { t: 'import'; names: { module: string; alias?: string }[]; span: Span }
   | { t: 'from'; module: string; names: { name: string; alias?: string }[] | '*'; span: Span }
   | { t: 'def'; name: string; params: Param[]; body: Stmt[]; generator: boolean; decorators: Expr[]; span: Span }
-  | { t: 'class'; name: string; bases: Expr[]; body: Stmt[]; span: Span }
+  | { t: 'class'; name: string; bases: Expr[]; body: Stmt[]; decorators: Expr[]; span: Span }
   | { t: 'if'; branches: { test?: Expr; body: Stmt[] }[]; span: Span }
   | { t: 'for'; target: Expr; iter: Expr; body: Stmt[]; orelse: Stmt[]; span: Span }
   | { t: 'while'; test: Expr; body: Stmt[]; span: Span }
@@ -237,14 +238,14 @@ class Lowering {
       case 'decorated_definition': {
         const def = this.child(n, 'definition');
         const lowered = def ? this.stmt(def) : undefined;
-        if (lowered?.t === 'def') lowered.decorators = n.children.filter((c) => c.type === 'decorator').map((c) => this.expr(this.named(c)[0]));
+        if (lowered?.t === 'def' || lowered?.t === 'class') lowered.decorators = n.children.filter((c) => c.type === 'decorator').map((c) => this.expr(this.named(c)[0]));
         return lowered;
       }
       case 'class_definition': {
         const name = this.child(n, 'name');
         const sup = this.child(n, 'superclasses');
         const bases = sup ? this.named(sup).map((b) => this.expr(b)) : [];
-        return { t: 'class', name: name ? this.src(name) : '', bases, body: this.block(this.child(n, 'body')), span: span(n) };
+        return { t: 'class', name: name ? this.src(name) : '', bases, body: this.block(this.child(n, 'body')), decorators: [], span: span(n) };
       }
       case 'if_statement': {
         const branches: { test?: Expr; body: Stmt[] }[] = [
@@ -325,7 +326,7 @@ class Lowering {
       right = this.child(right, 'right');
     }
     const value: Expr = right ? this.expr(right) : { t: 'unknown', kind: 'annotation', span: s };
-    return { t: 'assign', targets, value, span: s };
+    return this.child(n, 'type') ? { t: 'assign', targets, value, annotated: true, span: s } : { t: 'assign', targets, value, span: s };
   }
 
   private params(n: RawNode | undefined): Param[] {

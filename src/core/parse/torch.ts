@@ -129,11 +129,11 @@ const MODULE_METHODS = new Set([
   'register_module', 'register_buffer', 'register_parameter', 'append', 'extend', 'insert', 'keys', 'values', 'items', 'to', 'cuda', 'cpu',
   'float', 'double', 'half', 'train', 'eval', 'requires_grad_', 'share_memory', 'apply', 'zero_grad', 'load_state_dict', 'state_dict',
   'extra_repr', 'register_forward_hook', 'register_forward_pre_hook', 'register_full_backward_hook', 'forward', '__len__', 'get_submodule',
-  'get_parameter', 'type', 'bfloat16', 'pop', 'update',
+  'get_parameter', 'type', 'bfloat16', 'pop', 'update', '__setattr__', '__getattr__',
 ]);
 
 /** Element-wise functions of `torch.*`, `F.*` and tensor methods that keep the shape. */
-const UNARY_FUNCTIONS = new Set(['exp', 'log', 'log2', 'log1p', 'sqrt', 'rsqrt', 'abs', 'neg', 'sign', 'sin', 'cos', 'floor', 'ceil', 'round', 'square', 'reciprocal', 'clamp', 'clip', 'normalize', 'erf']);
+const UNARY_FUNCTIONS = new Set(['exp', 'log', 'log2', 'log1p', 'sqrt', 'rsqrt', 'abs', 'neg', 'sign', 'sin', 'cos', 'floor', 'ceil', 'round', 'square', 'reciprocal', 'clamp', 'clip', 'normalize', 'erf', 'layer_norm', 'group_norm', 'batch_norm', 'instance_norm']);
 /** Methods that give the same tensor back, as far as shapes go. */
 const SAME_TENSOR = new Set(['contiguous', 'clone', 'detach', 'float', 'double', 'half', 'bfloat16', 'to', 'cuda', 'cpu', 'type_as', 'requires_grad_', 'masked_fill', 'masked_fill_', 'type', 'long', 'int', 'bool', 'zero_', 'fill_', 'normal_', 'uniform_', 'bernoulli_', 'pin_memory', 'share_memory_', 'retain_grad']);
 /** A tensor's device flags. */
@@ -264,7 +264,7 @@ export class TorchSemantics implements FrameworkSemantics {
     return { span: s, anchor: anchor ?? s.end, foreign: this.interp.foreign, replay: this.replaying > 0 };
   }
 
-  private newLayer(className: string, type: LayerType | undefined, args: CallArgs, span: Span, calleeSpan: Span, opaque?: string): LayerInstance {
+  private newLayer(className: string, type: LayerType | undefined, args: CallArgs, span: Span, calleeSpan: Span, opaque?: string, bind = true): LayerInstance {
     const here = this.interp.here(span);
     const layer: LayerInstance = {
       id: this.nextLayerId++,
@@ -280,7 +280,7 @@ export class TorchSemantics implements FrameworkSemantics {
       nodes: [],
       foreign: this.interp.foreign,
     };
-    if (type) {
+    if (type && bind) {
       const b = this.tracer.bind(type, args, layer.calleeSpan, this.interp.out);
       layer.bound = b.bound;
       layer.bindFailed = b.failed;
@@ -473,8 +473,9 @@ export class TorchSemantics implements FrameworkSemantics {
       m = this.container(CONTAINERS[base], cls.name, { positional: [], keyword: new Map(), span: args.span }, span, calleeSpan, undefined, cls, obj);
     } else {
       const type = base === 'Module' ? undefined : findLayer(base, 'pytorch');
-      // A subclass of a layer (`class MyConv(nn.Conv2d)`) binds the arguments super().__init__ receives.
-      const layer = this.newLayer(cls.name, type, { positional: [], keyword: new Map(), span: args.span }, span, calleeSpan);
+      // A subclass of a layer (`class MyConv(nn.Conv2d)`) binds the arguments super().__init__ receives
+      // (its own, when it defines no __init__), never the empty list it starts with.
+      const layer = this.newLayer(cls.name, type, { positional: [], keyword: new Map(), span: args.span }, span, calleeSpan, undefined, false);
       if (!type) layer.weights = [];
       m = this.newModule(layer, type ? 'leaf' : base === 'Module' || !LOSSES.has(base) ? 'user' : 'loss', { cls, obj });
       if (type) layer.bound = undefined;
@@ -647,6 +648,12 @@ export class TorchSemantics implements FrameworkSemantics {
       case 'register_module':
         if (p[0]?.k === 'str' && p[1]) this.addChild(m, p[0].v, p[1]);
         return NONE;
+      // `self.__setattr__('level_%d' % i, subtree)` is `setattr(self, …)` (kuangliu's DLA trees).
+      case '__setattr__':
+        if (p[0]?.k === 'str' && p[1]) this.setAttribute(self, p[0].v, p[1]);
+        return NONE;
+      case '__getattr__':
+        return p[0]?.k === 'str' ? this.attribute(self, p[0].v, span) : UNKNOWN;
       case 'register_buffer':
       case 'register_parameter': {
         const key = p[0];
@@ -838,6 +845,12 @@ export class TorchSemantics implements FrameworkSemantics {
         mod.layer.kerasName = n;
         this.qualified.add(mod.layer);
       }
+    }
+    // A module without forward() that the file never calls (the forward-forward example runs its
+    // layers from other methods) is no error: PyTorch raises only when it is called.
+    if (!call && m.kind === 'user' && m.cls && this.interp.classMember(m.cls, 'forward')?.k !== 'func') {
+      model.incomplete ??= 'it defines no forward(), and the file never calls it';
+      return;
     }
     const first = shapes[0];
     if (first && span) model.input = { sample: first.slice(1), batch: first[0] ?? null, span: this.interp.here(span), from };

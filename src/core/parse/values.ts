@@ -64,6 +64,8 @@ export interface FunctionValue {
   /** A generator (its body yields): calling it runs nothing. */
   generator: boolean;
   span: Span;
+  /** The fields of the `__init__` that `@dataclass` wrote, for subclasses that are dataclasses too. */
+  dataclassFields?: { name: string; value?: Value }[];
 }
 
 /** A class the file defines. */

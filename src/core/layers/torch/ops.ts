@@ -76,13 +76,13 @@ export const Arith = defineLayer({
   untrainable: NOT_TRAINABLE_YET,
 });
 
-const UNARY = ['exp', 'log', 'log2', 'log1p', 'sqrt', 'rsqrt', 'abs', 'neg', 'sign', 'sin', 'cos', 'floor', 'ceil', 'round', 'square', 'reciprocal', 'clamp', 'normalize', 'erf', 'contiguous'] as const;
+const UNARY = ['exp', 'log', 'log2', 'log1p', 'sqrt', 'rsqrt', 'abs', 'neg', 'sign', 'sin', 'cos', 'floor', 'ceil', 'round', 'square', 'reciprocal', 'clamp', 'normalize', 'erf', 'contiguous', 'layer_norm', 'group_norm', 'batch_norm', 'instance_norm'] as const;
 
 export const Unary = defineLayer({
   name: 'unary',
   framework: 'pytorch',
   category: 'core',
-  doc: 'An element-wise function of a tensor (PyTorch `torch.exp(x)`, `x.clamp(0, 1)`, `F.normalize(x)`); the shape does not change.',
+  doc: 'An element-wise function of a tensor (PyTorch `torch.exp(x)`, `x.clamp(0, 1)`, `F.normalize(x)`, `F.layer_norm(x, shape, weight, bias)` with the weights of the module that calls it); the shape does not change.',
   args: { fn: choice(UNARY) },
   inputRank: 'any',
   outputShape: (input) => input,
