@@ -87,7 +87,7 @@ const nextName = (name: string) => `${name}:next`;
 const slotName = (weight: string, slot: string) => `${weight}.${slot}`;
 
 /** One layer call's forward pass, kept for its backward pass. */
-interface LayerRun {
+export interface LayerRun {
   plan: PlanLayer;
   train: BoundTrain;
   node: TrainNode;
@@ -121,7 +121,7 @@ function layerSeed(seed: number, node: string): number {
  * stays in the layout it was produced in (NCHWc along chains of convolutions and pooling) for the
  * calls that take it; the others get it converted to ONNX's NCHW, once per tensor.
  */
-function forward(g: GraphBuilder, plan: TrainingPlan, x: string, mode: 'train' | 'infer', seed: number, nchwcBlock = 0): LayerRun[] {
+export function forward(g: GraphBuilder, plan: TrainingPlan, x: string, mode: 'train' | 'infer', seed: number, nchwcBlock = 0): LayerRun[] {
   const input = toOnnxLayout(g, x, plan.inputShape);
   const runs: LayerRun[] = [];
   const asNchw = new Map<number, string>();
@@ -313,7 +313,8 @@ export function compileEvalGraph(plan: TrainingPlan, opts: { nchwcBlock?: number
 /** Weights by name (Keras layout), as checkpoints hold them. */
 export type WeightMap = ReadonlyMap<string, Float32Array>;
 
-function weightInitializers(g: GraphBuilder, plan: TrainingPlan, weights: WeightMap): void {
+/** Declares every weight of the plan as an initializer (Keras layout), checking its size. */
+export function weightInitializers(g: GraphBuilder, plan: TrainingPlan, weights: WeightMap): void {
   for (const w of planWeights(plan)) {
     const data = weights.get(w.name);
     if (!data) throw new Error(`no value for weight '${w.name}'`);

@@ -1,0 +1,152 @@
+/**
+ * Why the model decided what it did, for the panel: Grad-CAM (Selvaraju et al., 2017) over any
+ * convolution layer and plain gradient saliency (Simonyan et al., 2013), for the predicted or a
+ * chosen class. The ONNX graph is the inference forward pass followed by the training
+ * compiler's own backward emitters, run from the class score (the logit, before a final softmax
+ * or sigmoid) back to the chosen layer and on to the input:
+ *
+ * - `activation` A (h, w, k) of the layer and `gradient` ∂score/∂A;
+ * - `cam` = ReLU(Σ_k α_k A_k) with α_k the spatial mean of ∂score/∂A_k (h, w);
+ * - `saliency` = max over channels of |∂score/∂input| (H, W);
+ * - `probabilities`, the model's output.
+ *
+ * The graph works on one image; the class is an input (one-hot), so one session serves every class.
+ */
+import { activationBackward } from '../onnx/grad';
+import { GraphBuilder } from '../onnx/graphBuilder';
+import { toKerasLayout } from '../onnx/layout';
+import { forward, weightInitializers, type LayerRun, type WeightMap } from './compile';
+import { layerWeights, type TrainingPlan } from './plan';
+
+/** Names of the explanation graph's inputs and outputs. */
+export const EXPLAIN_NAMES = {
+  input: 'input',
+  /** float32 (1, classes): 1 at the class to explain. */
+  classOneHot: 'class',
+  probabilities: 'probabilities',
+  activation: 'activation',
+  gradient: 'gradient',
+  cam: 'cam',
+  saliency: 'saliency',
+} as const;
+
+/** The layers Grad-CAM can look at: calls with a spatial output (h, w, channels). */
+export function explainableLayers(plan: TrainingPlan): { node: string; className: string; shape: number[] }[] {
+  return plan.layers.filter((l) => l.output.length === 3).map((l) => ({ node: l.node, className: l.className, shape: l.output }));
+}
+
+/**
+ * Compiles the explanation graph for the layer call `target` (a plan node name, `conv2d_1`).
+ * Throws, in words, when the layer has no spatial output or a layer's gradient cannot be built.
+ */
+export function compileExplainGraph(plan: TrainingPlan, weights: WeightMap, target: string): Uint8Array {
+  const t = plan.layers.findIndex((l) => l.node === target);
+  if (t < 0) throw new Error(`the model has no layer call '${target}'`);
+  const targetLayer = plan.layers[t];
+  if (targetLayer.output.length !== 3) throw new Error(`Grad-CAM needs a layer with a spatial output (height, width, channels); ${target} gives (${targetLayer.output.join(', ')})`);
+  const classes = plan.outputShape[plan.outputShape.length - 1];
+  const g = new GraphBuilder({ name: `${plan.model}_explain` });
+  g.input(EXPLAIN_NAMES.input, [1, ...plan.inputShape]);
+  g.input(EXPLAIN_NAMES.classOneHot, [1, classes]);
+  weightInitializers(g, plan, weights);
+  // The input enters through a layout change that ONNX differentiates as the identity of
+  // values: the gradient w.r.t. it is moved back to Keras layout below.
+  const runs = forward(g, plan, EXPLAIN_NAMES.input, 'infer', 0);
+  const n = runs.length;
+  const last = runs[n - 1];
+  g.output(g.identity(toKerasLayout(g, last.y, plan.outputShape), EXPLAIN_NAMES.probabilities), [1, ...plan.outputShape]);
+
+  // The score: the class logit. After a final softmax or sigmoid (as `activation=` or a Softmax
+  // layer) the gradient starts below it; otherwise at the output itself.
+  const grad: (string | undefined)[] = new Array(n);
+  const stage: ('y' | 'z' | 'x')[] = new Array(n).fill('y');
+  if (plan.outputShape.length !== 1) throw new Error(`Grad-CAM explains a classifier's output vector; this model outputs (${plan.outputShape.join(', ')})`);
+  grad[n - 1] = EXPLAIN_NAMES.classOneHot;
+  if (last.act && (last.act.kind === 'softmax' || last.act.kind === 'sigmoid')) stage[n - 1] = 'z';
+  else if (last.plan.className === 'Softmax' || (last.plan.className === 'Activation' && ['softmax', 'sigmoid'].includes(String(last.plan.config.activation)))) stage[n - 1] = 'x';
+
+  let inputGrad: string | undefined;
+  let targetGrad: string | undefined;
+  const addInto = (j: number, d: string) => {
+    if (j < 0) inputGrad = inputGrad === undefined ? d : g.add(inputGrad, d);
+    else grad[j] = grad[j] === undefined ? d : g.add(grad[j]!, d);
+  };
+  for (let i = n - 1; i >= 0; i--) {
+    const r = runs[i];
+    const dy = grad[i];
+    if (i === t) targetGrad = dy;
+    if (dy === undefined) continue;
+    if (stage[i] === 'x') {
+      r.plan.inputs.forEach((j) => addInto(j, dy));
+      continue;
+    }
+    const dz = r.act && stage[i] === 'y' ? activationBackward(g, r.act, r.z, r.y, dy) : dy;
+    const dxs = inputGradients(g, plan, r, dz);
+    r.plan.inputs.forEach((j, k) => addInto(j, dxs[k]));
+  }
+  if (!targetGrad) throw new Error(`no gradient reaches ${target}: nothing after it leads to the output`);
+  if (!inputGrad) throw new Error('no gradient reaches the input');
+
+  // A and ∂score/∂A in ONNX layout (1, k, h, w): α_k = mean over (h, w); cam = ReLU(Σ_k α_k·A_k).
+  const a = runs[t].y;
+  const alpha = g.reduceMean(targetGrad, [2, 3], true);
+  const cam = g.relu(g.reduceSum(g.mul(a, alpha), [1], false));
+  g.output(g.identity(cam, EXPLAIN_NAMES.cam), [1, targetLayer.output[0], targetLayer.output[1]]);
+  g.output(g.identity(toKerasLayout(g, a, targetLayer.output), EXPLAIN_NAMES.activation), [1, ...targetLayer.output]);
+  g.output(g.identity(toKerasLayout(g, targetGrad, targetLayer.output), EXPLAIN_NAMES.gradient), [1, ...targetLayer.output]);
+  // Saliency: |∂score/∂x|, the largest over the input's channels (Keras layout: the last axis).
+  const dx = toKerasLayout(g, inputGrad, plan.inputShape);
+  const rank = plan.inputShape.length + 1;
+  g.output(g.identity(plan.inputShape.length === 3 ? g.reduceMax(g.abs(dx), [rank - 1], false) : g.abs(dx), EXPLAIN_NAMES.saliency));
+  return g.toModelBytes();
+}
+
+/**
+ * The gradients w.r.t. a call's inputs, from the gradient w.r.t. its output before the
+ * activation. The training emitters do this for every layer; two inference-mode cases differ
+ * from training: a BatchNormalization with its moving statistics (a fixed scale per channel),
+ * and layers that are the identity at inference (Dropout, noise, augmentation).
+ */
+function inputGradients(g: GraphBuilder, plan: TrainingPlan, r: LayerRun, dz: string): string[] {
+  const needDx = r.plan.inputs.map(() => true);
+  if (r.plan.className === 'BatchNormalization') {
+    const w = layerWeights(plan, r.plan);
+    const eps = (r.plan.config.epsilon as number | undefined) ?? 1e-3;
+    const channels = r.plan.input[r.plan.input.length - 1];
+    const gamma = w.gamma ?? g.float32s(new Array<number>(channels).fill(1));
+    const scale = g.div(gamma, g.sqrt(g.add(w.moving_variance, g.scalar(eps))));
+    const trailing = r.plan.input.length - 1;
+    return [g.mul(dz, trailing > 0 ? g.reshape(scale, [channels, ...new Array<number>(trailing).fill(1)]) : scale)];
+  }
+  if (r.fwd.y === r.xs[0] && r.xs.length === 1) return [dz];
+  const b = r.train.backward(g, r.node, { xs: r.xs, fwd: r.fwd, dy: dz, needDx, inputIsRelu: false });
+  return r.plan.inputs.map((_, k) => {
+    const d = b.dxs[k];
+    if (!d) throw new Error(`${r.plan.className} '${r.plan.node}' (line ${r.plan.line}) gives no input gradient`);
+    return d;
+  });
+}
+
+/**
+ * Bilinear upsampling of an (h, w) map to (H, W), pixel centres aligned (as image resizing
+ * does), for drawing a Grad-CAM map over its input.
+ */
+export function upsampleBilinear(map: ArrayLike<number>, h: number, w: number, H: number, W: number): Float32Array {
+  const out = new Float32Array(H * W);
+  for (let y = 0; y < H; y++) {
+    const fy = Math.min(Math.max(((y + 0.5) * h) / H - 0.5, 0), h - 1);
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(y0 + 1, h - 1);
+    const ty = fy - y0;
+    for (let x = 0; x < W; x++) {
+      const fx = Math.min(Math.max(((x + 0.5) * w) / W - 0.5, 0), w - 1);
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(x0 + 1, w - 1);
+      const tx = fx - x0;
+      const top = map[y0 * w + x0] * (1 - tx) + map[y0 * w + x1] * tx;
+      const bottom = map[y1 * w + x0] * (1 - tx) + map[y1 * w + x1] * tx;
+      out[y * W + x] = top * (1 - ty) + bottom * ty;
+    }
+  }
+  return out;
+}
