@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from './context';
 import { exportOnnx } from './exportOnnx';
 import { ModelPanel } from './panel';
+import { runAction } from './runActions';
 import { summaryUri } from './summaryDocument';
 import type { TrainOptions } from './training';
 
@@ -20,12 +21,18 @@ export const COMMANDS: Record<string, Handler> = {
   },
   'convlens.train': async (ctx, uri?: unknown, model?: unknown, options?: unknown) => {
     // The panel opens first, so the curves are there from the first batch.
-    if (vscode.workspace.getConfiguration('convlens.training').get<boolean>('showPanel', true)) await ModelPanel.show(ctx, ctx.inference, ctx.training, uri, model, 'training');
+    if (vscode.workspace.getConfiguration('convlens.training').get<boolean>('showPanel', true)) await ModelPanel.show(ctx, uri, model, 'training');
     return ctx.training.train(uri, model, typeof options === 'object' && options !== null ? (options as TrainOptions) : {});
   },
   'convlens.stopTraining': (ctx) => ctx.training.stop(),
-  'convlens.showFeatureMaps': (ctx, uri?: unknown, model?: unknown) => ModelPanel.show(ctx, ctx.inference, ctx.training, uri, model, 'features'),
-  'convlens.exportOnnx': (ctx, uri?: unknown, model?: unknown) => exportOnnx(ctx, uri, model),
+  'convlens.showFeatureMaps': (ctx, uri?: unknown, model?: unknown) => ModelPanel.show(ctx, uri, model, 'features'),
+  'convlens.showGraph': (ctx, uri?: unknown, model?: unknown) => ModelPanel.show(ctx, uri, model, 'graph'),
+  'convlens.showRuns': (ctx, uri?: unknown, model?: unknown) => ModelPanel.show(ctx, uri, model, 'training'),
+  'convlens.evaluateCheckpoint': (ctx, target?: unknown) => runAction(ctx, 'evaluate', target),
+  'convlens.checkpointFeatureMaps': (ctx, target?: unknown) => runAction(ctx, 'features', target),
+  'convlens.exportCheckpoint': (ctx, target?: unknown) => runAction(ctx, 'export', target),
+  'convlens.resumeTraining': (ctx, target?: unknown) => runAction(ctx, 'resume', target),
+  'convlens.exportOnnx': (ctx, uri?: unknown, model?: unknown, checkpoint?: unknown) => exportOnnx(ctx, uri, model, typeof checkpoint === 'string' ? checkpoint : undefined),
 };
 
 export function registerCommands(ctx: Ctx): vscode.Disposable {

@@ -15,7 +15,7 @@ import { runsFolderSetting } from './training';
  * runs (newest first, its best checkpoint) or a checkpoint file, refused with the differences
  * when it was trained with another architecture; written atomically where the user chooses.
  */
-export async function exportOnnx(ctx: Ctx, uri?: unknown, modelId?: unknown): Promise<void> {
+export async function exportOnnx(ctx: Ctx, uri?: unknown, modelId?: unknown, preselected?: string): Promise<void> {
   const chosen = await chooseModel(ctx, uri, modelId);
   if (!chosen) return;
   const { plan, explanation } = await planOrExplain(ctx, chosen);
@@ -27,15 +27,15 @@ export async function exportOnnx(ctx: Ctx, uri?: unknown, modelId?: unknown): Pr
   type Item = vscode.QuickPickItem & { checkpoint?: string };
   const items: Item[] = [];
   for (const r of listRuns(file, runsFolderSetting(), plan.model).reverse()) {
-    if (!('id' in r) || !(r.checkpoints.best || r.checkpoints.last)) continue;
-    items.push({
-      label: r.id,
-      description: `${r.status}, ${r.epochsDone}/${r.epochs} epochs${r.best ? `, best ${r.best.monitor} ${r.best.value.toFixed(4)} (epoch ${r.best.epoch})` : ''}`,
-      checkpoint: r.checkpoints.best ? runLayout(r.dir).best : runLayout(r.dir).last,
-    });
+    if (!('id' in r)) continue;
+    const files = runLayout(r.dir);
+    const about = `${r.status}, ${r.epochsDone}/${r.epochs} epochs${r.test ? `, test accuracy ${(r.test.accuracy * 100).toFixed(2)}%` : ''}`;
+    if (r.checkpoints.best) items.push({ label: `${r.id} · best.ckpt`, description: r.best ? `epoch ${r.best.epoch}, ${r.best.monitor} ${r.best.value.toFixed(4)}` : 'the best epoch', detail: about, checkpoint: files.best });
+    if (r.checkpoints.last) items.push({ label: `${r.id} · last.ckpt`, description: 'the latest state', detail: about, checkpoint: files.last });
   }
   items.push({ label: '$(file) A checkpoint file…' });
-  const pick = items.length === 1 ? items[0] : await vscode.window.showQuickPick(items, { title: `Export ${plan.model}: which weights?`, placeHolder: 'A run of this model (its best checkpoint), newest first' });
+  // Always asked (even with one run): the choice says which weights the file will hold.
+  const pick = preselected ? { label: preselected, checkpoint: preselected } : await vscode.window.showQuickPick(items, { title: `Export ${plan.model} to ONNX: which weights?`, placeHolder: 'A checkpoint of one of this model’s runs, newest first' });
   if (!pick) return;
   const checkpoint =
     pick.checkpoint ??

@@ -7,10 +7,18 @@ import {
   ActivationsResult,
   EvaluateRequest,
   EvaluateResult,
+  ExplainRequest,
+  ExplainResult,
   FiltersRequest,
   FiltersResult,
   InferenceError,
+  OnnxActivationsRequest,
+  OnnxActivationsResult,
   type ActivationsRequestParams,
+  type ExplainRequestParams,
+  type ExplainResultParams,
+  type OnnxActivationsRequestParams,
+  type OnnxActivationsResultParams,
   type ActivationsResultParams,
   type EvaluateRequestParams,
   type FiltersRequestParams,
@@ -45,6 +53,14 @@ export class InferenceClient implements vscode.Disposable {
 
   evaluate(p: Omit<EvaluateRequestParams, 'id'>): Promise<PanelEvaluationParams> {
     return this.request(EvaluateRequest, p, EvaluateResult, 300_000) as Promise<PanelEvaluationParams>;
+  }
+
+  explain(p: Omit<ExplainRequestParams, 'id'>): Promise<ExplainResultParams> {
+    return this.request(ExplainRequest, p, ExplainResult) as Promise<ExplainResultParams>;
+  }
+
+  onnxActivations(p: Omit<OnnxActivationsRequestParams, 'id'>): Promise<OnnxActivationsResultParams> {
+    return this.request(OnnxActivationsRequest, p, OnnxActivationsResult, 120_000) as Promise<OnnxActivationsResultParams>;
   }
 
   private start(): ChildProcess {

@@ -17,6 +17,8 @@ export interface ChosenModel {
   datasetHint?: string;
   /** Where a program offset is, as a person reads it: its line (in a notebook, inside its cell). */
   lineOf(offset: number): number;
+  /** For a notebook: where each code cell is in `text`. */
+  cells?: WireCell[];
 }
 
 const isNotebookFile = (uri: vscode.Uri) => /\.ipynb$/i.test(uri.path);
@@ -48,12 +50,13 @@ export async function chooseModel(ctx: Ctx, uri?: unknown, modelId?: unknown): P
     void vscode.window.showWarningMessage(`ConvLens: ${vscode.workspace.asRelativePath(target)} has no Sequential Keras model to work with.`);
     return undefined;
   }
-  let model = typeof modelId === 'number' ? analysed.find((m) => m.id === modelId) : undefined;
+  // A model by id (code lenses), or by name (a run folder records its model's name).
+  let model = typeof modelId === 'number' ? analysed.find((m) => m.id === modelId) : typeof modelId === 'string' ? analysed.find((m) => m.name === modelId) : undefined;
   if (!model && editor) {
     const at = await ctx.server.modelAt(editor.document.uri.toString(), editor.selection.active);
     model = at?.uri === a.uri && at.analysed ? analysed.find((m) => m.id === at.id) : undefined;
   }
-  return { doc: { uri: vscode.Uri.parse(a.uri) }, model: model ?? analysed[0], text: a.text, datasetHint: a.datasets[0], lineOf: lineFinder(a.text, a.cells) };
+  return { doc: { uri: vscode.Uri.parse(a.uri) }, model: model ?? analysed[0], text: a.text, datasetHint: a.datasets[0], lineOf: lineFinder(a.text, a.cells), cells: a.cells };
 }
 
 function lineFinder(text: string, cells: WireCell[] | undefined): (offset: number) => number {

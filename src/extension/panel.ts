@@ -1,58 +1,99 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { WeightsSource } from '../core/protocol/inference';
+import { argFields, argumentCode, preferredQuote, setArgument } from '../core/edit/layerArgs';
+import { findLayer } from '../core/layers/index';
+import type { InputSource, WeightsSource } from '../core/protocol/inference';
 import { isMessage, type Message, type Notification } from '../core/protocol/messages';
 import {
   PanelActivations,
+  PanelClear,
   PanelError,
   PanelEvaluation,
+  PanelExplain,
   PanelFilters,
+  PanelGraph,
+  PanelHighlight,
   PanelModel,
+  PanelNodeArgs,
   PanelReady,
+  PanelRuns,
   RequestActivations,
+  RequestDataSource,
+  RequestEditArg,
+  RequestExplain,
   RequestFilters,
+  RequestNodeArgs,
+  RequestReveal,
+  RequestSaveCsv,
   RequestStop,
   RequestTrain,
   encodeTensor,
   type PanelModelParams,
+  type PanelRun,
+  type PanelTopic,
 } from '../core/protocol/panel';
-import type { TrainingPlan } from '../core/train/plan';
+import { TrainingStarted, TrainingProgress } from '../core/protocol/training';
+import type { EpochRecord, ProgressRecord } from '../core/run/curves';
+import { runLayout, runsHome } from '../core/run/runHome';
 import { architectureFingerprint, architectureOf } from '../core/train/architecture';
-import { newestCheckpoint } from '../train/runStore';
+import { explainableLayers } from '../core/train/explain';
+import type { TrainingPlan } from '../core/train/plan';
+import { attachProblems, findNode, graphOfModel, nodesAt, type ModelGraph } from '../core/view/modelGraph';
+import { listRuns, newestCheckpoint, readJsonLines } from '../train/runStore';
 import { CIFAR10_CLASS_NAMES } from '../train/datasets/cifar10';
 import { FASHION_MNIST_CLASS_NAMES } from '../train/datasets/idx';
 import type { Ctx } from './context';
-import type { InferenceClient } from './inferenceClient';
 import { chooseModel, configuredDataFolder, planOrExplain, type ChosenModel } from './models';
-import { runsFolderSetting, type TrainingManager, type TrainingRun } from './training';
+import { runsFolderSetting, type TrainingRun } from './training';
+import { panelHtml } from './webviewHtml';
 
-const INCOMING = [PanelReady, RequestActivations, RequestFilters, RequestTrain, RequestStop] as Notification<object>[];
+const INCOMING = [PanelReady, RequestActivations, RequestFilters, RequestTrain, RequestStop, RequestReveal, RequestNodeArgs, RequestEditArg, RequestExplain, RequestSaveCsv, RequestDataSource] as Notification<object>[];
+
+type Input = { source: 'sample' | 'drawing' | 'file'; index?: number; dataSource?: string; pixels?: number[]; path?: string };
+
+/** Options of a panel opened on a particular checkpoint (from the explorer). */
+export interface PanelOptions {
+  checkpoint?: string;
+  data?: string;
+  evaluate?: boolean;
+}
 
 /**
- * The ConvLens panel for one model file: training curves, feature maps, filters and the
- * playground. Strict CSP with a nonce, local assets only, typed and validated messages.
+ * The ConvLens panel for one model file: the model graph (linked to the source both ways, with a
+ * property sheet that edits the source), the runs (history and the live run, curves, epochs,
+ * evaluation), feature maps with Grad-CAM, and the filters playground. Everything it shows comes
+ * from disk or the language server, so closing and reopening it loses nothing.
  */
 export class ModelPanel implements vscode.Disposable {
   private static readonly panels = new Map<string, ModelPanel>();
   private readonly disposables: vscode.Disposable[] = [];
   private chosen: ChosenModel;
   private plan: TrainingPlan | undefined;
+  private graph: ModelGraph | undefined;
   private ready = false;
-  private lastInput: { source: 'sample' | 'drawing' | 'file'; index?: number; dataSource?: string; pixels?: number[]; path?: string } | undefined;
+  private lastInput: Input | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
+  private cursorTimer: NodeJS.Timeout | undefined;
   private disposed = false;
+  /** A checkpoint chosen in the explorer: the feature maps run it instead of the newest. */
+  private pinned: string | undefined;
+  private evaluateOn: string | undefined;
+  private sources: PanelModelParams['dataSources'] = [];
 
-  static async show(ctx: Ctx, inference: InferenceClient, training: TrainingManager, uri?: unknown, modelId?: unknown, tab = 'features'): Promise<ModelPanel | undefined> {
+  static async show(ctx: Ctx, uri?: unknown, modelId?: unknown, tab = 'features', opts: PanelOptions = {}): Promise<ModelPanel | undefined> {
     const chosen = await chooseModel(ctx, uri, modelId);
     if (!chosen) return undefined;
     const key = chosen.doc.uri.toString();
     const existing = ModelPanel.panels.get(key);
     if (existing) {
       existing.chosen = chosen;
-      existing.panel.reveal(vscode.ViewColumn.Beside, true);
-      void existing.sendModel();
+      existing.pinned = opts.checkpoint ?? existing.pinned;
+      existing.evaluateOn = opts.data;
+      existing.panel.reveal(undefined, true);
+      void existing.refresh(true);
+      if (opts.evaluate) void existing.evaluatePinned();
       return existing;
     }
     const panel = vscode.window.createWebviewPanel('convlens.panel', `ConvLens: ${path.basename(chosen.doc.uri.fsPath)}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
@@ -60,7 +101,7 @@ export class ModelPanel implements vscode.Disposable {
       retainContextWhenHidden: true,
       localResourceRoots: [vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(ctx.extension.extensionUri, 'media')],
     });
-    const p = new ModelPanel(ctx, inference, training, panel, chosen, tab);
+    const p = new ModelPanel(ctx, panel, chosen, tab, opts);
     ModelPanel.panels.set(key, p);
     return p;
   }
@@ -72,121 +113,66 @@ export class ModelPanel implements vscode.Disposable {
 
   private constructor(
     private readonly ctx: Ctx,
-    private readonly inference: InferenceClient,
-    private readonly training: TrainingManager,
     readonly panel: vscode.WebviewPanel,
     chosen: ChosenModel,
     tab: string,
+    opts: PanelOptions,
   ) {
     this.chosen = chosen;
+    this.pinned = opts.checkpoint;
+    this.evaluateOn = opts.evaluate ? (opts.data ?? '') : undefined;
     panel.iconPath = vscode.Uri.joinPath(ctx.extension.extensionUri, 'media', 'icon.svg');
-    panel.webview.html = this.html(tab);
+    panel.webview.html = panelHtml(panel.webview, ctx.extension.extensionUri, { view: 'model', tab });
+    const training = ctx.training;
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((m) => this.receive(m)),
       training.onMessage(({ run, message }) => {
-        if (run.file.toString() === this.chosen.doc.uri.toString()) void panel.webview.postMessage(message);
+        if (this.mine(run)) this.post(message);
       }),
       training.onDidFinish((run) => {
-        if (run.file.toString() !== this.chosen.doc.uri.toString()) return;
-        void this.sendModel().then(() => this.evaluate(run));
+        if (!this.mine(run)) return;
+        void this.sendModel().then(() => {
+          this.sendRuns();
+          void this.evaluate(run);
+        });
         if (this.lastInput) void this.runInput(this.lastInput);
       }),
       ctx.server.onDidAnalyze((a) => {
         if (a.uri !== this.chosen.doc.uri.toString()) return;
-        // The model file changed: re-plan and refresh what the panel shows (debounced).
+        // The model file changed: the graph, the plan and the feature maps follow (debounced).
         clearTimeout(this.refreshTimer);
-        this.refreshTimer = setTimeout(() => void this.refresh(), 400);
+        this.refreshTimer = setTimeout(() => void this.refresh(false), 250);
+      }),
+      vscode.languages.onDidChangeDiagnostics((e) => {
+        if (e.uris.some((u) => this.owns(u)) && this.graph) this.sendGraph();
+      }),
+      vscode.window.onDidChangeTextEditorSelection((e) => {
+        if (!this.owns(e.textEditor.document.uri)) return;
+        clearTimeout(this.cursorTimer);
+        this.cursorTimer = setTimeout(() => this.highlightAt(e.textEditor), 60);
       }),
     );
   }
 
-  private async refresh(): Promise<void> {
-    const chosen = await chooseModel(this.ctx, this.chosen.doc.uri.toString(), this.chosen.model.id);
-    if (!chosen) return;
-    this.chosen = chosen;
-    await this.sendModel();
-    if (this.lastInput && this.plan) await this.runInput(this.lastInput);
+  private mine(run: TrainingRun): boolean {
+    return run.file.toString() === this.chosen.doc.uri.toString();
   }
 
-  private html(tab: string): string {
-    const w = this.panel.webview;
-    const nonce = randomBytes(16).toString('base64');
-    const asset = (...p: string[]) => w.asWebviewUri(vscode.Uri.joinPath(this.ctx.extension.extensionUri, ...p)).toString();
-    const csp = [`default-src 'none'`, `img-src ${w.cspSource} data:`, `style-src ${w.cspSource}`, `script-src 'nonce-${nonce}'`, `font-src ${w.cspSource}`].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${asset('dist', 'webview', 'uPlot.min.css')}">
-<link rel="stylesheet" href="${asset('media', 'panel.css')}">
-<title>ConvLens</title>
-</head>
-<body data-tab="${tab}">
-<header>
-  <h2 id="model-title">ConvLens</h2>
-  <span id="weights"></span>
-  <button id="train" class="primary" title="Train this model (ConvLens: Train Model)">Train</button>
-  <button id="stop" title="Stop training after the current step">Stop</button>
-</header>
-<div id="messages" role="status" aria-live="polite"></div>
-<div id="model-problem" class="error"></div>
-<nav role="tablist">
-  <button role="tab" data-tab="training">Training</button>
-  <button role="tab" data-tab="features">Feature maps</button>
-  <button role="tab" data-tab="playground">Filters playground</button>
-</nav>
-<main>
-<section id="tab-training">
-  <div id="training-status" class="muted">No training run yet: press Train, or run ConvLens: Train Model.</div>
-  <progress id="training-bar" max="100" value="0"></progress>
-  <div id="training-progress"></div>
-  <div id="charts"><div id="chart-loss"></div><div id="chart-accuracy"></div></div>
-  <h3>Epochs</h3>
-  <table id="epochs"><thead><tr><th>epoch</th><th>loss</th><th>accuracy</th><th>val_loss</th><th>val_accuracy</th><th>time</th><th>samples/s</th><th>checkpoint</th></tr></thead><tbody id="epoch-rows"></tbody></table>
-  <div id="evaluation"></div>
-</section>
-<section id="tab-features">
-  <div class="inputs">
-    <fieldset><legend>Input</legend>
-      <div class="row">
-        <select id="sample-source" aria-label="data source"></select>
-        <input id="sample-index" type="number" min="0" value="0" aria-label="sample index" style="width:5em">
-        <button id="sample-go">Show</button> <button id="sample-random">Random</button>
-        <button id="pick-file">Image file…</button>
-      </div>
-      <div class="row"><div id="input-preview"></div><div id="input-label" class="muted"></div></div>
-    </fieldset>
-    <fieldset><legend>Draw a digit</legend><canvas id="draw" width="28" height="28" aria-label="drawing canvas"></canvas><br><button id="draw-clear">Clear</button></fieldset>
-    <fieldset><legend>Class probabilities</legend><div id="probabilities"></div></fieldset>
-  </div>
-  <div id="readout" class="muted"></div>
-  <div id="layers"></div>
-  <h3>Filters</h3>
-  <select id="filters-layer" aria-label="convolution layer"></select>
-  <div id="filters"></div>
-</section>
-<section id="tab-playground">
-  <div class="inputs">
-    <fieldset><legend>Kernel</legend>
-      <select id="kernel-preset" aria-label="kernel"></select><br>
-      <textarea id="kernel-text" spellcheck="false" aria-label="kernel values"></textarea>
-      <div id="kernel-error" class="error"></div><div id="kernel-note" class="muted"></div>
-    </fieldset>
-    <fieldset><legend>Stride and padding</legend>
-      <label>stride <select id="stride"><option>1</option><option>2</option><option>3</option></select></label>
-      <label>padding <select id="padding"><option value="valid">valid (p = 0)</option><option value="same">same</option><option value="1">p = 1</option><option value="2">p = 2</option></select></label>
-    </fieldset>
-  </div>
-  <div id="playground-output"></div>
-</section>
-</main>
-<div id="overlay" role="dialog"><div id="overlay-content"></div></div>
-<script nonce="${nonce}" src="${asset('dist', 'webview', 'main.js')}"></script>
-</body>
-</html>`;
+  /** The model file, or one of its notebook's cells. */
+  private owns(uri: vscode.Uri): boolean {
+    const s = uri.toString();
+    return s === this.chosen.doc.uri.toString() || !!this.chosen.cells?.some((c) => c.uri === s);
+  }
+
+  private async refresh(again: boolean): Promise<void> {
+    const chosen = await chooseModel(this.ctx, this.chosen.doc.uri.toString(), this.chosen.model.name);
+    if (!chosen || this.disposed) return;
+    this.chosen = chosen;
+    await this.sendModel();
+    this.sendGraph();
+    if (again) this.sendRuns();
+    if (this.lastInput && this.plan) await this.runInput(this.lastInput);
   }
 
   private post(m: Message): void {
@@ -194,18 +180,25 @@ export class ModelPanel implements vscode.Disposable {
     if (this.ready && !this.disposed) void this.panel.webview.postMessage(m);
   }
 
-  private postError(e: unknown): void {
+  private postError(e: unknown, topic: PanelTopic): void {
     const message = e instanceof Error ? e.message : String(e);
-    this.ctx.log.warn(`panel: ${message}`);
-    this.post(PanelError.create({ message }));
+    this.ctx.log.warn(`panel (${topic}): ${message}`);
+    this.post(PanelError.create({ message, topic }));
   }
 
+  private clear(topic: PanelTopic): void {
+    this.post(PanelClear.create({ topic }));
+  }
+
+  // ---- weights and data ----------------------------------------------------------------------
+
   /**
-   * The weights the panel runs: the last run's best checkpoint, else the newest run on disk trained
-   * with this very architecture, else random.
+   * The weights the panel runs: a checkpoint chosen in the explorer, else the last run's best
+   * checkpoint, else the newest run on disk trained with this very architecture, else random.
    */
   private weights(): { source: WeightsSource; label: string } {
-    const run = this.training.lastRuns.get(this.chosen.doc.uri.toString());
+    if (this.pinned && existsSync(this.pinned)) return { source: { kind: 'checkpoint', path: this.pinned }, label: `checkpoint ${this.where(this.pinned)}` };
+    const run = this.ctx.training.lastRuns.get(this.chosen.doc.uri.toString());
     const fp = this.plan ? architectureFingerprint(architectureOf(this.plan)) : undefined;
     const sameArch = run && this.plan && run.model === this.chosen.model.name && architectureFingerprint(architectureOf(run.plan)) === fp;
     if (run?.checkpoint && sameArch && existsSync(run.checkpoint)) return { source: { kind: 'checkpoint', path: run.checkpoint }, label: `checkpoint ${this.where(run.checkpoint)}` };
@@ -215,22 +208,56 @@ export class ModelPanel implements vscode.Disposable {
     return { source: { kind: 'random', seed }, label: `random (untrained, seed ${seed})` };
   }
 
-  /** `run 2026-12-01T102203.456Z-3f9a1c / best.ckpt`. */
+  /** `2026-12-01T102203.456Z-3f9a1c/best.ckpt`. */
   private where(checkpoint: string): string {
     return `${path.basename(path.dirname(checkpoint))}/${path.basename(checkpoint)}`;
   }
 
-  private dataSources(): PanelModelParams['dataSources'] {
-    const hint = this.chosen.datasetHint;
-    const run = this.training.lastRuns.get(this.chosen.doc.uri.toString());
-    const out: PanelModelParams['dataSources'] = [];
-    if (run && run.data !== 'synthetic') out.push({ id: run.data, label: `training data (${path.basename(run.data)})` });
-    const configured = configuredDataFolder(hint);
-    if (configured && existsSync(configured) && (!run || run.data !== configured)) out.push({ id: configured, label: `${hint} (${path.basename(configured)})` });
-    else if (hint && (!run || run.data !== hint)) out.push({ id: hint, label: `${hint} (Keras cache)` });
-    if (this.plan && this.plan.inputShape.join() === '28,28,1') out.push({ id: 'synthetic', label: 'synthetic digits' });
-    return out;
+  private get dataKey(): string {
+    return `convlens.panelData:${this.chosen.doc.uri.toString()}#${this.chosen.model.name}`;
   }
+
+  /**
+   * The data the feature maps can show, the training data of this model's runs first (newest
+   * first), then the configured folder, the Keras cache where its file exists, and the built-in
+   * digits; and the one shown first: the user's last choice, else the newest run's data, else the
+   * built-in digits.
+   */
+  private dataSources(): { sources: PanelModelParams['dataSources']; chosen?: string } {
+    const hint = this.chosen.datasetHint;
+    const out: PanelModelParams['dataSources'] = [];
+    const seen = new Set<string>();
+    const add = (id: string, label: string) => {
+      if (seen.has(id)) return;
+      seen.add(id);
+      out.push({ id, label });
+    };
+    const live = this.ctx.training.lastRuns.get(this.chosen.doc.uri.toString());
+    const runData = [...(live ? [live.data] : []), ...this.runSummaries().map((r) => r.data)];
+    for (const d of runData) add(d, d === 'synthetic' ? 'synthetic digits (the training data of this model’s runs)' : `training data: ${path.basename(d)} (${d})`);
+    const configured = configuredDataFolder(hint);
+    if (configured && existsSync(configured)) add(configured, `${hint} (${configured}, convlens.data.folders)`);
+    if (hint && ['mnist', 'fashion_mnist'].includes(hint)) {
+      const cached = path.join(process.env.KERAS_HOME ?? path.join(os.homedir(), '.keras'), 'datasets', `${hint}.npz`);
+      if (existsSync(cached)) add(hint, `${hint} (Keras cache ${cached})`);
+    }
+    if (this.plan && (this.plan.inputShape.join() === '28,28,1' || this.plan.inputShape.join() === '784')) add('synthetic', 'synthetic digits (built in)');
+    const remembered = this.ctx.extension.workspaceState.get<string>(this.dataKey);
+    const chosen = remembered && seen.has(remembered) ? remembered : runData.find((d) => seen.has(d)) ?? (seen.has('synthetic') ? 'synthetic' : out[0]?.id);
+    return { sources: out, chosen };
+  }
+
+  private runSummaries() {
+    try {
+      return listRuns(this.chosen.doc.uri.fsPath, runsFolderSetting(), this.chosen.model.name)
+        .filter((r): r is Extract<typeof r, { id: string }> => 'id' in r)
+        .reverse();
+    } catch {
+      return [];
+    }
+  }
+
+  // ---- what the panel shows ------------------------------------------------------------------
 
   async sendModel(): Promise<void> {
     const r = await planOrExplain(this.ctx, this.chosen);
@@ -239,6 +266,8 @@ export class ModelPanel implements vscode.Disposable {
     const classes = this.plan ? this.plan.outputShape[this.plan.outputShape.length - 1] : 0;
     const hint = this.chosen.datasetHint;
     const names = hint === 'cifar10' ? CIFAR10_CLASS_NAMES : hint === 'fashion_mnist' ? FASHION_MNIST_CLASS_NAMES : [];
+    const { sources, chosen } = this.dataSources();
+    this.sources = sources;
     this.post(
       PanelModel.create({
         file: vscode.workspace.asRelativePath(this.chosen.doc.uri),
@@ -246,12 +275,85 @@ export class ModelPanel implements vscode.Disposable {
         layers: m.layers.map((l) => ({ name: l.name, className: l.className, outputShape: l.outputShape, params: l.params, line: this.chosen.lineOf(l.span.start) })),
         inputShape: m.inputShape && m.inputShape.every((d) => d !== null) ? (m.inputShape as number[]) : null,
         classNames: names.length === classes ? names : Array.from({ length: classes }, (_, i) => String(i)),
-        problem: r.plan ? undefined : `This model cannot run yet: ${r.problems.map((p) => `${p.message} (line ${p.line})`).join('; ')}`,
+        problem: r.plan ? undefined : `${m.name} cannot run yet, so there are no feature maps or training: ${r.problems.map((p) => `${p.message} (line ${p.line})`).join('; ')}`,
         weights: this.weights().label,
-        dataSources: this.dataSources(),
+        dataSources: sources,
+        dataSource: chosen,
+        explainable: this.plan ? explainableLayers(this.plan).map((l) => l.node) : [],
       }),
     );
   }
+
+  private sendGraph(): void {
+    const g = graphOfModel(this.chosen.model, this.chosen.text);
+    attachProblems(g, this.problems());
+    this.graph = g;
+    this.post(PanelGraph.create({ graph: g, file: vscode.workspace.asRelativePath(this.chosen.doc.uri) }));
+  }
+
+  /** ConvLens' diagnostics of the file (or the notebook's cells) as program offsets. */
+  private problems(): { start: number; end: number; severity: 'error' | 'warning' | 'info'; message: string }[] {
+    const out: { start: number; end: number; severity: 'error' | 'warning' | 'info'; message: string }[] = [];
+    const docs = this.chosen.cells ? this.chosen.cells.map((c) => ({ uri: vscode.Uri.parse(c.uri), base: c.start })) : [{ uri: this.chosen.doc.uri, base: 0 }];
+    for (const { uri, base } of docs) {
+      const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+      if (!doc) continue;
+      for (const d of vscode.languages.getDiagnostics(uri)) {
+        if (d.source !== 'ConvLens') continue;
+        const severity = d.severity === vscode.DiagnosticSeverity.Error ? 'error' : d.severity === vscode.DiagnosticSeverity.Warning ? 'warning' : 'info';
+        out.push({ start: base + doc.offsetAt(d.range.start), end: base + doc.offsetAt(d.range.end), severity, message: d.message });
+      }
+    }
+    return out;
+  }
+
+  /** The model's runs from disk (newest first, up to 30), with their records. */
+  private sendRuns(): void {
+    const fp = this.plan ? architectureFingerprint(architectureOf(this.plan)) : undefined;
+    const running = this.ctx.training.running;
+    const runningId = running && this.mine(running) && running.runDir ? path.basename(running.runDir) : undefined;
+    const runs: PanelRun[] = this.runSummaries()
+      .slice(0, 30)
+      .map((r) => {
+        const files = runLayout(r.dir);
+        let batchSize: number | undefined;
+        try {
+          const s = JSON.parse(readFileSync(files.settings, 'utf8')) as { settings?: { batchSize?: number } };
+          batchSize = typeof s.settings?.batchSize === 'number' ? s.settings.batchSize : undefined;
+        } catch {
+          /* the summary already said what is wrong */
+        }
+        const progress = readJsonLines<ProgressRecord & { step?: number }>(files.batches)
+          .filter((x) => typeof x.epoch === 'number' && typeof x.batch === 'number' && typeof x.loss === 'number')
+          .map((x) => ({ epoch: x.epoch, batch: x.batch, batches: x.batches, loss: x.loss, accuracy: x.accuracy, epochSeconds: x.epochSeconds, step: x.step, samplesPerSecond: x.samplesPerSecond }));
+        const epochRecords = readJsonLines<EpochRecord>(files.epochs)
+          .filter((x) => typeof x.epoch === 'number' && typeof x.loss === 'number')
+          .map((x) => ({ epoch: x.epoch, loss: x.loss, accuracy: x.accuracy, val_loss: x.val_loss, val_accuracy: x.val_accuracy, seconds: x.seconds, learning_rate: x.learning_rate }));
+        return {
+          id: r.id,
+          status: r.id === runningId ? 'running' : r.status,
+          created: r.created,
+          data: r.data,
+          epochs: r.epochs,
+          epochsDone: r.epochsDone,
+          batchSize,
+          best: r.best,
+          test: r.test,
+          current: !fp || r.fingerprint === fp,
+          progress,
+          epochRecords,
+        };
+      });
+    let folder = '';
+    try {
+      folder = vscode.workspace.asRelativePath(runsHome({ modelFile: this.chosen.doc.uri.fsPath, modelName: this.chosen.model.name, runsFolder: runsFolderSetting() }).modelDir);
+    } catch {
+      /* a runs folder setting that cannot hold runs: the training command says why */
+    }
+    this.post(PanelRuns.create({ runs, running: runningId, folder }));
+  }
+
+  // ---- messages from the panel ---------------------------------------------------------------
 
   private async receive(m: unknown): Promise<void> {
     const type = isMessage(m) ? INCOMING.find((t) => t.method === m.method) : undefined;
@@ -260,14 +362,8 @@ export class ModelPanel implements vscode.Disposable {
       return;
     }
     try {
-      if (PanelReady.is(m)) {
-        this.ready = true;
-        await this.sendModel();
-        const sources = this.dataSources();
-        if (this.plan) await this.runInput(sources.length ? { source: 'sample', dataSource: sources[0].id, index: 0 } : { source: 'drawing', pixels: new Array(this.plan.inputShape[0] * this.plan.inputShape[1]).fill(0) });
-        const run = this.training.lastRuns.get(this.chosen.doc.uri.toString());
-        if (run?.done) void this.evaluate(run);
-      } else if (RequestActivations.is(m)) {
+      if (PanelReady.is(m)) await this.onReady();
+      else if (RequestActivations.is(m)) {
         if (m.params.source === 'file') {
           const uris = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Images: ['png', 'jpg', 'jpeg'] }, openLabel: 'Show its feature maps' });
           if (!uris?.[0]) return;
@@ -275,45 +371,190 @@ export class ModelPanel implements vscode.Disposable {
         } else await this.runInput(m.params);
       } else if (RequestFilters.is(m)) {
         if (!this.plan) return;
-        const w = this.weights();
-        const r = await this.inference.filters({ plan: this.plan, weights: w.source, layer: m.params.layer });
-        this.post(PanelFilters.create({ layer: r.layer, kernel: r.kernel, weights: r.weights }));
-      } else if (RequestTrain.is(m)) {
-        await vscode.commands.executeCommand('convlens.train', this.chosen.doc.uri.toString(), this.chosen.model.id);
-      } else if (RequestStop.is(m)) {
-        this.training.stop();
-      }
+        try {
+          const r = await this.ctx.inference.filters({ plan: this.plan, weights: this.weights().source, layer: m.params.layer });
+          this.post(PanelFilters.create({ layer: r.layer, kernel: r.kernel, weights: r.weights }));
+          this.clear('filters');
+        } catch (e) {
+          this.postError(e, 'filters');
+        }
+      } else if (RequestExplain.is(m)) await this.explain(m.params.layer, m.params.cls);
+      else if (RequestTrain.is(m)) await vscode.commands.executeCommand('convlens.train', this.chosen.doc.uri.toString(), this.chosen.model.id);
+      else if (RequestStop.is(m)) this.ctx.training.stop();
+      else if (RequestReveal.is(m)) await this.reveal(m.params.node);
+      else if (RequestNodeArgs.is(m)) this.sendNodeArgs(m.params.node);
+      else if (RequestEditArg.is(m)) await this.editArg(m.params.node, m.params.arg, m.params.value);
+      else if (RequestSaveCsv.is(m)) await this.saveCsv(m.params.csv, m.params.name);
+      else if (RequestDataSource.is(m)) await this.ctx.extension.workspaceState.update(this.dataKey, m.params.id);
     } catch (e) {
-      this.postError(e);
+      this.postError(e, 'model');
     }
   }
 
-  private async runInput(input: NonNullable<ModelPanel['lastInput']>): Promise<void> {
+  private async onReady(): Promise<void> {
+    this.ready = true;
+    await this.sendModel();
+    this.sendGraph();
+    this.sendRuns();
+    // A run in progress: what it said when it started and where it is now (its history came from disk).
+    const running = this.ctx.training.running;
+    if (running && this.mine(running)) {
+      if (running.started) this.post(TrainingStarted.create(running.started));
+      if (running.lastProgress) this.post(TrainingProgress.create(running.lastProgress));
+    }
+    const { chosen } = this.dataSources();
+    if (this.plan) {
+      await this.runInput(chosen ? { source: 'sample', dataSource: chosen, index: 0 } : { source: 'drawing', pixels: new Array(this.plan.inputShape[0] * (this.plan.inputShape[1] ?? 1)).fill(0) });
+    }
+    const editor = vscode.window.visibleTextEditors.find((e) => this.owns(e.document.uri));
+    if (editor) this.highlightAt(editor);
+    if (this.evaluateOn !== undefined) await this.evaluatePinned();
+    else {
+      const run = this.ctx.training.lastRuns.get(this.chosen.doc.uri.toString());
+      if (run?.done) void this.evaluate(run);
+    }
+  }
+
+  private async runInput(input: Input): Promise<void> {
     if (!this.plan) return;
     this.lastInput = input;
     const w = this.weights();
-    const [h, wd] = this.plan.inputShape;
-    const source =
-      input.source === 'file'
-        ? { kind: 'image' as const, path: input.path! }
-        : input.source === 'drawing'
-          ? { kind: 'pixels' as const, tensor: encodeTensor(Float32Array.from(input.pixels ?? []), [h, wd]) }
-          : { kind: 'sample' as const, data: input.dataSource ?? 'synthetic', dataHint: this.chosen.datasetHint, index: input.index ?? 0 };
     try {
-      const r = await this.inference.activations({ plan: this.plan, weights: w.source, input: source });
+      const r = await this.ctx.inference.activations({ plan: this.plan, weights: w.source, input: this.inputSource(input, this.plan) });
       this.post(PanelActivations.create({ input: r.input, inputLabel: r.inputLabel, layers: r.layers, probabilities: r.probabilities, weights: r.weights, milliseconds: r.milliseconds }));
+      this.clear('features');
     } catch (e) {
-      this.postError(e);
+      this.postError(e, 'features');
+    }
+  }
+
+  private inputSource(input: Input, plan: TrainingPlan): InputSource {
+    const [h, wd] = plan.inputShape;
+    return input.source === 'file'
+      ? { kind: 'image', path: input.path! }
+      : input.source === 'drawing'
+        ? { kind: 'pixels', tensor: encodeTensor(Float32Array.from(input.pixels ?? []), [h, wd ?? 1]) }
+        : { kind: 'sample', data: input.dataSource ?? 'synthetic', dataHint: this.chosen.datasetHint, index: input.index ?? 0 };
+  }
+
+  private async explain(layer: string, cls: number | undefined): Promise<void> {
+    if (!this.plan || !this.lastInput) return;
+    try {
+      const r = await this.ctx.inference.explain({ plan: this.plan, weights: this.weights().source, input: this.inputSource(this.lastInput, this.plan), layer, cls });
+      this.post(PanelExplain.create({ layer: r.layer, cls: r.cls, predicted: r.predicted, cam: r.cam, saliency: r.saliency, weights: r.weights, inputLabel: r.inputLabel }));
+      this.clear('explain');
+    } catch (e) {
+      this.postError(e, 'explain');
     }
   }
 
   private async evaluate(run: TrainingRun): Promise<void> {
     if (!this.plan || !run.checkpoint || !existsSync(run.checkpoint)) return;
     try {
-      const ev = await this.inference.evaluate({ plan: this.plan, weights: { kind: 'checkpoint', path: run.checkpoint }, data: run.data, dataHint: run.dataHint, samples: 32 });
-      this.post(PanelEvaluation.create(ev));
+      const ev = await this.ctx.inference.evaluate({ plan: this.plan, weights: { kind: 'checkpoint', path: run.checkpoint }, data: run.data, dataHint: run.dataHint, samples: 32 });
+      this.post(PanelEvaluation.create({ ...ev, weights: this.where(run.checkpoint) }));
+      this.clear('evaluation');
     } catch (e) {
-      this.postError(e);
+      this.postError(e, 'evaluation');
+    }
+  }
+
+  /** Evaluates the checkpoint chosen in the explorer on the data chosen there. */
+  private async evaluatePinned(): Promise<void> {
+    const data = this.evaluateOn;
+    this.evaluateOn = undefined;
+    if (!this.plan || !this.pinned || !data) return;
+    try {
+      const ev = await this.ctx.inference.evaluate({ plan: this.plan, weights: { kind: 'checkpoint', path: this.pinned }, data, dataHint: this.chosen.datasetHint, samples: 32 });
+      this.post(PanelEvaluation.create({ ...ev, weights: this.where(this.pinned) }));
+      this.clear('evaluation');
+    } catch (e) {
+      this.postError(e, 'evaluation');
+    }
+  }
+
+  // ---- the graph and the source --------------------------------------------------------------
+
+  /** A program offset as a document and an offset in it (a notebook cell, or the file). */
+  private location(offset: number): { uri: vscode.Uri; offset: number } {
+    const cell = this.chosen.cells?.find((c) => offset >= c.start && offset <= c.end);
+    return cell ? { uri: vscode.Uri.parse(cell.uri), offset: offset - cell.start } : { uri: this.chosen.doc.uri, offset };
+  }
+
+  private async reveal(nodeId: string): Promise<void> {
+    const node = this.graph && findNode(this.graph, nodeId);
+    if (!node?.call) return;
+    const start = this.location(node.call.start);
+    const end = this.location(node.call.end);
+    const doc = await vscode.workspace.openTextDocument(start.uri);
+    const range = new vscode.Range(doc.positionAt(start.offset), doc.positionAt(end.uri.toString() === start.uri.toString() ? end.offset : start.offset));
+    const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === doc.uri.toString());
+    const editor = await vscode.window.showTextDocument(doc, { viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One, preserveFocus: false, selection: new vscode.Selection(range.start, range.start) });
+    editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+
+  private highlightAt(editor: vscode.TextEditor): void {
+    if (!this.graph) return;
+    const uri = editor.document.uri.toString();
+    const cell = this.chosen.cells?.find((c) => c.uri === uri);
+    const offset = (cell?.start ?? 0) + editor.document.offsetAt(editor.selection.active);
+    this.post(PanelHighlight.create({ nodes: nodesAt(this.graph, offset) }));
+  }
+
+  private sendNodeArgs(nodeId: string, error?: string): void {
+    const node = this.graph && findNode(this.graph, nodeId);
+    if (!node) return;
+    const type = findLayer(node.className);
+    const readOnly = !node.ctor
+      ? `${node.name} is made by another file's code (a keras.applications model or a module), so it is not edited from here.`
+      : node.kind === 'input'
+        ? 'The input: edit its shape in the source.'
+        : node.kind === 'model'
+          ? `${node.name} is a nested model: expand it (⊞) to edit its layers.`
+          : !type
+            ? `${node.className} is not a Keras layer class ConvLens knows, so its arguments are not edited from the graph.`
+            : undefined;
+    const fields = !readOnly && type && node.ctor ? argFields(type, this.chosen.text, node.ctor) : [];
+    const note = node.repeat > 1 ? `This line makes ${node.repeat} calls (a loop or a helper run ${node.repeat} times): an edit changes every one of them.` : node.shared ? 'This layer is shared (called more than once): an edit changes every call.' : undefined;
+    this.post(PanelNodeArgs.create({ node: nodeId, fields, ...(readOnly ? { readOnly } : {}), ...(note ? { note } : {}), ...(error ? { error } : {}) }));
+  }
+
+  /** Sets one argument of a node's layer in the source: one workspace edit (Ctrl+Z undoes it). */
+  private async editArg(nodeId: string, arg: string, value: string): Promise<void> {
+    const node = this.graph && findNode(this.graph, nodeId);
+    const type = node && findLayer(node.className);
+    const spec = type?.args[arg];
+    if (!node?.ctor || !type || !spec) return this.sendNodeArgs(nodeId, `${arg} cannot be edited here`);
+    const code = argumentCode(spec, arg, value, preferredQuote(this.chosen.text));
+    if ('error' in code) return this.sendNodeArgs(nodeId, code.error);
+    const r = setArgument(this.chosen.text, node.ctor, Object.keys(type.args), arg, code.code);
+    if ('error' in r) return this.sendNodeArgs(nodeId, r.error);
+    const start = this.location(r.start);
+    const end = this.location(r.end);
+    if (start.uri.toString() !== end.uri.toString()) return this.sendNodeArgs(nodeId, 'the call spans two notebook cells');
+    const doc = await vscode.workspace.openTextDocument(start.uri);
+    const range = new vscode.Range(doc.positionAt(start.offset), doc.positionAt(end.offset));
+    // The analysis the graph came from must be of the text as it is now.
+    if (doc.getText(range) !== this.chosen.text.slice(r.start, r.end)) {
+      await this.refresh(false);
+      return this.sendNodeArgs(nodeId, 'the file changed since the graph was drawn: try again');
+    }
+    if (r.newText === doc.getText(range)) return this.sendNodeArgs(nodeId);
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(doc.uri, range, r.newText);
+    if (!(await vscode.workspace.applyEdit(edit))) return this.sendNodeArgs(nodeId, 'VS Code did not apply the edit (is the file read-only?)');
+    this.ctx.log.info(`graph: set ${arg} of ${node.name} to ${code.code ?? 'its default'} (${vscode.workspace.asRelativePath(doc.uri)} line ${range.start.line + 1})`);
+  }
+
+  private async saveCsv(csv: string, name: string): Promise<void> {
+    const folder = vscode.workspace.getWorkspaceFolder(this.chosen.doc.uri)?.uri ?? vscode.Uri.file(path.dirname(this.chosen.doc.uri.fsPath));
+    const out = await vscode.window.showSaveDialog({ title: 'Save the training curves as CSV', defaultUri: vscode.Uri.joinPath(folder, name.replace(/[^\w.-]/g, '_')), filters: { CSV: ['csv'] } });
+    if (!out) return;
+    try {
+      writeFileSync(out.fsPath, csv);
+      void vscode.window.showInformationMessage(`ConvLens saved the curves to ${vscode.workspace.asRelativePath(out)}.`);
+    } catch (e) {
+      this.postError(new Error(`could not write ${out.fsPath}: ${(e as Error).message}`), 'runs');
     }
   }
 
@@ -321,6 +562,7 @@ export class ModelPanel implements vscode.Disposable {
     this.disposed = true;
     ModelPanel.panels.delete(this.chosen.doc.uri.toString());
     clearTimeout(this.refreshTimer);
+    clearTimeout(this.cursorTimer);
     for (const d of this.disposables) d.dispose();
     this.panel.dispose();
   }

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Message } from '../core/protocol/messages';
-import { TrainingDone, TrainingEpoch, TrainingLog, TrainingProgress, TrainingStarted, type TrainingDoneParams } from '../core/protocol/training';
+import { TrainingDone, TrainingEpoch, TrainingLog, TrainingProgress, TrainingStarted, type TrainingDoneParams, type TrainingProgressParams, type TrainingStartedParams } from '../core/protocol/training';
 import { runLayout } from '../core/run/runHome';
 import { architectureDiff, architectureFingerprint, architectureOf, checkpointMismatch } from '../core/train/architecture';
 import { formatEpochLine } from '../core/train/format';
@@ -47,6 +47,9 @@ export interface TrainingRun {
   source: string;
   handle?: TrainerHandle;
   done?: TrainingDoneParams;
+  /** What the trainer said when it started, and its latest progress: a panel opened mid-run shows them. */
+  started?: TrainingStartedParams;
+  lastProgress?: TrainingProgressParams;
 }
 
 /**
@@ -160,11 +163,13 @@ export class TrainingManager implements vscode.Disposable {
           this.messages.fire({ run, message: m });
           if (TrainingStarted.is(m)) {
             run.runDir = m.params.runDir;
+            run.started = m.params;
             this.ctx.log.info(`${m.params.dataset.name}: ${m.params.dataset.train} training, ${m.params.dataset.validation} validation, ${m.params.dataset.test} test samples; ${m.params.optimizer}, ${m.params.loss}, batch ${m.params.batchSize} (${m.params.memoryEstimate}); run folder ${m.params.runDir ?? '(none)'}`);
             for (const n of m.params.notes) this.ctx.log.info(`note: ${n}`);
             for (const w of m.params.warnings) this.ctx.log.warn(w);
           } else if (TrainingProgress.is(m)) {
             const p = m.params;
+            run.lastProgress = p;
             const fraction = (p.epoch - 1 + p.batch / p.batches) / p.epochs;
             report?.({ message: `epoch ${p.epoch}/${p.epochs} · loss ${p.loss.toFixed(4)} · accuracy ${p.accuracy.toFixed(4)}`, increment: (fraction - lastFraction) * 100 });
             lastFraction = fraction;

@@ -11,17 +11,26 @@ import {
   ActivationsResult,
   EvaluateRequest,
   EvaluateResult,
+  ExplainRequest,
+  ExplainResult,
   FiltersRequest,
   FiltersResult,
   InferenceError,
+  OnnxActivationsRequest,
+  OnnxActivationsResult,
   type ActivationsRequestParams,
+  type ExplainRequestParams,
+  type OnnxActivationsRequestParams,
   type EvaluateRequestParams,
   type FiltersRequestParams,
   type InputSource,
   type WeightsSource,
 } from '../core/protocol/inference';
 import { decodeTensor, encodeTensor } from '../core/protocol/panel';
+import { decodeOnnx, withExtraOutputs } from '../core/onnx/decode';
 import { compileActivationsGraph, initialState } from '../core/train/compile';
+import { compileExplainGraph, EXPLAIN_NAMES } from '../core/train/explain';
+import { upsampleBilinear } from '../core/render/featureMaps';
 import { architectureFingerprint, architectureOf, checkpointMismatch } from '../core/train/architecture';
 import { planWeights, type TrainingPlan } from '../core/train/plan';
 import { readCheckpointFile } from '../train/checkpointFile';
@@ -72,6 +81,136 @@ async function load(plan: TrainingPlan, source: WeightsSource): Promise<Loaded> 
     while (sessions.size > 4) sessions.delete(sessions.keys().next().value!);
   }
   return p;
+}
+
+/** The explanation graph's session for a layer, built once per model, weights and layer. */
+const explainSessions = new Map<string, Promise<ort.InferenceSession>>();
+
+async function explainSession(plan: TrainingPlan, source: WeightsSource, layer: string): Promise<{ session: ort.InferenceSession; label: string }> {
+  const loaded = await load(plan, source);
+  const key = `${architectureFingerprint(architectureOf(plan))}|${weightsKey(source)}|${layer}`;
+  let p = explainSessions.get(key);
+  if (!p) {
+    p = ort.InferenceSession.create(compileExplainGraph(plan, loaded.weights, layer), { intraOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    explainSessions.set(key, p);
+    p.catch(() => explainSessions.delete(key));
+    while (explainSessions.size > 6) explainSessions.delete(explainSessions.keys().next().value!);
+  }
+  return { session: await p, label: loaded.label };
+}
+
+async function explain(p: ExplainRequestParams): Promise<void> {
+  const { session, label } = await explainSession(p.plan, p.weights, p.layer);
+  const { x, label: inputLabel } = await readInput(p.input, p.plan.inputShape);
+  const classes = p.plan.outputShape[p.plan.outputShape.length - 1];
+  const run = (cls: number) => {
+    const onehot = new Float32Array(classes);
+    onehot[cls] = 1;
+    return session.run({ [EXPLAIN_NAMES.input]: new ort.Tensor('float32', x, [1, ...p.plan.inputShape]), [EXPLAIN_NAMES.classOneHot]: new ort.Tensor('float32', onehot, [1, classes]) });
+  };
+  let out = await run(p.cls ?? 0);
+  const probs = Array.from(out[EXPLAIN_NAMES.probabilities].data as Float32Array);
+  const predicted = probs.indexOf(Math.max(...probs));
+  const cls = p.cls ?? predicted;
+  if (cls < 0 || cls >= classes) throw new Error(`class ${cls} is not one of the model's ${classes} classes`);
+  if (cls !== (p.cls ?? 0)) out = await run(cls);
+  const cam = out[EXPLAIN_NAMES.cam];
+  const sal = out[EXPLAIN_NAMES.saliency];
+  send(
+    ExplainResult.create({
+      id: p.id,
+      layer: p.layer,
+      cls,
+      predicted,
+      cam: encodeTensor(cam.data as Float32Array, cam.dims.slice(1).map(Number)),
+      saliency: encodeTensor(sal.data as Float32Array, sal.dims.slice(1).map(Number)),
+      probabilities: probabilities(out[EXPLAIN_NAMES.probabilities].data as Float32Array, p.plan),
+      weights: label,
+      inputLabel,
+    }),
+  );
+}
+
+/** Sessions of .onnx files opened in the viewer, with their extra outputs, per file version. */
+const onnxSessions = new Map<string, Promise<ort.InferenceSession>>();
+
+const IMAGENET = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+
+async function onnxActivations(p: OnnxActivationsRequestParams): Promise<void> {
+  const t0 = performance.now();
+  const st = statSync(p.path);
+  const key = `${p.path}|${st.mtimeMs}|${st.size}|${p.tensors.map((t) => t.tensor).join(',')}`;
+  let sp = onnxSessions.get(key);
+  if (!sp) {
+    sp = (async () => {
+      const bytes = new Uint8Array(readFileSync(p.path));
+      const m = decodeOnnx(bytes);
+      const declared = new Set(m.graph.outputs.map((o) => o.name));
+      const extra = p.tensors.filter((t) => !declared.has(t.tensor)).map((t) => ({ name: t.tensor, elemType: 1 }));
+      return ort.InferenceSession.create(extra.length ? withExtraOutputs(bytes, extra) : bytes, { intraOpNumThreads: 1 });
+    })();
+    onnxSessions.set(key, sp);
+    sp.catch(() => onnxSessions.delete(key));
+    while (onnxSessions.size > 3) onnxSessions.delete(onnxSessions.keys().next().value!);
+  }
+  const session = await sp;
+  const { height: H, width: W, channels: C } = p.input;
+  // The image as (H, W, C) in [0, 1].
+  const hwc = new Float32Array(H * W * C);
+  let label: string;
+  if (p.source.kind === 'image') {
+    const img = imageRows(readFileSync(p.source.path), p.source.path);
+    resizeRows(img, C as 1 | 3, H, W, 'area', hwc, 0, 1 / 255);
+    label = `${p.source.path.split(/[\\/]/).pop()} (${img.width}×${img.height} → ${H}×${W})`;
+  } else {
+    const ds = await dataset('synthetic', undefined, [28, 28, 1]);
+    const set = ds.test ?? ds.train;
+    const i = ((p.source.index % set.count) + set.count) % set.count;
+    const digit = upsampleBilinear(set.x.subarray(i * 784, (i + 1) * 784), 28, 28, H, W);
+    for (let q = 0; q < H * W; q++) for (let c = 0; c < C; c++) hwc[q * C + c] = digit[q];
+    label = `synthetic digit ${i} (label ${set.y[i]}), 28×28 → ${H}×${W}${C > 1 ? `, repeated over ${C} channels` : ''}`;
+  }
+  const fed = new Float32Array(hwc.length);
+  for (let q = 0; q < H * W; q++) {
+    for (let c = 0; c < C; c++) {
+      const v = hwc[q * C + c];
+      const scaled = p.input.scale === 'byte' ? v * 255 : p.input.scale === 'imagenet' ? (v - IMAGENET.mean[C === 3 ? c : 0]) / IMAGENET.std[C === 3 ? c : 0] : v;
+      if (p.input.layout === 'NHWC') fed[q * C + c] = scaled;
+      else fed[c * H * W + q] = scaled;
+    }
+  }
+  const dims = p.input.layout === 'NHWC' ? [1, H, W, C] : [1, C, H, W];
+  const result = await session.run({ [p.input.name]: new ort.Tensor('float32', fed, dims) });
+  const layers: { name: string; className: string; activation: ReturnType<typeof encodeTensor> }[] = [];
+  const shapes: { tensor: string; shape: number[] }[] = [];
+  for (const t of p.tensors) {
+    const v = result[t.tensor];
+    if (!v || v.type !== 'float32') continue;
+    const d = v.dims.map(Number);
+    shapes.push({ tensor: t.tensor, shape: d });
+    const data = v.data as Float32Array;
+    if (d.length === 4 && d[0] === 1) {
+      // ONNX operators are channels-first: (1, C, h, w) → (h, w, C) for the tiles.
+      const [, c, h, w] = d;
+      const out = new Float32Array(c * h * w);
+      for (let k = 0; k < c; k++) for (let q = 0; q < h * w; q++) out[q * c + k] = data[k * h * w + q];
+      layers.push({ name: t.name, className: t.opType, activation: encodeTensor(out, [h, w, c]) });
+    } else layers.push({ name: t.name, className: t.opType, activation: encodeTensor(Float32Array.from(data), [data.length]) });
+  }
+  const first = result[session.outputNames[0]];
+  let probs: number[] = [];
+  if (first && first.type === 'float32' && first.dims.length === 2 && Number(first.dims[0]) === 1 && Number(first.dims[1]) <= 1000) {
+    const v = Array.from(first.data as Float32Array);
+    const sum = v.reduce((a, b) => a + b, 0);
+    if (v.every((x) => x >= 0 && x <= 1) && Math.abs(sum - 1) < 1e-3) probs = v;
+    else {
+      const mx = Math.max(...v);
+      const e = v.map((x) => Math.exp(x - mx));
+      const s2 = e.reduce((a, b) => a + b, 0);
+      probs = e.map((x) => x / s2);
+    }
+  }
+  send(OnnxActivationsResult.create({ id: p.id, input: encodeTensor(hwc, [H, W, C]), inputLabel: label, layers, shapes, probabilities: probs, milliseconds: performance.now() - t0 }));
 }
 
 function dataset(data: string, hint: string | undefined, inputShape: readonly number[]): Promise<Dataset> {
@@ -203,7 +342,7 @@ async function evaluate(p: EvaluateRequestParams): Promise<void> {
     predicted: predicted[i],
     probability: confidence[i],
   }));
-  send(EvaluateResult.create({ id: p.id, classNames: ds.classNames, confusion, accuracy: n ? correct / n : 0, samples }));
+  send(EvaluateResult.create({ id: p.id, dataset: `${ds.name} ${ds.test ? 'test' : 'training'} images`, count: n, classNames: ds.classNames, confusion, accuracy: n ? correct / n : 0, samples }));
 }
 
 function send(m: unknown): void {
@@ -217,6 +356,8 @@ process.on('message', (m: unknown) => {
     if (ActivationsRequest.is(m)) activations(m.params).catch(fail);
     else if (FiltersRequest.is(m)) filters(m.params).catch(fail);
     else if (EvaluateRequest.is(m)) evaluate(m.params).catch(fail);
+    else if (ExplainRequest.is(m)) explain(m.params).catch(fail);
+    else if (OnnxActivationsRequest.is(m)) onnxActivations(m.params).catch(fail);
     else fail(new Error(`the inference process does not understand ${isMessage(m) ? m.method : 'this message'}`));
   } catch (e) {
     fail(e);

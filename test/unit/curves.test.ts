@@ -41,6 +41,12 @@ describe('training curves', () => {
     assert.deepEqual(c.batch.epoch, [0.2, 0.4, 0.6, 0.8, 1, 1.2, 1.4, 1.6, 1.8, 2]);
     // Reports every 2 batches: each point is the mean of the batches since the previous one.
     const sparse = runCurves(trainerRecords(losses, 32, 140, 2), [], { batchSize: 32, trainSamples: 140 });
+    // The trainer's samples/s × seconds gives the sample count without being told the batch size.
+    const timed = trainerRecords(losses, 32, 140, 1).map((r) => {
+      const seen = r.batch === r.batches ? 140 : r.batch * 32;
+      return { ...r, epochSeconds: r.batch * 0.37, samplesPerSecond: seen / (r.batch * 0.37) };
+    });
+    runCurves(timed, []).batch.loss.forEach((v, i) => assert.ok(Math.abs(v - losses.flat()[i]) < 1e-9, `timed batch ${i}: ${v}`));
     assert.deepEqual(sparse.batch.step, [2, 4, 5, 7, 9, 10]);
     const expect = [(2 + 1.8) / 2, (1.6 + 1.4) / 2, 1.2, (1.0 + 0.9) / 2, (0.8 + 0.7) / 2, 0.6];
     sparse.batch.loss.forEach((v, i) => assert.ok(Math.abs(v - expect[i]) < 1e-12, `${v} vs ${expect[i]}`));

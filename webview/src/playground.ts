@@ -30,6 +30,18 @@ export class PlaygroundView {
     for (const id of ['stride', 'padding']) byId(id).addEventListener('change', () => this.render());
   }
 
+  /** A kernel from elsewhere (a learned one from the feature maps): shown as a custom kernel and applied. */
+  setKernel(k: Kernel): void {
+    this.kernel = k;
+    const select = byId('kernel-preset') as HTMLSelectElement;
+    select.value = 'custom';
+    (byId('kernel-text') as HTMLTextAreaElement).value = kernelText(k);
+    this.learned = k;
+    this.render();
+  }
+
+  private learned?: Kernel;
+
   setInput(i: CurrentInput): void {
     this.input = i;
     this.render();
@@ -40,15 +52,17 @@ export class PlaygroundView {
     clear(out);
     const select = byId('kernel-preset') as HTMLSelectElement;
     if (select.value === 'custom') {
-      const parsed = parseKernel((byId('kernel-text') as HTMLTextAreaElement).value);
+      const text = (byId('kernel-text') as HTMLTextAreaElement).value;
+      const parsed = parseKernel(text);
       if ('error' in parsed) {
         byId('kernel-error').textContent = parsed.error;
         return;
       }
-      this.kernel = parsed;
+      // A learned kernel keeps its name and note while its numbers are unchanged.
+      this.kernel = this.learned && kernelText(this.learned) === text ? this.learned : parsed;
     }
     byId('kernel-error').textContent = '';
-    byId('kernel-note').textContent = this.kernel.note;
+    byId('kernel-note').textContent = this.kernel === this.learned ? `${this.kernel.name}: ${this.kernel.note}` : this.kernel.note;
     if (!this.input) {
       out.append(el('p', { class: 'muted' }, 'Choose an input on the Feature maps tab (a sample, an image or a drawing).'));
       return;

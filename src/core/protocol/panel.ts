@@ -3,6 +3,9 @@
  * forwarded unchanged from the trainer (see ./training.ts); these add the model, inference results
  * and the user's requests. Both sides build with `create` and check with `is`.
  */
+import type { ArgField } from '../edit/layerArgs';
+import type { EpochRecord, ProgressRecord } from '../run/curves';
+import type { ModelGraph } from '../view/modelGraph';
 import { Notification } from './messages';
 
 /** A float32 tensor in Keras layout, its bytes as base64 (compact and exact across postMessage). */
@@ -31,8 +34,12 @@ export interface PanelModelParams {
   problem?: string;
   /** `random (seed 1)` or `checkpoint: epoch 5, val_loss 0.0412`. */
   weights: string;
-  /** Datasets the panel offers samples from. */
+  /** Datasets the panel offers samples from, the one to show first at the top. */
   dataSources: { id: string; label: string }[];
+  /** The data source shown by default (the run's training data, or the one the user last chose). */
+  dataSource?: string;
+  /** Layers whose Grad-CAM the panel can show (spatial outputs), by call name. */
+  explainable?: string[];
 }
 
 export const PanelModel = new Notification<PanelModelParams>('panel/model', { file: 'string', model: 'string', layers: 'array', classNames: 'array', weights: 'string', dataSources: 'array' });
@@ -62,6 +69,11 @@ export const PanelFilters = new Notification<PanelFiltersParams>('panel/filters'
 
 /** Host → panel: after training, how the model does on the test set. */
 export interface PanelEvaluationParams {
+  /** Which data: `MNIST (…/mnist) test images`, and how many were evaluated. */
+  dataset?: string;
+  count?: number;
+  /** Which weights: `best.ckpt of run 2026-…-3f9a1c (epoch 3)`. */
+  weights?: string;
   classNames: string[];
   /** confusion[true][predicted] counts. */
   confusion: number[][];
@@ -72,8 +84,82 @@ export interface PanelEvaluationParams {
 
 export const PanelEvaluation = new Notification<PanelEvaluationParams>('panel/evaluation', { classNames: 'array', confusion: 'array', accuracy: 'number', samples: 'array' });
 
-/** Host → panel: something went wrong; say what, in words for the user. */
-export const PanelError = new Notification<{ message: string }>('panel/error', { message: 'string' });
+/** Where a message applies: it is shown there, once, and cleared when its cause is gone. */
+export type PanelTopic = 'model' | 'features' | 'filters' | 'explain' | 'training' | 'evaluation' | 'graph' | 'runs' | 'onnx';
+export const PANEL_TOPICS: readonly PanelTopic[] = ['model', 'features', 'filters', 'explain', 'training', 'evaluation', 'graph', 'runs', 'onnx'];
+
+/** Host → panel: something went wrong; say what, in words for the user, where it applies. */
+export const PanelError = new Notification<{ message: string; topic?: PanelTopic }>('panel/error', { message: 'string', topic: 'string?' });
+
+/** Host → panel: the cause of a topic's message is gone (a request of that kind succeeded). */
+export const PanelClear = new Notification<{ topic: PanelTopic }>('panel/clear', { topic: [...PANEL_TOPICS] });
+
+/** Host → panel: the model's graph (sent with the model, and after every analysis of the file). */
+export interface PanelGraphParams {
+  graph: ModelGraph;
+  /** The file, as the panel names it. */
+  file: string;
+}
+export const PanelGraph = new Notification<PanelGraphParams>('panel/graph', { graph: 'object', file: 'string' });
+
+/** Host → panel: the nodes at the cursor in the source (empty: none). */
+export const PanelHighlight = new Notification<{ nodes: string[] }>('panel/highlight', { nodes: 'array' });
+
+/** Host → panel: a node's editable arguments, for the property sheet. */
+export interface PanelNodeArgsParams {
+  node: string;
+  fields: ArgField[];
+  /** Why the arguments cannot be edited here (another file's code, an unknown layer class). */
+  readOnly?: string;
+  /** The edit changes more than this call (a helper run several times, a shared layer). */
+  note?: string;
+  /** The last edit's problem, in words. */
+  error?: string;
+}
+export const PanelNodeArgs = new Notification<PanelNodeArgsParams>('panel/nodeArgs', { node: 'string', fields: 'array', readOnly: 'string?', note: 'string?', error: 'string?' });
+
+/** One run of the model, as the runs view shows it. */
+export interface PanelRun {
+  /** The run folder's name. */
+  id: string;
+  status: string;
+  created: string;
+  /** The training data, as the run recorded it. */
+  data: string;
+  epochs: number;
+  epochsDone: number;
+  batchSize?: number;
+  trainSamples?: number;
+  best?: { epoch: number; monitor: string; value: number };
+  test?: { accuracy: number; loss: number };
+  /** The model's architecture matches the file as it is now. */
+  current: boolean;
+  progress: ProgressRecord[];
+  epochRecords: EpochRecord[];
+}
+
+/** Host → panel: the model's runs (newest first), and which one is training now. */
+export interface PanelRunsParams {
+  runs: PanelRun[];
+  running?: string;
+  /** Where they are (the runs folder of the model), for the empty state. */
+  folder: string;
+}
+export const PanelRuns = new Notification<PanelRunsParams>('panel/runs', { runs: 'array', running: 'string?', folder: 'string' });
+
+/** Host → panel: Grad-CAM / saliency of the current input. */
+export interface PanelExplainParams {
+  layer: string;
+  /** The class explained, and whether it is the predicted one. */
+  cls: number;
+  predicted: number;
+  /** (h, w) Grad-CAM map at the layer's resolution, and (H, W) saliency. */
+  cam: TensorData;
+  saliency: TensorData;
+  weights: string;
+  inputLabel: string;
+}
+export const PanelExplain = new Notification<PanelExplainParams>('panel/explain', { layer: 'string', cls: 'number', predicted: 'number', cam: 'object', saliency: 'object', weights: 'string', inputLabel: 'string' });
 
 /** Panel → host: the panel has loaded and listens. */
 export const PanelReady = new Notification<Record<string, never>>('panel/ready');
@@ -92,6 +178,24 @@ export const RequestActivations = new Notification<RequestActivationsParams>('pa
 
 /** Panel → host: show the kernels of a convolution layer. */
 export const RequestFilters = new Notification<{ layer: string }>('panel/requestFilters', { layer: 'string' });
+
+/** Panel → host: show a node's call in the source. */
+export const RequestReveal = new Notification<{ node: string }>('panel/reveal', { node: 'string' });
+
+/** Panel → host: a node was selected; send its editable arguments. */
+export const RequestNodeArgs = new Notification<{ node: string }>('panel/requestNodeArgs', { node: 'string' });
+
+/** Panel → host: set (value '' : remove) an argument of a node's layer in the source. */
+export const RequestEditArg = new Notification<{ node: string; arg: string; value: string }>('panel/editArg', { node: 'string', arg: 'string', value: 'string' });
+
+/** Panel → host: Grad-CAM of the current input over a layer, for a class (absent: the predicted one). */
+export const RequestExplain = new Notification<{ layer: string; cls?: number }>('panel/requestExplain', { layer: 'string', cls: 'number?' });
+
+/** Panel → host: save these curves as CSV (asks where). */
+export const RequestSaveCsv = new Notification<{ csv: string; name: string }>('panel/saveCsv', { csv: 'string', name: 'string' });
+
+/** Panel → host: the user chose this data source for the feature maps (remembered per model). */
+export const RequestDataSource = new Notification<{ id: string }>('panel/dataSource', { id: 'string' });
 
 /** Panel → host: start or stop training the model shown. */
 export const RequestTrain = new Notification<Record<string, never>>('panel/train');
@@ -151,3 +255,26 @@ export function decodeTensor(t: TensorData): Float32Array {
   if (bytes.length !== expected * 4) throw new Error(`tensor of shape (${t.shape.join(', ')}) needs ${expected * 4} bytes, got ${bytes.length}`);
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The .onnx viewer (a custom editor): the same webview, with the graph, this summary and feature maps.
+
+/** Host → viewer: what the file holds. */
+export interface OnnxSummaryParams {
+  file: string;
+  /** `pytorch 1.13.0, IR 7, opset 13`. */
+  producer: string;
+  inputs: { name: string; type: string }[];
+  outputs: { name: string; type: string }[];
+  initializers: { name: string; dims: number[]; type: string; count: number; bytes: number }[];
+  /** Operators by type, most frequent first. */
+  ops: { op: string; count: number }[];
+  /** The image input feature maps are shown for, if the model has one. */
+  image?: { name: string; layout: 'NCHW' | 'NHWC'; channels: number; height: number; width: number };
+  /** Why the file cannot be shown (a damaged file), with the byte. */
+  error?: string;
+}
+export const OnnxSummary = new Notification<OnnxSummaryParams>('onnx/summary', { file: 'string', producer: 'string', inputs: 'array', outputs: 'array', initializers: 'array', ops: 'array', error: 'string?' });
+
+/** Viewer → host: how to scale the image's pixels for the model. */
+export const RequestOnnxScale = new Notification<{ scale: 'unit' | 'byte' | 'imagenet' }>('onnx/scale', { scale: ['unit', 'byte', 'imagenet'] });

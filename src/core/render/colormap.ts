@@ -7,7 +7,10 @@ const VIRIDIS_STOPS = ['#440154', '#482878', '#3e4989', '#31688e', '#26828e', '#
 /** A diverging map (blue–white–red) for signed values such as kernels: 0 is white. */
 const DIVERGING_STOPS = ['#2166ac', '#4393c3', '#92c5de', '#d1e5f0', '#f7f7f7', '#fddbc7', '#f4a582', '#d6604d', '#b2182b'];
 
-export type ColormapName = 'viridis' | 'diverging' | 'gray';
+/** Turbo (Mikhnenko, Google, 2019: an improved rainbow), for heat maps drawn over an image (Grad-CAM). */
+const TURBO_STOPS = ['#30123b', '#4662d7', '#35abf8', '#1be5b5', '#74fe5d', '#c9ef34', '#fbb938', '#f56918', '#c92903', '#7a0403'];
+
+export type ColormapName = 'viridis' | 'diverging' | 'gray' | 'turbo';
 
 function table(stops: string[]): Uint8ClampedArray {
   const rgb = stops.map((h) => [parseInt(h.slice(1, 3), 16), parseInt(h.slice(3, 5), 16), parseInt(h.slice(5, 7), 16)]);
@@ -25,6 +28,7 @@ const LUTS: Record<ColormapName, Uint8ClampedArray> = {
   viridis: table(VIRIDIS_STOPS),
   diverging: table(DIVERGING_STOPS),
   gray: table(['#000000', '#ffffff']),
+  turbo: table(TURBO_STOPS),
 };
 
 /** The colour of t in [0, 1] (clamped) as [r, g, b]. */

@@ -69,3 +69,27 @@ export function topK(values: ArrayLike<number>, k: number): [number, number][] {
     .sort((a, b) => b[1] - a[1])
     .slice(0, k);
 }
+
+/**
+ * Bilinear upsampling of an (h, w) map to (H, W), pixel centres aligned (as image resizing
+ * does), for drawing a Grad-CAM map over its input.
+ */
+export function upsampleBilinear(map: ArrayLike<number>, h: number, w: number, H: number, W: number): Float32Array {
+  const out = new Float32Array(H * W);
+  for (let y = 0; y < H; y++) {
+    const fy = Math.min(Math.max(((y + 0.5) * h) / H - 0.5, 0), h - 1);
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(y0 + 1, h - 1);
+    const ty = fy - y0;
+    for (let x = 0; x < W; x++) {
+      const fx = Math.min(Math.max(((x + 0.5) * w) / W - 0.5, 0), w - 1);
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(x0 + 1, w - 1);
+      const tx = fx - x0;
+      const top = map[y0 * w + x0] * (1 - tx) + map[y0 * w + x1] * tx;
+      const bottom = map[y1 * w + x0] * (1 - tx) + map[y1 * w + x1] * tx;
+      out[y * W + x] = top * (1 - ty) + bottom * ty;
+    }
+  }
+  return out;
+}

@@ -21,6 +21,8 @@ export interface ProgressRecord {
   epochSeconds?: number;
   /** The optimizer step (batches.jsonl records it). */
   step?: number;
+  /** Samples per second so far in the epoch: with `epochSeconds`, the samples the means are over. */
+  samplesPerSecond?: number;
 }
 
 /** One epoch record (a line of epochs.jsonl, or a `training/epoch` message). */
@@ -50,10 +52,15 @@ export interface RunCurves {
 
 export type XAxis = 'step' | 'epoch' | 'wall';
 
-/** Samples seen after `batch` batches of an epoch. */
-function seenAfter(batch: number, batches: number, o: CurveOptions): number {
-  if (o.batchSize && o.trainSamples) return batch >= batches ? o.trainSamples : Math.min(batch * o.batchSize, o.trainSamples);
-  return batch;
+/**
+ * Samples the running means of a record are over: the trainer's `samplesPerSecond` is
+ * `seen / epochSeconds`, so their product is `seen`; else from the batch size and sample count;
+ * else the batches (exact but for a smaller last batch).
+ */
+function seenAt(r: ProgressRecord, o: CurveOptions): number {
+  if (r.samplesPerSecond !== undefined && r.epochSeconds !== undefined && r.epochSeconds > 0 && Number.isFinite(r.samplesPerSecond)) return Math.round(r.samplesPerSecond * r.epochSeconds);
+  if (o.batchSize && o.trainSamples) return r.batch >= r.batches ? o.trainSamples : Math.min(r.batch * o.batchSize, o.trainSamples);
+  return r.batch;
 }
 
 /** Builds a run's curves from its progress and epoch records (in the order they were written). */
@@ -81,8 +88,8 @@ export function runCurves(progress: readonly ProgressRecord[], epochs: readonly 
     let loss = r.loss;
     let accuracy = r.accuracy;
     if (prev && prev.epoch === r.epoch && prev.batch < r.batch) {
-      const a = seenAfter(prev.batch, r.batches, o);
-      const b = seenAfter(r.batch, r.batches, o);
+      const a = seenAt(prev, o);
+      const b = seenAt(r, o);
       if (b > a) {
         loss = (b * r.loss - a * prev.loss) / (b - a);
         accuracy = (b * r.accuracy - a * prev.accuracy) / (b - a);
