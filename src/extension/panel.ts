@@ -145,7 +145,10 @@ export class ModelPanel implements vscode.Disposable {
         this.refreshTimer = setTimeout(() => void this.refresh(false), 250);
       }),
       vscode.languages.onDidChangeDiagnostics((e) => {
-        if (e.uris.some((u) => this.owns(u)) && this.graph) this.sendGraph();
+        // Problems arrive after the analysis: the graph is redrawn from the newest one (never an older model).
+        if (!e.uris.some((u) => this.owns(u)) || !this.graph) return;
+        clearTimeout(this.refreshTimer);
+        this.refreshTimer = setTimeout(() => void this.refresh(false), 250);
       }),
       vscode.window.onDidChangeTextEditorSelection((e) => {
         if (!this.owns(e.textEditor.document.uri)) return;

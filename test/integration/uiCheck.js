@@ -281,6 +281,50 @@ async function webviewClick(page, selector, { timeout = 30000 } = {}) {
   await f.click(selector);
 }
 
+/** Types `value` into the webview input matching `selector` and fires its change event (as leaving the field does). */
+async function webviewFill(page, selector, value, { timeout = 30000 } = {}) {
+  const f = await webviewFrame(page, selector, { timeout });
+  await f.fill(selector, String(value));
+  await f.dispatchEvent(selector, 'input');
+  await f.dispatchEvent(selector, 'change');
+}
+
+/** Chooses the option with `value` in the webview select matching `selector` (fires change). */
+async function webviewSelect(page, selector, value, { timeout = 30000 } = {}) {
+  const f = await webviewFrame(page, selector, { timeout });
+  await f.selectOption(selector, String(value));
+}
+
+/**
+ * Evaluates a JavaScript expression in the webview frame that has an element matching `probe`
+ * (the expression's value must be JSON), e.g. `document.body.scrollWidth`.
+ */
+async function webviewEvaluate(page, probe, expression, { timeout = 30000 } = {}) {
+  const f = await webviewFrame(page, probe, { timeout });
+  return f.evaluate(expression);
+}
+
+/** Polls `expression` in the webview that has `probe` until it is truthy; returns its value. */
+async function webviewWaitFor(page, probe, expression, { timeout = 30000 } = {}) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      const f = await webviewFrame(page, probe, { timeout: Math.max(1000, end - Date.now()) });
+      last = await f.evaluate(expression);
+      if (last) return last;
+    } catch (e) { last = e.message; }
+    if (Date.now() > end) throw new Error(`webview: ${expression} stayed falsy for ${timeout} ms (last: ${JSON.stringify(last)})`);
+    await page.waitForTimeout(250);
+  }
+}
+
+/** The titles of the action buttons in the active editor group's title bar. */
+async function editorActions(page) {
+  return page.evaluate(() => [...document.querySelectorAll('.editor-group-container.active .editor-actions .action-item .action-label')]
+    .map((a) => a.getAttribute('aria-label') || a.getAttribute('title') || '').filter(Boolean));
+}
+
 /** Saves OUTDIR/NAME.png (name may lack .png) and returns the path. */
 async function screenshot(page, outDir, name) {
   fs.mkdirSync(outDir, { recursive: true });
@@ -291,7 +335,8 @@ async function screenshot(page, outDir, name) {
 
 // ---- remote: for tests inside the extension host; the runner owns the page (see runCodeServer.js) ----
 const REMOTE_FUNCTIONS = ['openFile', 'runCommand', 'editorText', 'waitForInlayHints', 'hoverText', 'hoverAt',
-  'closeHover', 'notifications', 'waitForNotification', 'waitForWebviewText', 'screenshot', 'statusBarTexts', 'waitForStatusBar', 'waitForCodeLens', 'webviewQuery', 'webviewClick'];
+  'closeHover', 'notifications', 'waitForNotification', 'waitForWebviewText', 'screenshot', 'statusBarTexts', 'waitForStatusBar', 'waitForCodeLens', 'webviewQuery', 'webviewClick',
+  'webviewFill', 'webviewSelect', 'webviewEvaluate', 'webviewWaitFor', 'editorActions'];
 async function callRunner(fn, ...args) {
   const url = process.env.CONVLENS_UI_URL;
   if (!url) throw new Error('CONVLENS_UI_URL is not set: UI calls need the offline runner (test/integration/runCodeServer.js)');
@@ -307,7 +352,7 @@ Object.defineProperty(remote, 'available', { get: () => !!process.env.CONVLENS_U
 module.exports = {
   launchBrowser, newPage, openWorkbench, openFile, runCommand, editorText, waitForInlayHints, readHover,
   hoverText, hoverAt, closeHover, notifications, waitForNotification, waitForWebviewText, screenshot,
-  statusBarTexts, waitForStatusBar, waitForCodeLens, webviewQuery, webviewClick, remote, REMOTE_FUNCTIONS, CHROMIUM_ARGS,
+  statusBarTexts, waitForStatusBar, waitForCodeLens, webviewQuery, webviewClick, webviewFill, webviewSelect, webviewEvaluate, webviewWaitFor, editorActions, remote, REMOTE_FUNCTIONS, CHROMIUM_ARGS,
 };
 
 // ---- CLI ----

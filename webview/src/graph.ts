@@ -77,7 +77,9 @@ export class GraphPanel {
   setGraph(graph: ModelGraph, file: string): void {
     const first = !this.graph;
     this.graph = graph;
-    byId('graph-title').textContent = `${graph.model} — ${file}: ${countCalls(graph)} layer calls`;
+    const blocks = new Set(graph.groups.map((g) => g.key)).size;
+    byId('graph-title').textContent = `${graph.model}: ${countCalls(graph)} layer calls${blocks ? `, ${blocks} repeated block${blocks === 1 ? '' : 's'}` : ''}`;
+    byId('graph-title').title = file;
     this.render();
     if (first) this.fitWidth();
     if (this.selected) {

@@ -26,14 +26,15 @@ export function listen(onInvalid: (why: string) => void): void {
   window.addEventListener('message', (e: MessageEvent) => {
     const m = e.data;
     if (!isMessage(m)) return;
-    const match = handlers.find(([t]) => t.method === m.method);
-    if (!match) return;
-    const problem = match[0].problem(m);
+    const matches = handlers.filter(([t]) => t.method === m.method);
+    if (!matches.length) return;
+    const problem = matches[0][0].problem(m);
     if (problem) {
       onInvalid(`ignored a malformed ${m.method} message: ${problem}`);
       return;
     }
-    match[1](m);
+    // Every view that registered for this message gets it.
+    for (const [, handler] of matches) handler(m);
   });
 }
 

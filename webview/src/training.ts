@@ -61,10 +61,14 @@ export class TrainingView {
     const smooth = byId('smoothing') as HTMLInputElement;
     smooth.value = String(this.state.smoothing);
     byId('smoothing-value').textContent = this.state.smoothing.toFixed(2);
+    let relabel = 0;
     smooth.addEventListener('input', () => {
       this.state.smoothing = Number(smooth.value);
       byId('smoothing-value').textContent = this.state.smoothing.toFixed(2);
       this.changed();
+      // The legend names the smoothing: remade once the slider rests.
+      clearTimeout(relabel);
+      relabel = window.setTimeout(() => this.rebuild(), 250);
     });
     const x = byId('x-axis') as HTMLSelectElement;
     x.value = this.state.x;
@@ -152,6 +156,7 @@ export class TrainingView {
       run.epochsDone = e.epoch;
     }
     this.changed();
+    this.renderList();
     this.renderFocus();
   }
 
@@ -181,6 +186,7 @@ export class TrainingView {
   private renderList(): void {
     const list = byId('run-list');
     clear(list);
+    byId('tab-training').classList.toggle('no-runs', !this.runs.length);
     if (!this.runs.length) {
       byId('training-status').textContent = `No runs of this model yet in ${this.folder}: press Train, or run ConvLens: Train Model.`;
       return;
@@ -260,6 +266,13 @@ export class TrainingView {
   }
 
   private draw(): void {
+    // What is drawn, for people reading the DOM (and the integration tests): each run's points.
+    byId('charts').dataset.drawn = JSON.stringify(
+      this.shownRuns().map((r) => {
+        const c = this.curves(r);
+        return { run: r.id, batches: c.batch.step.length, firstStep: c.batch.step[0] ?? null, lastStep: c.batch.step[c.batch.step.length - 1] ?? null, epochs: c.epoch.epoch.length, smoothing: this.state.smoothing, x: this.state.x };
+      }),
+    );
     const width = chartWidth();
     const make = (metric: 'loss' | 'accuracy', target: HTMLElement): uPlot => {
       const fg = themeColor('--vscode-foreground', '#ccc');
