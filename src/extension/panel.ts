@@ -245,8 +245,11 @@ export class ModelPanel implements vscode.Disposable {
       if (existsSync(cached)) add(hint, `${hint} (Keras cache ${cached})`);
     }
     if (this.plan && (this.plan.inputShape.join() === '28,28,1' || this.plan.inputShape.join() === '784')) add('synthetic', 'synthetic digits (built in)');
+    // The user's last choice, else the newest run's training data, else the data the file loads
+    // (a configured folder, the Keras cache), else the built-in digits.
     const remembered = this.ctx.extension.workspaceState.get<string>(this.dataKey);
-    const chosen = remembered && seen.has(remembered) ? remembered : runData.find((d) => seen.has(d)) ?? (seen.has('synthetic') ? 'synthetic' : out[0]?.id);
+    const fileData = [configured, hint].find((d) => d && seen.has(d));
+    const chosen = remembered && seen.has(remembered) ? remembered : (runData.find((d) => seen.has(d)) ?? fileData ?? (seen.has('synthetic') ? 'synthetic' : out[0]?.id));
     return { sources: out, chosen };
   }
 

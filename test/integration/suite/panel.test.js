@@ -56,7 +56,7 @@ describe('training and the panel', function () {
       ['conv2d', 'max_pooling2d', 'flatten', 'dense'],
     );
     assert.match(headers[0], /\(Conv2D\) → \(None, 24, 24, 10\)/);
-    const tiles = await ui.remote.webviewQuery('section.layer[data-layer="conv2d"] canvas', { min: 10 });
+    const tiles = await ui.remote.webviewQuery('section.layer[data-layer="conv2d"] figure.tile canvas', { min: 10 });
     assert.strictEqual(tiles.length, 10, 'one heatmap per channel');
     const weights = await ui.remote.webviewQuery('#input-label');
     assert.match(weights[0], /random \(untrained, seed 1\)/);
@@ -101,7 +101,8 @@ describe('training and the panel', function () {
     const status = await ui.remote.webviewQuery('#training-progress');
     assert.match(status[0], /Training finished after 2 epochs · test accuracy/);
     const evalTitle = await ui.remote.webviewQuery('#evaluation h3', { min: 1, timeout: 60000 });
-    assert.match(evalTitle[0], /Test set: \d+\.\d\d% correct/);
+    // It says which data and which weights: '2,000 synthetic digits (seed 1) test images: 97.00% correct with <run>/best.ckpt'.
+    assert.match(evalTitle[0], /^[\d,]+ synthetic digits \(seed 1\) test images: \d+\.\d\d% correct with .*\/best\.ckpt$/);
     const confusion = await ui.remote.webviewQuery('table.confusion tr', { min: 11 });
     assert.strictEqual(confusion.length, 11, 'header + 10 classes');
     const grid = await ui.remote.webviewQuery('.sample-grid figure', { min: 8 });
