@@ -20,13 +20,13 @@ describe('architecture', () => {
     assert.doesNotMatch(text, /require\(["']onnxruntime-node["']\)/);
     assert.doesNotMatch(text, /require\(["']vscode["']\)[\s\S]*onnxruntime_binding/);
   });
-  it('the webview imports only the core protocol and render helpers', () => {
+  it('the webview imports only the core protocol, render helpers, the graph view and the run curves (pure, DOM-free), uPlot and dagre', () => {
     const dir = path.join(__dirname, '..', '..', 'webview', 'src');
     for (const f of readdirSync(dir)) {
       const text = readFileSync(path.join(dir, f), 'utf8');
       for (const m of text.matchAll(/from\s+['"]([^'"]+)['"]/g)) {
         const spec = m[1];
-        assert.ok(spec.startsWith('./') || spec === 'uplot' || /^\.\.\/\.\.\/src\/core\/(protocol|render)\//.test(spec), `${f} imports '${spec}'`);
+        assert.ok(spec.startsWith('./') || spec === 'uplot' || spec === '@dagrejs/dagre' || /^\.\.\/\.\.\/src\/core\/(protocol|render|view)\//.test(spec) || spec === '../../src/core/run/curves', `${f} imports '${spec}'`);
       }
     }
   });

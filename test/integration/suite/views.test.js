@@ -215,6 +215,9 @@ describe('the panel views (issue 13)', function () {
     await ui.remote.webviewClick('nav button[data-tab="features"]');
     const cam = await ui.remote.webviewQuery('#explain figcaption', { min: 2, timeout: 30000 });
     assert.match(cam[0], /Grad-CAM over conv2d \(24×24, upsampled\)/);
+    const about = (await ui.remote.webviewQuery('#explain p.muted'))[0];
+    assert.match(about, /^Class \d+ \(the predicted class\), probability/);
+    await ui.remote.webviewEvaluate('#explain-box', `(document.getElementById('explain-box').scrollIntoView({ block: 'center' }), true)`);
     await shots('feature-maps', 'features');
   });
 
