@@ -98,7 +98,7 @@ describe('argument edits on a layer call', () => {
     assert.deepEqual(argumentCode(conv.args.padding, 'padding', "'same'", '"'), { code: '"same"' });
     assert.match((argumentCode(conv.args.padding, 'padding', 'sane') as { error: string }).error, /padding must be one of 'valid', 'same'/);
     assert.deepEqual(argumentCode(conv.args.activation, 'activation', 'none'), { code: 'None' });
-    assert.match((argumentCode(conv.args.activation, 'activation', 'rleu') as { error: string }).error, /'rleu' is not a Keras activation \(try 'relu'\)/);
+    assert.match((argumentCode(conv.args.activation, 'activation', 'rleu') as { error: string }).error, /'rleu' is not a Keras activation; did you mean 'relu'\?/);
     assert.deepEqual(argumentCode(conv.args.filters, 'filters', ''), { code: null });
     assert.match((argumentCode(conv.args.filters, 'filters', 'x; import os') as { error: string }).error, /not a value ConvLens can write/);
     assert.equal(preferredQuote('a = "x"\nb = "y"\nc = \'z\''), '"');
