@@ -2,11 +2,11 @@ import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { Ctx } from './context';
 import { registerModelContext } from './modelContext';
-import { OnnxEditorProvider } from './onnxEditor';
+import { registerOnnxEditor } from './onnxEditor';
 import { registerStatusBar } from './statusBar';
 import { registerSummaryDocuments } from './summaryDocument';
 
-const FEATURES = [registerCommands, registerSummaryDocuments, registerStatusBar, registerModelContext, (ctx: Ctx) => OnnxEditorProvider.register(ctx)];
+const FEATURES = [registerCommands, registerSummaryDocuments, registerStatusBar, registerModelContext, registerOnnxEditor];
 
 /**
  * Activation stays cheap: the language server (a child process) starts, and it loads the

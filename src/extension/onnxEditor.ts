@@ -31,6 +31,11 @@ const INCOMING = [PanelReady, RequestActivations, RequestFilters, RequestNodeArg
  * outputs, initializers and their sizes, and, for a model with one image input, the feature maps
  * of an image (run in the inference process) and its first convolution's kernels.
  */
+/** Registers the `.onnx` viewer. */
+export function registerOnnxEditor(ctx: Ctx): vscode.Disposable {
+  return OnnxEditorProvider.register(ctx);
+}
+
 export class OnnxEditorProvider implements vscode.CustomReadonlyEditorProvider {
   static readonly viewType = 'convlens.onnx';
 

@@ -19,6 +19,7 @@ import {
   PanelNodeArgs,
   PanelReady,
   PanelRuns,
+  PanelShowTab,
   RequestActivations,
   RequestDataSource,
   RequestEditArg,
@@ -92,6 +93,7 @@ export class ModelPanel implements vscode.Disposable {
       existing.pinned = opts.checkpoint ?? existing.pinned;
       existing.evaluateOn = opts.data;
       existing.panel.reveal(undefined, true);
+      existing.post(PanelShowTab.create({ tab }));
       void existing.refresh(true);
       if (opts.evaluate) void existing.evaluatePinned();
       return existing;

@@ -23,7 +23,7 @@ interface Target {
  * The explorer's actions on a checkpoint (`.ckpt`) or a run folder: evaluate it on a dataset,
  * show its feature maps, export it to ONNX, resume training from it.
  */
-export async function runAction(ctx: Ctx, action: 'evaluate' | 'features' | 'export' | 'resume', arg?: unknown): Promise<void> {
+export async function runAction(ctx: Ctx, action: 'evaluate' | 'features' | 'export' | 'resume', arg?: unknown, data?: unknown): Promise<void> {
   const uri = arg instanceof vscode.Uri ? arg : typeof arg === 'string' ? (/^[a-z][\w+.-]*:/.test(arg) ? vscode.Uri.parse(arg) : vscode.Uri.file(arg)) : undefined;
   const picked = uri ?? (await vscode.window.showOpenDialog({ title: 'A ConvLens checkpoint or run folder', canSelectFolders: true, filters: { 'ConvLens checkpoints': ['ckpt'] } }))?.[0];
   if (!picked) return;
@@ -33,9 +33,10 @@ export async function runAction(ctx: Ctx, action: 'evaluate' | 'features' | 'exp
   if (action === 'features') {
     await ModelPanel.show(ctx, model, t.modelName, 'features', { checkpoint: t.checkpoint });
   } else if (action === 'evaluate') {
-    const data = await pickData(ctx, t);
-    if (!data) return;
-    await ModelPanel.show(ctx, model, t.modelName, 'training', { checkpoint: t.checkpoint, data, evaluate: true });
+    // The data may be given (keybindings, tests); otherwise asked.
+    const chosen = typeof data === 'string' ? data : await pickData(t);
+    if (!chosen) return;
+    await ModelPanel.show(ctx, model, t.modelName, 'training', { checkpoint: t.checkpoint, data: chosen, evaluate: true });
   } else if (action === 'export') {
     await exportOnnx(ctx, model, t.modelName, t.checkpoint);
   } else {
@@ -106,7 +107,7 @@ async function resolveTarget(ctx: Ctx, p: string, prefer: 'best' | 'last'): Prom
 }
 
 /** Which data to evaluate on: the run's training data (its test split), the built-in digits, a configured or chosen folder. */
-async function pickData(ctx: Ctx, t: Target): Promise<string | undefined> {
+async function pickData(t: Target): Promise<string | undefined> {
   type Item = vscode.QuickPickItem & { data?: string };
   const items: Item[] = [];
   const runData = t.settings?.data.source;
@@ -120,6 +121,5 @@ async function pickData(ctx: Ctx, t: Target): Promise<string | undefined> {
   if (!pick) return undefined;
   if (pick.data) return pick.data;
   const uris = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: true, openLabel: 'Evaluate on this' });
-  void ctx;
   return uris?.[0]?.fsPath;
 }

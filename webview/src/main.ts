@@ -17,6 +17,7 @@ import {
   PanelNodeArgs,
   PanelReady,
   PanelRuns,
+  PanelShowTab,
   RequestEditArg,
   RequestNodeArgs,
   RequestReveal,
@@ -134,6 +135,7 @@ if (document.getElementById('graph-canvas')) {
   on(PanelNodeArgs, (a) => graph.showArgs(a));
 }
 
+on(PanelShowTab, (t) => showTab(t.tab));
 on(PanelModel, (m) => features.setModel(m));
 on(PanelActivations, (a) => features.show(a));
 on(PanelFilters, (f) => features.showFilters(f));

@@ -102,6 +102,9 @@ export interface PanelGraphParams {
 }
 export const PanelGraph = new Notification<PanelGraphParams>('panel/graph', { graph: 'object', file: 'string' });
 
+/** Host → panel: show this tab (a command asked for the graph, the runs or the feature maps). */
+export const PanelShowTab = new Notification<{ tab: string }>('panel/showTab', { tab: 'string' });
+
 /** Host → panel: the nodes at the cursor in the source (empty: none). */
 export const PanelHighlight = new Notification<{ nodes: string[] }>('panel/highlight', { nodes: 'array' });
 

@@ -256,6 +256,23 @@ describe('the panel views (issue 13)', function () {
     await ui.remote.webviewWaitFor('#train', `getComputedStyle(document.getElementById('train')).display !== 'none'`);
   });
 
+  it('explorer actions on a run folder: its feature maps, and an evaluation that says which data and which weights', async () => {
+    const dir = path.join(runsRoot, 'runs', 'model');
+    const run = fs.readdirSync(dir).sort()[0];
+    await vscode.commands.executeCommand('convlens.checkpointFeatureMaps', vscode.Uri.file(path.join(dir, run)));
+    const weights = await ui.remote.webviewWaitFor('#weights', `document.getElementById('weights').textContent`);
+    assert.strictEqual(weights, `weights: checkpoint ${run}/best.ckpt`);
+    await ui.remote.webviewQuery('section.layer h3', { min: 4 });
+    await vscode.commands.executeCommand('convlens.evaluateCheckpoint', vscode.Uri.file(path.join(dir, run)), 'synthetic');
+    const title = await ui.remote.webviewQuery('#evaluation h3', { min: 1, timeout: 60000 });
+    assert.match(title[0], new RegExp(`^[\\d,]+ synthetic digits \\(seed 1\\) test images: \\d+\\.\\d\\d% correct with ${run.replace(/\./g, '\\.')}/best\\.ckpt$`));
+    // The explorer offers the actions on run folders and checkpoints.
+    const menus = require(path.join(h.repoRoot, 'package.json')).contributes.menus['explorer/context'];
+    assert.deepStrictEqual(menus.map((m) => m.command), ['convlens.evaluateCheckpoint', 'convlens.checkpointFeatureMaps', 'convlens.exportCheckpoint', 'convlens.resumeTraining']);
+    const folderRule = /resourcePath =~ \/(.*)\/$/.exec(menus[0].when)[1];
+    assert.ok(new RegExp(folderRule).test(path.join(dir, run)), `${folderRule} matches ${path.join(dir, run)}`);
+  });
+
   it('an .onnx exported by PyTorch opens in the custom editor: graph, summary, initializer sizes, feature maps', async () => {
     await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(onnxFile), 'convlens.onnx');
     const ops = await ui.remote.webviewQuery('#graph-svg g.node text.name', { min: 13 });
