@@ -417,7 +417,8 @@ export class ModelPanel implements vscode.Disposable {
     const editor = vscode.window.visibleTextEditors.find((e) => this.owns(e.document.uri));
     if (editor) this.highlightAt(editor);
     if (this.evaluateOn !== undefined) await this.evaluatePinned();
-    else {
+    else if (!this.pinned) {
+      // The last run's evaluation; a panel on a chosen checkpoint shows only that checkpoint's.
       const run = this.ctx.training.lastRuns.get(this.chosen.doc.uri.toString());
       if (run?.done) void this.evaluate(run);
     }

@@ -264,7 +264,7 @@ describe('the panel views (issue 13)', function () {
     assert.strictEqual(weights, `weights: checkpoint ${run}/best.ckpt`);
     await ui.remote.webviewQuery('section.layer h3', { min: 4 });
     await vscode.commands.executeCommand('convlens.evaluateCheckpoint', vscode.Uri.file(path.join(dir, run)), 'synthetic');
-    const title = await ui.remote.webviewQuery('#evaluation h3', { min: 1, timeout: 60000 });
+    const title = [await ui.remote.webviewWaitFor('#evaluation', `document.querySelector('#evaluation h3')?.textContent.includes(${JSON.stringify(run)}) && document.querySelector('#evaluation h3').textContent`, { timeout: 60000 })];
     assert.match(title[0], new RegExp(`^[\\d,]+ synthetic digits \\(seed 1\\) test images: \\d+\\.\\d\\d% correct with ${run.replace(/\./g, '\\.')}/best\\.ckpt$`));
     // The explorer offers the actions on run folders and checkpoints.
     const menus = require(path.join(h.repoRoot, 'package.json')).contributes.menus['explorer/context'];
