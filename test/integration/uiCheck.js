@@ -319,6 +319,32 @@ async function webviewWaitFor(page, probe, expression, { timeout = 30000 } = {})
   }
 }
 
+/**
+ * Texts of the workbench elements (outside webviews) matching `selector`, waiting until at least `min`
+ * exist; `hasText` keeps only those containing it. For what no dedicated helper reads: squiggles, the
+ * quick-fix menu, the Problems view.
+ */
+async function workbenchQuery(page, selector, { min = 1, hasText, timeout = 20000 } = {}) {
+  const read = () => page.$$eval(selector, (els, t) => els.filter((e) => e.getClientRects().length > 0)
+    .map((e) => (e.innerText ?? e.textContent ?? '').trim()).filter((x) => !t || x.includes(t)), hasText ?? null);
+  const end = Date.now() + timeout;
+  for (;;) {
+    const texts = await read();
+    if (texts.length >= min || Date.now() > end) return texts;
+    await page.waitForTimeout(200);
+  }
+}
+
+/** Clicks the first visible workbench element matching `selector` (and containing `hasText`, when given). */
+async function workbenchClick(page, selector, { hasText, timeout = 20000 } = {}) {
+  await page.locator(selector, hasText ? { hasText } : {}).filter({ visible: true }).first().click({ timeout });
+}
+
+/** Presses a key (Playwright's names: 'Escape', 'Control+.') in the workbench. */
+async function pressKey(page, key) {
+  await page.keyboard.press(key);
+}
+
 /** The titles of the action buttons in the active editor group's title bar. */
 async function editorActions(page) {
   return page.evaluate(() => [...document.querySelectorAll('.editor-group-container.active .editor-actions .action-item .action-label')]
@@ -336,7 +362,7 @@ async function screenshot(page, outDir, name) {
 // ---- remote: for tests inside the extension host; the runner owns the page (see runCodeServer.js) ----
 const REMOTE_FUNCTIONS = ['openFile', 'runCommand', 'editorText', 'waitForInlayHints', 'hoverText', 'hoverAt',
   'closeHover', 'notifications', 'waitForNotification', 'waitForWebviewText', 'screenshot', 'statusBarTexts', 'waitForStatusBar', 'waitForCodeLens', 'webviewQuery', 'webviewClick',
-  'webviewFill', 'webviewSelect', 'webviewEvaluate', 'webviewWaitFor', 'editorActions'];
+  'webviewFill', 'webviewSelect', 'webviewEvaluate', 'webviewWaitFor', 'editorActions', 'workbenchQuery', 'workbenchClick', 'pressKey'];
 async function callRunner(fn, ...args) {
   const url = process.env.CONVLENS_UI_URL;
   if (!url) throw new Error('CONVLENS_UI_URL is not set: UI calls need the offline runner (test/integration/runCodeServer.js)');
@@ -352,7 +378,7 @@ Object.defineProperty(remote, 'available', { get: () => !!process.env.CONVLENS_U
 module.exports = {
   launchBrowser, newPage, openWorkbench, openFile, runCommand, editorText, waitForInlayHints, readHover,
   hoverText, hoverAt, closeHover, notifications, waitForNotification, waitForWebviewText, screenshot,
-  statusBarTexts, waitForStatusBar, waitForCodeLens, webviewQuery, webviewClick, webviewFill, webviewSelect, webviewEvaluate, webviewWaitFor, editorActions, remote, REMOTE_FUNCTIONS, CHROMIUM_ARGS,
+  statusBarTexts, waitForStatusBar, waitForCodeLens, webviewQuery, webviewClick, webviewFill, webviewSelect, webviewEvaluate, webviewWaitFor, editorActions, workbenchQuery, workbenchClick, pressKey, remote, REMOTE_FUNCTIONS, CHROMIUM_ARGS,
 };
 
 // ---- CLI ----
