@@ -299,14 +299,19 @@ describe('the panel views (issue 13)', function () {
     // The panel opens beside the active editor: in the third column.
     await vscode.commands.executeCommand('convlens.showGraph', vscode.Uri.file(residual).toString());
     await ui.remote.webviewQuery('#graph-svg g.node', { min: 20 });
-    for (const tab of ['graph', 'training', 'features', 'playground']) {
-      await ui.remote.webviewClick(`nav button[data-tab="${tab}"]`);
-      await new Promise((r) => setTimeout(r, 500));
-      const m = await ui.remote.webviewEvaluate('nav', `({ width: document.documentElement.clientWidth, scroll: document.documentElement.scrollWidth })`);
-      assert.ok(m.width < 600, `the panel is narrow: ${m.width}px`);
-      assert.ok(m.scroll <= m.width + 1, `${tab}: the page is ${m.scroll}px wide in a ${m.width}px panel`);
-      await ui.remote.screenshot(`narrow-${tab}`);
+    // Every tab in every theme: the high-contrast borders take room the other themes do not.
+    for (const [key, theme] of THEMES) {
+      await setTheme(theme);
+      for (const tab of ['graph', 'training', 'features', 'playground']) {
+        await ui.remote.webviewClick(`nav button[data-tab="${tab}"]`);
+        await new Promise((r) => setTimeout(r, 500));
+        const m = await ui.remote.webviewEvaluate('nav', `({ width: document.documentElement.clientWidth, scroll: document.documentElement.scrollWidth })`);
+        assert.ok(m.width < 600, `the panel is narrow: ${m.width}px`);
+        assert.ok(m.scroll <= m.width + 1, `${tab} (${key}): the page is ${m.scroll}px wide in a ${m.width}px panel`);
+        await ui.remote.screenshot(`narrow-${tab}-${key}`);
+      }
     }
+    await setTheme('Default Light Modern');
     await ui.remote.webviewClick('nav button[data-tab="features"]');
     const select = await ui.remote.webviewEvaluate('#sample-source', `({ text: document.getElementById('sample-source').selectedOptions[0]?.textContent, options: document.getElementById('sample-source').options.length, width: document.getElementById('sample-source').getBoundingClientRect().width })`);
     assert.ok(select.options >= 1 && select.text && select.width > 60, JSON.stringify(select));
