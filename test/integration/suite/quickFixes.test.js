@@ -168,5 +168,9 @@ describe('diagnostics and quick fixes on the screen (issue 13)', function () {
     // Nothing was saved: the fixes are edits in the editor, dropped by reverting.
     await vscode.commands.executeCommand('workbench.action.files.revert');
     assert.strictEqual(fs.readFileSync(file, 'utf8'), SOURCE);
+    await h.until('the problems of the reverted file', async () => ours(doc.uri).length === 4, 20000);
+    // Fixed outside the editor (another tool, git): the file is re-read and its problems go.
+    fs.writeFileSync(file, SOURCE.replace('(5, 5))', '4)').replace('Dence', 'Dense').replace('"rleu"', '"relu"').replace('Conv2D(2, 5,', 'Conv2D(2, 4,'));
+    await h.until('the problems to go with their cause', async () => ours(doc.uri).length === 0, 20000);
   });
 });
