@@ -30,7 +30,17 @@ interface Job {
   version: number;
   text: string;
   file?: string;
+  /** The program's generation when the job was queued (see `forget`). */
+  gen: number;
 }
+
+/** A kept result answers a request for `version` of `text` when it is that version of that text, or newer. */
+function answers(done: AnalysedVersion | undefined, version: number, text: string): done is AnalysedVersion {
+  // The same version with another text is another document under a reused name (VS Code's Untitled-1).
+  return done !== undefined && (done.version > version || (done.version === version && done.text === text));
+}
+
+const emptyAnalysis = (): FileAnalysis => ({ models: [], problems: [], datasets: [], calls: [] });
 
 interface Waiter {
   version: number;
@@ -52,6 +62,11 @@ export class AnalysisHost {
   private readonly queue = new Map<string, Job>();
   private readonly results = new Map<string, AnalysedVersion>();
   private readonly waiters = new Map<string, Waiter[]>();
+  /**
+   * Bumped when a program is closed: an analysis of the closed program still running in the worker
+   * must not be kept for a new program opened under the same key (versions restart at 1).
+   */
+  private readonly generations = new Map<string, number>();
   private disposed = false;
   /** Called with every new result. */
   onDidAnalyze: (a: AnalysedVersion) => void = () => {};
@@ -71,15 +86,16 @@ export class AnalysisHost {
    */
   analyse(key: string, version: number, text: string, file?: string): Promise<AnalysedVersion> {
     const done = this.results.get(key);
-    if (done && done.version >= version) return Promise.resolve(done);
+    if (answers(done, version, text)) return Promise.resolve(done);
+    const gen = this.generation(key);
     if (!mayBuildModels(text)) {
       // Not a model file: nothing to parse, nothing to show.
-      const empty: AnalysedVersion = { key, version, text, analysis: { models: [], problems: [], datasets: [], calls: [] }, ms: 0 };
-      this.settle(empty);
+      const empty: AnalysedVersion = { key, version, text, analysis: emptyAnalysis(), ms: 0 };
+      this.settle(empty, gen);
       return Promise.resolve(empty);
     }
     const queued = this.queue.get(key);
-    if (!queued || queued.version < version) this.queue.set(key, { key, version, text, file });
+    if (!queued || queued.version < version || queued.text !== text) this.queue.set(key, { key, version, text, file, gen });
     const p = new Promise<AnalysedVersion>((resolve) => {
       const list = this.waiters.get(key) ?? [];
       list.push({ version, resolve });
@@ -89,11 +105,23 @@ export class AnalysisHost {
     return p;
   }
 
-  /** Drops what is kept for a closed program. */
+  /**
+   * Drops what is kept for a closed program. Requests still waiting for it get an empty analysis
+   * (the document is gone), and an analysis of it that is running now is not kept when it ends.
+   */
   forget(key: string): void {
+    this.generations.set(key, this.generation(key) + 1);
     this.results.delete(key);
+    const queued = this.queue.get(key);
     this.queue.delete(key);
+    const list = this.waiters.get(key);
+    this.waiters.delete(key);
+    for (const w of list ?? []) w.resolve({ key, version: w.version, text: queued?.text ?? '', analysis: emptyAnalysis(), ms: 0 });
     this.post({ type: 'forget', key });
+  }
+
+  private generation(key: string): number {
+    return this.generations.get(key) ?? 0;
   }
 
   private post(m: ToWorker): void {
@@ -142,7 +170,7 @@ export class AnalysisHost {
       const limit = reason === 'time' ? this.options.timeoutMs : reason === 'memory' ? this.options.memoryMb : undefined;
       const ms = performance.now() - job.started;
       this.options.log(`${job.key} v${job.version}: not analysed (${reason}, after ${ms.toFixed(0)} ms)`);
-      this.settle({ key: job.key, version: job.version, text: job.text, analysis: { models: [], problems: [tooComplexProblem(job.text, reason, limit)], datasets: [], calls: [] }, ms });
+      this.settle({ key: job.key, version: job.version, text: job.text, analysis: { models: [], problems: [tooComplexProblem(job.text, reason, limit)], datasets: [], calls: [] }, ms }, job.gen);
       // The worker's trees are gone with it; results already cached stay valid.
     }
     this.pump();
@@ -160,15 +188,17 @@ export class AnalysisHost {
     clearTimeout(job.timer);
     this.running = undefined;
     if (m.type === 'result') {
-      this.settle({ key: job.key, version: job.version, text: job.text, analysis: m.analysis, ms: performance.now() - job.started });
+      this.settle({ key: job.key, version: job.version, text: job.text, analysis: m.analysis, ms: performance.now() - job.started }, job.gen);
     } else {
       this.options.log(`${job.key} v${job.version}: the analysis failed: ${m.message}`);
-      this.settle({ key: job.key, version: job.version, text: job.text, analysis: { models: [], problems: [tooComplexProblem(job.text, 'crash')], datasets: [], calls: [] }, ms: performance.now() - job.started });
+      this.settle({ key: job.key, version: job.version, text: job.text, analysis: { models: [], problems: [tooComplexProblem(job.text, 'crash')], datasets: [], calls: [] }, ms: performance.now() - job.started }, job.gen);
     }
     this.pump();
   }
 
-  private settle(result: AnalysedVersion): void {
+  private settle(result: AnalysedVersion, gen: number): void {
+    // The program was closed since: its result belongs to no open document.
+    if (gen !== this.generation(result.key)) return;
     const current = this.results.get(result.key);
     if (!current || current.version <= result.version) this.results.set(result.key, result);
     const list = this.waiters.get(result.key);
@@ -188,8 +218,8 @@ export class AnalysisHost {
     const [key, job] = this.queue.entries().next().value as [string, Job];
     this.queue.delete(key);
     const done = this.results.get(key);
-    if (done && done.version >= job.version) {
-      this.settle(done);
+    if (answers(done, job.version, job.text)) {
+      this.settle(done, job.gen);
       this.pump();
       return;
     }

@@ -198,6 +198,28 @@ describe('language server: a generic LSP client over stdio', () => {
     c.notify('workspace/didChangeConfiguration', { settings: { convlens: { diagnostics: { debounceMs: 0 } } } });
   });
 
+  it('a document closed while it is analysed, and another opened under its name: the answer is for the new text', async () => {
+    // VS Code reuses untitled names (Untitled-1) and versions restart at 1: an analysis of the closed
+    // document that ends after the new one was opened must not answer for it.
+    const uri = 'untitled:Untitled-7';
+    // A warm worker, as in an editor session, so the first document's analysis starts at once.
+    c.open('untitled:Untitled-6', BROKEN);
+    await c.request<Hint[]>('textDocument/inlayHint', { textDocument: { uri: 'untitled:Untitled-6' }, range: everything });
+    c.notify('textDocument/didClose', { textDocument: { uri: 'untitled:Untitled-6' } });
+    // Long enough to be still in the worker when the close arrives (~0.3 s to analyse).
+    c.open(uri, BROKEN + 'model.add(layers.Dense(10))\n'.repeat(3000));
+    await new Promise((r) => setTimeout(r, 60));
+    const old = c.request<Hint[]>('textDocument/inlayHint', { textDocument: { uri }, range: everything });
+    c.notify('textDocument/didClose', { textDocument: { uri } });
+    const other = BROKEN.replace('(6, 6, 1)', '(12, 12, 1)').replace('Conv2D(8, 3', 'Conv2D(16, 3');
+    c.open(uri, other);
+    const hints = await c.request<Hint[]>('textDocument/inlayHint', { textDocument: { uri }, range: everything });
+    assert.equal(hints.length, 4);
+    assert.equal(hints[0].label, '→ (None, 10, 10, 16) · 160 params', 'Conv2D(16, 3) on 12×12×1: (3·3·1 + 1)·16');
+    assert.ok(Array.isArray(await old), 'the closed document\'s request is answered too');
+    c.notify('textDocument/didClose', { textDocument: { uri } });
+  });
+
   it('closing a document clears its diagnostics', async () => {
     const uri = 'file:///broken.py';
     c.notify('textDocument/didClose', { textDocument: { uri } });
