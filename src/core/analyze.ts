@@ -30,6 +30,8 @@ export interface LayerReport {
   name: string;
   /** The class (`Conv2D`, or a user subclass, `Functional` for a nested model). */
   className: string;
+  /** The registry layer type whose rules apply (`Conv2D` for a user subclass of it; PyTorch's `relu` for `F.relu`), when there is one. */
+  typeName?: string;
   /** The constructor call in the source. */
   span: Span;
   /** The call that applied it: `layers.Conv2D(…)(x)`, `model.add(…)`, or a list item. */
@@ -344,6 +346,7 @@ class Reporter {
       nodeIndex: nodeIndex(node),
       name: layer.kerasName,
       className: layer.className,
+      typeName: layer.type?.name,
       span: layer.span,
       addSpan: node.span,
       anchor: node.anchor,

@@ -4,9 +4,10 @@ import { onnxAxis, onnxSampleShape, toOnnxPerm, toKerasPerm } from '../onnx/layo
 import { activation, any, float, int, optionalFloat, type ArgSpecs } from './args';
 import { defineLayer, sampleAxis, type LayerTrain, type TrainLayer } from './define';
 
-/** Emitters of a layer that is one grad.ts activation recipe. */
+/** Emitters of a layer that is one activation recipe of the registry (`core/onnx/activations.ts`). */
 function recipe<A extends ArgSpecs>(spec: (l: TrainLayer<A>) => ActivationSpec): LayerTrain<A> {
   return {
+    outputActivation: (l) => spec(l),
     forward: (g, l, x) => ({ y: activationForward(g, spec(l), x) }),
     backward: (g, l, b) => ({ dx: b.needDx ? activationBackward(g, spec(l), b.x, b.fwd.y, b.dy) : undefined, grads: {} }),
   };

@@ -1,3 +1,4 @@
+import type { ActivationSpec } from '../onnx/activations';
 import type { GraphBuilder } from '../onnx/graphBuilder';
 import type { ActLayout } from '../onnx/nchwc';
 import type { Dim } from '../shape';
@@ -19,6 +20,13 @@ export interface WeightSpec {
    * the module, never a parameter, so it counts in no parameter total.
    */
   buffer?: boolean;
+  /**
+   * The initialiser the layer's framework gives this weight (an initialiser registry name:
+   * PyTorch's `torch_kaiming_uniform` for a convolution's weight); absent: Keras' rule by weight name.
+   */
+  init?: string;
+  /** The fan-in the initialiser draws with, when not the weight's own (a PyTorch bias takes its weight's). */
+  fanIn?: number;
 }
 
 /**
@@ -96,7 +104,7 @@ export interface LayerDef<A extends ArgSpecs = ArgSpecs> {
   macs?(input: Dim[], output: Dim[], a: ArgValues<A>): number | null;
   receptiveField?(a: ArgValues<A>, input: Dim[]): ReceptiveFieldStep;
   /** ONNX training emitters; a layer without them is refused by the trainer, by name and line. */
-  train?: LayerTrain<A>;
+  train?: LayerTrain<NoInfer<A>>;
   /** Why a layer without emitters cannot be trained, said with the refusal (otherwise it is refused in general words). */
   readonly untrainable?: string;
 }
@@ -124,6 +132,8 @@ export interface TrainLayer<A extends ArgSpecs = ArgSpecs> {
   readonly nchwc: number;
   /** Layout of the forward input (NCHWc only for layers whose {@link LayerTrain.acceptsNchwc} said yes). */
   readonly inputLayout: ActLayout;
+  /** Names of the layer's weights that are not trained (frozen, or statistics), as the plan knows them; empty in the compiler. */
+  readonly frozen: readonly string[];
 }
 
 /** What a forward emitter produced. */
@@ -176,6 +186,11 @@ export interface LayerTrain<A extends ArgSpecs = ArgSpecs> {
   reluOutput?(l: TrainLayer<A>): boolean;
   /** The layer takes an NCHWc input as it is (else the compiler converts it to NCHW first). */
   acceptsNchwc?(l: TrainLayer<A>): boolean;
+  /**
+   * The layer is this activation of its input (a Softmax layer, PyTorch's `F.log_softmax`): a loss
+   * that fuses with it may compute from the layer's input when the layer ends the model.
+   */
+  outputActivation?(l: TrainLayer<A>): ActivationSpec | undefined;
   forward(g: GraphBuilder, l: TrainLayer<A>, x: string, mode: 'train' | 'infer'): ForwardResult;
   backward(g: GraphBuilder, l: TrainLayer<A>, b: BackwardArgs): BackwardResult;
 }
@@ -205,7 +220,7 @@ export interface MergeLayerDef<A extends ArgSpecs = ArgSpecs> {
   weights?(inputs: Dim[][], a: ArgValues<A>): WeightSpec[];
   formula?(inputs: Dim[][], a: ArgValues<A>, total: number): string;
   macs?(inputs: Dim[][], output: Dim[], a: ArgValues<A>): number | null;
-  train?: MergeTrain<A>;
+  train?: MergeTrain<NoInfer<A>>;
   readonly untrainable?: string;
 }
 
@@ -284,6 +299,8 @@ export interface TrainNode {
   readonly nchwc: number;
   /** Layout of each input as the forward pass receives it. */
   readonly inputLayouts: readonly ActLayout[];
+  /** The layer's weights that are not trained (see {@link TrainLayer.frozen}). */
+  readonly frozen?: readonly string[];
 }
 
 /** Backward of one node: the gradient of every input (undefined where not needed). */
@@ -301,6 +318,8 @@ export interface BoundTrain {
   reluOutput(n: TrainNode): boolean;
   /** The node takes NCHWc inputs as they are (else the compiler converts them to NCHW first). */
   acceptsNchwc(n: TrainNode): boolean;
+  /** The activation of its input the node computes, if it is one (see {@link LayerTrain.outputActivation}). */
+  outputActivation(n: TrainNode): ActivationSpec | undefined;
   forward(g: GraphBuilder, n: TrainNode, xs: string[], mode: 'train' | 'infer'): ForwardResult;
   backward(g: GraphBuilder, n: TrainNode, b: { xs: string[]; fwd: ForwardResult; dy: string; needDx: boolean[]; inputIsRelu: boolean }): NodeBackwardResult;
 }
@@ -337,7 +356,7 @@ export function defineLayer<A extends ArgSpecs>(def: LayerDef<A>): LayerType {
       // The config was produced by parsing exactly these specs (see `model/bind.ts`).
       const a = config as ArgValues<A>;
       const t = def.train;
-      const layerOf = (n: TrainNode): TrainLayer<A> => ({ name: n.name, a, input: n.inputs[0], output: n.output, w: n.w, seed: n.seed, nchwc: n.nchwc, inputLayout: n.inputLayouts[0] ?? 'nchw' });
+      const layerOf = (n: TrainNode): TrainLayer<A> => ({ name: n.name, a, input: n.inputs[0], output: n.output, w: n.w, seed: n.seed, nchwc: n.nchwc, inputLayout: n.inputLayouts[0] ?? 'nchw', frozen: n.frozen ?? [] });
       return {
         type,
         config,
@@ -351,6 +370,7 @@ export function defineLayer<A extends ArgSpecs>(def: LayerDef<A>): LayerType {
           note: (n) => t.note?.(layerOf(n)),
           reluOutput: (n) => t.reluOutput?.(layerOf(n)) ?? false,
           acceptsNchwc: (n) => n.nchwc > 0 && (t.acceptsNchwc?.(layerOf(n)) ?? false),
+          outputActivation: (n) => t.outputActivation?.(layerOf(n)),
           forward: (g, n, xs, mode) => t.forward(g, layerOf(n), xs[0], mode),
           backward: (g, n, b) => {
             const r = t.backward(g, layerOf(n), { x: b.xs[0], fwd: b.fwd, dy: b.dy, needDx: b.needDx[0], inputIsRelu: b.inputIsRelu });
@@ -391,6 +411,7 @@ export function defineMergeLayer<A extends ArgSpecs>(def: MergeLayerDef<A>): Lay
           note: () => undefined,
           reluOutput: () => false,
           acceptsNchwc: () => false,
+          outputActivation: () => undefined,
           forward: (g, n, xs, mode) => t.forward(g, layerOf(n), xs, mode),
           backward: (g, n, b) => ({ dxs: t.backward(g, layerOf(n), b).dxs, grads: {} }),
         },

@@ -55,7 +55,7 @@ export const BatchNormalization = defineLayer({
     return `${k} × ${c} = ${total.toLocaleString('en-US')} (${learned.length ? `${learned.join(', ')} trainable; ` : ''}moving mean and variance not trainable)`;
   },
   train: {
-    refuse: (l) => refuseOtherAxis('BatchNormalization', l, l.a.axis),
+    refuse: (l) => (l.frozen.includes('gamma') || l.frozen.includes('beta') ? 'a frozen BatchNormalization (trainable=False) is not trainable yet' : refuseOtherAxis('BatchNormalization', l, l.a.axis)),
     forward(g, l, x, mode) {
       const gamma = l.a.scale ? l.w.gamma : undefined;
       const beta = l.a.center ? l.w.beta : undefined;

@@ -642,99 +642,9 @@ export function denseBackward(g: GraphBuilder, x: string, w: string, dy: string,
   return result;
 }
 
-// ---- activations -----------------------------------------------------------
+// ---- activations: the registry in activations.ts ---------------------------
 
-/** Activations with a backward recipe (Keras names). */
-export type ActivationKind = 'linear' | 'relu' | 'relu6' | 'sigmoid' | 'tanh' | 'softmax' | 'elu' | 'selu' | 'leaky_relu' | 'softplus' | 'silu';
-
-/** An activation and its parameters. */
-export interface ActivationSpec {
-  kind: ActivationKind;
-  /** elu (default 1) and leaky_relu (Keras default 0.3) slope parameter. */
-  alpha?: number;
-  /** softmax axis (default −1). */
-  axis?: number;
-}
-
-const SELU_ALPHA = 1.6732632423543772;
-const SELU_SCALE = 1.0507009873554805;
-
-function leakyAlpha(spec: ActivationSpec): number {
-  return spec.alpha ?? 0.3;
-}
-
-/** Activation forward. */
-export function activationForward(g: GraphBuilder, spec: ActivationSpec, x: string): string {
-  switch (spec.kind) {
-    case 'linear':
-      return x;
-    case 'relu':
-      return g.relu(x);
-    case 'relu6':
-      return g.clip(x, 0, 6);
-    case 'sigmoid':
-      return g.sigmoid(x);
-    case 'tanh':
-      return g.tanh(x);
-    case 'softmax':
-      return g.softmax(x, spec.axis ?? -1);
-    case 'elu':
-      return g.elu(x, spec.alpha ?? 1);
-    case 'selu':
-      return g.node('Selu', [x], 1, { alpha: attr.float(SELU_ALPHA), gamma: attr.float(SELU_SCALE) })[0];
-    case 'leaky_relu':
-      return g.leakyRelu(x, leakyAlpha(spec));
-    case 'softplus':
-      return g.softplus(x);
-    case 'silu':
-      return g.mul(x, g.sigmoid(x));
-  }
-}
-
-/**
- * Activation backward given the forward input `x`, output `y` and upstream
- * gradient `dy`. Recipes prefer `y` where it determines the derivative, so `x`
- * is only read by leaky_relu (negative slopes), softplus and silu.
- */
-export function activationBackward(g: GraphBuilder, spec: ActivationSpec, x: string, y: string, dy: string): string {
-  const zero = g.scalar(0);
-  switch (spec.kind) {
-    case 'linear':
-      return dy;
-    case 'relu':
-      return keepWhere(g, g.greater(y, zero), dy);
-    case 'relu6': {
-      const inside = g.node('And', [g.greater(y, zero), g.less(y, g.scalar(6))])[0];
-      return keepWhere(g, inside, dy);
-    }
-    case 'sigmoid':
-      return g.mul(dy, g.mul(y, g.sub(g.scalar(1), y)));
-    case 'tanh':
-      return g.mul(dy, g.sub(g.scalar(1), g.mul(y, y)));
-    case 'softmax': {
-      const axis = spec.axis ?? -1;
-      const dot = g.reduceSum(g.mul(dy, y), [axis], true);
-      return g.mul(y, g.sub(dy, dot));
-    }
-    case 'elu': {
-      const alpha = spec.alpha ?? 1;
-      return g.where(g.greater(y, zero), dy, g.mul(dy, g.add(y, g.scalar(alpha))));
-    }
-    case 'selu':
-      return g.mul(g.where(g.greater(y, zero), g.scalar(SELU_SCALE), g.add(y, g.scalar(SELU_SCALE * SELU_ALPHA))), dy);
-    case 'leaky_relu': {
-      const alpha = leakyAlpha(spec);
-      const positive = g.greater(alpha >= 0 ? y : x, zero);
-      return g.where(positive, dy, g.mul(dy, g.scalar(alpha)));
-    }
-    case 'softplus':
-      return g.mul(dy, g.sigmoid(x));
-    case 'silu': {
-      const s = g.sigmoid(x);
-      return g.mul(dy, g.add(s, g.mul(y, g.sub(g.scalar(1), s))));
-    }
-  }
-}
+export { activationBackward, activationForward, type ActivationKind, type ActivationSpec } from './activations';
 
 // ---- losses ----------------------------------------------------------------
 
@@ -858,6 +768,11 @@ export interface BatchNormSpec {
   momentum?: number;
   /** Keras default 1e-3. */
   epsilon?: number;
+  /**
+   * The moving variance takes the batch's unbiased variance (× n/(n − 1), n values per channel),
+   * as PyTorch's running_var does; Keras uses the biased one for both.
+   */
+  unbiasedMovingVar?: boolean;
 }
 
 /** Tensors produced by {@link batchNormTrainForward}. */
@@ -912,7 +827,10 @@ export function batchNormTrainForward(
   const m = g.scalar(momentum);
   const oneMinus = g.scalar(1 - momentum);
   const newMovingMean = g.add(g.mul(movingMean, m), g.mul(mean, oneMinus));
-  const newMovingVar = g.add(g.mul(movingVar, m), g.mul(variance, oneMinus));
+  // n/(n − 1) with n = size(x)/C values per channel, i.e. size/(size − C).
+  const size = spec.unbiasedMovingVar ? g.cast(g.size(x), 'float32') : '';
+  const batchVar = spec.unbiasedMovingVar ? g.mul(variance, g.div(size, g.sub(size, g.scalar(spec.channels)))) : variance;
+  const newMovingVar = g.add(g.mul(movingVar, m), g.mul(batchVar, oneMinus));
   return { y, xhat, invStd, mean, variance, newMovingMean, newMovingVar };
 }
 

@@ -6,6 +6,7 @@
  * here; src/core/train/fitOptions.ts decides what each means for training.
  */
 import { dataSelection, permutationArray, type DataSelection } from './dataOrigin';
+import { defaultLearningRate, optimizerName } from '../train/optimizers';
 import type { Span } from './pythonAst';
 import type { ModelBuild } from '../model/graph';
 import { NONE, num, type ArgValue, type CallArgs, type OptimizerSpec, type Value } from './values';
@@ -161,9 +162,10 @@ export function readCompileExtras(optimizer: OptimizerSpec | undefined): Compile
   return { schedule };
 }
 
-/** Keras' default learning rate for an optimizer name (the starting point of a LearningRateScheduler chain). */
+/** Keras' default learning rate for an optimizer name (the starting point of a LearningRateScheduler chain), from the optimizer registry. */
 function defaultLr(name: string | undefined): number {
-  return /^sgd$/i.test(name ?? '') ? 0.01 : 0.001;
+  const known = name === undefined ? undefined : optimizerName(name);
+  return (known ? defaultLearningRate(known) : undefined) ?? 0.001;
 }
 
 /** The optimizer's learning rate as the file sets it, or Keras' default. */

@@ -9,6 +9,7 @@ import { mapGraph, paramCounts, type FieldState, type GraphNode, type LayerInsta
 import { Tracer, dimsOf, mergeFields, type CallSite } from '../model/trace';
 import type { Dim } from '../shape';
 import { buildApplication, isApplication } from './applications';
+import { frameworkDefaultOptimizer } from '../train/optimizers';
 import { DATASET_SHAPES, classifyKerasPath, normalizeModulePath } from './kerasSymbols';
 import { keepOrigin, loadDataOrigin } from './dataOrigin';
 import { kerasObjectCall, readCompileExtras, readFitExtras } from './fitArgs';
@@ -1162,7 +1163,7 @@ export class KerasSemantics implements FrameworkSemantics {
         let optimizer: OptimizerSpec | undefined;
         if (opt?.value.k === 'optimizer') optimizer = opt.value.spec;
         else if (opt?.value.k === 'str') optimizer = { name: opt.value.v, args: new Map(), span: this.interp.here(opt.span) };
-        else if (!opt) optimizer = { name: 'rmsprop', args: new Map(), span: this.interp.here(span) };
+        else if (!opt) optimizer = { name: frameworkDefaultOptimizer('keras'), args: new Map(), span: this.interp.here(span) };
         const extras = readCompileExtras(optimizer);
         model.compile = {
           extras,

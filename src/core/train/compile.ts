@@ -14,11 +14,11 @@
  */
 import type { BoundTrain, ForwardResult, TrainNode } from '../layers/define';
 import { findLayer } from '../layers/index';
-import { activationBackward, activationForward, type ActivationSpec } from '../onnx/grad';
+import { activationBackward, activationDef, activationForward, type ActivationKind, type ActivationSpec } from '../onnx/activations';
 import { GraphBuilder } from '../onnx/graphBuilder';
 import { activationSpec } from './activations';
 import { initialize } from './initializers';
-import { layoutIsTrivial, onnxAxis, toKerasLayout, toOnnxLayout } from '../onnx/layout';
+import { layoutIsTrivial, toKerasLayout, toOnnxLayout } from '../onnx/layout';
 import { reorderInput, reorderOutput, type ActLayout } from '../onnx/nchwc';
 import { emitLoss } from './losses';
 import { needsStep, optimizerShared, optimizerSlots, optimizerStep } from './optimizers';
@@ -122,11 +122,13 @@ function layerSeed(seed: number, node: string): number {
  * calls that take it; the others get it converted to ONNX's NCHW, once per tensor.
  */
 export function forward(g: GraphBuilder, plan: TrainingPlan, x: string, mode: 'train' | 'infer', seed: number, nchwcBlock = 0): LayerRun[] {
-  const input = toOnnxLayout(g, x, plan.inputShape);
+  const input = toGraphLayout(g, plan, x);
   const runs: LayerRun[] = [];
   const asNchw = new Map<number, string>();
+  // NCHWc blocks the channel axis as Keras shapes name it (the last); PyTorch plans use standard ops.
+  if (plan.framework === 'pytorch') nchwcBlock = 0;
   for (const layer of plan.layers) {
-    const train = findLayer(layer.className)?.bind(layer.config).train;
+    const train = findLayer(layer.className, plan.framework)?.bind(layer.config).train;
     if (!train) throw new Error(`${layer.className} '${layer.name}' (line ${layer.line}) has no training emitters`);
     const given: ActLayout[] = layer.inputs.map((i) => (i < 0 ? 'nchw' : runs[i].outLayout));
     let node: TrainNode = { name: layer.node, inputs: layer.inputShapes, output: layer.output, w: layerWeights(plan, layer), seed: layerSeed(seed, layer.node), nchwc: nchwcBlock, inputLayouts: given };
@@ -147,19 +149,30 @@ export function forward(g: GraphBuilder, plan: TrainingPlan, x: string, mode: 't
   return runs;
 }
 
-/** The model output in Keras layout, and the logits of a final softmax/sigmoid over the classes. */
-function head(g: GraphBuilder, plan: TrainingPlan, runs: LayerRun[]): { output: string; logits?: { tensor: string; kind: 'softmax' | 'sigmoid' } } {
-  const last = runs[runs.length - 1];
-  const output = toKerasLayout(g, relayout(g, last.y, last.outLayout, 'nchw', last.plan.output), plan.outputShape);
-  if (plan.outputShape.length !== 1) return { output };
-  if (last.act?.kind === 'softmax' || last.act?.kind === 'sigmoid') return { output, logits: { tensor: last.z, kind: last.act.kind } };
-  if (last.plan.className === 'Softmax' && softmaxLayerAxis(last.plan) === 1) return { output, logits: { tensor: last.xs[0], kind: 'softmax' } };
-  return { output };
+/** Data in the graphs' layout: Keras' channels-last data transposed once; PyTorch's is already channels-first. */
+function toGraphLayout(g: GraphBuilder, plan: TrainingPlan, x: string): string {
+  return plan.framework === 'pytorch' ? x : toOnnxLayout(g, x, plan.inputShape);
 }
 
-function softmaxLayerAxis(l: PlanLayer): number {
-  const axis = l.config.axis as number;
-  return onnxAxis(axis < 0 ? axis : axis - 1, l.input.length);
+/** A tensor in the model's own layout (Keras': channels-last; PyTorch's: as the graphs hold it). */
+function toModelLayout(g: GraphBuilder, plan: TrainingPlan, x: string, shape: readonly number[]): string {
+  return plan.framework === 'pytorch' ? x : toKerasLayout(g, x, shape);
+}
+
+/**
+ * The model output in its framework's layout, and the logits of a final activation over the
+ * classes (the `activation=` argument, or a final layer that is one, such as Softmax or
+ * PyTorch's log_softmax along dim 1), for a loss that fuses with it.
+ */
+function head(g: GraphBuilder, plan: TrainingPlan, runs: LayerRun[]): { output: string; logits?: { tensor: string; kind: ActivationKind } } {
+  const last = runs[runs.length - 1];
+  const output = toModelLayout(g, plan, relayout(g, last.y, last.outLayout, 'nchw', last.plan.output), plan.outputShape);
+  if (plan.outputShape.length !== 1) return { output };
+  if (last.act && activationDef(last.act.kind)?.fusable) return { output, logits: { tensor: last.z, kind: last.act.kind } };
+  const layerAct = last.act ? undefined : last.train.outputActivation(last.node);
+  // On (N, K) the class axis is 1 (or −1).
+  if (layerAct && activationDef(layerAct.kind)?.fusable && (layerAct.axis === undefined || layerAct.axis === 1 || layerAct.axis === -1)) return { output, logits: { tensor: last.xs[0], kind: layerAct.kind } };
+  return { output };
 }
 
 const isReluOutput = (r: LayerRun): boolean => (r.act ? r.act.kind === 'relu' : r.train.reluOutput(r.node));
@@ -218,11 +231,11 @@ export function compileTrainGraph(plan: TrainingPlan, opts: TrainGraphOptions): 
     grad[i] = grad[i] === undefined ? dd : g.add(grad[i]!, dd);
   };
   const lastRun = runs[n - 1];
-  if (lossOut.fused && !(lastRun.act && (lastRun.act.kind === 'softmax' || lastRun.act.kind === 'sigmoid'))) {
-    // A final Softmax layer: the fused gradient is already w.r.t. its input.
+  if (lossOut.fused && !(lastRun.act && activationDef(lastRun.act.kind)?.fusable)) {
+    // A final activation layer (Softmax, log_softmax): the fused gradient is already w.r.t. its input.
     stage[n - 1] = 'x';
   } else if (lossOut.fused) stage[n - 1] = 'z';
-  const lossGrad = lossOut.fused || plan.outputShape.length < 2 || layoutIsTrivial(plan.outputShape) ? lossOut.grad : toOnnxLayout(g, lossOut.grad, plan.outputShape);
+  const lossGrad = lossOut.fused || plan.outputShape.length < 2 || plan.framework === 'pytorch' || layoutIsTrivial(plan.outputShape) ? lossOut.grad : toOnnxLayout(g, lossOut.grad, plan.outputShape);
   grad[n - 1] = relayout(g, lossGrad, 'nchw', lastRun.outLayout, lastRun.plan.output);
   for (let i = n - 1; i >= 0; i--) {
     const r = runs[i];
@@ -358,7 +371,7 @@ export function compileActivationsGraph(plan: TrainingPlan, weights: WeightMap):
   const runs = forward(g, plan, GRAPH_NAMES.input, 'infer', 0);
   const outputs = runs.map((r) => {
     const name = `act:${r.plan.node}`;
-    g.output(g.identity(toKerasLayout(g, r.y, r.plan.output), name), ['N', ...r.plan.output]);
+    g.output(g.identity(toModelLayout(g, plan, relayout(g, r.y, r.outLayout, 'nchw', r.plan.output), r.plan.output), name), ['N', ...r.plan.output]);
     return { layer: r.plan.node, className: r.plan.className, inputs: r.plan.inputs.map((i) => (i < 0 ? 'input' : plan.layers[i].node)), name, shape: r.plan.output };
   });
   return { bytes: g.toModelBytes(), outputs };
@@ -375,7 +388,7 @@ export function initialState(plan: TrainingPlan, seed: number): Map<string, Floa
   const state = new Map<string, Float32Array>();
   const slots = optimizerSlots(plan.optimizer);
   for (const w of planWeights(plan)) {
-    state.set(w.name, initialize(w.initializer, w.shape, hashSeed(seed, w.name)));
+    state.set(w.name, initialize(w.initializer, w.shape, hashSeed(seed, w.name), w.fanIn));
     if (!w.trainable) continue;
     const count = w.shape.reduce((a, b) => a * b, 1);
     for (const s of slots) state.set(slotName(w.name, s.slot), new Float32Array(count).fill(s.init));

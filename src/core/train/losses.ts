@@ -1,44 +1,161 @@
 /**
- * Keras losses on a classifier head, with the accuracy metric. Labels are class indices
- * (int64, one per sample); each loss builds the targets Keras would see (one-hot vectors for
- * categorical losses on K outputs, the 0/1 label for a single output). When the model ends in
- * softmax (sigmoid) and the loss is categorical (binary) cross-entropy, the loss is computed from
- * the logits, which is exact and stable; otherwise from the probabilities, with Keras' clipping.
+ * The loss registry: one definition per loss of a classifier head — its names in its framework
+ * (Keras' strings and classes, PyTorch's modules and functions), its doc, the activation it may be
+ * fused with and its graph. Labels are class indices (int64, one per sample); each loss builds the
+ * targets its framework would see (one-hot vectors for categorical losses on K outputs, the 0/1
+ * label for a single output). When the model ends in the activation a loss fuses with (softmax and
+ * categorical cross-entropy, sigmoid and binary cross-entropy, log_softmax and NLLLoss), the loss
+ * is computed from that activation's input, which is exact and stable; otherwise from the output,
+ * with Keras' clipping for probabilities. Adding a loss means adding one definition to {@link LOSSES}.
  */
+import type { FrameworkName } from '../layers/define';
+import type { ActivationKind } from '../onnx/activations';
 import type { GraphBuilder } from '../onnx/graphBuilder';
 import { meanAbsoluteError, meanSquaredError, sigmoidBinaryCrossEntropy, softmaxCrossEntropy, sparseSoftmaxCrossEntropy, type LossResult } from '../onnx/grad';
 
-export type LossName = 'categorical_crossentropy' | 'sparse_categorical_crossentropy' | 'binary_crossentropy' | 'mean_squared_error' | 'mean_absolute_error';
-
-export const LOSS_NAMES: readonly LossName[] = ['categorical_crossentropy', 'sparse_categorical_crossentropy', 'binary_crossentropy', 'mean_squared_error', 'mean_absolute_error'];
-
-const ALIASES: Record<string, LossName> = {
-  mse: 'mean_squared_error',
-  mae: 'mean_absolute_error',
-  categoricalcrossentropy: 'categorical_crossentropy',
-  sparsecategoricalcrossentropy: 'sparse_categorical_crossentropy',
-  binarycrossentropy: 'binary_crossentropy',
-  meansquarederror: 'mean_squared_error',
-  meanabsoluteerror: 'mean_absolute_error',
-};
-
-/** `'mse'`, `'MeanSquaredError'`, `'categorical_crossentropy'` → the loss, or undefined when not supported. */
-export function lossName(s: string): LossName | undefined {
-  const n = s.toLowerCase();
-  if ((LOSS_NAMES as readonly string[]).includes(n)) return n as LossName;
-  return ALIASES[n.replace(/_/g, '')];
-}
-
-/** Keras' backend epsilon, used to clip probabilities. */
-export const EPSILON = 1e-7;
+/** A loss's registry name: {@link LOSSES}' `name`s. */
+export type LossName = string;
 
 /** The model's last tensors, as the loss sees them. */
 export interface LossHead {
   /** The model output (after the final activation), (N, K). */
   output: string;
-  /** The input of a final softmax over K (or sigmoid), when there is one. */
-  logits?: { tensor: string; kind: 'softmax' | 'sigmoid' };
+  /** The input of a final activation over the K classes (softmax, log_softmax, sigmoid), when there is one. */
+  logits?: { tensor: string; kind: ActivationKind };
   units: number;
+}
+
+/** The declarative definition of one loss. */
+export interface LossDef {
+  readonly name: LossName;
+  readonly framework: FrameworkName;
+  /** Other spellings of the framework (`mse`, `MeanSquaredError`; `CrossEntropyLoss`, `F.cross_entropy`). */
+  readonly aliases: readonly string[];
+  readonly doc: string;
+  /** Needs one output per class (K ≥ 2). */
+  readonly perClass?: boolean;
+  /**
+   * The loss the trainer takes when the file names none: `true` for the framework's fallback, or
+   * the final activations that imply it (a sigmoid output: binary cross-entropy).
+   */
+  readonly implied?: true | readonly string[];
+  /** The final activation the loss computes through, from its input (exact and stable). */
+  readonly fusesWith?: ActivationKind;
+  /** Loss and gradient from the logits (with {@link fusesWith}); the gradient is w.r.t. them. */
+  fused?(g: GraphBuilder, logits: string, labels: string, units: number): LossResult;
+  /** Loss and gradient from the model output. */
+  plain(g: GraphBuilder, output: string, labels: string, units: number): LossResult;
+}
+
+/** Keras' backend epsilon, used to clip probabilities. */
+export const EPSILON = 1e-7;
+
+/** The targets a loss compares against, from int64 labels: one-hot for K > 1, the label itself for K = 1. */
+function targets(g: GraphBuilder, labels: string, units: number): string {
+  return units > 1 ? g.oneHot(labels, units) : g.reshape(g.cast(labels, 'float32'), [-1, 1]);
+}
+
+const batchCount = (g: GraphBuilder, x: string): string => g.reshape(g.cast(g.shape(x, 0, 1), 'float32'), []);
+
+export const LOSSES: readonly LossDef[] = [
+  {
+    name: 'categorical_crossentropy',
+    framework: 'keras',
+    aliases: ['CategoricalCrossentropy'],
+    implied: true,
+    doc: 'Cross-entropy of one-hot targets against class probabilities.',
+    perClass: true,
+    fusesWith: 'softmax',
+    fused: (g, z, labels, units) => softmaxCrossEntropy(g, z, targets(g, labels, units)),
+    plain: (g, p, labels, units) => probabilityCrossEntropy(g, p, targets(g, labels, units)),
+  },
+  {
+    name: 'sparse_categorical_crossentropy',
+    framework: 'keras',
+    aliases: ['SparseCategoricalCrossentropy'],
+    doc: 'Cross-entropy of integer class labels against class probabilities.',
+    perClass: true,
+    fusesWith: 'softmax',
+    fused: (g, z, labels, units) => sparseSoftmaxCrossEntropy(g, z, labels, units),
+    plain: (g, p, labels, units) => probabilityCrossEntropy(g, p, targets(g, labels, units)),
+  },
+  {
+    name: 'binary_crossentropy',
+    framework: 'keras',
+    aliases: ['BinaryCrossentropy'],
+    implied: ['sigmoid'],
+    doc: 'Cross-entropy of 0/1 targets against sigmoid probabilities, averaged over every output.',
+    fusesWith: 'sigmoid',
+    fused: (g, z, labels, units) => sigmoidBinaryCrossEntropy(g, z, targets(g, labels, units)),
+    plain: (g, p, labels, units) => probabilityBinaryCrossEntropy(g, p, targets(g, labels, units)),
+  },
+  {
+    name: 'mean_squared_error',
+    framework: 'keras',
+    aliases: ['mse', 'MeanSquaredError'],
+    doc: 'Mean squared difference from the one-hot targets.',
+    plain: (g, p, labels, units) => meanSquaredError(g, p, targets(g, labels, units)),
+  },
+  {
+    name: 'mean_absolute_error',
+    framework: 'keras',
+    aliases: ['mae', 'MeanAbsoluteError'],
+    doc: 'Mean absolute difference from the one-hot targets.',
+    plain: (g, p, labels, units) => meanAbsoluteError(g, p, targets(g, labels, units)),
+  },
+  {
+    name: 'cross_entropy',
+    framework: 'pytorch',
+    aliases: ['CrossEntropyLoss', 'F.cross_entropy'],
+    implied: true,
+    doc: 'nn.CrossEntropyLoss: log_softmax of the raw outputs (logits) and NLL of the class index, averaged over the batch.',
+    perClass: true,
+    // The output itself is the logits: the gradient is (softmax(z) − onehot)/N w.r.t. it.
+    plain: (g, z, labels, units) => sparseSoftmaxCrossEntropy(g, z, labels, units),
+  },
+  {
+    name: 'nll_loss',
+    framework: 'pytorch',
+    aliases: ['NLLLoss', 'F.nll_loss'],
+    implied: ['log_softmax'],
+    doc: 'nn.NLLLoss: minus the output at the class index (log-probabilities, from log_softmax), averaged over the batch.',
+    perClass: true,
+    fusesWith: 'log_softmax',
+    fused: (g, z, labels, units) => sparseSoftmaxCrossEntropy(g, z, labels, units),
+    plain: (g, out, labels, units) => {
+      const y = targets(g, labels, units);
+      const n = batchCount(g, out);
+      return { loss: g.div(g.neg(g.reduceSum(g.mul(y, out), undefined, false)), n), grad: g.div(g.neg(y), n) };
+    },
+  },
+];
+
+/** Every registry name, registry order. */
+export const LOSS_NAMES: readonly LossName[] = LOSSES.map((l) => l.name);
+
+/** The losses a framework trains with. */
+export const lossesFor = (framework: FrameworkName): LossDef[] => LOSSES.filter((l) => l.framework === framework);
+
+/** The definition of a registry name (throws on an unknown one: plans are made from the registry). */
+export function lossDef(name: LossName): LossDef {
+  const d = LOSSES.find((l) => l.name === name);
+  if (!d) throw new Error(`unknown loss '${name}'`);
+  return d;
+}
+
+/** The loss a framework trains with when the file names none, given the model's final activation. */
+export function impliedLoss(framework: FrameworkName, finalActivation: string | undefined): LossName {
+  const own = lossesFor(framework);
+  const d = own.find((l) => Array.isArray(l.implied) && finalActivation !== undefined && l.implied.includes(finalActivation)) ?? own.find((l) => l.implied === true);
+  return d!.name;
+}
+
+const squash = (s: string): string => s.toLowerCase().replace(/_/g, '');
+
+/** `'mse'`, `'MeanSquaredError'`, `CrossEntropyLoss` → the loss of that framework, or undefined when not supported. */
+export function lossName(s: string, framework: FrameworkName = 'keras'): LossName | undefined {
+  const n = squash(s.replace(/^(torch\.nn\.functional\.|torch\.nn\.|nn\.|F\.)/, ''));
+  return lossesFor(framework).find((l) => squash(l.name) === n || l.aliases.some((a) => squash(a.replace(/^F\./, '')) === n))?.name;
 }
 
 /** What {@link emitLoss} produced. */
@@ -54,26 +171,14 @@ export interface LossOutputs {
 
 /** Whether the loss is computed from the logits for this head. */
 export function lossIsFused(loss: LossName, head: Pick<LossHead, 'logits'>): boolean {
-  if (!head.logits) return false;
-  if (head.logits.kind === 'softmax') return loss === 'categorical_crossentropy' || loss === 'sparse_categorical_crossentropy';
-  return loss === 'binary_crossentropy';
-}
-
-/** The targets a loss compares against, from int64 labels: one-hot for K > 1, the label itself for K = 1. */
-function targets(g: GraphBuilder, labels: string, units: number): string {
-  return units > 1 ? g.oneHot(labels, units) : g.reshape(g.cast(labels, 'float32'), [-1, 1]);
+  const d = lossDef(loss);
+  return !!head.logits && !!d.fused && d.fusesWith === head.logits.kind;
 }
 
 export function emitLoss(g: GraphBuilder, loss: LossName, head: LossHead, labels: string): LossOutputs {
+  const d = lossDef(loss);
   const fused = lossIsFused(loss, head);
-  let r: LossResult;
-  if (fused && loss === 'sparse_categorical_crossentropy') r = sparseSoftmaxCrossEntropy(g, head.logits!.tensor, labels, head.units);
-  else if (fused && loss === 'categorical_crossentropy') r = softmaxCrossEntropy(g, head.logits!.tensor, targets(g, labels, head.units));
-  else if (fused) r = sigmoidBinaryCrossEntropy(g, head.logits!.tensor, targets(g, labels, head.units));
-  else if (loss === 'mean_squared_error') r = meanSquaredError(g, head.output, targets(g, labels, head.units));
-  else if (loss === 'mean_absolute_error') r = meanAbsoluteError(g, head.output, targets(g, labels, head.units));
-  else if (loss === 'binary_crossentropy') r = probabilityBinaryCrossEntropy(g, head.output, targets(g, labels, head.units));
-  else r = probabilityCrossEntropy(g, head.output, targets(g, labels, head.units));
+  const r = fused ? d.fused!(g, head.logits!.tensor, labels, head.units) : d.plain(g, head.output, labels, head.units);
   return { loss: r.loss, grad: r.grad, fused, correct: correctCount(g, head, labels) };
 }
 

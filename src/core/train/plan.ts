@@ -5,12 +5,12 @@
  * train is refused here with every reason, each at its layer's line.
  */
 import type { LayerReport, ModelReport } from '../analyze';
-import { findLayer } from '../layers/index';
+import { findLayer, type FrameworkName } from '../layers/index';
 import { LineIndex } from '../text';
 import { activationSpec } from './activations';
-import { lossName, LOSS_NAMES, type LossName } from './losses';
-import { defaultOptimizer, OPTIMIZER_NAMES, optimizerName, readOptimizer, type OptimizerConfig } from './optimizers';
-import { resolveInitializer, type InitializerName } from './initializers';
+import { impliedLoss, lossDef, lossesFor, lossName, type LossName } from './losses';
+import { defaultOptimizer, describeOptimizer, frameworkDefaultOptimizer, optimizerName, optimizerNamesFor, readOptimizer, type OptimizerConfig } from './optimizers';
+import { kerasDefaultInitializer, resolveInitializer, type InitializerName } from './initializers';
 import { planFit, type FitPlan } from './fitOptions';
 
 /** One weight of a planned layer, Keras layout. */
@@ -21,6 +21,8 @@ export interface PlanWeight {
   /** False for frozen weights and BatchNormalization's moving statistics. */
   trainable: boolean;
   initializer: InitializerName;
+  /** The fan-in the initialiser draws with when not the weight's own (a PyTorch bias: its weight's). */
+  fanIn?: number;
 }
 
 /**
@@ -53,6 +55,11 @@ export interface PlanLayer {
 /** Everything the trainer needs to build its graphs and run; JSON-serialisable. */
 export interface TrainingPlan {
   model: string;
+  /**
+   * Whose model it is. Keras (absent): data and outputs channels-last, transposed at the graph's
+   * edges. PyTorch: channels-first throughout, as ONNX is; weights named `conv1.weight`.
+   */
+  framework?: FrameworkName;
   inputShape: number[];
   outputShape: number[];
   /** Every layer call in execution order; the last one's output is the model's. */
@@ -94,18 +101,11 @@ export interface PlanResult {
   notes: string[];
 }
 
-/** Default initialiser of a Keras weight name. */
-function defaultInitializer(weight: string): InitializerName {
-  if (weight === 'gamma' || weight === 'moving_variance') return 'ones';
-  if (weight.endsWith('kernel')) return 'glorot_uniform';
-  return 'zeros';
-}
-
 /** The initialiser argument of a weight: `kernel` ← kernel_initializer, `depthwise_kernel` ← depthwise_initializer. */
 function initializerOf(l: LayerReport, weight: string, notes: string[], line: number): InitializerName {
   const keys = [`${weight}_initializer`, `${weight.replace(/_kernel$/, '')}_initializer`];
   const given = keys.map((k) => l.config[k]).find((v) => typeof v === 'string') as string | undefined;
-  const fallback = defaultInitializer(weight);
+  const fallback = kerasDefaultInitializer(weight);
   if (given === undefined) return fallback;
   if (given === '') {
     notes.push(`line ${line}: cannot read ${l.name}'s ${keys[keys.length - 1]} without running the code; using ${fallback}`);
@@ -147,6 +147,16 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
 
   const layers: PlanLayer[] = [];
   const owners = new Set<number>();
+  const framework: FrameworkName = model.framework;
+  const torch = framework === 'pytorch';
+  // PyTorch operations (`F.relu`) have no unique names: their calls are numbered, `F.relu_1`.
+  const opCalls = new Map<string, number>();
+  const torchNode = (l: LayerReport): string => {
+    if (l.module) return l.nodeIndex === 0 ? l.module : `${l.module}[${l.nodeIndex}]`;
+    const k = opCalls.get(l.name) ?? 0;
+    opCalls.set(l.name, k + 1);
+    return k === 0 ? l.name : `${l.name}_${k}`;
+  };
 
   /**
    * Plans the calls of a model (the top one, or a nested model inlined into it); `sources` are the
@@ -178,7 +188,7 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
         rowPlan.set(l.index, -2);
         continue;
       }
-      const def = findLayer(l.className);
+      const def = findLayer(l.typeName ?? l.className, l.framework);
       const refusedHere = (message: string): void => {
         refuse(`${who}: ${message}`, where);
         rowPlan.set(l.index, -2);
@@ -199,24 +209,24 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
       if (typeof activation === 'string' && activationSpec(activation) === undefined) refuse(`${who}: activation='${activation}' is not trainable yet`, where);
       const first = !owners.has(l.layerId);
       owners.add(l.layerId);
+      // PyTorch names weights as its state_dict does (`layer1.0.conv1.weight`), Keras `conv2d/kernel`.
+      const owner = torch ? (l.module ?? l.name) : l.name;
       const weights: PlanWeight[] = first
         ? l.weights.map((w) => ({
-            name: `${l.name}/${w.name}`,
+            name: torch ? `${owner}.${w.name}` : `${l.name}/${w.name}`,
             shape: w.shape as number[],
             trainable: w.trainable,
-            initializer: initializerOf(l, w.name, notes, where.line),
+            initializer: w.init ?? initializerOf(l, w.name, notes, where.line),
+            ...(w.fanIn !== undefined ? { fanIn: w.fanIn } : {}),
           }))
         : [];
       if (first && weights.some((w) => layers.some((x) => x.weights.some((y) => y.name === w.name)))) {
         refuse(`${who}: another layer of the model (or of a model nested in it) is also named '${l.name}'; ConvLens names weights after layers, so they must be unique`, where);
       }
-      if (l.className === 'BatchNormalization' && l.weights.some((w) => (w.name === 'gamma' || w.name === 'beta') && !w.trainable)) {
-        refuse(`${who}: a frozen BatchNormalization (trainable=False) is not trainable yet`, where);
-      }
       const inputShapes = l.inputShapes as number[][];
       const planned: PlanLayer = {
-        name: l.name,
-        node: l.nodeIndex === 0 ? l.name : `${l.name}[${l.nodeIndex}]`,
+        name: owner,
+        node: torch ? torchNode(l) : l.nodeIndex === 0 ? l.name : `${l.name}[${l.nodeIndex}]`,
         className: def.name,
         ...where,
         config: l.config,
@@ -227,7 +237,8 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
         weights,
       };
       const train = def.bind(l.config).train;
-      const node = { name: l.name, inputs: inputShapes, output: planned.output, w: {}, seed: 0, nchwc: 0, inputLayouts: inputShapes.map(() => 'nchw' as const) };
+      const frozen = l.weights.filter((w) => !w.trainable).map((w) => w.name);
+      const node = { name: l.name, inputs: inputShapes, output: planned.output, w: {}, seed: 0, nchwc: 0, inputLayouts: inputShapes.map(() => 'nchw' as const), frozen };
       const why = train?.refuse(node);
       if (why) refuse(`${who}: ${why}`, where);
       const note = train?.note(node);
@@ -246,16 +257,19 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
     refuse(`the model's output is (None, ${outputShape.join(', ')}): ConvLens trains classifiers whose output is one vector per sample (add Flatten() and Dense(classes))`, at(last.span.start));
   }
 
-  // Loss: the override, the file's, or what the last activation implies.
+  // Loss: the override, the file's, or what the model's end implies.
   const compileAt = model.compile ? at(model.compile.span.start) : modelAt;
+  const lossWords = (): string => lossesFor(framework).map((d) => d.name).join(', ');
   let loss: LossName | undefined;
   const lossText = overrides.loss ?? model.compile?.loss;
   if (lossText !== undefined) {
-    loss = lossName(lossText);
-    if (!loss) refuse(`loss '${lossText}' is not supported for training yet (use one of ${LOSS_NAMES.join(', ')})`, compileAt);
+    loss = lossName(lossText, framework);
+    if (!loss) refuse(`loss '${lossText}' is not supported for training ${torch ? 'PyTorch models ' : ''}yet (use one of ${lossWords()})`, compileAt);
+  } else if (torch) {
+    loss = impliedLoss(framework, finalActivation(model));
+    notes.push(`the file shows no loss ConvLens can read (criterion = nn.CrossEntropyLoss(), F.nll_loss(output, target)); using ${loss} (pass --loss to choose)`);
   } else {
-    const act = finalActivation(model);
-    loss = act === 'sigmoid' ? 'binary_crossentropy' : 'categorical_crossentropy';
+    loss = impliedLoss(framework, finalActivation(model));
     notes.push(
       model.compile
         ? `cannot read the loss of compile() at line ${compileAt.line}; using ${loss} (pass --loss to choose)`
@@ -263,26 +277,30 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
     );
   }
   const units = outputShape[0] ?? 0;
-  if (loss && (loss === 'categorical_crossentropy' || loss === 'sparse_categorical_crossentropy') && units < 2 && outputShape.length === 1) {
-    refuse(`${loss} needs one output per class, but the model has ${units} output (use binary_crossentropy with one sigmoid output)`, compileAt);
+  if (loss && lossDef(loss).perClass && units < 2 && outputShape.length === 1) {
+    refuse(`${loss} needs one output per class, but the model has ${units} output${torch ? '' : ' (use binary_crossentropy with one sigmoid output)'}`, compileAt);
   }
 
   // Optimizer: the override (with the file's arguments when it names the same optimizer), else the file's.
   let optimizer: OptimizerConfig | undefined;
   const fileOpt = model.compile?.optimizer;
+  const optWords = (): string => optimizerNamesFor(framework).join(', ');
   if (overrides.optimizer !== undefined) {
-    const name = optimizerName(overrides.optimizer);
-    if (!name) refuse(`optimizer '${overrides.optimizer}' is not supported (use one of ${OPTIMIZER_NAMES.join(', ')})`, compileAt);
-    else if (fileOpt && optimizerName(fileOpt.name) === name) {
-      const r = readOptimizer(fileOpt, notes);
-      optimizer = 'error' in r ? defaultOptimizer(name) : r;
-    } else optimizer = defaultOptimizer(name);
+    const name = optimizerName(overrides.optimizer, framework);
+    if (!name) refuse(`optimizer '${overrides.optimizer}' is not supported${torch ? ' for PyTorch models' : ''} (use one of ${optWords()})`, compileAt);
+    else if (fileOpt && optimizerName(fileOpt.name, framework) === name) {
+      const r = readOptimizer(fileOpt, notes, framework);
+      optimizer = 'error' in r ? defaultOptimizer(name, framework) : r.config;
+    } else optimizer = defaultOptimizer(name, framework);
   } else if (fileOpt) {
-    const r = readOptimizer(fileOpt, notes);
+    const r = readOptimizer(fileOpt, notes, framework);
     if ('error' in r) refuse(r.error, at(fileOpt.span.start));
-    else optimizer = r;
+    else optimizer = r.config;
+  } else if (torch) {
+    optimizer = defaultOptimizer(frameworkDefaultOptimizer(framework), framework);
+    notes.push(`the file creates no torch.optim optimizer ConvLens can read; using ${describeOptimizer(optimizer)} (pass --optimizer to choose)`);
   } else {
-    optimizer = defaultOptimizer('rmsprop');
+    optimizer = defaultOptimizer(frameworkDefaultOptimizer(framework));
     notes.push('the file does not call compile(); using RMSprop, Keras’ default');
   }
   if (optimizer && overrides.learningRate !== undefined) optimizer = { ...optimizer, learningRate: overrides.learningRate };
@@ -296,6 +314,26 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
     validationOverride: overrides.validationSplit !== undefined,
     refuse: (message, offset) => refuse(message, at(offset)),
   });
+  const scheduler = model.compile?.scheduler;
+  if (scheduler && optimizer) {
+    // torch.optim.lr_scheduler.StepLR, stepped after each epoch: epoch e trains at lr·γ^⌊e/step_size⌋.
+    const n = (k: string, d?: number) => {
+      const v = scheduler.args.get(k);
+      return v === undefined ? d : v.k === 'num' ? v.v : undefined;
+    };
+    const stepSize = n('step_size');
+    const gamma = n('gamma', 0.1);
+    const line = at(scheduler.span.start).line;
+    if (scheduler.name !== 'StepLR') refuse(`torch.optim.lr_scheduler.${scheduler.name} is not reproduced by ConvLens yet (StepLR is); remove it or pass the rate you want with --lr`, at(scheduler.span.start));
+    else if (stepSize === undefined || gamma === undefined || !(stepSize >= 1)) refuse('StepLR(step_size=…, gamma=…) cannot be read without running the code', at(scheduler.span.start));
+    else {
+      const e = overrides.epochs ?? model.fit?.epochs ?? 1;
+      const lr0 = optimizer.learningRate;
+      const values = Array.from({ length: Math.max(1, e) }, (_, k) => lr0 * gamma ** Math.floor(k / stepSize));
+      fitPlan.callbacks.push({ kind: 'LearningRateScheduler', values, line });
+      fitPlan.honoured.push(`StepLR (line ${line}): the learning rate × ${gamma} every ${stepSize} epoch${stepSize === 1 ? '' : 's'}`);
+    }
+  }
   notes.push(...fitPlan.honoured, ...fitPlan.ignored);
   let validationSplit = overrides.validationSplit ?? fit?.validationSplit;
   if (validationSplit === undefined) validationSplit = fit?.hasValidationData && !fitPlan.validation ? 0.1 : 0;
@@ -309,6 +347,7 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
   return {
     plan: {
       model: model.name,
+      ...(torch ? { framework } : {}),
       inputShape: input as number[],
       outputShape,
       layers,
@@ -326,12 +365,19 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
   };
 }
 
-/** The activation the model ends with (`activation=` of the last layer, or a final Activation/Softmax layer). */
+/** The activation the model ends with (`activation=` of the last layer, or a final activation layer: Softmax, PyTorch's log_softmax). */
 function finalActivation(model: ModelReport): string | undefined {
   const last = model.layers[model.layers.length - 1];
   if (!last) return undefined;
-  if (last.className === 'Softmax') return 'softmax';
-  return typeof last.config.activation === 'string' ? last.config.activation : undefined;
+  if (typeof last.config.activation === 'string') return last.config.activation;
+  const def = findLayer(last.typeName ?? last.className, last.framework);
+  const sample = (last.inputShapes[0] ?? []).map((d) => d ?? 1);
+  const node = { name: last.name, inputs: [sample], output: sample, w: {}, seed: 0, nchwc: 0, inputLayouts: ['nchw' as const] };
+  try {
+    return def?.bind(last.config).train?.outputActivation(node)?.kind;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Every weight of a plan, in layer order (a shared layer's once). */

@@ -1,0 +1,147 @@
+/**
+ * The activation registry: one definition per activation function — its names (Keras'
+ * `activation=` string, PyTorch's function and module), its parameters, its forward and backward
+ * recipes as graph nodes, and whether a loss may fuse with it. The `activation=` argument, the
+ * activation layers of both frameworks and the losses all read {@link ACTIVATIONS}; adding an
+ * activation means adding one definition here.
+ */
+import { attr, type GraphBuilder } from './graphBuilder';
+
+/** An activation and its parameters. */
+export interface ActivationSpec {
+  kind: ActivationKind;
+  /** elu (default 1) and leaky_relu (Keras default 0.3) slope parameter. */
+  alpha?: number;
+  /** softmax / log_softmax axis (default −1). */
+  axis?: number;
+}
+
+/** The declarative definition of one activation. */
+export interface ActivationDef {
+  readonly kind: string;
+  readonly doc: string;
+  /** Keras `activation=` strings that mean it (`swish` for silu); empty: not a Keras activation string. */
+  readonly keras: readonly string[];
+  /** The parameters the Keras string implies (`leaky_relu`: keras.activations.leaky_relu's slope 0.2). */
+  readonly kerasParams?: Omit<ActivationSpec, 'kind'>;
+  /** A loss may compute from this activation's input (`softmax` + cross-entropy): see `core/train/losses.ts`. */
+  readonly fusable?: boolean;
+  forward(g: GraphBuilder, s: ActivationSpec, x: string): string;
+  /** Backward given the forward input `x`, output `y` and upstream `dy`; recipes prefer `y` where it determines the derivative. */
+  backward(g: GraphBuilder, s: ActivationSpec, x: string, y: string, dy: string): string;
+}
+
+const SELU_ALPHA = 1.6732632423543772;
+const SELU_SCALE = 1.0507009873554805;
+
+/** `value` where the mask holds, 0 elsewhere, as value·float(mask): ORT's CPU Mul is about twice as fast as its broadcasting Where (see grad.ts). */
+const keep = (g: GraphBuilder, mask: string, value: string): string => g.mul(value, g.cast(mask, 'float32'));
+
+const def = <K extends string>(d: ActivationDef & { kind: K }) => d;
+
+const DEFS = [
+  def({ kind: 'linear', doc: 'The identity.', keras: ['linear'], forward: (_g, _s, x) => x, backward: (_g, _s, _x, _y, dy) => dy }),
+  def({ kind: 'relu', doc: 'max(x, 0).', keras: ['relu'], forward: (g, _s, x) => g.relu(x), backward: (g, _s, _x, y, dy) => keep(g, g.greater(y, g.scalar(0)), dy) }),
+  def({
+    kind: 'relu6',
+    doc: 'min(max(x, 0), 6).',
+    keras: ['relu6'],
+    forward: (g, _s, x) => g.clip(x, 0, 6),
+    backward: (g, _s, _x, y, dy) => keep(g, g.node('And', [g.greater(y, g.scalar(0)), g.less(y, g.scalar(6))])[0], dy),
+  }),
+  def({ kind: 'sigmoid', doc: '1 / (1 + e^−x).', keras: ['sigmoid'], fusable: true, forward: (g, _s, x) => g.sigmoid(x), backward: (g, _s, _x, y, dy) => g.mul(dy, g.mul(y, g.sub(g.scalar(1), y))) }),
+  def({ kind: 'tanh', doc: 'The hyperbolic tangent.', keras: ['tanh'], forward: (g, _s, x) => g.tanh(x), backward: (g, _s, _x, y, dy) => g.mul(dy, g.sub(g.scalar(1), g.mul(y, y))) }),
+  def({
+    kind: 'softmax',
+    doc: 'e^x normalised to sum to 1 along an axis.',
+    keras: ['softmax'],
+    // The channel axis, which is ONNX axis 1 in the training graphs' layout.
+    kerasParams: { axis: 1 },
+    fusable: true,
+    forward: (g, s, x) => g.softmax(x, s.axis ?? -1),
+    backward: (g, s, _x, y, dy) => g.mul(y, g.sub(dy, g.reduceSum(g.mul(dy, y), [s.axis ?? -1], true))),
+  }),
+  def({
+    kind: 'log_softmax',
+    doc: 'log(softmax(x)) along an axis, computed stably (PyTorch’s log_softmax).',
+    keras: ['log_softmax'],
+    kerasParams: { axis: 1 },
+    fusable: true,
+    forward: (g, s, x) => g.logSoftmax(x, s.axis ?? -1),
+    // d/dx: dy − softmax(x)·Σdy, with softmax(x) = e^y.
+    backward: (g, s, _x, y, dy) => g.sub(dy, g.mul(g.exp(y), g.reduceSum(dy, [s.axis ?? -1], true))),
+  }),
+  def({
+    kind: 'elu',
+    doc: 'x for x > 0, α(e^x − 1) below.',
+    keras: ['elu'],
+    forward: (g, s, x) => g.elu(x, s.alpha ?? 1),
+    backward: (g, s, _x, y, dy) => g.where(g.greater(y, g.scalar(0)), dy, g.mul(dy, g.add(y, g.scalar(s.alpha ?? 1)))),
+  }),
+  def({
+    kind: 'selu',
+    doc: 'Scaled ELU with the self-normalising constants.',
+    keras: ['selu'],
+    forward: (g, _s, x) => g.node('Selu', [x], 1, { alpha: attr.float(SELU_ALPHA), gamma: attr.float(SELU_SCALE) })[0],
+    backward: (g, _s, _x, y, dy) => g.mul(g.where(g.greater(y, g.scalar(0)), g.scalar(SELU_SCALE), g.add(y, g.scalar(SELU_SCALE * SELU_ALPHA))), dy),
+  }),
+  def({
+    kind: 'leaky_relu',
+    doc: 'x for x > 0, α·x below.',
+    keras: ['leaky_relu'],
+    // keras.activations.leaky_relu's default slope (the LeakyReLU layer's is 0.3).
+    kerasParams: { alpha: 0.2 },
+    forward: (g, s, x) => g.leakyRelu(x, s.alpha ?? 0.3),
+    backward: (g, s, x, y, dy) => {
+      const alpha = s.alpha ?? 0.3;
+      return g.where(g.greater(alpha >= 0 ? y : x, g.scalar(0)), dy, g.mul(dy, g.scalar(alpha)));
+    },
+  }),
+  def({ kind: 'softplus', doc: 'log(1 + e^x).', keras: ['softplus'], forward: (g, _s, x) => g.softplus(x), backward: (g, _s, x, _y, dy) => g.mul(dy, g.sigmoid(x)) }),
+  def({
+    kind: 'silu',
+    doc: 'x·sigmoid(x) (swish).',
+    keras: ['silu', 'swish'],
+    forward: (g, _s, x) => g.mul(x, g.sigmoid(x)),
+    backward: (g, _s, x, y, dy) => {
+      const s = g.sigmoid(x);
+      return g.mul(dy, g.add(s, g.mul(y, g.sub(g.scalar(1), s))));
+    },
+  }),
+] as const;
+
+/** Activations with forward and backward recipes. */
+export type ActivationKind = (typeof DEFS)[number]['kind'];
+
+/** The registry, in declaration order. */
+export const ACTIVATIONS: readonly ActivationDef[] = DEFS;
+
+const byKind = new Map<string, ActivationDef>(DEFS.map((d) => [d.kind, d]));
+const byKeras = new Map<string, ActivationDef>(DEFS.flatMap((d) => d.keras.map((k) => [k, d] as const)));
+
+/** The definition of an activation kind. */
+export function activationDef(kind: string): ActivationDef | undefined {
+  return byKind.get(kind);
+}
+
+/**
+ * The recipe a Keras `activation=` string stands for: null for none/linear, undefined when there
+ * is none yet.
+ */
+export function kerasActivation(name: string | null | undefined): ActivationSpec | null | undefined {
+  if (name === null || name === undefined) return null;
+  const d = byKeras.get(name);
+  if (!d) return undefined;
+  if (d.kind === 'linear') return null;
+  return { kind: d.kind as ActivationKind, ...(d.kerasParams ?? {}) };
+}
+
+/** Activation forward. */
+export function activationForward(g: GraphBuilder, spec: ActivationSpec, x: string): string {
+  return byKind.get(spec.kind)!.forward(g, spec, x);
+}
+
+/** Activation backward given the forward input `x`, output `y` and upstream gradient `dy`. */
+export function activationBackward(g: GraphBuilder, spec: ActivationSpec, x: string, y: string, dy: string): string {
+  return byKind.get(spec.kind)!.backward(g, spec, x, y, dy);
+}
