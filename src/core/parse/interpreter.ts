@@ -135,6 +135,8 @@ class RetargetProblems implements Problems {
 
 export class Interpreter {
   readonly models: ModelBuild[] = [];
+  /** Every namespace `parser.parse_args()` returned (its attributes are the defaults), in order. */
+  readonly parsedArguments: ObjectValue[] = [];
   /** Keras datasets the file loads (`mnist` for `mnist.load_data()`), in order. */
   readonly datasets: string[] = [];
   readonly tracer: Tracer;
@@ -1374,7 +1376,12 @@ export class Interpreter {
       }
     }
     if (self.k === 'str') return stringMethod(this, self.v, name, args, span);
-    if (self.k === 'object') return libraryMethod(self.obj, name, args) ?? (self.obj.cls.native ? this.fw.method(self, name, args, span, e) : UNKNOWN);
+    if (self.k === 'object') {
+      const r = libraryMethod(self.obj, name, args);
+      // The options a script runs with (argparse's defaults), for front-ends that read settings from them (PyTorch's epochs).
+      if (r && name === 'parse_args' && r.k === 'object') this.parsedArguments.push(r.obj);
+      return r ?? (self.obj.cls.native ? this.fw.method(self, name, args, span, e) : UNKNOWN);
+    }
     return this.fw.method(self, name, args, span, e);
   }
 

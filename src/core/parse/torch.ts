@@ -20,7 +20,7 @@ import type { FrameworkSemantics, IndexItem } from './framework';
 import type { Interpreter, Scope } from './interpreter';
 import { reshapeArray } from './library';
 import type { Expr, Span } from './pythonAst';
-import { NONE, UNKNOWN, num, str, tuple, type ArgValue, type CallArgs, type ClassValue, type ObjectValue, type Value } from './values';
+import { NONE, UNKNOWN, num, str, tuple, type ArgValue, type CallArgs, type ClassValue, type ObjectValue, type OptimizerSpec, type Value } from './values';
 
 type CallExpr = Extract<Expr, { t: 'call' }>;
 type LayerValue = Extract<Value, { k: 'layer' }>;
@@ -76,6 +76,10 @@ const LOSSES = new Set([
   'CrossEntropyLoss', 'NLLLoss', 'MSELoss', 'L1Loss', 'BCELoss', 'BCEWithLogitsLoss', 'SmoothL1Loss', 'HuberLoss', 'KLDivLoss',
   'CTCLoss', 'PoissonNLLLoss', 'GaussianNLLLoss', 'MarginRankingLoss', 'HingeEmbeddingLoss', 'MultiLabelMarginLoss',
   'SoftMarginLoss', 'MultiLabelSoftMarginLoss', 'CosineEmbeddingLoss', 'MultiMarginLoss', 'TripletMarginLoss', 'TripletMarginWithDistanceLoss',
+]);
+/** torch.nn.functional's losses: recorded for the trainer, their value a scalar. */
+const FUNCTIONAL_LOSSES = new Set([
+  'nll_loss', 'cross_entropy', 'mse_loss', 'l1_loss', 'binary_cross_entropy', 'binary_cross_entropy_with_logits', 'smooth_l1_loss', 'huber_loss', 'kl_div',
 ]);
 /** torch.nn classes ConvLens recognises but does not analyse yet: reported once, shapes after them unknown. */
 const NOT_YET = new Set([
@@ -174,6 +178,12 @@ export class TorchSemantics implements FrameworkSemantics {
   private readonly modules = new WeakMap<LayerInstance, TorchModule>();
   /** Every module made outside another module's `__init__`, in creation order (the model candidates). */
   private readonly candidates: TorchModule[] = [];
+  /**
+   * What the file's training code says, for the trainer: the first optimizer and lr_scheduler
+   * made, the first loss computed, the training DataLoader's batch size (epochs come from the
+   * script's `--epochs` default).
+   */
+  private readonly recipe: { optimizer?: OptimizerSpec; scheduler?: OptimizerSpec; loss?: { name: string; span: Span }; batchSize?: number } = {};
   /** Arrays made by `nn.Parameter(…)` (registered as parameters when assigned to a module). */
   private readonly parameters = new WeakSet<object>();
   private nextLayerId = ID_BASE;
@@ -774,7 +784,10 @@ export class TorchSemantics implements FrameworkSemantics {
     if (!m) return UNKNOWN;
     const first = args.positional[0]?.value ?? args.keyword.get('input')?.value ?? args.keyword.get('x')?.value;
     if (!first) return { k: 'unknown', why: `${m.layer.className} called without an input` };
-    if (m.kind === 'loss') return { k: 'array', shape: [], framework: 'pytorch' };
+    if (m.kind === 'loss') {
+      if (m.loss) this.noteLoss(m.loss, span);
+      return { k: 'array', shape: [], framework: 'pytorch' };
+    }
     if (first.k === 'array' || (first.k === 'seq' && first.items.some((x) => x.k === 'array'))) return this.callOnData(m, args, span);
     return this.callModule(m, args, span);
   }
@@ -1068,6 +1081,10 @@ export class TorchSemantics implements FrameworkSemantics {
 
   /** `F.relu(x)`, `F.max_pool2d(x, 2)`, `F.interpolate(x, scale_factor=2)`, `F.pad(x, [1, 1])`: the module definitions applied once. */
   private functional(fn: string, args: CallArgs, span: Span, e?: CallExpr): Value {
+    if (FUNCTIONAL_LOSSES.has(fn)) {
+      this.noteLoss(`F.${fn}`, span);
+      return { k: 'array', shape: [], framework: 'pytorch' };
+    }
     const x = args.positional[0]?.value ?? args.keyword.get('input')?.value;
     const ts = x ? flatten(x) : undefined;
     if (!x || !ts || ts.length !== 1) return x?.k === 'array' ? { ...x } : UNKNOWN;
@@ -1531,7 +1548,10 @@ export class TorchSemantics implements FrameworkSemantics {
     const train = args.keyword.get('train')?.value;
     const size = train?.k === 'bool' && !train.v ? (name.includes('MNIST') ? 10000 : 10000) : ds.size;
     const sample: Value = tensor && image.channels !== null && image.height !== null && image.width !== null ? { k: 'array', shape: [image.channels, image.height, image.width], framework: 'pytorch' } : { k: 'unknown', why: 'a PIL image (add transforms.ToTensor() to get tensors)' };
-    return { k: 'object', obj: { cls: DATASET_CLASS, attrs: new Map([['sample', tuple([sample, { k: 'unknown', why: 'a label' }])], ['size', num(size)], ['classes', num(ds.classes)]]) } };
+    return {
+      k: 'object',
+      obj: { cls: DATASET_CLASS, attrs: new Map([['sample', tuple([sample, { k: 'unknown', why: 'a label' }])], ['size', num(size)], ['classes', num(ds.classes)], ['train', { k: 'bool', v: !(train?.k === 'bool' && !train.v) }]]) },
+    };
   }
 
   /** transforms.Compose([...]), transforms.ToTensor(), transforms.Resize(32), …: the steps, applied to a dataset's images. */
@@ -1557,6 +1577,9 @@ export class TorchSemantics implements FrameworkSemantics {
     const ds = args.positional[0]?.value ?? args.keyword.get('dataset')?.value;
     const bsArg = args.keyword.get('batch_size')?.value ?? args.positional[1]?.value;
     const batchSize: Dim = bsArg === undefined ? 1 : bsArg.k === 'num' ? bsArg.v : bsArg.k === 'none' ? null : null;
+    // The training loader's batch size is the trainer's (a test loader, train=False, is not).
+    const trainSet = !(ds?.k === 'object' && ds.obj.cls === DATASET_CLASS && ds.obj.attrs.get('train')?.k === 'bool' && !(ds.obj.attrs.get('train') as { v: boolean }).v);
+    if (trainSet && batchSize !== null && this.recipe.batchSize === undefined) this.recipe.batchSize = batchSize;
     let batch: Value = { k: 'unknown', why: 'a batch of data ConvLens cannot see' };
     if (ds?.k === 'object' && ds.obj.cls === DATASET_CLASS) {
       const sample = ds.obj.attrs.get('sample');
@@ -1566,14 +1589,29 @@ export class TorchSemantics implements FrameworkSemantics {
     return { k: 'object', obj: { cls: LOADER_CLASS, attrs: new Map([['batch', batch]]) } };
   }
 
-  /** torch.optim.X(model.parameters(), lr=…): recorded for the trainer to come. */
+  /** torch.optim.X(model.parameters(), lr=…) and torch.optim.lr_scheduler.StepLR(optimizer, …): recorded for the trainer (the first of each). */
   private optimizer(path: string, args: CallArgs, span: Span): Value {
     const name = path.slice(path.lastIndexOf('.') + 1);
-    if (!/^[A-Z]/.test(name) || path.includes('lr_scheduler')) return UNKNOWN;
+    if (!/^[A-Z]/.test(name)) return UNKNOWN;
     const a = new Map<string, Value>();
     for (const [k, v] of args.keyword) a.set(k, v.value);
+    if (path.includes('lr_scheduler')) {
+      args.positional.slice(1).forEach((p, i) => {
+        const key = ['step_size', 'gamma'][i];
+        if (key && !a.has(key)) a.set(key, p.value);
+      });
+      this.recipe.scheduler ??= { name, args: a, span: this.interp.here(span) };
+      return UNKNOWN;
+    }
     if (args.positional[1] && !a.has('lr')) a.set('lr', args.positional[1].value);
-    return { k: 'optimizer', spec: { name, args: a, span: this.interp.here(span) } };
+    const spec = { name, args: a, span: this.interp.here(span) };
+    this.recipe.optimizer ??= spec;
+    return { k: 'optimizer', spec };
+  }
+
+  /** A loss the training code computes (`F.nll_loss(output, target)`, `criterion(output, target)`): the first one is the trainer's. */
+  private noteLoss(name: string, span: Span): void {
+    this.recipe.loss ??= { name, span: this.interp.here(span) };
   }
 
   /** torchinfo.summary(model, input_size=(1, 3, 32, 32)) / torchsummary.summary(model, (3, 32, 32)): the model's input. */
@@ -1618,6 +1656,7 @@ export class TorchSemantics implements FrameworkSemantics {
         if (i >= 0) this.interp.models.splice(i, 1);
         continue;
       }
+      this.attachRecipe(model);
       if (model.graph) continue;
       const comment = inputComment(this.interp.documentText, model, m.cls);
       if (comment) {
@@ -1630,6 +1669,27 @@ export class TorchSemantics implements FrameworkSemantics {
       }
       // No input: parameters, hovers and rows still; shapes unknown.
       this.traceModel(m, model, [null], undefined, undefined);
+    }
+  }
+
+  /**
+   * The training code's optimizer, loss, batch size and epochs, as the trainer reads a Keras
+   * model's compile() and fit(). Epochs come from an argparse option named `epochs` (the script's
+   * default), the one setting a training loop reads that its calls do not show.
+   */
+  private attachRecipe(model: ModelBuild): void {
+    const r = this.recipe;
+    if (!model.compile && (r.optimizer || r.loss)) {
+      model.compile = { optimizer: r.optimizer, loss: r.loss?.name, metrics: [], span: r.loss?.span ?? r.optimizer!.span, ...(r.scheduler ? { scheduler: r.scheduler } : {}) };
+    }
+    const epochs = this.interp.parsedArguments.map((ns) => ns.attrs.get('epochs')).find((v) => v?.k === 'num');
+    if (!model.fit && (r.batchSize !== undefined || epochs)) {
+      model.fit = {
+        batchSize: r.batchSize,
+        epochs: epochs?.k === 'num' && Number.isInteger(epochs.v) ? epochs.v : undefined,
+        hasValidationData: false,
+        span: r.optimizer?.span ?? model.span,
+      };
     }
   }
 

@@ -36,6 +36,8 @@ export interface CompileSpec {
   span: Span;
   /** A learning-rate schedule given as the optimizer's learning_rate (fitArgs.ts). */
   extras?: CompileExtras;
+  /** PyTorch: a torch.optim.lr_scheduler made on the optimizer (`StepLR(optimizer, step_size=1, gamma=0.7)`). */
+  scheduler?: OptimizerSpec;
 }
 
 /** What `fit()` said, for the trainer. */

@@ -3,13 +3,18 @@
  * element-wise, shape-preserving, with PyTorch's arguments. `PReLU` is the one with a weight.
  * `F.relu(x)`, `torch.sigmoid(x)` and `x.relu()` are calls of the same definitions.
  */
-import type { ArgSpecs } from '../args';
+import type { ActivationSpec } from '../../onnx/activations';
+import type { ArgSpec, ArgSpecs, ArgValues } from '../args';
 import { bool, choice, float, int } from '../args';
 import { ShapeError, countText, defineLayer, type LayerType } from '../define';
 import { NOT_TRAINABLE_YET, channelMismatch, dimArg, inputText, torchAxis } from './common';
+import { activationTrain, dropoutTrain } from './train';
 
-/** A shape-preserving element-wise module. */
-function elementwise<A extends ArgSpecs>(name: string, doc: string, args: A): LayerType {
+/**
+ * A shape-preserving element-wise module; `recipe` maps its arguments to the activation registry's
+ * recipe (or says why they are not trainable), absent: not trainable yet.
+ */
+function elementwise<A extends ArgSpecs>(name: string, doc: string, args: A, recipe?: (a: ArgValues<A>) => ActivationSpec | string): LayerType {
   return defineLayer({
     name,
     framework: 'pytorch',
@@ -19,27 +24,29 @@ function elementwise<A extends ArgSpecs>(name: string, doc: string, args: A): La
     inputRank: 'any',
     outputShape: (input) => input,
     receptiveField: () => ({ kind: 'identity' }),
-    untrainable: NOT_TRAINABLE_YET,
+    ...(recipe ? { train: activationTrain<A>((a) => recipe(a)) } : { untrainable: NOT_TRAINABLE_YET }),
   });
 }
 
 const inplace = () => bool(false);
 
-export const ReLU = elementwise('ReLU', 'Rectified linear unit max(x, 0), element-wise (PyTorch).', { inplace: inplace() });
-export const ReLU6 = elementwise('ReLU6', 'min(max(x, 0), 6), element-wise (PyTorch; MobileNet).', { inplace: inplace() });
-export const LeakyReLU = elementwise('LeakyReLU', 'x for x ≥ 0, negative_slope·x below (PyTorch; default slope 0.01).', { negative_slope: float({ default: 0.01 }), inplace: inplace() });
-export const ELU = elementwise('ELU', 'x for x > 0, alpha·(eˣ − 1) below (PyTorch).', { alpha: float({ default: 1 }), inplace: inplace() });
+export const ReLU = elementwise('ReLU', 'Rectified linear unit max(x, 0), element-wise (PyTorch).', { inplace: inplace() }, () => ({ kind: 'relu' }));
+export const ReLU6 = elementwise('ReLU6', 'min(max(x, 0), 6), element-wise (PyTorch; MobileNet).', { inplace: inplace() }, () => ({ kind: 'relu6' }));
+export const LeakyReLU = elementwise('LeakyReLU', 'x for x ≥ 0, negative_slope·x below (PyTorch; default slope 0.01).', { negative_slope: float({ default: 0.01 }), inplace: inplace() }, (a) => ({ kind: 'leaky_relu', alpha: a.negative_slope }));
+export const ELU = elementwise('ELU', 'x for x > 0, alpha·(eˣ − 1) below (PyTorch).', { alpha: float({ default: 1 }), inplace: inplace() }, (a) => ({ kind: 'elu', alpha: a.alpha }));
 export const CELU = elementwise('CELU', 'max(0, x) + min(0, alpha·(e^(x/alpha) − 1)) (PyTorch).', { alpha: float({ default: 1 }), inplace: inplace() });
-export const SELU = elementwise('SELU', 'Scaled ELU with the self-normalising constants (PyTorch).', { inplace: inplace() });
+export const SELU = elementwise('SELU', 'Scaled ELU with the self-normalising constants (PyTorch).', { inplace: inplace() }, () => ({ kind: 'selu' }));
 export const GELU = elementwise('GELU', 'Gaussian error linear unit x·Φ(x) (PyTorch; `approximate=\'tanh\'` for the tanh form).', { approximate: choice(['none', 'tanh'], 'none') });
-export const SiLU = elementwise('SiLU', 'Sigmoid linear unit (swish) x·σ(x) (PyTorch).', { inplace: inplace() });
+export const SiLU = elementwise('SiLU', 'Sigmoid linear unit (swish) x·σ(x) (PyTorch).', { inplace: inplace() }, () => ({ kind: 'silu' }));
 export const Mish = elementwise('Mish', 'x·tanh(softplus(x)) (PyTorch).', { inplace: inplace() });
-export const Sigmoid = elementwise('Sigmoid', 'Logistic sigmoid 1 / (1 + e⁻ˣ), element-wise (PyTorch).', {});
-export const Tanh = elementwise('Tanh', 'Hyperbolic tangent, element-wise (PyTorch).', {});
+export const Sigmoid = elementwise('Sigmoid', 'Logistic sigmoid 1 / (1 + e⁻ˣ), element-wise (PyTorch).', {}, () => ({ kind: 'sigmoid' }));
+export const Tanh = elementwise('Tanh', 'Hyperbolic tangent, element-wise (PyTorch).', {}, () => ({ kind: 'tanh' }));
 export const Hardswish = elementwise('Hardswish', 'x·ReLU6(x + 3) / 6 (PyTorch; MobileNetV3).', { inplace: inplace() });
 export const Hardsigmoid = elementwise('Hardsigmoid', 'ReLU6(x + 3) / 6 (PyTorch).', { inplace: inplace() });
 export const Hardtanh = elementwise('Hardtanh', 'x clipped to [min_val, max_val] (PyTorch).', { min_val: float({ default: -1 }), max_val: float({ default: 1 }), inplace: inplace() });
-export const Softplus = elementwise('Softplus', 'log(1 + e^(beta·x)) / beta, linear above `threshold` (PyTorch).', { beta: float({ default: 1 }), threshold: float({ default: 20 }) });
+export const Softplus = elementwise('Softplus', 'log(1 + e^(beta·x)) / beta, linear above `threshold` (PyTorch).', { beta: float({ default: 1 }), threshold: float({ default: 20 }) }, (a) =>
+  a.beta === 1 ? { kind: 'softplus' } : `Softplus(beta=${a.beta}) is not trainable yet (beta=1 is)`,
+);
 export const Softsign = elementwise('Softsign', 'x / (1 + |x|) (PyTorch).', {});
 export const LogSigmoid = elementwise('LogSigmoid', 'log σ(x), element-wise (PyTorch).', {});
 export const Tanhshrink = elementwise('Tanhshrink', 'x − tanh(x) (PyTorch).', {});
@@ -47,8 +54,8 @@ export const Softshrink = elementwise('Softshrink', 'Shrinks x towards 0 by `lam
 export const Hardshrink = elementwise('Hardshrink', 'x where |x| > lambd, else 0 (PyTorch).', { lambd: float({ min: 0, default: 0.5 }) });
 export const Threshold = elementwise('Threshold', 'x where x > threshold, else `value` (PyTorch).', { threshold: float(), value: float(), inplace: inplace() });
 
-/** Softmax-like modules normalise along `dim` (an axis of the whole tensor, batch included). */
-function alongDim(name: string, doc: string): LayerType {
+/** Softmax-like modules normalise along `dim` (an axis of the whole tensor, batch included); `kind`: the registry's recipe. */
+function alongDim(name: string, doc: string, kind?: 'softmax' | 'log_softmax'): LayerType {
   return defineLayer({
     name,
     framework: 'pytorch',
@@ -61,12 +68,15 @@ function alongDim(name: string, doc: string): LayerType {
       return input;
     },
     receptiveField: () => ({ kind: 'identity' }),
-    untrainable: NOT_TRAINABLE_YET,
+    // The axis is one of the whole tensor, as ONNX counts them. dim=None is PyTorch's legacy guess (dim 1 for most inputs): refused.
+    ...(kind
+      ? { train: activationTrain<{ dim: ArgSpec<number | null> }>((a, l) => (a.dim === null ? `${name} without dim= is not trainable (PyTorch warns and guesses the axis): pass dim=1` : { kind, axis: torchAxis(name, a.dim, l.input.length + 1) })) }
+      : { untrainable: NOT_TRAINABLE_YET }),
   });
 }
 
-export const Softmax = alongDim('Softmax', 'Softmax along `dim` (PyTorch): exponentials normalised to sum to 1, e.g. class probabilities with dim=1.');
-export const LogSoftmax = alongDim('LogSoftmax', 'log(softmax(x)) along `dim` (PyTorch): the log-probabilities NLLLoss expects.');
+export const Softmax = alongDim('Softmax', 'Softmax along `dim` (PyTorch): exponentials normalised to sum to 1, e.g. class probabilities with dim=1.', 'softmax');
+export const LogSoftmax = alongDim('LogSoftmax', 'log(softmax(x)) along `dim` (PyTorch): the log-probabilities NLLLoss expects.', 'log_softmax');
 export const Softmin = alongDim('Softmin', 'Softmax of −x along `dim` (PyTorch).');
 export const Softmax2d = elementwise('Softmax2d', 'Softmax over the channels at every position of a [N, C, H, W] input (PyTorch).', {});
 
@@ -92,8 +102,8 @@ export const PReLU = defineLayer({
   untrainable: NOT_TRAINABLE_YET,
 });
 
-/** Dropout modules: identity shapes; PyTorch checks the probability when the module is built. */
-function dropout(name: string, doc: string): LayerType {
+/** Dropout modules: identity shapes; PyTorch checks the probability when the module is built. Only element-wise Dropout trains yet. */
+function dropout(name: string, doc: string, trainable = false): LayerType {
   return defineLayer({
     name,
     framework: 'pytorch',
@@ -106,11 +116,11 @@ function dropout(name: string, doc: string): LayerType {
       return input;
     },
     receptiveField: () => ({ kind: 'identity' }),
-    untrainable: NOT_TRAINABLE_YET,
+    ...(trainable ? { train: dropoutTrain() } : { untrainable: NOT_TRAINABLE_YET }),
   });
 }
 
-export const Dropout = dropout('Dropout', 'Zeroes each value with probability `p` while training and scales the rest by 1/(1 − p); the identity in eval() (PyTorch).');
+export const Dropout = dropout('Dropout', 'Zeroes each value with probability `p` while training and scales the rest by 1/(1 − p); the identity in eval() (PyTorch).', true);
 export const Dropout1d = dropout('Dropout1d', 'Zeroes whole channels of a [N, C, L] input with probability `p` while training (PyTorch).');
 export const Dropout2d = dropout('Dropout2d', 'Zeroes whole channels of a [N, C, H, W] input with probability `p` while training (PyTorch).');
 export const Dropout3d = dropout('Dropout3d', 'Zeroes whole channels of a [N, C, D, H, W] input with probability `p` while training (PyTorch).');

@@ -12,10 +12,10 @@ import { ShapeError, type FixHint, type LayerContext } from '../define';
 export const FACTORY_ARGS = ['device', 'dtype'] as const;
 
 /**
- * Why the trainer refuses a PyTorch layer for now: the analysis reads PyTorch models, training
- * them (PyTorch's initialisers, optimizers and losses) is the next step.
+ * Why the trainer refuses a PyTorch layer that has no training emitters yet: the analysis reads
+ * it (shapes, parameters), the training graphs cannot run it.
  */
-export const NOT_TRAINABLE_YET = 'ConvLens does not train PyTorch models yet (it analyses them; training comes next)';
+export const NOT_TRAINABLE_YET = 'ConvLens analyses this PyTorch layer but cannot train it yet';
 
 /** `[N, C, H, W]`-style words for a layer's input, batch first. */
 export function torchInputWords(rank: number): string {

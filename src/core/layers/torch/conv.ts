@@ -7,7 +7,8 @@
 import { product, transposedLength, windowLength, type Dim, type SpatialRank } from '../../shape';
 import { bool, choice, int, ints } from '../args';
 import { ShapeError, countText, defineLayer, dotJoin, type LayerType } from '../define';
-import { FACTORY_ARGS, NOT_TRAINABLE_YET, channelMismatch, convPadding, inputText, sizeText, torchInputWords, tupleText } from './common';
+import { convTrain } from './train';
+import { FACTORY_ARGS, channelMismatch, convPadding, inputText, sizeText, torchInputWords, tupleText } from './common';
 
 const PADDING_MODES = ['zeros', 'reflect', 'replicate', 'circular'] as const;
 
@@ -74,8 +75,8 @@ function convFamily(rank: SpatialRank): LayerType {
       return [a.out_channels, ...out];
     },
     weights: (_input, a) => [
-      { name: 'weight', shape: [a.out_channels, a.in_channels / a.groups, ...a.kernel_size], trainable: true },
-      ...(a.bias ? [{ name: 'bias', shape: [a.out_channels], trainable: true }] : []),
+      { name: 'weight', shape: [a.out_channels, a.in_channels / a.groups, ...a.kernel_size], trainable: true, init: 'torch_kaiming_uniform' },
+      ...(a.bias ? [{ name: 'bias', shape: [a.out_channels], trainable: true, init: 'torch_bias_uniform', fanIn: (a.in_channels / a.groups) * a.kernel_size.reduce((x, y) => x * y, 1) }] : []),
     ],
     formula: (_input, a, total) => `${a.out_channels} × (${dotJoin([a.in_channels / a.groups, ...a.kernel_size])})${a.bias ? ` + ${a.out_channels}` : ''} = ${countText(total)}`,
     macs(_input, output, a) {
@@ -83,7 +84,7 @@ function convFamily(rank: SpatialRank): LayerType {
       return n === null ? null : n * (a.in_channels / a.groups) * product(a.kernel_size)!;
     },
     receptiveField: (a) => ({ kind: 'window', kernel: a.kernel_size, stride: a.stride, dilation: a.dilation }),
-    untrainable: NOT_TRAINABLE_YET,
+    train: convTrain(),
   });
 }
 
@@ -142,7 +143,7 @@ function convTransposeFamily(rank: SpatialRank): LayerType {
       return n === null ? null : n * (a.out_channels / a.groups) * product(a.kernel_size)!;
     },
     receptiveField: (a) => ({ kind: 'upsample', factor: a.stride, kernel: a.kernel_size }),
-    untrainable: NOT_TRAINABLE_YET,
+    untrainable: `ConvLens does not train PyTorch's ${name} yet`,
   });
 }
 

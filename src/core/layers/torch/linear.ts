@@ -7,6 +7,7 @@ import { product, torchShape, type Dim } from '../../shape';
 import { bool, float, int, optional } from '../args';
 import { ShapeError, countText, defineLayer, defineMergeLayer, type LayerType } from '../define';
 import { FACTORY_ARGS, NOT_TRAINABLE_YET, inputText } from './common';
+import { identityTrain, linearTrain } from './train';
 
 export const Linear = defineLayer({
   name: 'Linear',
@@ -33,8 +34,8 @@ export const Linear = defineLayer({
     return [...input.slice(0, -1), a.out_features];
   },
   weights: (_input, a) => [
-    { name: 'weight', shape: [a.out_features, a.in_features], trainable: true },
-    ...(a.bias ? [{ name: 'bias', shape: [a.out_features], trainable: true }] : []),
+    { name: 'weight', shape: [a.out_features, a.in_features], trainable: true, init: 'torch_kaiming_uniform' },
+    ...(a.bias ? [{ name: 'bias', shape: [a.out_features], trainable: true, init: 'torch_bias_uniform', fanIn: a.in_features }] : []),
   ],
   formula: (_input, a, total) => `${a.out_features} × ${a.in_features}${a.bias ? ` + ${a.out_features}` : ''} = ${countText(total)}`,
   macs(input, _output, a) {
@@ -42,7 +43,7 @@ export const Linear = defineLayer({
     return rows === null ? null : rows * a.in_features * a.out_features;
   },
   receptiveField: (_a, input) => (input.length === 1 ? { kind: 'global' } : { kind: 'identity' }),
-  untrainable: NOT_TRAINABLE_YET,
+  train: linearTrain(),
 });
 
 export const Bilinear = defineMergeLayer({
@@ -92,7 +93,7 @@ export const Identity = defineLayer({
   inputRank: 'any',
   outputShape: (input) => input,
   receptiveField: () => ({ kind: 'identity' }),
-  untrainable: NOT_TRAINABLE_YET,
+  train: identityTrain(),
 });
 
 export const Embedding = defineLayer({

@@ -7,16 +7,17 @@ import { type Dim } from '../../shape';
 import { bool, float, int, optional } from '../args';
 import { ShapeError, countText, defineLayer, type LayerType, type WeightSpec } from '../define';
 import { FACTORY_ARGS, NOT_TRAINABLE_YET, channelMismatch, inputText, intList, torchInputWords } from './common';
+import { batchNormTrain } from './train';
 
 /** The affine weight and bias of `features` channels, and BatchNorm-style running statistics as buffers. */
 function normWeights(features: number, affine: boolean, running: boolean): WeightSpec[] {
   return [
-    ...(affine ? [{ name: 'weight', shape: [features], trainable: true }, { name: 'bias', shape: [features], trainable: true }] : []),
+    ...(affine ? [{ name: 'weight', shape: [features], trainable: true, init: 'torch_ones' }, { name: 'bias', shape: [features], trainable: true, init: 'torch_zeros' }] : []),
     ...(running
       ? [
-          { name: 'running_mean', shape: [features], trainable: false, buffer: true },
-          { name: 'running_var', shape: [features], trainable: false, buffer: true },
-          { name: 'num_batches_tracked', shape: [] as Dim[], trainable: false, buffer: true },
+          { name: 'running_mean', shape: [features], trainable: false, buffer: true, init: 'torch_zeros' },
+          { name: 'running_var', shape: [features], trainable: false, buffer: true, init: 'torch_ones' },
+          { name: 'num_batches_tracked', shape: [] as Dim[], trainable: false, buffer: true, init: 'torch_zeros' },
         ]
       : []),
   ];
@@ -48,7 +49,7 @@ function batchNorm(rank: 1 | 2 | 3): LayerType {
     formula: (_input, a, total) => affineFormula(a.num_features, a.affine, total),
     macs: () => 0,
     receptiveField: () => ({ kind: 'identity' }),
-    untrainable: NOT_TRAINABLE_YET,
+    train: batchNormTrain(),
   });
 }
 

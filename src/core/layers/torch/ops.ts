@@ -11,6 +11,7 @@ import { product, type Dim } from '../../shape';
 import { bool, choice, float, int, optional, type ArgSpec, type Parsed } from '../args';
 import { ShapeError, defineLayer, defineMergeLayer, type LayerType } from '../define';
 import { NOT_TRAINABLE_YET, dimArg, intList, torchAxis } from './common';
+import { catTrain, elementwiseTrain, reshapeTrain } from './train';
 
 const shown = (s: readonly Dim[]): string => `[${s.map((d) => (d === null ? '?' : d)).join(', ')}]`;
 
@@ -40,7 +41,7 @@ export function broadcastShapes(op: string, a: readonly Dim[], b: readonly Dim[]
   return out;
 }
 
-function elementwise(name: string, doc: string): LayerType {
+function elementwise(name: 'add' | 'sub' | 'mul' | 'div', doc: string): LayerType {
   return defineMergeLayer({
     name,
     framework: 'pytorch',
@@ -53,7 +54,7 @@ function elementwise(name: string, doc: string): LayerType {
     inputRank: 'any',
     outputShape: (inputs) => broadcastShapes(name === 'add' ? 'x + y' : name === 'sub' ? 'x - y' : name === 'mul' ? 'x * y' : 'x / y', inputs[0], inputs[1]),
     macs: () => 0,
-    untrainable: NOT_TRAINABLE_YET,
+    train: elementwiseTrain(name),
   });
 }
 
@@ -125,7 +126,7 @@ export const Cat = defineMergeLayer({
     return out;
   },
   macs: () => 0,
-  untrainable: NOT_TRAINABLE_YET,
+  train: catTrain(),
 });
 
 export const Stack = defineMergeLayer({
@@ -181,7 +182,7 @@ export const View = defineLayer({
     return out;
   },
   receptiveField: () => ({ kind: 'identity' }),
-  untrainable: NOT_TRAINABLE_YET,
+  train: reshapeTrain(() => true, 'a view'),
 });
 
 export const Permute = defineLayer({

@@ -8,7 +8,8 @@ import { windowLength, type Dim, type SpatialRank } from '../../shape';
 import { bool, int, ints, optional } from '../args';
 import { ShapeError, defineLayer, type LayerContext, type LayerType } from '../define';
 import { evenWindows } from '../pooling';
-import { NOT_TRAINABLE_YET, inputText, outputSize, sizeText, torchInputWords, tupleText } from './common';
+import { inputText, outputSize, sizeText, torchInputWords, tupleText } from './common';
+import { adaptiveTrain, poolTrain } from './train';
 
 /** Output of a pooling window on a (C, spatial…) sample, with PyTorch's checks and errors. */
 function poolShape(name: string, input: Dim[], kernel: number[], stride: number[], padding: number[], dilation: number[], ceilMode: boolean, ctx: LayerContext): Dim[] {
@@ -53,7 +54,7 @@ function maxPool(rank: SpatialRank): LayerType {
     outputShape: (input, a, ctx) => poolShape(name, input, a.kernel_size, a.stride ?? a.kernel_size, a.padding, a.dilation, a.ceil_mode, ctx),
     macs: () => 0,
     receptiveField: (a) => ({ kind: 'window', kernel: a.kernel_size, stride: a.stride ?? a.kernel_size, dilation: a.dilation }),
-    untrainable: NOT_TRAINABLE_YET,
+    train: poolTrain('max'),
   });
 }
 
@@ -77,7 +78,7 @@ function avgPool(rank: SpatialRank): LayerType {
     outputShape: (input, a, ctx) => poolShape(name, input, a.kernel_size, a.stride ?? a.kernel_size, a.padding, a.kernel_size.map(() => 1), a.ceil_mode, ctx),
     macs: () => 0,
     receptiveField: (a) => ({ kind: 'window', kernel: a.kernel_size, stride: a.stride ?? a.kernel_size }),
-    untrainable: NOT_TRAINABLE_YET,
+    train: poolTrain('avg'),
   });
 }
 
@@ -105,7 +106,7 @@ function adaptiveFamily(kind: 'Max' | 'Avg', rank: SpatialRank): LayerType {
       const k = out.every((o) => o !== null) ? evenWindows(spatial, out as number[]) : undefined;
       return k ? { kind: 'window', kernel: k, stride: k } : { kind: 'unknown' };
     },
-    untrainable: NOT_TRAINABLE_YET,
+    train: adaptiveTrain(kind === 'Max' ? 'max' : 'avg'),
   });
 }
 

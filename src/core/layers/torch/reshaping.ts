@@ -6,6 +6,7 @@ import { padShape, product, torchShape, type Dim, type SpatialRank } from '../..
 import { any, choice, int } from '../args';
 import { ShapeError, defineLayer, type LayerType } from '../define';
 import { NOT_TRAINABLE_YET, inputText, intList, sidePadding, torchAxis, torchInputWords } from './common';
+import { reshapeTrain } from './train';
 import type { ArgSpec, Parsed } from '../args';
 import { showValue, type Value } from '../../parse/values';
 
@@ -25,7 +26,7 @@ export const Flatten = defineLayer({
     return [...input.slice(0, s), product(input.slice(s, e + 1)), ...input.slice(e + 1)];
   },
   receptiveField: () => ({ kind: 'identity' }),
-  untrainable: NOT_TRAINABLE_YET,
+  train: reshapeTrain((a) => a.start_dim !== 0, 'a flatten'),
 });
 
 export const Unflatten = defineLayer({
