@@ -117,8 +117,8 @@ export function floatOrList(opts: { default?: number } = {}): ArgSpec<number | n
 }
 
 /** The same argument, where None is also allowed (and the default). */
-export function optional<T>(inner: ArgSpec<T>): ArgSpec<T | null> {
-  return spec(`${inner.expected} or None`, (v) => (v.k === 'none' ? ok(null) : inner.parse(v)), { value: null });
+export function optional<T>(inner: ArgSpec<T>, dflt: T | null = null): ArgSpec<T | null> {
+  return spec(`${inner.expected} or None`, (v) => (v.k === 'none' ? ok(null) : inner.parse(v)), { value: dflt });
 }
 
 /** A number or None (e.g. ReLU's `max_value`). */

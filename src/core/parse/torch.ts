@@ -183,7 +183,7 @@ export class TorchSemantics implements FrameworkSemantics {
    * made, the first loss computed, the training DataLoader's batch size (epochs come from the
    * script's `--epochs` default).
    */
-  private readonly recipe: { optimizer?: OptimizerSpec; scheduler?: OptimizerSpec; loss?: { name: string; span: Span }; batchSize?: number } = {};
+  private readonly recipe: { optimizer?: OptimizerSpec; scheduler?: OptimizerSpec; loss?: { name: string; span: Span }; lossMade?: { name: string; span: Span }; batchSize?: number } = {};
   /** Arrays made by `nn.Parameter(…)` (registered as parameters when assigned to a module). */
   private readonly parameters = new WeakSet<object>();
   private nextLayerId = ID_BASE;
@@ -427,6 +427,8 @@ export class TorchSemantics implements FrameworkSemantics {
       const layer = this.newLayer(name, undefined, args, span, calleeSpan);
       layer.weights = [];
       this.newModule(layer, 'loss', { loss: name });
+      // A criterion made and never seen called (its loop not followed) is still the one training uses.
+      this.recipe.lossMade ??= { name, span: this.interp.here(span) };
       return this.value(layer);
     }
     if (name === 'Module') {
@@ -1679,8 +1681,9 @@ export class TorchSemantics implements FrameworkSemantics {
    */
   private attachRecipe(model: ModelBuild): void {
     const r = this.recipe;
-    if (!model.compile && (r.optimizer || r.loss)) {
-      model.compile = { optimizer: r.optimizer, loss: r.loss?.name, metrics: [], span: r.loss?.span ?? r.optimizer!.span, ...(r.scheduler ? { scheduler: r.scheduler } : {}) };
+    const loss = r.loss ?? r.lossMade;
+    if (!model.compile && (r.optimizer || loss)) {
+      model.compile = { optimizer: r.optimizer, loss: loss?.name, metrics: [], span: loss?.span ?? r.optimizer!.span, ...(r.scheduler ? { scheduler: r.scheduler } : {}) };
     }
     const epochs = this.interp.parsedArguments.map((ns) => ns.attrs.get('epochs')).find((v) => v?.k === 'num');
     if (!model.fit && (r.batchSize !== undefined || epochs)) {

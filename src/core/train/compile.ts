@@ -200,7 +200,12 @@ export function compileTrainGraph(plan: TrainingPlan, opts: TrainGraphOptions): 
 
   const runs = forward(g, plan, GRAPH_NAMES.x, 'train', opts.seed, opts.nchwcBlock);
   const updates = new Map<string, string>();
-  for (const r of runs) for (const [k, v] of Object.entries(r.fwd.updates ?? {})) if (!updates.has(`${r.plan.name}/${k}`)) updates.set(`${r.plan.name}/${k}`, v);
+  for (const r of runs) {
+    for (const [k, v] of Object.entries(r.fwd.updates ?? {})) {
+      const weight = r.node.w[k];
+      if (weight && !updates.has(weight)) updates.set(weight, v);
+    }
+  }
   for (const c of carried) if (updates.has(c.name)) c.updated = true;
   const h = head(g, plan, runs);
   const lossOut = emitLoss(g, plan.loss, { ...h, units: plan.outputShape[0] }, GRAPH_NAMES.labels);

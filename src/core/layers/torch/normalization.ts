@@ -33,7 +33,7 @@ function batchNorm(rank: 1 | 2 | 3): LayerType {
     framework: 'pytorch',
     category: 'normalization',
     doc: `Batch normalization over ${rank === 1 ? '(N, C) or (N, C, L)' : rank === 2 ? '(N, C, H, W)' : '(N, C, D, H, W)'} inputs (PyTorch): each channel is normalised with the batch's statistics while training and with its running mean and variance (buffers) at inference, then scaled and shifted.`,
-    args: { num_features: int({ min: 1 }), eps: float({ min: 0, default: 1e-5 }), momentum: optional(float({ min: 0 })), affine: bool(true), track_running_stats: bool(true) },
+    args: { num_features: int({ min: 1 }), eps: float({ min: 0, default: 1e-5 }), momentum: optional(float({ min: 0 }), 0.1), affine: bool(true), track_running_stats: bool(true) },
     extraArgs: FACTORY_ARGS,
     inputRank: rank === 1 ? { min: 1 } : rank + 1,
     inputWords: rank === 1 ? '[N, C] or [N, C, L]' : torchInputWords(rank),
