@@ -6,6 +6,7 @@
  * a stop after the current step (the checkpoint to resume from is written; a second signal stops
  * at once, and the checkpoints on disk stay whole).
  */
+import { channelsLastShape } from '../core/train/sampleLayout';
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as cliProgress from 'cli-progress';
@@ -186,7 +187,7 @@ async function train(a: TrainArgs, stop: { interrupts: number; handle: TrainerHa
   const hint = loaded.datasets[0];
   const data = a.data ?? hint;
   if (!data) throw new UsageError(`${a.file} does not load a known dataset: pass --data (synthetic, mnist, fashion_mnist, cifar10, a folder or a .npz file)`);
-  dataSpec(data, hint, p.inputShape);
+  dataSpec(data, hint, channelsLastShape(p, p.inputShape));
   const threads = checkThreads(a.threads, cpuCount(), cpuCount());
   if (threads.error) throw new UsageError(`--threads: ${threads.error}`);
 
@@ -524,7 +525,7 @@ export async function exportCommand(a: ExportArgs): Promise<number> {
   const dims = (s: number[]) => `(N, ${s.join(', ')})`;
   const h = ckpt.header;
   process.stdout.write(
-    `Wrote ${a.out}: input '${GRAPH_NAMES.input}' ${dims(p.inputShape)} float32 (channels_last, as Keras) → output '${GRAPH_NAMES.output}' ${dims(p.outputShape)}; weights of epoch ${h.epoch}${h.batch ? `, batch ${h.batch}` : ''} (${h.monitor} ${Number.isFinite(h.best) ? h.best.toFixed(4) : 'not measured'}) from ${shown(ref.checkpoint)}\n`,
+    `Wrote ${a.out}: input '${GRAPH_NAMES.input}' ${dims(p.inputShape)} float32 (${p.framework === 'pytorch' ? 'channels-first, as PyTorch' : 'channels_last, as Keras'}) → output '${GRAPH_NAMES.output}' ${dims(p.outputShape)}; weights of epoch ${h.epoch}${h.batch ? `, batch ${h.batch}` : ''} (${h.monitor} ${Number.isFinite(h.best) ? h.best.toFixed(4) : 'not measured'}) from ${shown(ref.checkpoint)}\n`,
   );
   return EXIT.ok;
 }

@@ -9,6 +9,8 @@ import { findIdxFiles } from './datasets/idx';
 import { findCifar10 } from './datasets/cifar10';
 import { kerasDatasetName } from './datasets/keras';
 import { scanImageFolder } from './datasets/imageFolder';
+import type { TrainingPlan } from '../core/train/plan';
+import { channelsLastShape, toModelLayout } from '../core/train/sampleLayout';
 
 /** The dataset spec a `--data` value stands for; `inputShape` sizes a folder of images per class. */
 export function dataSpec(data: string, hint?: string, inputShape?: readonly number[]): DatasetSpec {
@@ -70,6 +72,18 @@ export function checkFit(ds: Dataset, inputShape: readonly number[], outputShape
     throw new DataError(`the model has ${units} output${units === 1 ? '' : 's'}, but ${ds.name} has ${ds.numClasses} classes: the last layer needs ${ds.numClasses === 2 ? '1 (sigmoid) or 2' : ds.numClasses} units`);
   }
   return notes;
+}
+
+/**
+ * The dataset as the model takes its samples: unchanged for Keras; for a PyTorch model whose input
+ * is the dataset's image channels-first, (C, H, W) for the dataset's (H, W, C), the samples are
+ * transposed once, as torchvision's ToTensor gives images (a single channel needs no copy).
+ */
+export function datasetForModel(ds: Dataset, plan: Pick<TrainingPlan, 'framework' | 'inputShape'>): Dataset {
+  const shown = channelsLastShape(plan, plan.inputShape);
+  if (plan.framework !== 'pytorch' || shown.join() !== ds.shape.join() || plan.inputShape.length !== 3) return ds;
+  const move = (set: ImageSet): ImageSet => ({ ...set, x: toModelLayout(plan, set.x, plan.inputShape, set.count) });
+  return { ...ds, shape: plan.inputShape as [number, number, number], train: move(ds.train), ...(ds.test ? { test: move(ds.test) } : {}) };
 }
 
 export type { Dataset, ImageSet };

@@ -29,7 +29,8 @@ import { planWeights, type TrainingPlan } from '../core/train/plan';
 import { checkBatchSize, checkEpochs, checkLearningRate, checkThreads, formatNumber, LossWatch } from '../core/train/validate';
 import { selectRows } from '../core/parse/dataOrigin';
 import { readCheckpointFile, writeCheckpointFile } from './checkpointFile';
-import { checkFinite, checkFit, openDataset } from './data';
+import { checkFinite, checkFit, datasetForModel, openDataset } from './data';
+import { channelsLastShape } from '../core/train/sampleLayout';
 import { BatchFeeder, DataError, gatherSet, hashSeed, permutation, sliceSet, validationSplit, type Dataset, type ImageSet } from './datasets/index';
 import { createRun } from './runStore';
 import { appendLine, writeFileAtomic, type WritePolicy } from './safeFs';
@@ -232,7 +233,7 @@ async function train(
   if (threadCheck.warning) warn(threadCheck.warning);
   const threads = threadCheck.threads;
 
-  const ds = p.dataset ?? (await openDataset(p.data, p.dataHint, p.limit, p.plan.inputShape));
+  const ds = datasetForModel(p.dataset ?? (await openDataset(p.data, p.dataHint, p.limit, channelsLastShape(p.plan, p.plan.inputShape))), plan);
   checkFinite(ds);
   notes.push(...checkFit(ds, plan.inputShape, plan.outputShape));
   const { trainSet, validation } = splitData(ds, plan, p.seed, notes);

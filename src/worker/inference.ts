@@ -33,6 +33,7 @@ import { compileExplainGraph, EXPLAIN_NAMES } from '../core/train/explain';
 import { upsampleBilinear } from '../core/render/featureMaps';
 import { architectureFingerprint, architectureOf, checkpointMismatch } from '../core/train/architecture';
 import { planWeights, type TrainingPlan } from '../core/train/plan';
+import { channelsLastShape, toChannelsLast, toModelLayout } from '../core/train/sampleLayout';
 import { readCheckpointFile } from '../train/checkpointFile';
 import { openDataset, type Dataset } from '../train/data';
 import { imageRows, resizeRows } from '../train/datasets/imageFolder';
@@ -260,16 +261,23 @@ async function readInput(source: InputSource, shape: number[]): Promise<{ x: Flo
 async function activations(p: ActivationsRequestParams): Promise<void> {
   const t0 = performance.now();
   const loaded = await load(p.plan, p.weights);
-  const { x, label } = await readInput(p.input, p.plan.inputShape);
-  const feeds = { input: new ort.Tensor('float32', x, [1, ...p.plan.inputShape]) };
+  // The panel shows samples and feature maps channels-last; a PyTorch model takes and makes them channels-first.
+  const shown = channelsLastShape(p.plan, p.plan.inputShape);
+  const { x, label } = await readInput(p.input, shown);
+  const feeds = { input: new ort.Tensor('float32', toModelLayout(p.plan, x, p.plan.inputShape, 1), [1, ...p.plan.inputShape]) };
   const inputName = loaded.session.inputNames[0];
   const result = await loaded.session.run({ [inputName]: feeds.input });
-  const layers = loaded.outputs.map((o) => ({ name: o.layer, className: o.className, inputs: o.inputs, activation: encodeTensor(result[o.name].data as Float32Array, o.shape) }));
+  const layers = loaded.outputs.map((o) => ({
+    name: o.layer,
+    className: o.className,
+    inputs: o.inputs,
+    activation: encodeTensor(toChannelsLast(p.plan, result[o.name].data as Float32Array, o.shape), channelsLastShape(p.plan, o.shape)),
+  }));
   const last = result[loaded.outputs[loaded.outputs.length - 1].name].data as Float32Array;
   send(
     ActivationsResult.create({
       id: p.id,
-      input: encodeTensor(x, p.plan.inputShape),
+      input: encodeTensor(x, shown),
       inputLabel: label,
       layers,
       probabilities: probabilities(last, p.plan),
@@ -293,16 +301,29 @@ function probabilities(out: Float32Array, plan: TrainingPlan): number[] {
 
 async function filters(p: FiltersRequestParams): Promise<void> {
   const loaded = await load(p.plan, p.weights);
-  const w = planWeights(p.plan).find((x) => x.name === `${p.layer}/kernel` || x.name === `${p.layer}/depthwise_kernel`);
+  const torch = p.plan.framework === 'pytorch';
+  const w = planWeights(p.plan).find((x) => (torch ? x.name === `${p.layer}.weight` && x.shape.length >= 3 : x.name === `${p.layer}/kernel` || x.name === `${p.layer}/depthwise_kernel`));
   if (!w) throw new Error(`${p.layer} has no convolution kernel`);
   const data = loaded.weights.get(w.name);
   if (!data) throw new Error(`the weights have no ${w.name}`);
-  send(FiltersResult.create({ id: p.id, layer: p.layer, kernel: encodeTensor(data, w.shape), weights: loaded.label }));
+  // The panel draws Keras' kernel layout (k…, c_in, c_out); PyTorch stores (c_out, c_in, k…).
+  const kernel = torch ? oihwToKeras(data, w.shape) : { data, shape: w.shape };
+  send(FiltersResult.create({ id: p.id, layer: p.layer, kernel: encodeTensor(kernel.data, kernel.shape), weights: loaded.label }));
+}
+
+/** A PyTorch kernel (c_out, c_in, k…) in Keras' layout (k…, c_in, c_out). */
+function oihwToKeras(data: Float32Array, shape: readonly number[]): { data: Float32Array; shape: number[] } {
+  const [o, i, ...k] = shape;
+  const plane = k.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(data.length);
+  for (let a = 0; a < o; a++) for (let b = 0; b < i; b++) for (let p = 0; p < plane; p++) out[(p * i + b) * o + a] = data[(a * i + b) * plane + p];
+  return { data: out, shape: [...k, i, o] };
 }
 
 async function evaluate(p: EvaluateRequestParams): Promise<void> {
   const loaded = await load(p.plan, p.weights);
-  const ds = await dataset(p.data, p.dataHint, p.plan.inputShape);
+  const shown = channelsLastShape(p.plan, p.plan.inputShape);
+  const ds = await dataset(p.data, p.dataHint, shown);
   const set = ds.test ?? ds.train;
   const n = Math.min(set.count, p.limit ?? set.count);
   const per = p.plan.inputShape.reduce((a, b) => a * b, 1);
@@ -315,7 +336,7 @@ async function evaluate(p: EvaluateRequestParams): Promise<void> {
   const confidence = new Float32Array(n);
   for (let start = 0; start < n; start += batch) {
     const m = Math.min(batch, n - start);
-    const x = set.x.subarray(start * per, (start + m) * per);
+    const x = toModelLayout(p.plan, set.x.subarray(start * per, (start + m) * per), p.plan.inputShape, m);
     const r = await loaded.session.run({ [inputName]: new ort.Tensor('float32', x, [m, ...p.plan.inputShape]) });
     const out = r[outName].data as Float32Array;
     const k = out.length / m;
@@ -337,7 +358,7 @@ async function evaluate(p: EvaluateRequestParams): Promise<void> {
   const right: number[] = [];
   for (let i = 0; i < n && wrong.length + right.length < p.samples; i += stride) if (predicted[i] === set.y[i]) right.push(i);
   const samples = [...wrong, ...right].sort((a, b) => a - b).map((i) => ({
-    image: encodeTensor(set.x.slice(i * per, (i + 1) * per), p.plan.inputShape),
+    image: encodeTensor(set.x.slice(i * per, (i + 1) * per), shown),
     label: set.y[i],
     predicted: predicted[i],
     probability: confidence[i],

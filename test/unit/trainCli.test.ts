@@ -80,6 +80,28 @@ describe('convlens train / export', () => {
     assert.deepEqual(readFileSync(path.join(dir, 'third.onnx')), readFileSync(path.join(dir, 'again.onnx')));
   });
 
+  it('end to end: the pytorch/examples MNIST Net trains as its file says (Adadelta lr=1, StepLR γ=0.7, F.nll_loss, batch 64) to ≥ 95% on synthetic digits; export is channels-first and returns log-probabilities', async () => {
+    // test/fixtures/pytorch/pytorch_examples/mnist_main.py: https://github.com/pytorch/examples mnist/main.py @ 77f55b9121.
+    const dir = tmp();
+    copyFileSync(fixturePath('pytorch', 'pytorch_examples', 'mnist_main.py'), path.join(dir, 'mnist_main.py'));
+    const r = run(dir, 'train', 'mnist_main.py', '--data', 'synthetic', '--epochs', '1', '--threads', '2', '--out', 'net.onnx', '--json');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /note: StepLR \(line 130\): the learning rate × 0\.7 every 1 epoch/);
+    const final = JSON.parse(r.out.trim().split('\n').pop()!);
+    console.log(`  synthetic digits, pytorch/examples MNIST Net, Adadelta(lr=1), batch 64, 1 epoch, 2 threads: test accuracy ${final.test_accuracy}, ${r.seconds.toFixed(1)} s wall`);
+    assert.ok(final.test_accuracy >= 0.95, `test accuracy ${final.test_accuracy}`);
+    const runRoot = path.join(dir, '.convlens', 'runs', 'mnist_main.Net');
+    const [runDir] = readdirSync(runRoot).map((d) => path.join(runRoot, d));
+    assert.match(readFileSync(path.join(runDir, 'log.txt'), 'utf8'), /Net: Adadelta\(lr=1\), loss nll_loss, batch size 64/);
+    const e = run(dir, 'export', 'mnist_main.py', '--weights', runDir, '--out', 'again.onnx');
+    assert.equal(e.code, 0, e.err);
+    assert.match(e.out, /^Wrote again\.onnx: input 'input' \(N, 1, 28, 28\) float32 \(channels-first, as PyTorch\) → output 'output' \(N, 10\)/m);
+    // The exported model returns log-probabilities, as Net.forward does.
+    const s = await ort.InferenceSession.create(path.join(dir, 'again.onnx'));
+    const out = (await s.run({ input: new ort.Tensor('float32', new Float32Array(2 * 784).fill(0.5), [2, 1, 28, 28]) })).output.data as Float32Array;
+    for (const row of [out.subarray(0, 10), out.subarray(10)]) assert.ok(Math.abs(row.reduce((a, v) => a + Math.exp(v), 0) - 1) < 1e-4);
+  });
+
   it('end to end: a functional residual network (BatchNormalization, skip connections) reaches ≥ 95% on synthetic digits; its DAG exports and runs', async () => {
     const dir = tmp();
     const file = path.join(dir, 'residual_digits.py');

@@ -1,0 +1,40 @@
+/**
+ * Samples between the layout datasets, images and the panel use — channels-last, (H, W, C) — and
+ * a model's own: Keras' is the same; PyTorch's is channels-first, (C, H, W), as torchvision's
+ * ToTensor gives images. One transposition at the edge, so everything inside a plan stays in its
+ * framework's layout.
+ */
+import type { TrainingPlan } from './plan';
+
+const channelsFirst = (plan: Pick<TrainingPlan, 'framework'>): boolean => plan.framework === 'pytorch';
+
+/** A per-sample shape of the model as channels-last: PyTorch's (C, H, W) → (H, W, C); rank 1 and Keras' unchanged. */
+export function channelsLastShape(plan: Pick<TrainingPlan, 'framework'>, shape: readonly number[]): number[] {
+  return channelsFirst(plan) && shape.length >= 2 ? [...shape.slice(1), shape[0]] : [...shape];
+}
+
+/** `count` samples of channels-last `shape` (the model's shape as {@link channelsLastShape} gives it) moved to the model's layout. */
+export function toModelLayout(plan: Pick<TrainingPlan, 'framework'>, data: Float32Array, modelShape: readonly number[], count: number): Float32Array {
+  if (!channelsFirst(plan) || modelShape.length < 2 || modelShape[0] === 1) return data;
+  const c = modelShape[0];
+  const plane = modelShape.slice(1).reduce((a, b) => a * b, 1);
+  const out = new Float32Array(count * c * plane);
+  for (let n = 0; n < count; n++) {
+    const base = n * c * plane;
+    for (let p = 0; p < plane; p++) for (let k = 0; k < c; k++) out[base + k * plane + p] = data[base + p * c + k];
+  }
+  return out;
+}
+
+/** `count` samples of the model's `shape` moved to channels-last, for showing them. */
+export function toChannelsLast(plan: Pick<TrainingPlan, 'framework'>, data: Float32Array, modelShape: readonly number[], count = 1): Float32Array {
+  if (!channelsFirst(plan) || modelShape.length < 2 || modelShape[0] === 1) return data;
+  const c = modelShape[0];
+  const plane = modelShape.slice(1).reduce((a, b) => a * b, 1);
+  const out = new Float32Array(count * c * plane);
+  for (let n = 0; n < count; n++) {
+    const base = n * c * plane;
+    for (let k = 0; k < c; k++) for (let p = 0; p < plane; p++) out[base + p * c + k] = data[base + k * plane + p];
+  }
+  return out;
+}
