@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { registryOptions } from '../../src/cli/main';
+import { registryOptions } from '../../src/cli/registryHelp';
 import { ACTIVATIONS, activationBackward, activationForward, type ActivationKind } from '../../src/core/onnx/activations';
 import { GraphBuilder } from '../../src/core/onnx/graphBuilder';
 import { INITIALIZER_DEFS, initialize } from '../../src/core/train/initializers';
