@@ -47,6 +47,7 @@ import { CIFAR10_CLASS_NAMES } from '../train/datasets/cifar10';
 import { FASHION_MNIST_CLASS_NAMES } from '../train/datasets/idx';
 import type { Ctx } from './context';
 import { chooseModel, configuredDataFolder, planOrExplain, type ChosenModel } from './models';
+import { channelsLastShape } from '../core/train/sampleLayout';
 import { runsFolderSetting, type TrainingRun } from './training';
 import { panelHtml } from './webviewHtml';
 
@@ -246,7 +247,9 @@ export class ModelPanel implements vscode.Disposable {
       const cached = path.join(process.env.KERAS_HOME ?? path.join(os.homedir(), '.keras'), 'datasets', `${hint}.npz`);
       if (existsSync(cached)) add(hint, `${hint} (Keras cache ${cached})`);
     }
-    if (this.plan && (this.plan.inputShape.join() === '28,28,1' || this.plan.inputShape.join() === '784')) add('synthetic', 'synthetic digits (built in)');
+    // A PyTorch model's (1, 28, 28) input takes the digits as a Keras (28, 28, 1) one does.
+    const shown = this.plan ? channelsLastShape(this.plan, this.plan.inputShape).join() : '';
+    if (shown === '28,28,1' || shown === '784') add('synthetic', 'synthetic digits (built in)');
     // The user's last choice, else the newest run's training data, else the data the file loads
     // (a configured folder, the Keras cache), else the built-in digits.
     const remembered = this.ctx.extension.workspaceState.get<string>(this.dataKey);
@@ -281,7 +284,8 @@ export class ModelPanel implements vscode.Disposable {
         file: vscode.workspace.asRelativePath(this.chosen.doc.uri),
         model: m.name,
         layers: m.layers.map((l) => ({ name: l.name, className: l.className, outputShape: l.outputShape, params: l.params, line: this.chosen.lineOf(l.span.start) })),
-        inputShape: m.inputShape && m.inputShape.every((d) => d !== null) ? (m.inputShape as number[]) : null,
+        // The panel draws inputs channels-last; a PyTorch model's (C, H, W) is shown as (H, W, C).
+        inputShape: m.inputShape && m.inputShape.every((d) => d !== null) ? channelsLastShape(m, m.inputShape as number[]) : null,
         classNames: names.length === classes ? names : Array.from({ length: classes }, (_, i) => String(i)),
         problem: r.plan ? undefined : `${m.name} cannot run yet, so there are no feature maps or training: ${r.problems.map((p) => `${p.message} (line ${p.line})`).join('; ')}`,
         weights: this.weights().label,
@@ -412,7 +416,8 @@ export class ModelPanel implements vscode.Disposable {
     }
     const { chosen } = this.dataSources();
     if (this.plan) {
-      await this.runInput(chosen ? { source: 'sample', dataSource: chosen, index: 0 } : { source: 'drawing', pixels: new Array(this.plan.inputShape[0] * (this.plan.inputShape[1] ?? 1)).fill(0) });
+      const [h, w] = channelsLastShape(this.plan, this.plan.inputShape);
+      await this.runInput(chosen ? { source: 'sample', dataSource: chosen, index: 0 } : { source: 'drawing', pixels: new Array(h * (w ?? 1)).fill(0) });
     }
     const editor = vscode.window.visibleTextEditors.find((e) => this.owns(e.document.uri));
     if (editor) this.highlightAt(editor);
@@ -438,7 +443,7 @@ export class ModelPanel implements vscode.Disposable {
   }
 
   private inputSource(input: Input, plan: TrainingPlan): InputSource {
-    const [h, wd] = plan.inputShape;
+    const [h, wd] = channelsLastShape(plan, plan.inputShape);
     return input.source === 'file'
       ? { kind: 'image', path: input.path! }
       : input.source === 'drawing'
