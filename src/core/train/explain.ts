@@ -40,6 +40,8 @@ export function explainableLayers(plan: TrainingPlan): { node: string; className
  * Throws, in words, when the layer has no spatial output or a layer's gradient cannot be built.
  */
 export function compileExplainGraph(plan: TrainingPlan, weights: WeightMap, target: string): Uint8Array {
+  // The graph below moves tensors to and from Keras' channels-last layout and reads Keras' head layers.
+  if (plan.framework === 'pytorch') throw new Error('Grad-CAM and saliency maps are not available for PyTorch models yet (feature maps and filters are)');
   const t = plan.layers.findIndex((l) => l.node === target);
   if (t < 0) throw new Error(`the model has no layer call '${target}'`);
   const targetLayer = plan.layers[t];
