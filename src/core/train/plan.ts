@@ -178,7 +178,7 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
         rowPlan.set(l.index, -2);
         continue;
       }
-      const def = findLayer(l.className);
+      const def = findLayer(l.typeName ?? l.className);
       const refusedHere = (message: string): void => {
         refuse(`${who}: ${message}`, where);
         rowPlan.set(l.index, -2);
