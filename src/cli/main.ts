@@ -9,6 +9,7 @@ import { createPythonParse } from '../node/pythonParser';
 import { runLanguageServer } from '../server/main';
 import { benchCommand } from './bench';
 import { EXIT, exitCodeOfError } from './exitCodes';
+import { EXPORT_TARGETS, exportPytorchCommand } from './exportPytorch';
 import { exportCommand, runsCommand, trainCommand, UsageError } from './train';
 
 const USAGE = `Usage: convlens <command> [options]
@@ -60,6 +61,14 @@ Commands:
   export FILE|RUN --weights CKPT|RUN --out model.onnx
                              Write the inference model with a checkpoint's weights (a run: its
                              best checkpoint; export RUN alone uses the model file as trained).
+  export FILE|RUN --to pytorch --out train_model.py [--weights CKPT|RUN]
+                             Write one self-contained PyTorch script: the model as an nn.Module
+                             with Keras' semantics, ConvLens checkpoints read and written, the
+                             file's optimizer, loss, batch size and epochs, and a training loop
+                             with DistributedDataParallel (python3 FILE.py, or torchrun
+                             --nproc_per_node=N / --nnodes=M on a cluster). --weights: the
+                             checkpoint it starts from by default.
+    --to onnx|pytorch        what to export (default onnx)
 
   bench FILE [options]       Time training steps of the model on random data: ms/step,
                              samples/s, GFLOP/s, peak memory, and how long one epoch of the
@@ -240,6 +249,7 @@ async function main(argv: string[]): Promise<number> {
         depth: { type: 'string' },
         batch: { type: 'string' },
         steps: { type: 'string' },
+        to: { type: 'string' },
       },
     });
   } catch (e) {
@@ -255,6 +265,10 @@ async function main(argv: string[]): Promise<number> {
   if (values.help || !command) {
     process.stdout.write(USAGE);
     return values.help ? 0 : 2;
+  }
+  if (values.to !== undefined && command !== 'export') {
+    process.stderr.write(`convlens: --to is an option of export, not of ${command}\n`);
+    return 2;
   }
   // A --runs-dir on the command line is relative to the working folder (in settings: to the model file).
   const runsDir = values['runs-dir'] === undefined ? undefined : resolvePath(values['runs-dir']);
@@ -304,8 +318,12 @@ async function main(argv: string[]): Promise<number> {
           model: values.model,
           json: values.json ?? false,
         });
-      case 'export':
-        return await exportCommand({ file: oneFile('export', rest), weights: values.weights, out: values.out, model: values.model, runsDir, force: values.force ?? false });
+      case 'export': {
+        const args = { file: oneFile('export', rest), weights: values.weights, out: values.out, model: values.model, runsDir, force: values.force ?? false };
+        const to = values.to ?? 'onnx';
+        if (!(EXPORT_TARGETS as readonly string[]).includes(to)) throw new UsageError(`--to must be ${EXPORT_TARGETS.join(' or ')}, got '${to}'`);
+        return await (to === 'pytorch' ? exportPytorchCommand(args) : exportCommand(args));
+      }
     }
   } catch (e) {
     const code = e instanceof UsageError ? EXIT.usage : exitCodeOfError(e);

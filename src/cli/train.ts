@@ -81,7 +81,7 @@ export async function loadModel(file: string, which?: string, quiet = false): Pr
 }
 
 /** The plan, or the refusals printed as FILE:LINE:COL: error: … (exit code 1). */
-function plan(file: string, loaded: Loaded, overrides: PlanOverrides): { plan?: TrainingPlan; notes: string[] } {
+export function plan(file: string, loaded: Loaded, overrides: PlanOverrides): { plan?: TrainingPlan; notes: string[] } {
   const r = planTraining(loaded.model, loaded.text, overrides);
   for (const p of r.problems) process.stderr.write(`${file}:${p.line}:${p.column}: error: ${p.message}\n`);
   return { plan: r.plan, notes: r.notes };
@@ -105,7 +105,7 @@ function writtenByConvLens(file: string): boolean {
 }
 
 /** The same file: equal paths after resolving links, or the same inode. */
-function sameFile(a: string, b: string): boolean {
+export function sameFile(a: string, b: string): boolean {
   const real = (p: string) => {
     try {
       return realpathSync(p);
@@ -132,7 +132,7 @@ function sameFile(a: string, b: string): boolean {
  * regular file (never a device, pipe, link or folder, even with --force) that --force allows
  * replacing.
  */
-function checkUserOutput(file: string, what: string, force: boolean, protect: { file: string; why: string }[]): void {
+export function checkUserOutput(file: string, what: string, force: boolean, protect: { file: string; why: string }[]): void {
   for (const p of protect) if (sameFile(file, p.file)) throw new UsageError(`--${what === 'model' ? 'out' : 'checkpoint'} ${file} is ${p.why}: choose another path`);
   const dir = path.dirname(path.resolve(file));
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`cannot write the ${what} ${file}: folder ${dir} does not exist`);
@@ -151,7 +151,7 @@ function checkUserOutput(file: string, what: string, force: boolean, protect: { 
 const plural = (n: number, word: string) => `${formatNumber(n)} ${word}${n === 1 ? '' : 's'}`;
 
 /** A run folder for messages: relative to the working folder when it is below it. */
-function shown(p: string): string {
+export function shown(p: string): string {
   const rel = path.relative(process.cwd(), p);
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
 }
