@@ -148,6 +148,19 @@ describe('PyTorch export: the generator', () => {
     assert.doesNotMatch(text, /self\.(train|float|eval) =/);
   });
 
+  it("the file is laid out as PEP 8 asks: two blank lines around every top-level definition", async () => {
+    const lines = exported(await planOf(everyFile, 'images')).text.split('\n');
+    let checked = 0;
+    lines.forEach((l, i) => {
+      if (!/^(class|def) /.test(l) || lines[i - 1]?.startsWith('@')) return;
+      let j = i - 1;
+      while (lines[j]?.startsWith('@') || lines[j]?.startsWith('#')) j--;
+      assert.deepEqual([lines[j], lines[j - 1], lines[j - 2] === ''], ['', '', false], `line ${i + 1}: ${l}`);
+      checked++;
+    });
+    assert.ok(checked > 40, `${checked} definitions`);
+  });
+
   it('the exported files are valid Python', { skip: anyPython() ? false : 'skipped: no python3' }, async () => {
     const files: string[] = [];
     for (const [file, model] of [[seedFile], [residualFile], ...EVERY.map((m) => [everyFile, m])] as [string, string?][]) {
@@ -543,6 +556,18 @@ describe('PyTorch export: the script trains', { skip: noTorch }, () => {
     const bad = python([script, '--data', digits, '--epochs', 'two'], { cwd: w });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /argument --epochs: must be a whole number >= 0, got 'two'/);
+    // Exported with --weights, the script starts from that checkpoint; --epochs 0 only evaluates it.
+    const evaluating = exportScript(w, path.join(w, 'seed.py'), { name: 'evaluate.py', weights: path.join('run', 'best.ckpt') });
+    assert.match(readFileSync(evaluating, 'utf8'), /^DEFAULT_WEIGHTS = os\.path\.join\(os\.path\.dirname\(os\.path\.abspath\(__file__\)\), "run\/best\.ckpt"\)$/m);
+    const e0 = python([evaluating, '--data', digits, '--epochs', '0', '--out', 'eval'], { cwd: tmp() });
+    assert.equal(e0.status, 0, e0.stderr);
+    assert.match(e0.stdout, /^Loaded .*run\/best\.ckpt: weights of epoch \d of 'sequential'$/m);
+    assert.match(e0.stdout, /\ntest_accuracy: (0|1)\.\d{4}\n$/);
+    // A model file that loads no known dataset: --data is required.
+    const residual = exportScript(w, residualFile, { name: 'residual.py' });
+    const noData = python([residual], { cwd: w });
+    assert.equal(noData.status, 2);
+    assert.match(noData.stderr, /the following arguments are required: --data/);
   });
 
   it('as two processes under torchrun (gloo, CPU): one set of lines from process 0, the batch split in two, the same checkpoint format', async (t) => {

@@ -173,7 +173,7 @@ export function exportPytorch(plan: TrainingPlan, opts: PytorchExportOptions): P
     if (last) {
       const lastHead = finalHead(plan, layer);
       head = lastHead.head;
-      returnLines = finish(forward, code.call, code.comment, xs, activation, lastHead, plan);
+      returnLines = finish(forward, code.call, code.comment, xs, activation, lastHead);
       outVar[i] = 'z';
       return;
     }
@@ -190,8 +190,6 @@ export function exportPytorch(plan: TrainingPlan, opts: PytorchExportOptions): P
     forward.push({ code: `${target} = ${value}` });
   });
 
-  const unexported = plan.layers.filter((l) => l.className === 'Embedding');
-  for (const l of unexported) problems.push({ message: `${l.className} '${l.node}' is not exported`, line: l.line, column: l.column });
   if (problems.length > 0) return { ok: false, problems };
 
   const notes = [...(plan.fit?.ignored ?? [])];
@@ -219,7 +217,7 @@ function finalHead(plan: TrainingPlan, last: PlanLayer): { head: Head; softmaxLa
 }
 
 /** The end of forward(): the logits when asked for, else the model's output as Keras returns it. */
-function finish(forward: ForwardLine[], call: string, comment: string | undefined, xs: readonly string[], activation: string | null | undefined, h: { head: Head; softmaxLayer: boolean }, plan: TrainingPlan): string[] {
+function finish(forward: ForwardLine[], call: string, comment: string | undefined, xs: readonly string[], activation: string | null | undefined, h: { head: Head; softmaxLayer: boolean }): string[] {
   if (comment) forward.push({ comment, code: '' });
   if (h.softmaxLayer) {
     return ['if logits:', `    return ${xs[0]}`, `return torch.softmax(${xs[0]}, dim=1)`];
@@ -228,7 +226,6 @@ function finish(forward: ForwardLine[], call: string, comment: string | undefine
   if (h.head) return ['if logits:', '    return z', `return ${activationCode(h.head, 'z')}`];
   const out = activationCode(activation, 'z');
   if (out === undefined) throw new Error(`activation '${String(activation)}' of the last layer has no PyTorch code`);
-  void plan;
   return [`return ${out}`];
 }
 
@@ -312,7 +309,8 @@ function assemble(plan: TrainingPlan, opts: PytorchExportOptions, p: Parts): str
     `CALLBACKS = ${pyLiteral(fit?.callbacks ?? [])}`,
     `# The best checkpoint is chosen by this (ModelCheckpoint's monitor, else val_loss or loss).`,
     `CHECKPOINT = ${pyLiteral({ monitor: checkpoint.monitor, mode: checkpoint.mode, initial: checkpoint.initial })}`,
-    `DATASET = ${pyString(opts.dataset ?? 'mnist')}`,
+    `# The dataset the model file loads (the default --data; None: --data is required).`,
+    `DATASET = ${opts.dataset ? pyString(opts.dataset) : 'None'}`,
     `DEFAULT_WEIGHTS = ${defaultWeights(opts)}`,
     `# ConvLens' record of the optimizer (its checkpoints carry it).`,
     `OPTIMIZER = ${pyLiteral(plan.optimizer)}`,
@@ -392,7 +390,7 @@ function assemble(plan: TrainingPlan, opts: PytorchExportOptions, p: Parts): str
     `CLASSES = ${plan.outputShape[0]}`,
   ].join('\n');
 
-  return [
+  const text = [
     header,
     '',
     helperCode,
@@ -412,10 +410,42 @@ function assemble(plan: TrainingPlan, opts: PytorchExportOptions, p: Parts): str
     'if __name__ == "__main__":',
     '    sys.exit(main())',
     '',
-  ]
-    .filter((s, i, all) => !(s === '' && all[i - 1] === ''))
-    .join('\n')
-    .replace(/\n{4,}/g, '\n\n\n');
+  ].join('\n');
+  return pep8Spacing(text);
+}
+
+/**
+ * PEP 8's blank lines: two before every top-level definition and after one (before the comment
+ * lines that introduce it), none doubled elsewhere at the top level.
+ */
+export function pep8Spacing(text: string): string {
+  const out: string[] = [];
+  const indented = (l: string) => /^\s/.test(l);
+  // The last line of code (not blank, not a comment) seen.
+  let code = '';
+  for (const line of text.split('\n')) {
+    const top = line !== '' && !indented(line) && !line.startsWith('#') && !/^[)\]}]/.test(line);
+    const definition = /^(class|def) |^@|^if __name__/.test(line);
+    const afterDefinition = indented(code) || /^(class|def) /.test(code);
+    if (top && (definition || afterDefinition) && !code.startsWith('@')) {
+      // The comment lines just above go with it.
+      const comments: string[] = [];
+      while (out.length && out[out.length - 1].startsWith('#')) comments.unshift(out.pop()!);
+      while (out.length && out[out.length - 1] === '') out.pop();
+      if (out.length) out.push('', '');
+      out.push(...comments);
+    } else if (line.startsWith('#') && indented(code) && (out.length === 0 || out[out.length - 1] === '')) {
+      // A section comment after a definition's body: two blank lines before it, the code after it follows it.
+      while (out.length && out[out.length - 1] === '') out.pop();
+      out.push('', '');
+      code = line;
+    } else if (line === '' && out.length && out[out.length - 1] === '' && !indented(code) && (out.length < 2 || out[out.length - 2] === '')) {
+      continue;
+    }
+    out.push(line);
+    if (line !== '' && !line.startsWith('#')) code = line;
+  }
+  return `${out.join('\n').replace(/\n+$/, '')}\n`;
 }
 
 function defaultWeights(opts: PytorchExportOptions): string {

@@ -16,7 +16,7 @@ import type { NumericArray } from '../layers/args';
 import { kerasPads, type KerasPadding } from '../onnx/grad';
 import { kerasKernelToOnnxPerm, onnxAxis, onnxSampleShape, toKerasPerm, toOnnxPerm } from '../onnx/layout';
 import type { PlanLayer } from '../train/plan';
-import { pyFloat, pyLiteral, pySize, pyString, pyTuple } from './python';
+import { pyFloat, pySize, pyString, pyTuple } from './python';
 
 /** Where one Keras weight goes in the layer's module, and how its layout changes on the way. */
 export interface TorchWeight {
@@ -709,4 +709,3 @@ export function emitTorchLayer(c: TorchLayerContext): TorchEmitResult {
   return refuseChannelsFirst(c.layer) ?? emit(c);
 }
 
-export { pyLiteral };
