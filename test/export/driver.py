@@ -4,7 +4,8 @@ as JSON on stdout. Tensors travel as raw little-endian float32 files.
 
     driver.py params SCRIPT
     driver.py forward SCRIPT CKPT INPUT.f32 OUTPUT.f32          (inference mode)
-    driver.py step SCRIPT CKPT INPUT.f32 LABELS.i64 OUT_DIR     (one training step: weights.ckpt, grads.ckpt)
+    driver.py step SCRIPT CKPT INPUT.f32 LABELS.i64 OUT_DIR [K]  (K training steps on the batch: weights.ckpt, grads.ckpt of the first)
+    driver.py fit SCRIPT SPEC_JSON                               (schedule_rate and FitCallbacks on given logs)
     driver.py data SCRIPT DATA SEED LIMIT OUT_DIR               (the sets the script trains on)
     driver.py select SCRIPT COUNT SEED ROWS_JSON
     driver.py read SCRIPT CKPT                                   (read_convlens_checkpoint, or its error)
@@ -64,7 +65,7 @@ def forward(m, ckpt, inp, out):
     return {"shape": list(y.shape)}
 
 
-def step(m, ckpt, inp, labels, out_dir):
+def step(m, ckpt, inp, labels, out_dir, steps="1"):
     model = m.Model().train()
     header = m.load_convlens_checkpoint(model, ckpt)
     n = os.path.getsize(labels) // 8
@@ -72,12 +73,14 @@ def step(m, ckpt, inp, labels, out_dir):
     with open(labels, "rb") as f:
         y = torch.frombuffer(bytearray(f.read()), dtype=torch.int64).clone()
     optimizer = m.make_optimizer([p for p in model.parameters() if p.requires_grad], m.OPTIMIZER["learningRate"])
-    z = model(x, logits=True)
-    loss = m.loss_fn(z, y)
-    optimizer.zero_grad()
-    loss.backward()
-    grads = {name: p.grad.detach().clone() for name, p in model.named_parameters() if p.grad is not None}
-    optimizer.step()
+    for k in range(int(steps)):
+        z = model(x, logits=True)
+        loss = m.loss_fn(z, y)
+        optimizer.zero_grad()
+        loss.backward()
+        if k == 0:
+            grads = {name: p.grad.detach().clone() for name, p in model.named_parameters() if p.grad is not None}
+        optimizer.step()
     metrics = {"loss": float(loss), "accuracy": 0.0}
     with open(os.path.join(out_dir, "weights.ckpt"), "wb") as f:
         f.write(m.convlens_checkpoint_bytes(model, 1, 1, metrics, "loss", "min", float(loss), 1, m.OPTIMIZER["learningRate"]))
@@ -117,6 +120,16 @@ def main():
             result = step(m, *rest)
         elif command == "data":
             result = data(m, *rest)
+        elif command == "fit":
+            spec = json.loads(rest[0])
+            rates = [[m.schedule_rate(sch, t) for t in spec["steps"]] for sch in spec["schedules"]]
+            callbacks = m.FitCallbacks(spec["callbacks"])
+            lr, decisions = spec["learningRate"], []
+            for epoch, logs in enumerate(spec["logs"]):
+                lr = callbacks.epoch_begin(epoch, lr)
+                stop, lr, keep, messages = callbacks.epoch_end(epoch, logs, lr)
+                decisions.append({"stop": stop, "learningRate": lr, "keepWeights": keep, "messages": messages})
+            result = {"rates": rates, "decisions": decisions}
         elif command == "select":
             result = {"index": m.select_rows(json.loads(rest[2]), int(rest[0]), int(rest[1]))}
         elif command == "read":

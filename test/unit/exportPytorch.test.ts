@@ -22,6 +22,7 @@ import { LAYERS } from '../../src/core/layers/index';
 import { selectRows } from '../../src/core/parse/dataOrigin';
 import { compileInferenceGraph, compileTrainGraph, initialState } from '../../src/core/train/compile';
 import { decodeCheckpoint } from '../../src/core/train/checkpoint';
+import { FitCallbacks, scheduleRate, type CallbackPlan, type SchedulePlan } from '../../src/core/train/fitOptions';
 import { planWeights, type TrainingPlan } from '../../src/core/train/plan';
 import { hashSeed, loadDataset, permutation, syntheticDigits, type Dataset, type DatasetSpec } from '../../src/train/datasets/index';
 import { fixturePath } from './helpers';
@@ -30,6 +31,7 @@ import {
   convlens,
   digitBatch,
   drive,
+  driveWith,
   exportScript,
   maxDiff,
   planOf,
@@ -347,6 +349,98 @@ describe('PyTorch export: the module in torch', { skip: noTorch }, () => {
     }
   });
 
+  it("every optimizer ConvLens trains with, two steps: SGD (momentum, Nesterov, weight decay), RMSprop (centered, momentum), Adam, AdamW, Adagrad", async (t) => {
+    const digits = await digitBatch(16);
+    const labels = BigInt64Array.from(digits.y, (v) => BigInt(v));
+    for (const optimizer of [
+      'keras.optimizers.SGD(0.05)',
+      'keras.optimizers.SGD(0.05, momentum=0.9, nesterov=True, weight_decay=0.01)',
+      'keras.optimizers.SGD(0.05, momentum=0.8)',
+      'keras.optimizers.RMSprop(0.001, rho=0.8, momentum=0.5, centered=True)',
+      'keras.optimizers.Adam(0.002, beta_1=0.8, beta_2=0.99, epsilon=1e-6)',
+      'keras.optimizers.AdamW(0.001)',
+      'keras.optimizers.Adagrad(0.01, initial_accumulator_value=0.2)',
+    ]) {
+      const w = tmp();
+      const file = path.join(w, 'opt.py');
+      writeFileSync(
+        file,
+        `import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(shape=(28, 28, 1)), layers.Conv2D(4, 3, activation="tanh"), layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(10, activation="softmax")])\nmodel.compile(optimizer=${optimizer}, loss="sparse_categorical_crossentropy")\n`,
+      );
+      const plan = await planOf(file);
+      const weights = randomWeights(plan, 3);
+      writeCheckpoint(path.join(w, 'start.ckpt'), plan, weights);
+      const graph = compileTrainGraph(plan, { seed: 1 });
+      const session = await ort.InferenceSession.create(graph.bytes);
+      let state = initialState(plan, 1);
+      for (const [k, v] of weights) state.set(k, v);
+      for (let step = 1; step <= 2; step++) {
+        const feeds: Record<string, ort.Tensor> = {
+          x: new ort.Tensor('float32', digits.x, [16, 28, 28, 1]),
+          labels: new ort.Tensor('int64', labels, [16]),
+          lr: new ort.Tensor('float32', Float32Array.of(plan.optimizer.learningRate), []),
+        };
+        if (graph.usesStep) feeds.t = new ort.Tensor('float32', Float32Array.of(step), []);
+        for (const c of graph.carried) feeds[c.name] = new ort.Tensor('float32', state.get(c.name)!, c.shape);
+        const out = await session.run(feeds);
+        state = new Map(graph.carried.map((c) => [c.name, out[c.next].data as Float32Array]));
+      }
+      await session.release();
+      writeF32(path.join(w, 'x.f32'), digits.x);
+      writeFileSync(path.join(w, 'y.i64'), Buffer.from(labels.buffer));
+      drive('step', exportScript(w, file), path.join(w, 'start.ckpt'), path.join(w, 'x.f32'), path.join(w, 'y.i64'), w, '2');
+      const next = decodeCheckpoint(readFileSync(path.join(w, 'weights.ckpt'))).tensors;
+      let worst = 0;
+      for (const pw of planWeights(plan)) {
+        const before = weights.get(pw.name)!;
+        const moved = (v: ArrayLike<number>) => Array.from(v, (x, i) => x - before[i]);
+        const theirs = moved(state.get(pw.name)!);
+        const scale = Math.max(...theirs.map(Math.abs), 1e-12);
+        worst = Math.max(worst, maxDiff(moved(next.get(pw.name)!.data), theirs) / scale);
+      }
+      t.diagnostic(`${optimizer}: after two steps the weights moved the same within ${worst.toExponential(2)} of the largest move`);
+      assert.ok(worst < 1e-3, `${optimizer}: ${worst}`);
+    }
+  });
+
+  it("fit()'s learning-rate schedules and callbacks decide as ConvLens' (EarlyStopping, ReduceLROnPlateau, LearningRateScheduler)", async () => {
+    const schedules = [
+      { kind: 'ExponentialDecay', initial: 0.1, decaySteps: 7, decayRate: 0.5, staircase: false },
+      { kind: 'ExponentialDecay', initial: 0.1, decaySteps: 7, decayRate: 0.5, staircase: true },
+      { kind: 'InverseTimeDecay', initial: 0.1, decaySteps: 5, decayRate: 0.3, staircase: true },
+      { kind: 'CosineDecay', initial: 0.1, decaySteps: 20, alpha: 0.1, warmupTarget: null, warmupSteps: 0 },
+      { kind: 'CosineDecay', initial: 0.0, decaySteps: 20, alpha: 0, warmupTarget: 0.2, warmupSteps: 5 },
+      { kind: 'PiecewiseConstantDecay', boundaries: [3, 10], values: [0.3, 0.2, 0.1] },
+      { kind: 'PolynomialDecay', initial: 0.1, decaySteps: 8, end: 0.001, power: 2, cycle: false },
+      { kind: 'PolynomialDecay', initial: 0.1, decaySteps: 8, end: 0.001, power: 1, cycle: true },
+    ] as const;
+    const steps = Array.from({ length: 30 }, (_, i) => i);
+    const callbacks: CallbackPlan[] = [
+      { kind: 'ReduceLROnPlateau', monitor: 'val_loss', mode: 'min', factor: 0.5, patience: 1, minDelta: 0.01, cooldown: 1, minLr: 0.0002, line: 9 },
+      { kind: 'EarlyStopping', monitor: 'val_accuracy', mode: 'max', minDelta: 0, patience: 2, baseline: null, restoreBestWeights: true, startFromEpoch: 1, line: 10 },
+      { kind: 'LearningRateScheduler', values: [0.01, 0.008, 0.004], line: 11 },
+    ];
+    const valLoss = [1.0, 0.8, 0.79, 0.795, 0.7, 0.71, 0.72, 0.73, 0.74];
+    const valAccuracy = [0.5, 0.6, 0.61, 0.6, 0.65, 0.64, 0.63, 0.62, 0.6];
+    const logs = valLoss.map((v, i) => ({ loss: v + 0.1, accuracy: valAccuracy[i] - 0.05, val_loss: v, val_accuracy: valAccuracy[i] }));
+    const script = exportScript(dir, seedFile, { name: 'fit.py' });
+    const got = drive<{ rates: number[][]; decisions: { stop: boolean; learningRate: number; keepWeights: boolean; messages: string[] }[] }>(
+      'fit',
+      script,
+      JSON.stringify({ schedules, steps, callbacks, logs, learningRate: 0.01 }),
+    );
+    schedules.forEach((sch, k) => steps.forEach((st, i) => assert.ok(Math.abs(got.rates[k][i] - scheduleRate(sch as SchedulePlan, st)) < 1e-12, `${sch.kind} at step ${st}`)));
+    const fc = new FitCallbacks(callbacks);
+    let lr = 0.01;
+    logs.forEach((l, epoch) => {
+      lr = fc.epochBegin(epoch, lr);
+      const d = fc.epochEnd(epoch, { ...l, learning_rate: lr }, lr);
+      lr = d.learningRate;
+      assert.deepEqual(got.decisions[epoch], { stop: d.stop, learningRate: d.learningRate, keepWeights: d.keepWeights, messages: d.messages }, `epoch ${epoch + 1}`);
+    });
+    assert.ok(got.decisions.some((d) => d.stop) && got.decisions.some((d) => d.messages.some((m) => /ReduceLROnPlateau/.test(m))), 'the logs make both callbacks act');
+  });
+
   it('reads ConvLens checkpoints with their checks: a changed byte, a cut file and another architecture are errors naming the file and byte', async () => {
     const plan = await planOf(seedFile);
     const good = path.join(dir, 'good.ckpt');
@@ -500,6 +594,19 @@ describe("PyTorch export: the script's data is ConvLens' data", { skip: noTorch 
       }
     });
   }
+
+  it("mnist names Keras' cache ($KERAS_HOME/datasets/mnist.npz), as mnist.load_data() finds it", async () => {
+    const home = tmp();
+    mkdirSync(path.join(home, 'datasets'));
+    copyFileSync(fixturePath('data', 'mnist_stored.npz'), path.join(home, 'datasets', 'mnist.npz'));
+    const script = exportScript(dir, seedFile, { name: 'cache.py' });
+    const got = driveWith<{ name: string; train: { count: number }; test: { count: number } }>({ KERAS_HOME: home }, 'data', script, 'mnist', '1', '0', tmp());
+    assert.match(got.name, /^mnist\.npz \(.*datasets\/mnist\.npz\)$/);
+    assert.equal(got.train.count + (got as unknown as { validation: { count: number } }).validation.count, 6);
+    assert.equal(got.test.count, 2);
+    const missing = driveWith<{ error: string; message: string }>({ KERAS_HOME: tmp() }, 'data', script, 'cifar10', '1', '0', tmp());
+    assert.match(missing.message, /^CIFAR-10 not found in .*datasets; pass --data with the folder that holds its files$/);
+  });
 
   it("fit()'s rows: the seeded permutation and slices ConvLens takes for np.random.permutation, scaled to the data at hand", async () => {
     const script = exportScript(dir, seedFile, { name: 'select.py' });

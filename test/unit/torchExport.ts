@@ -74,7 +74,12 @@ export function python(args: string[], opts: { cwd?: string; timeout?: number; e
 
 /** One driver.py question; its JSON answer. */
 export function drive<T = Record<string, unknown>>(...args: string[]): T {
-  const r = python([driverScript, ...args]);
+  return driveWith<T>({}, ...args);
+}
+
+/** {@link drive} with more environment variables. */
+export function driveWith<T = Record<string, unknown>>(env: Record<string, string>, ...args: string[]): T {
+  const r = python([driverScript, ...args], { env });
   if (r.status !== 0) throw new Error(`driver.py ${args[0]} failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as T;
 }
