@@ -1,3 +1,5 @@
+// First: a signal during startup must not kill `convlens train` outright (see earlySignals.ts).
+import './earlySignals';
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';

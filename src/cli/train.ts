@@ -27,6 +27,7 @@ import { applyRetention, listRuns, modelRunDirs, recordRunEnd, resolveCheckpoint
 import { checkReplaceable, OutputError, removeStaleTemps, writeFileAtomic } from '../train/safeFs';
 import { cpuCount } from '../train/trainer';
 import { startTrainer, type TrainerHandle } from '../train/trainerClient';
+import { releaseEarlySignals } from './earlySignals';
 import { EXIT, exitCodeOfDone } from './exitCodes';
 
 /** A usage or input error: printed as `convlens: …`, exit code 2. */
@@ -171,6 +172,7 @@ export async function trainCommand(a: TrainArgs): Promise<number> {
   };
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const s of signals) process.on(s, onSignal);
+  releaseEarlySignals();
   try {
     return await train(a, stop);
   } finally {
