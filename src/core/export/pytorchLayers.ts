@@ -357,7 +357,7 @@ const batchNorm: Emitter = (c) => {
   const bad = channelAxisOnly(c, a.axis);
   if (bad) return bad;
   return {
-    module: `${c.helper('BatchNorm')}(${channelsOf(c.inputs[0])}, eps=${pyFloat(a.epsilon)}, momentum=${pyFloat(1 - a.momentum)}${a.scale ? '' : ', scale=False'}${a.center ? '' : ', center=False'})`,
+    module: `${c.helper('BatchNorm')}(${channelsOf(c.inputs[0])}, eps=${pyFloat(a.epsilon)}, momentum=${pyFloat(Number((1 - a.momentum).toPrecision(12)))}${a.scale ? '' : ', scale=False'}${a.center ? '' : ', center=False'})`,
     call: `${c.module()}(${c.xs[0]})`,
     weights: {
       ...(a.scale ? { gamma: { key: 'weight' } } : {}),
