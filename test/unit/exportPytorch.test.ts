@@ -351,7 +351,7 @@ describe('PyTorch export: the module in torch', { skip: noTorch }, () => {
     }
   });
 
-  it("every optimizer ConvLens trains with, two steps: SGD (momentum, Nesterov, weight decay), RMSprop (centered, momentum), Adam, AdamW, Adagrad", async (t) => {
+  it("every optimizer ConvLens trains with, two steps: SGD (momentum, Nesterov), RMSprop (plain, centered, momentum), Adam, AdamW, Adagrad, each with weight decay too", async (t) => {
     const digits = await digitBatch(16);
     const labels = BigInt64Array.from(digits.y, (v) => BigInt(v));
     for (const optimizer of [
@@ -362,6 +362,12 @@ describe('PyTorch export: the module in torch', { skip: noTorch }, () => {
       'keras.optimizers.Adam(0.002, beta_1=0.8, beta_2=0.99, epsilon=1e-6)',
       'keras.optimizers.AdamW(0.001)',
       'keras.optimizers.Adagrad(0.01, initial_accumulator_value=0.2)',
+      // Keras' weight_decay is one rule for every optimizer (w -= lr * decay * w before the update);
+      // the script applies it in each class, so each class is checked with it.
+      'keras.optimizers.RMSprop(0.002, weight_decay=0.05)',
+      'keras.optimizers.Adam(0.002, weight_decay=0.05)',
+      'keras.optimizers.AdamW(0.002, weight_decay=0.2, epsilon=1e-5)',
+      'keras.optimizers.Adagrad(0.02, weight_decay=0.05)',
     ]) {
       const w = tmp();
       const file = path.join(w, 'opt.py');
