@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { analyzeSource, formatSummary, LineIndex, toJsonReport, type FileAnalysis } from '../core/index';
 import { cellPosition, notebookProgram, readIpynb, type NotebookProgram } from '../core/notebook';
 import { printable } from '../core/text';
+import { DEVICE_REQUESTS, parseDeviceRequest, type DeviceRequest } from '../core/train/device';
 import { siblingModuleLoader } from '../node/moduleLoader';
 import { createPythonParse } from '../node/pythonParser';
 import { runLanguageServer } from '../server/main';
@@ -48,6 +49,9 @@ Commands:
     --validation-split F     fraction of the training set held out (default: fit()'s)
     --seed N                 weights, shuffling and dropout (default 1)
     --threads N              onnxruntime threads, 1 to the CPU count (default: all CPUs)
+    --device D               auto | cpu | webgpu | dml | cuda (default cpu): where the training
+                             step runs; auto tries CUDA, DirectML, WebGPU, then the CPU. A device
+                             that cannot be had is a warning and the CPU (README: Training on a GPU)
     --resume RUN|CKPT        continue a run (its id, folder or 'last') or a checkpoint, in a new run
     --out model.onnx         also write the trained inference model here
     --checkpoint FILE        also write the best checkpoint here
@@ -77,6 +81,7 @@ Commands:
                              dataset the file loads would take on this machine.
     --batch N                batch size (default: the file's fit())
     --threads N              onnxruntime intra-op threads (default: all CPUs)
+    --device D               auto | cpu | webgpu | dml | cuda (default cpu), as for train
     --steps N                timed steps after 2 warm-up steps (default: about 3 s worth)
     --json                   one object: {"ms_per_step", "samples_per_s", "gflops",
                              "peak_rss_mb", "epoch", …}
@@ -235,6 +240,7 @@ async function main(argv: string[]): Promise<number> {
         'validation-split': { type: 'string' },
         seed: { type: 'string' },
         threads: { type: 'string' },
+        device: { type: 'string' },
         out: { type: 'string' },
         checkpoint: { type: 'string' },
         resume: { type: 'string' },
@@ -297,6 +303,7 @@ async function main(argv: string[]): Promise<number> {
           validationSplit: numberOption('--validation-split', values['validation-split'], (x) => x >= 0 && x < 1, 'a number in [0, 1)'),
           seed: intOption('--seed', values.seed, 0) ?? 1,
           threads: intOption('--threads', values.threads, 1),
+          device: deviceOption(values.device),
           out: values.out,
           checkpoint: values.checkpoint,
           resume: values.resume,
@@ -316,6 +323,7 @@ async function main(argv: string[]): Promise<number> {
           file: oneFile('bench', rest),
           batch: intOption('--batch', values.batch, 1),
           threads: intOption('--threads', values.threads, 1),
+          device: deviceOption(values.device),
           steps: intOption('--steps', values.steps, 1),
           model: values.model,
           json: values.json ?? false,
@@ -363,6 +371,14 @@ function numberOption(name: string, v: string | undefined, ok: (x: number) => bo
 
 function intOption(name: string, v: string | undefined, min: number): number | undefined {
   return numberOption(name, v, (x) => Number.isInteger(x) && x >= min, min === 0 ? 'an integer ≥ 0' : `an integer ≥ ${min}`);
+}
+
+/** `--device auto|cpu|webgpu|dml|cuda`. */
+function deviceOption(v: string | undefined): DeviceRequest | undefined {
+  if (v === undefined) return undefined;
+  const d = parseDeviceRequest(v);
+  if (!d) throw new UsageError(`--device must be ${DEVICE_REQUESTS.join(', ')}, got '${v}'`);
+  return d;
 }
 
 declare const VERSION: string;

@@ -22,6 +22,7 @@ import { planTraining, type PlanOverrides, type TrainingPlan } from '../core/tra
 import { checkThreads, formatNumber } from '../core/train/validate';
 import { createPythonParse } from '../node/pythonParser';
 import { readCheckpointFile } from '../train/checkpointFile';
+import { DEVICE_LABEL, type Device, type DeviceRequest } from '../core/train/device';
 import { dataSpec } from '../train/data';
 import { applyRetention, listRuns, modelRunDirs, recordRunEnd, resolveCheckpointRef, RunError, runSpecFor, summarizeRun } from '../train/runStore';
 import { checkReplaceable, OutputError, removeStaleTemps, writeFileAtomic } from '../train/safeFs';
@@ -39,6 +40,8 @@ export interface TrainArgs extends PlanOverrides {
   data?: string;
   seed: number;
   threads?: number;
+  /** Where to train (default cpu). */
+  device?: DeviceRequest;
   out?: string;
   checkpoint?: string;
   resume?: string;
@@ -242,6 +245,7 @@ async function train(a: TrainArgs, stop: { interrupts: number; handle: TrainerHa
       dataHint: hint,
       seed: a.seed,
       threads: a.threads,
+      device: a.device,
       cpus: cpuCount(),
       run: runSpec,
       notes,
@@ -262,7 +266,7 @@ async function train(a: TrainArgs, stop: { interrupts: number; handle: TrainerHa
           runDir = s.runDir;
           if (!a.json) {
             out(`Training '${p.model}' on ${d.name}: ${plural(d.train, 'sample')}, ${formatNumber(d.validation)} for validation, ${formatNumber(d.test)} for test`);
-            out(`${s.optimizer}, loss ${s.loss}, batch size ${s.batchSize} (${s.memoryEstimate}), ${plural(s.threads, 'thread')}`);
+            out(`${s.optimizer}, loss ${s.loss}, batch size ${s.batchSize} (${s.memoryEstimate}), ${plural(s.threads, 'thread')}${s.device === 'cpu' ? '' : `, on ${DEVICE_LABEL[s.device as Device] ?? s.device}`}`);
             if (s.runDir) out(`Run folder: ${shown(s.runDir)}`);
           }
         } else if (TrainingProgress.is(m)) {
