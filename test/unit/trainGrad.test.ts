@@ -9,6 +9,9 @@ import * as ort from 'onnxruntime-node';
 import { compileTrainGraph, GRAPH_NAMES } from '../../src/core/train/compile';
 import { planTraining, planWeights, type TrainingPlan } from '../../src/core/train/plan';
 import { Random } from '../../src/core/train/random';
+import { DEVICE_LABEL, planDevice, type Device } from '../../src/core/train/device';
+import { GraphBuilder } from '../../src/core/onnx/graphBuilder';
+import { deviceFacts, deviceSessionOptions, openOnDevice } from '../../src/train/devices';
 import { nchwcBlockSize } from '../../src/train/trainSession';
 import { analyze } from './helpers';
 import { kerasLoss, modelForward, type Draws } from './trainReference';
@@ -398,13 +401,13 @@ function maxRelError(analytic: ArrayLike<number>, numeric: ArrayLike<number>, id
   return den === 0 ? num : num / den;
 }
 
-async function check(c: Case): Promise<void> {
+async function check(c: Case, device: Device = 'cpu'): Promise<void> {
   const p = await plan(c);
   const rng = new Random(c.seed ?? 7);
-  const nchwcBlock = c.nchwc ? await nchwcBlockSize() : 0;
+  const nchwcBlock = c.nchwc && device === 'cpu' ? await nchwcBlockSize() : 0;
   const graph = compileTrainGraph(p, { seed: 3, exposeGradients: true, nchwcBlock });
   if (c.nchwc) assert.ok(graph.bytes.length > 0 && Buffer.from(graph.bytes).includes(Buffer.from('com.microsoft.nchwc')), `${c.label}: the graph uses the NCHWc kernels`);
-  const session = await ort.InferenceSession.create(graph.bytes, { intraOpNumThreads: 1, logSeverityLevel: 3 });
+  const session = await ort.InferenceSession.create(graph.bytes, { intraOpNumThreads: 1, logSeverityLevel: 3, ...deviceSessionOptions(device) });
   const N = c.batch ?? 4;
   const xDims = [N, ...p.inputShape];
   const x = Float32Array.from({ length: xDims.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1);
@@ -474,7 +477,7 @@ async function check(c: Case): Promise<void> {
     parts.push(`${w.name} ${err.toExponential(1)}`);
     assert.ok(err < THRESHOLD, `${c.label}: d${w.name} max relative error ${err} (analytic ${Array.from(idx, (i) => analytic[i].toPrecision(4))} vs numeric ${Array.from(idx, (i) => numeric[i].toPrecision(4))})`);
   }
-  summary.push(`${c.label}: max rel err ${worst.toExponential(2)}\n      (${parts.join(', ')})`);
+  summary.push(`${device === 'cpu' ? '' : `[${DEVICE_LABEL[device]}] `}${c.label}: max rel err ${worst.toExponential(2)}\n      (${parts.join(', ')})`);
 }
 
 describe('training graphs compiled from model files: gradients vs finite differences', async () => {
@@ -483,6 +486,32 @@ describe('training graphs compiled from model files: gradients vs finite differe
     const skip = c.nchwc && block === 0 ? "this machine's onnxruntime has no NCHWc kernels (no AVX2)" : false;
     test(c.label, { skip }, () => check(c));
   }
+});
+
+/**
+ * The GPU device this machine has, if any: `--device auto`'s choice, opened for real on a one-node
+ * graph (the first device that opens); the CPU, with the reasons, where none can be had.
+ */
+async function gpuDevice(): Promise<{ device: Device; why: string }> {
+  const g = new GraphBuilder({ name: 'device_probe' });
+  g.input('x', [1, 4]);
+  g.output(g.node('Relu', ['x'])[0], [1, 4]);
+  const bytes = g.toModelBytes();
+  const opened = await openOnDevice(planDevice('auto', deviceFacts()), async (d) => {
+    const s = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3, ...deviceSessionOptions(d) });
+    await s.release();
+    return d;
+  });
+  return { device: opened.device, why: opened.warnings.join('; ') || 'no GPU backend can be tried' };
+}
+
+describe('the same gradient checks on the GPU device, when this machine has one', async () => {
+  const gpu = await gpuDevice();
+  if (gpu.device === 'cpu') {
+    test('every case above', { skip: `no GPU device here: ${gpu.why}` }, () => {});
+    return;
+  }
+  for (const c of cases) test(c.label, { skip: c.nchwc ? "NCHWc kernels are the CPU provider's own" : false }, () => check(c, gpu.device));
 });
 
 after(() => {
