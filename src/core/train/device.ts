@@ -64,7 +64,7 @@ export function whyUnavailable(device: Device, facts: DeviceFacts): string | und
   const backend = facts.backends.find((b) => b.name === device);
   if (!backend) {
     if (device === 'dml') return `DirectML is only in onnxruntime-node's Windows builds (this is ${facts.platform})`;
-    if (device === 'cuda') return `onnxruntime-node has no CUDA backend for ${facts.platform} (its CUDA builds are for Linux x64 and Windows x64)`;
+    if (device === 'cuda') return `onnxruntime-node has no CUDA backend for ${facts.platform} (its install script fetches the CUDA providers for Linux x64)`;
     return `this onnxruntime-node build (${facts.platform}) has no WebGPU backend`;
   }
   if (!backend.bundled && !facts.installed.includes(device)) {
