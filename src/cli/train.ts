@@ -223,6 +223,7 @@ async function train(a: TrainArgs, stop: { interrupts: number; handle: TrainerHa
     limit: a.limit !== undefined ? { train: a.limit, test: a.limit } : undefined,
     seed: a.seed,
     threads: threads.threads,
+    device: a.device,
     host: 'cli',
     runsFolder: a.runsDir,
     convlens: typeof VERSION === 'string' ? VERSION : 'dev',

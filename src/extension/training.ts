@@ -151,6 +151,7 @@ export class TrainingManager implements vscode.Disposable {
           limit,
           seed,
           threads,
+          device,
           host: 'vscode',
           runsFolder: runsFolderSetting(),
           convlens: String(this.ctx.extension.extension.packageJSON.version),

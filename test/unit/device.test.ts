@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -258,7 +258,7 @@ describe('devices: this machine', () => {
   });
 });
 
-describe('convlens bench --device', () => {
+describe('the command line: --device', () => {
   const root = path.join(__dirname, '..', '..');
   const cli = path.join(root, 'dist', 'cli.js');
   const run = (...args: string[]) => {
@@ -294,6 +294,21 @@ describe('convlens bench --device', () => {
       assert.match(c.out, /on random data, on the CPU\n/);
       assert.match(c.err, /warning: CUDA cannot be used: onnxruntime-node does not bundle the CUDA execution provider and it is not installed: reinstall with npm_config_onnxruntime_node_install=cuda12/);
     }
+  });
+
+  it('convlens train --device cuda without the providers: trains on the CPU, the warning on stderr and in the run log, run.json records the request', () => {
+    if (deviceFacts().installed.includes('cuda')) return;
+    const dir = mkdtempSync(path.join(tmpdir(), 'convlens-device-'));
+    const file = path.join(dir, 'm.py');
+    copyFileSync(seed, file);
+    const r = run('train', file, '--data', 'synthetic', '--epochs', '1', '--limit', '64', '--batch-size', '16', '--threads', '1', '--device', 'cuda');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /warning: CUDA cannot be used: .*npm_config_onnxruntime_node_install=cuda12/);
+    assert.match(r.out, /, 1 thread\n/, 'the CPU is not named on the settings line');
+    const runs = path.join(dir, '.convlens', 'runs', 'm');
+    const [one] = readdirSync(runs);
+    assert.equal(JSON.parse(readFileSync(path.join(runs, one, 'run.json'), 'utf8')).settings.device, 'cuda');
+    assert.match(readFileSync(path.join(runs, one, 'log.txt'), 'utf8'), / warning: CUDA cannot be used: /);
   });
 
   it('an unknown --device is a usage error (exit 2) listing the devices', () => {
