@@ -370,6 +370,41 @@ outputs = layers.Dense(3, activation='softmax')(layers.concatenate([layers.Flatt
   weightScale: 0.4,
 });
 
+cases.push({
+  label: 'NCHWc ResNet: conv → BN → ReLU → conv → BN (no scale, no center) + Add → ReLU, strided projection with BN (two blocks of channels), blocked GlobalAveragePooling; an Add of blocked and grouped (NCHW) branches',
+  input: '(6, 6, 3)',
+  layers: [],
+  text: functional(
+    '(6, 6, 3)',
+    `
+def block(x, filters, stride, plain):
+    y = layers.Conv2D(filters, 3, strides=stride, padding='same', use_bias=False)(x)
+    y = layers.BatchNormalization(momentum=0.9)(y)
+    y = layers.Activation('relu')(y)
+    y = layers.Conv2D(filters, 3, padding='same', use_bias=False)(y)
+    y = layers.BatchNormalization(scale=plain, center=plain, epsilon=0.01)(y)
+    if stride != 1:
+        x = layers.Conv2D(filters, 1, strides=stride, use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+    return layers.ReLU()(layers.add([x, y]))
+x = layers.Conv2D(16, 3, padding='same', use_bias=False)(inputs)
+x = layers.BatchNormalization()(x)
+x = layers.Activation('relu')(x)
+x = block(x, 16, 1, False)
+x = block(x, 32, 2, True)
+g = layers.Conv2D(32, 1, groups=2)(x)
+x = layers.add([x, layers.BatchNormalization()(g)])
+x = layers.GlobalAveragePooling2D()(x)
+outputs = layers.Dense(3, activation='softmax')(x)
+`,
+  ),
+  loss: 'categorical_crossentropy',
+  classes: 3,
+  batch: 2,
+  nchwc: true,
+  weightScale: 0.4,
+});
+
 function source(c: Case): string {
   if (c.text) return c.text;
   return [

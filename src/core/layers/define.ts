@@ -216,11 +216,17 @@ export interface MergeTrainLayer<A extends ArgSpecs = ArgSpecs> {
   readonly inputs: readonly (readonly number[])[];
   readonly output: readonly number[];
   readonly seed: number;
+  /** onnxruntime's NCHWc block size, or 0 (see {@link TrainLayer.nchwc}). */
+  readonly nchwc: number;
+  /** Layout of each forward input (NCHWc only where {@link MergeTrain.acceptsNchwc} said yes). */
+  readonly inputLayouts: readonly ActLayout[];
 }
 
 /** Training emitters of a merge layer: every input gets its own gradient. */
 export interface MergeTrain<A extends ArgSpecs = ArgSpecs> {
   refuse?(l: MergeTrainLayer<A>): string | undefined;
+  /** The layer takes its NCHWc inputs as they are (else the compiler converts every input to NCHW first). */
+  acceptsNchwc?(l: MergeTrainLayer<A>): boolean;
   forward(g: GraphBuilder, l: MergeTrainLayer<A>, xs: string[], mode: 'train' | 'infer'): ForwardResult;
   backward(g: GraphBuilder, l: MergeTrainLayer<A>, b: { xs: string[]; fwd: ForwardResult; dy: string; needDx: boolean[] }): { dxs: (string | undefined)[] };
 }
@@ -377,7 +383,7 @@ export function defineMergeLayer<A extends ArgSpecs>(def: MergeLayerDef<A>): Lay
     bind(config) {
       const a = config as ArgValues<A>;
       const t = def.train;
-      const layerOf = (n: TrainNode): MergeTrainLayer<A> => ({ name: n.name, a, inputs: n.inputs, output: n.output, seed: n.seed });
+      const layerOf = (n: TrainNode): MergeTrainLayer<A> => ({ name: n.name, a, inputs: n.inputs, output: n.output, seed: n.seed, nchwc: n.nchwc, inputLayouts: n.inputLayouts });
       return {
         type,
         config,
@@ -390,7 +396,7 @@ export function defineMergeLayer<A extends ArgSpecs>(def: MergeLayerDef<A>): Lay
           refuse: (n) => t.refuse?.(layerOf(n)),
           note: () => undefined,
           reluOutput: () => false,
-          acceptsNchwc: () => false,
+          acceptsNchwc: (n) => n.nchwc > 0 && (t.acceptsNchwc?.(layerOf(n)) ?? false),
           forward: (g, n, xs, mode) => t.forward(g, layerOf(n), xs, mode),
           backward: (g, n, b) => ({ dxs: t.backward(g, layerOf(n), b).dxs, grads: {} }),
         },
