@@ -79,11 +79,14 @@ export interface NchwcConvAttrs {
   pads?: readonly number[];
   /** An activation fused into the convolution's output ('Relu'). */
   activation?: 'Relu';
+  /** An NCHWc tensor of the output's shape added to the output (before the activation). */
+  sum?: string;
 }
 
 /** NCHWc Conv: x NCHWc (or NCHW with fewer channels than a block), w from {@link nchwcFilter}, optional bias [M]. */
 export function nchwcConv(g: GraphBuilder, x: string, w: string, b: string | undefined, a: NchwcConvAttrs): string {
-  return g.node('Conv', b ? [x, w, b] : [x, w], 1, {
+  const inputs = a.sum ? [x, w, b ?? '', a.sum] : b ? [x, w, b] : [x, w];
+  return g.node('Conv', inputs, 1, {
     kernel_shape: [...a.kernelShape],
     strides: a.strides ? [...a.strides] : undefined,
     dilations: a.dilations ? [...a.dilations] : undefined,
@@ -247,6 +250,49 @@ function tiled(g: GraphBuilder, v: string, channels: number, block: number, pixe
   return g.expand(g.reshape(v, [1, cb, 1, block]), [1, cb, pixels, block]);
 }
 
+/**
+ * Channels up to which a per-channel scale runs as an NCHWc 1×1 convolution by a diagonal
+ * kernel ({@link channelAffine}): it costs C multiply-adds per value but makes one pass that
+ * also adds a bias and a tensor, where the elementwise ops make one pass each. Measured on
+ * 64×C×H×W (one thread): dy·a + xc·b + c in 1.55 ms against 2.45 (C = 16, 32×32), 0.81 against
+ * 1.32 (C = 32, 16×16), and even at C = 64 (8×8: 0.54 against 0.58, and a lone scale and shift
+ * slower, 0.28 against 0.24).
+ */
+export const DIAGONAL_CONV_MAX_CHANNELS = 32;
+
+/** The NCHWc 1×1 kernel (OIHWBiBo, as [C, C, 1, 1]) whose convolution multiplies channel c by `v[c]`. */
+function diagonalFilter(g: GraphBuilder, v: string, channels: number, block: number): string {
+  const cb = channels / block;
+  // [O/B, I/B, Bi, Bo]: 1 where the output channel is the input channel.
+  const eye = new Float32Array(channels * channels);
+  for (let c = 0; c < channels; c++) {
+    const b = Math.floor(c / block);
+    const l = c % block;
+    eye[((b * cb + b) * block + l) * block + l] = 1;
+  }
+  const ones = g.initializer(g.fresh(`diagonal${channels}x${block}`), eye, [cb, cb, block, block]);
+  return g.reshape(g.mul(ones, g.reshape(v, [cb, 1, 1, block])), [channels, channels, 1, 1]);
+}
+
+/**
+ * x·scale + shift (+ sum) per channel of an NCHWc tensor, returned NCHWc ([N, C, …spatial]):
+ * `x` and `sum` as NCHWc or lane views, `scale` and `shift` C values in channel order. Up to
+ * {@link DIAGONAL_CONV_MAX_CHANNELS} channels one diagonal 1×1 convolution, else elementwise
+ * ops on the lane view.
+ */
+function channelAffine(g: GraphBuilder, x: string, scale: string, shift: string | undefined, sum: string | undefined, channels: number, block: number, spatial: readonly number[]): string {
+  const pixels = spatial.reduce((p, d) => p * d, 1);
+  const nchwc = (t: string) => g.reshape(t, [-1, channels, ...spatial]);
+  if (channels <= DIAGONAL_CONV_MAX_CHANNELS) {
+    const w = diagonalFilter(g, scale, channels, block);
+    return nchwcConv(g, nchwc(x), w, shift && g.reshape(shift, [channels]), { kernelShape: spatial.map(() => 1), sum: sum && nchwc(sum) });
+  }
+  let y = g.mul(laneView(g, x, channels, block, pixels), tiled(g, scale, channels, block, pixels));
+  if (shift) y = g.add(y, tiled(g, shift, channels, block, pixels));
+  if (sum) y = g.add(y, laneView(g, sum, channels, block, pixels));
+  return nchwc(y);
+}
+
 /** Whether a BatchNormalization over the channels of an NCHWc input can stay blocked: whole blocks, every spatial rank. */
 export function nchwcBatchNormFits(channels: number, block: number): boolean {
   return block > 0 && channels % block === 0;
@@ -291,13 +337,12 @@ export function nchwcBatchNormTrainForward(
   const variance = g.mul(g.reduceSum(g.reduceSumSquare(xc, [2], true), [0], true), invCount);
   const invStd = g.reciprocal(g.sqrt(g.add(variance, g.scalar(spec.epsilon ?? 1e-3))));
   const scale = gamma ? g.mul(g.reshape(gamma, [1, c / block, 1, block]), invStd) : invStd;
-  let y4 = g.mul(xc, tiled(g, scale, c, block, pixels));
-  if (beta) y4 = g.add(y4, tiled(g, beta, c, block, pixels));
+  const y = channelAffine(g, xc, scale, beta, undefined, c, block, spatial);
   const m = g.scalar(momentum);
   const oneMinus = g.scalar(1 - momentum);
   const newMovingMean = g.add(g.mul(movingMean, m), g.mul(g.reshape(mean, [c]), oneMinus));
   const newMovingVar = g.add(g.mul(movingVar, m), g.mul(g.reshape(variance, [c]), oneMinus));
-  return { y: g.reshape(y4, [-1, c, ...spatial]), saved: { xc, invStd, scale, invCount }, newMovingMean, newMovingVar };
+  return { y, saved: { xc, invStd, scale, invCount }, newMovingMean, newMovingVar };
 }
 
 /**
@@ -326,9 +371,7 @@ export function nchwcBatchNormBackward(
   const a = saved.scale;
   const b = g.neg(g.mul(g.mul(a, g.mul(saved.invStd, saved.invStd)), g.mul(sumDyXc, saved.invCount)));
   const k = g.neg(g.mul(a, g.mul(sumDy, saved.invCount)));
-  const t = (v: string) => tiled(g, v, c, block, pixels);
-  const dx4 = g.add(g.mul(dy4, t(a)), g.add(g.mul(saved.xc, t(b)), t(k)));
-  result.dx = g.reshape(dx4, [-1, c, ...spatial]);
+  result.dx = channelAffine(g, dy4, a, k, g.mul(saved.xc, tiled(g, b, c, block, pixels)), c, block, spatial);
   return result;
 }
 
@@ -348,12 +391,10 @@ export function nchwcBatchNormInference(
   movingVar: string,
 ): string {
   const c = spec.channels;
-  const pixels = spatial.reduce((p, d) => p * d, 1);
   const invStd = g.reciprocal(g.sqrt(g.add(movingVar, g.scalar(spec.epsilon ?? 1e-3))));
   const scale = gamma ? g.mul(gamma, invStd) : invStd;
   const shift = g.sub(beta ?? g.scalar(0), g.mul(movingMean, scale));
-  const y4 = g.add(g.mul(laneView(g, x, c, block, pixels), tiled(g, scale, c, block, pixels)), tiled(g, shift, c, block, pixels));
-  return g.reshape(y4, [-1, c, ...spatial]);
+  return channelAffine(g, x, scale, shift, undefined, c, block, spatial);
 }
 
 /**
