@@ -509,6 +509,17 @@ function keepWhere(g: GraphBuilder, mask: string, value: string): string {
 }
 
 /**
+ * The derivative mask of a ReLU from its output y ≥ 0: 1 where y > 0, else 0, in float32, as
+ * one HardSigmoid max(0, min(1, 2¹²⁶·y)): every positive normal float times 2¹²⁶ is at least 1
+ * (larger ones overflow to +∞, still clipped to 1) and 0 stays 0. The same values as
+ * float(y > 0) (denormal y aside, which the trainer's sessions flush to zero) in one pass where
+ * Greater then Cast took two: 64×16×32×32, one thread, mask and multiply 0.78 ms against 1.04.
+ */
+export function reluMask(g: GraphBuilder, y: string): string {
+  return g.node('HardSigmoid', [y], 1, { alpha: attr.float(2 ** 126), beta: attr.float(0) })[0];
+}
+
+/**
  * Per-position weights over a tiled plane (shape `covered`, windows `k`): kCount − (the
  * position's row-major rank in its window), so the first maximum of a window has the largest
  * weight. Exact small integers in float32.
@@ -534,8 +545,7 @@ export function maxPoolFirstWeights(k: readonly number[], covered: readonly numb
 export function maxPoolBackward(g: GraphBuilder, spec: PoolSpec, x: string, fwd: MaxPoolForwardResult, dy: string, opts: MaxPoolGradOptions = {}): string {
   const p = normPool(spec);
   const { r } = p;
-  const zero = g.scalar(0);
-  const dyIn = opts.afterRelu ? keepWhere(g, g.greater(fwd.y, zero), dy) : dy;
+  const dyIn = opts.afterRelu ? g.mul(dy, reluMask(g, fwd.y)) : dy;
   if (fwd.indices) {
     const zeros = g.constantOfShape(g.reshape(g.size(x), [1]));
     const flat = g.scatterElements(zeros, g.reshape(fwd.indices, [-1]), g.reshape(dyIn, [-1]), 0, 'add');
@@ -702,7 +712,7 @@ export function activationBackward(g: GraphBuilder, spec: ActivationSpec, x: str
     case 'linear':
       return dy;
     case 'relu':
-      return keepWhere(g, g.greater(y, zero), dy);
+      return g.mul(dy, reluMask(g, y));
     case 'relu6': {
       const inside = g.node('And', [g.greater(y, zero), g.less(y, g.scalar(6))])[0];
       return keepWhere(g, inside, dy);

@@ -12,7 +12,7 @@
  * memory order. The block size depends on the CPU onnxruntime runs on, so the trainer measures
  * it and passes it in; 0 means standard ops only. Exported models never use these ops.
  */
-import { convBackward, convOutputSpatial, convWeightGradChannelsLast, maxPoolFirstWeights, poolIsTiling, type BatchNormSpec, type ConvSpec, type PoolSpec } from './grad';
+import { convBackward, convOutputSpatial, convWeightGradChannelsLast, maxPoolFirstWeights, poolIsTiling, reluMask, type BatchNormSpec, type ConvSpec, type PoolSpec } from './grad';
 import type { GraphBuilder } from './graphBuilder';
 
 export const NCHWC_DOMAIN = 'com.microsoft.nchwc';
@@ -203,7 +203,7 @@ export function nchwcMaxPoolForward(g: GraphBuilder, spec: PoolSpec, x: string):
 export function nchwcMaxPoolBackward(g: GraphBuilder, spec: PoolSpec, channels: number, block: number, x: string, y: string, dy: string, afterRelu: boolean): string {
   const k = spec.kernel;
   const spatial = spec.inputSpatial;
-  const dyIn = afterRelu ? g.mul(dy, g.cast(g.greater(y, g.scalar(0)), 'float32')) : dy;
+  const dyIn = afterRelu ? g.mul(dy, reluMask(g, y)) : dy;
   const up = (t: string) => nchwcUpsample(g, t, k);
   const weights = g.initializer(g.fresh('maxpool_first_weight'), maxPoolFirstWeights(k, spatial), [1, 1, ...spatial, 1]);
   const eq = blockedView(g, g.cast(g.equal(x, up(y)), 'float32'), channels, block, spatial);
