@@ -46,6 +46,7 @@ export const Activation = defineLayer({
   // Elementwise activations keep an NCHWc input blocked (softmax runs over the channels).
   train: {
     acceptsNchwc: (l) => l.a.activation !== 'softmax',
+    isRelu: (l) => l.a.activation === 'relu',
     forward: (_g, l, x) => ({ y: x, layout: l.inputLayout }),
     backward: (_g, _l, b) => ({ dx: b.dy, grads: {} }),
   },
@@ -65,6 +66,7 @@ export const ReLU = defineLayer({
   train: {
     reluOutput: (l) => isPlainRelu(l.a),
     acceptsNchwc: () => true,
+    isRelu: (l) => isPlainRelu(l.a),
     forward(g, l, x) {
       if (isPlainRelu(l.a)) return { y: activationForward(g, { kind: 'relu' }, x), layout: l.inputLayout };
       return { y: generalRelu(g, x, l.a).y, layout: l.inputLayout };

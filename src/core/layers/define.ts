@@ -124,6 +124,20 @@ export interface TrainLayer<A extends ArgSpecs = ArgSpecs> {
   readonly nchwc: number;
   /** Layout of the forward input (NCHWc only for layers whose {@link LayerTrain.acceptsNchwc} said yes). */
   readonly inputLayout: ActLayout;
+  /**
+   * What the forward pass must fold into its output, set by the compiler only where
+   * {@link LayerTrain.acceptsEpilogue} said yes: the output becomes relu?(y + sum).
+   */
+  readonly epilogue?: Epilogue;
+}
+
+/**
+ * Work the compiler moves into a layer's last op from the layers after it: a residual `Add`
+ * of a tensor computed earlier (same shape and layout as the output) and a ReLU.
+ */
+export interface Epilogue {
+  sum?: string;
+  relu: boolean;
 }
 
 /** What a forward emitter produced. */
@@ -176,6 +190,10 @@ export interface LayerTrain<A extends ArgSpecs = ArgSpecs> {
   reluOutput?(l: TrainLayer<A>): boolean;
   /** The layer takes an NCHWc input as it is (else the compiler converts it to NCHW first). */
   acceptsNchwc?(l: TrainLayer<A>): boolean;
+  /** The forward pass can apply an {@link Epilogue} in its last op (in the input layout `l.inputLayout`). */
+  acceptsEpilogue?(l: TrainLayer<A>): boolean;
+  /** The layer is max(x, 0) of its input and nothing else (the compiler may fold it into the producer's epilogue). */
+  isRelu?(l: TrainLayer<A>): boolean;
   forward(g: GraphBuilder, l: TrainLayer<A>, x: string, mode: 'train' | 'infer'): ForwardResult;
   backward(g: GraphBuilder, l: TrainLayer<A>, b: BackwardArgs): BackwardResult;
 }
@@ -290,6 +308,8 @@ export interface TrainNode {
   readonly nchwc: number;
   /** Layout of each input as the forward pass receives it. */
   readonly inputLayouts: readonly ActLayout[];
+  /** See {@link TrainLayer.epilogue}. */
+  readonly epilogue?: Epilogue;
 }
 
 /** Backward of one node: the gradient of every input (undefined where not needed). */
@@ -307,6 +327,10 @@ export interface BoundTrain {
   reluOutput(n: TrainNode): boolean;
   /** The node takes NCHWc inputs as they are (else the compiler converts them to NCHW first). */
   acceptsNchwc(n: TrainNode): boolean;
+  /** See {@link LayerTrain.acceptsEpilogue}. */
+  acceptsEpilogue(n: TrainNode): boolean;
+  /** See {@link LayerTrain.isRelu}. */
+  isRelu(n: TrainNode): boolean;
   forward(g: GraphBuilder, n: TrainNode, xs: string[], mode: 'train' | 'infer'): ForwardResult;
   backward(g: GraphBuilder, n: TrainNode, b: { xs: string[]; fwd: ForwardResult; dy: string; needDx: boolean[]; inputIsRelu: boolean }): NodeBackwardResult;
 }
@@ -343,7 +367,7 @@ export function defineLayer<A extends ArgSpecs>(def: LayerDef<A>): LayerType {
       // The config was produced by parsing exactly these specs (see `model/bind.ts`).
       const a = config as ArgValues<A>;
       const t = def.train;
-      const layerOf = (n: TrainNode): TrainLayer<A> => ({ name: n.name, a, input: n.inputs[0], output: n.output, w: n.w, seed: n.seed, nchwc: n.nchwc, inputLayout: n.inputLayouts[0] ?? 'nchw' });
+      const layerOf = (n: TrainNode): TrainLayer<A> => ({ name: n.name, a, input: n.inputs[0], output: n.output, w: n.w, seed: n.seed, nchwc: n.nchwc, inputLayout: n.inputLayouts[0] ?? 'nchw', epilogue: n.epilogue });
       return {
         type,
         config,
@@ -357,6 +381,8 @@ export function defineLayer<A extends ArgSpecs>(def: LayerDef<A>): LayerType {
           note: (n) => t.note?.(layerOf(n)),
           reluOutput: (n) => t.reluOutput?.(layerOf(n)) ?? false,
           acceptsNchwc: (n) => n.nchwc > 0 && (t.acceptsNchwc?.(layerOf(n)) ?? false),
+          acceptsEpilogue: (n) => t.acceptsEpilogue?.(layerOf(n)) ?? false,
+          isRelu: (n) => t.isRelu?.(layerOf(n)) ?? false,
           forward: (g, n, xs, mode) => t.forward(g, layerOf(n), xs[0], mode),
           backward: (g, n, b) => {
             const r = t.backward(g, layerOf(n), { x: b.xs[0], fwd: b.fwd, dy: b.dy, needDx: b.needDx[0], inputIsRelu: b.inputIsRelu });
@@ -397,6 +423,8 @@ export function defineMergeLayer<A extends ArgSpecs>(def: MergeLayerDef<A>): Lay
           note: () => undefined,
           reluOutput: () => false,
           acceptsNchwc: (n) => n.nchwc > 0 && (t.acceptsNchwc?.(layerOf(n)) ?? false),
+          acceptsEpilogue: () => false,
+          isRelu: () => false,
           forward: (g, n, xs, mode) => t.forward(g, layerOf(n), xs, mode),
           backward: (g, n, b) => ({ dxs: t.backward(g, layerOf(n), b).dxs, grads: {} }),
         },

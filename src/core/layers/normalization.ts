@@ -1,6 +1,6 @@
 import { batchNormBackward, batchNormInference, batchNormTrainForward, type BatchNormSpec } from '../onnx/grad';
 import { onnxAxis, onnxSampleShape } from '../onnx/layout';
-import { nchwcBatchNormBackward, nchwcBatchNormFits, nchwcBatchNormInference, nchwcBatchNormTrainForward } from '../onnx/nchwc';
+import { nchwcBatchNormBackward, nchwcBatchNormFits, nchwcBatchNormInference, nchwcBatchNormTakesEpilogue, nchwcBatchNormTrainForward } from '../onnx/nchwc';
 import type { Dim } from '../shape';
 import { axes, bool, float, initializer, int } from './args';
 import { ShapeError, defineLayer, dotJoin, sampleAxis, type TrainLayer } from './define';
@@ -60,13 +60,15 @@ export const BatchNormalization = defineLayer({
     // After an NCHWc convolution the statistics and the scaling run on the blocked tensor, so
     // conv → BN → ReLU (→ Add) chains stay blocked instead of reordering around every BN.
     acceptsNchwc: (l) => l.inputLayout === 'nchwc' && l.input.length >= 2 && !refuseOtherAxis('BatchNormalization', l, l.a.axis) && nchwcBatchNormFits(l.input[l.input.length - 1], l.nchwc),
+    // ResNet's relu(BN(conv(y)) + x) in the scaling's single pass.
+    acceptsEpilogue: (l) => l.inputLayout === 'nchwc' && nchwcBatchNormTakesEpilogue(l.input[l.input.length - 1], l.nchwc),
     forward(g, l, x, mode) {
       const gamma = l.a.scale ? l.w.gamma : undefined;
       const beta = l.a.center ? l.w.beta : undefined;
       if (l.inputLayout === 'nchwc') {
         const spatial = l.input.slice(0, -1);
-        if (mode === 'infer') return { y: nchwcBatchNormInference(g, bnSpec(l, l.a), l.nchwc, spatial, x, gamma, beta, l.w.moving_mean, l.w.moving_variance), layout: 'nchwc' };
-        const f = nchwcBatchNormTrainForward(g, bnSpec(l, l.a), l.nchwc, spatial, x, gamma, beta, l.w.moving_mean, l.w.moving_variance);
+        if (mode === 'infer') return { y: nchwcBatchNormInference(g, bnSpec(l, l.a), l.nchwc, spatial, x, gamma, beta, l.w.moving_mean, l.w.moving_variance, l.epilogue), layout: 'nchwc' };
+        const f = nchwcBatchNormTrainForward(g, bnSpec(l, l.a), l.nchwc, spatial, x, gamma, beta, l.w.moving_mean, l.w.moving_variance, l.epilogue);
         return { y: f.y, saved: { ...f.saved }, updates: { moving_mean: f.newMovingMean, moving_variance: f.newMovingVar }, layout: 'nchwc' };
       }
       if (mode === 'infer') return { y: batchNormInference(g, bnSpec(l, l.a), x, gamma, beta, l.w.moving_mean, l.w.moving_variance) };

@@ -280,17 +280,33 @@ function diagonalFilter(g: GraphBuilder, v: string, channels: number, block: num
  * {@link DIAGONAL_CONV_MAX_CHANNELS} channels one diagonal 1×1 convolution, else elementwise
  * ops on the lane view.
  */
-function channelAffine(g: GraphBuilder, x: string, scale: string, shift: string | undefined, sum: string | undefined, channels: number, block: number, spatial: readonly number[]): string {
+function channelAffine(g: GraphBuilder, x: string, scale: string, shift: string | undefined, sum: string | undefined, channels: number, block: number, spatial: readonly number[], relu = false): string {
   const pixels = spatial.reduce((p, d) => p * d, 1);
   const nchwc = (t: string) => g.reshape(t, [-1, channels, ...spatial]);
   if (channels <= DIAGONAL_CONV_MAX_CHANNELS) {
     const w = diagonalFilter(g, scale, channels, block);
-    return nchwcConv(g, nchwc(x), w, shift && g.reshape(shift, [channels]), { kernelShape: spatial.map(() => 1), sum: sum && nchwc(sum) });
+    return nchwcConv(g, nchwc(x), w, shift && g.reshape(shift, [channels]), { kernelShape: spatial.map(() => 1), sum: sum && nchwc(sum), activation: relu ? 'Relu' : undefined });
   }
   let y = g.mul(laneView(g, x, channels, block, pixels), tiled(g, scale, channels, block, pixels));
   if (shift) y = g.add(y, tiled(g, shift, channels, block, pixels));
   if (sum) y = g.add(y, laneView(g, sum, channels, block, pixels));
-  return nchwc(y);
+  return nchwc(relu ? g.relu(y) : y);
+}
+
+/** What {@link nchwcBatchNormTrainForward} may fold into its output: relu?(y + sum), sum NCHWc of the output's shape. */
+export interface NchwcEpilogue {
+  sum?: string;
+  relu: boolean;
+}
+
+/**
+ * Whether a blocked BatchNormalization folds an {@link NchwcEpilogue} into its last op for
+ * free: when its scaling is the diagonal convolution, whose Sum input and fused ReLU add the
+ * residual and rectify in the same pass (on ResNet-20's 16-channel blocks, relu(BN + x) took
+ * 0.94 ms against 1.69 for the scaling, the Add and the ReLU one after the other).
+ */
+export function nchwcBatchNormTakesEpilogue(channels: number, block: number): boolean {
+  return nchwcBatchNormFits(channels, block) && channels <= DIAGONAL_CONV_MAX_CHANNELS;
 }
 
 /** Whether a BatchNormalization over the channels of an NCHWc input can stay blocked: whole blocks, every spatial rank. */
@@ -326,6 +342,7 @@ export function nchwcBatchNormTrainForward(
   beta: string | undefined,
   movingMean: string,
   movingVar: string,
+  epilogue?: NchwcEpilogue,
 ): { y: string; saved: NchwcBatchNormSaved; newMovingMean: string; newMovingVar: string } {
   const c = spec.channels;
   const pixels = spatial.reduce((p, d) => p * d, 1);
@@ -337,7 +354,7 @@ export function nchwcBatchNormTrainForward(
   const variance = g.mul(g.reduceSum(g.reduceSumSquare(xc, [2], true), [0], true), invCount);
   const invStd = g.reciprocal(g.sqrt(g.add(variance, g.scalar(spec.epsilon ?? 1e-3))));
   const scale = gamma ? g.mul(g.reshape(gamma, [1, c / block, 1, block]), invStd) : invStd;
-  const y = channelAffine(g, xc, scale, beta, undefined, c, block, spatial);
+  const y = channelAffine(g, xc, scale, beta, epilogue?.sum, c, block, spatial, epilogue?.relu);
   const m = g.scalar(momentum);
   const oneMinus = g.scalar(1 - momentum);
   const newMovingMean = g.add(g.mul(movingMean, m), g.mul(g.reshape(mean, [c]), oneMinus));
@@ -389,12 +406,13 @@ export function nchwcBatchNormInference(
   beta: string | undefined,
   movingMean: string,
   movingVar: string,
+  epilogue?: NchwcEpilogue,
 ): string {
   const c = spec.channels;
   const invStd = g.reciprocal(g.sqrt(g.add(movingVar, g.scalar(spec.epsilon ?? 1e-3))));
   const scale = gamma ? g.mul(gamma, invStd) : invStd;
   const shift = g.sub(beta ?? g.scalar(0), g.mul(movingMean, scale));
-  return channelAffine(g, x, scale, shift, undefined, c, block, spatial);
+  return channelAffine(g, x, scale, shift, epilogue?.sum, c, block, spatial, epilogue?.relu);
 }
 
 /**
