@@ -9,7 +9,8 @@
  *
  * Elementwise ops do not care about the layout; anything that broadcasts over channels or
  * pixels uses the 5-D view [N, Cp/B, H, W, B] ({@link blockedView}), whose logical order is the
- * memory order. The block size depends on the CPU onnxruntime runs on, so the trainer measures
+ * memory order, or per-channel arithmetic on the [N, Cp/B, H·W, B] view (batch normalization,
+ * global average pooling: see below). The block size depends on the CPU onnxruntime runs on, so the trainer measures
  * it and passes it in; 0 means standard ops only. Exported models never use these ops.
  */
 import { convBackward, convOutputSpatial, convWeightGradChannelsLast, maxPoolFirstWeights, poolIsTiling, reluMask, type BatchNormSpec, type ConvSpec, type PoolSpec } from './grad';
@@ -330,7 +331,9 @@ export interface NchwcBatchNormSaved {
  * Training-mode BatchNormalization of an NCHWc tensor (P pixels per channel and whole blocks of
  * channels), the output NCHWc too: batch mean, biased variance of x − mean (two passes, as
  * Keras' moments), y = (x − mean)·(γ·invStd) + β with the two per-channel factors applied to the
- * centred input: two elementwise passes where x̂ = (x − mean)·invStd then ·γ and + β took three.
+ * centred input in one {@link channelAffine} (where x̂ = (x − mean)·invStd then ·γ and + β took
+ * three passes), with the `epilogue` (a residual Add, a ReLU) folded in when it is the diagonal
+ * convolution ({@link nchwcBatchNormTakesEpilogue}).
  */
 export function nchwcBatchNormTrainForward(
   g: GraphBuilder,
