@@ -5,6 +5,7 @@
  * epoch of the dataset the file loads would take.
  */
 import type { TrainingPlan } from '../core/train/plan';
+import { DEVICE_LABEL, type Device, type DeviceRequest } from '../core/train/device';
 import { describeOptimizer } from '../core/train/optimizers';
 import { planWeights } from '../core/train/plan';
 import { BenchStepper, median, peakRssMb, stepFlops, trainingSamples } from '../train/bench';
@@ -16,6 +17,8 @@ export interface BenchArgs {
   file: string;
   batch?: number;
   threads?: number;
+  /** Where the steps run (default cpu; `auto` as for train). */
+  device?: DeviceRequest;
   /** Timed steps; by default as many as fill about three seconds (3 to 20). */
   steps?: number;
   model?: string;
@@ -31,6 +34,10 @@ export interface BenchReport {
   optimizer: string;
   batch: number;
   threads: number;
+  /** The device the steps ran on (`cpu`, `webgpu`, `dml`, `cuda`): where a requested one could not be had, the CPU. */
+  device: Device;
+  /** Where the nodes of a step ran, on a device other than the CPU (onnxruntime's per-node fallback); null on the CPU. */
+  placement: string | null;
   steps: number;
   ms_per_step: number;
   ms_min: number;
@@ -50,7 +57,9 @@ export async function benchCommand(a: BenchArgs): Promise<number> {
   const plan = planOrReport(a.file, loaded, a.batch === undefined ? {} : { batchSize: a.batch });
   if (!plan) return 1;
   const batch = plan.batchSize;
-  const stepper = await BenchStepper.create(plan, batch, { threads: a.threads ?? defaultThreads() });
+  const stepper = await BenchStepper.create(plan, batch, { threads: a.threads ?? defaultThreads(), device: a.device });
+  for (const n of stepper.notes) process.stderr.write(`note: ${n}\n`);
+  for (const w of stepper.warnings) process.stderr.write(`warning: ${w}\n`);
   let times: number[];
   try {
     const warm = await stepper.run(WARMUP);
@@ -59,13 +68,20 @@ export async function benchCommand(a: BenchArgs): Promise<number> {
   } finally {
     await stepper.release();
   }
-  const report = benchReport(a.file, plan, stepper.threads, times, peakRssMb(), loaded.datasets[0]);
+  const report = benchReport(a.file, plan, { threads: stepper.threads, device: stepper.device, placement: stepper.placement }, times, peakRssMb(), loaded.datasets[0]);
   process.stdout.write(a.json ? `${JSON.stringify(report)}\n` : formatBench(report, plan));
   return 0;
 }
 
-/** The report of timed steps (`times`, ms) of `plan`; `dataset` is the Keras dataset the file loads. */
-export function benchReport(file: string, plan: TrainingPlan, threads: number, times: readonly number[], rssMb: number, dataset?: string): BenchReport {
+/** The report of timed steps (`times`, ms) of `plan` run as `on` says; `dataset` is the Keras dataset the file loads. */
+export function benchReport(
+  file: string,
+  plan: TrainingPlan,
+  on: { threads: number; device?: Device; placement?: string },
+  times: readonly number[],
+  rssMb: number,
+  dataset?: string,
+): BenchReport {
   if (times.length === 0) throw new UsageError('no steps were timed');
   const ms = median(times);
   const batch = plan.batchSize;
@@ -82,7 +98,9 @@ export function benchReport(file: string, plan: TrainingPlan, threads: number, t
     macs_per_sample: plan.macs,
     optimizer: describeOptimizer(plan.optimizer),
     batch,
-    threads,
+    threads: on.threads,
+    device: on.device ?? 'cpu',
+    placement: on.placement ?? null,
     steps: times.length,
     ms_per_step: ms,
     ms_min: Math.min(...times),
@@ -105,9 +123,10 @@ function duration(s: number): string {
 /** The human-readable report. */
 export function formatBench(r: BenchReport, plan: TrainingPlan): string {
   const lines = [
-    `${r.file}: model '${r.model}', ${int(r.params)} parameters, ${(r.macs_per_sample / 1e6).toFixed(1)} M MACs per sample; ${r.optimizer}, batch ${r.batch}, ${r.threads} thread${r.threads === 1 ? '' : 's'}, ${r.steps} steps on random data`,
+    `${r.file}: model '${r.model}', ${int(r.params)} parameters, ${(r.macs_per_sample / 1e6).toFixed(1)} M MACs per sample; ${r.optimizer}, batch ${r.batch}, ${r.threads} thread${r.threads === 1 ? '' : 's'}, ${r.steps} steps on random data, on ${DEVICE_LABEL[r.device]}`,
     `  ${r.ms_per_step.toFixed(1)} ms/step (fastest ${r.ms_min.toFixed(1)}), ${int(r.samples_per_s)} samples/s, ${r.gflops.toFixed(1)} GFLOP/s, peak memory ${int(r.peak_rss_mb)} MB`,
   ];
+  if (r.placement) lines.push(`  ${r.placement}`);
   if (r.epoch) {
     const which = plan.fit?.train ? ' the file trains on' : '';
     const split = !plan.fit?.validation && plan.validationSplit > 0 ? ` after validation_split=${plan.validationSplit}` : '';

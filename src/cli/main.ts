@@ -1,3 +1,5 @@
+// First: a signal during startup must not kill `convlens train` outright (see earlySignals.ts).
+import './earlySignals';
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -5,11 +7,13 @@ import { analyzeSource, formatSummary, LineIndex, toJsonReport, type FileAnalysi
 import { cellPosition, notebookProgram, readIpynb, type NotebookProgram } from '../core/notebook';
 import { printable } from '../core/text';
 import { registryOptions } from './registryHelp';
+import { DEVICE_REQUESTS, parseDeviceRequest, type DeviceRequest } from '../core/train/device';
 import { siblingModuleLoader } from '../node/moduleLoader';
 import { createPythonParse } from '../node/pythonParser';
 import { runLanguageServer } from '../server/main';
 import { benchCommand } from './bench';
 import { EXIT, exitCodeOfError } from './exitCodes';
+import { EXPORT_TARGETS, exportPytorchCommand } from './exportPytorch';
 import { exportCommand, runsCommand, trainCommand, UsageError } from './train';
 
 const USAGE = `Usage: convlens <command> [options]
@@ -45,6 +49,9 @@ ${registryOptions()}
     --validation-split F     fraction of the training set held out (default: fit()'s)
     --seed N                 weights, shuffling and dropout (default 1)
     --threads N              onnxruntime threads, 1 to the CPU count (default: all CPUs)
+    --device D               auto | cpu | webgpu | dml | cuda (default cpu): where the training
+                             step runs; auto tries CUDA, DirectML, WebGPU, then the CPU. A device
+                             that cannot be had is a warning and the CPU (README: Training on a GPU)
     --resume RUN|CKPT        continue a run (its id, folder or 'last') or a checkpoint, in a new run
     --out model.onnx         also write the trained inference model here
     --checkpoint FILE        also write the best checkpoint here
@@ -60,12 +67,21 @@ ${registryOptions()}
   export FILE|RUN --weights CKPT|RUN --out model.onnx
                              Write the inference model with a checkpoint's weights (a run: its
                              best checkpoint; export RUN alone uses the model file as trained).
+  export FILE|RUN --to pytorch --out train_model.py [--weights CKPT|RUN]
+                             Write one self-contained PyTorch script: the model as an nn.Module
+                             with Keras' semantics, ConvLens checkpoints read and written, the
+                             file's optimizer, loss, batch size and epochs, and a training loop
+                             with DistributedDataParallel (python3 FILE.py, or torchrun
+                             --nproc_per_node=N / --nnodes=M on a cluster). --weights: the
+                             checkpoint it starts from by default.
+    --to onnx|pytorch        what to export (default onnx)
 
   bench FILE [options]       Time training steps of the model on random data: ms/step,
                              samples/s, GFLOP/s, peak memory, and how long one epoch of the
                              dataset the file loads would take on this machine.
     --batch N                batch size (default: the file's fit())
     --threads N              onnxruntime intra-op threads (default: all CPUs)
+    --device D               auto | cpu | webgpu | dml | cuda (default cpu), as for train
     --steps N                timed steps after 2 warm-up steps (default: about 3 s worth)
     --json                   one object: {"ms_per_step", "samples_per_s", "gflops",
                              "peak_rss_mb", "epoch", …}
@@ -224,6 +240,7 @@ async function main(argv: string[]): Promise<number> {
         'validation-split': { type: 'string' },
         seed: { type: 'string' },
         threads: { type: 'string' },
+        device: { type: 'string' },
         out: { type: 'string' },
         checkpoint: { type: 'string' },
         resume: { type: 'string' },
@@ -240,6 +257,7 @@ async function main(argv: string[]): Promise<number> {
         depth: { type: 'string' },
         batch: { type: 'string' },
         steps: { type: 'string' },
+        to: { type: 'string' },
       },
     });
   } catch (e) {
@@ -255,6 +273,10 @@ async function main(argv: string[]): Promise<number> {
   if (values.help || !command) {
     process.stdout.write(USAGE);
     return values.help ? 0 : 2;
+  }
+  if (values.to !== undefined && command !== 'export') {
+    process.stderr.write(`convlens: --to is an option of export, not of ${command}\n`);
+    return 2;
   }
   // A --runs-dir on the command line is relative to the working folder (in settings: to the model file).
   const runsDir = values['runs-dir'] === undefined ? undefined : resolvePath(values['runs-dir']);
@@ -281,6 +303,7 @@ async function main(argv: string[]): Promise<number> {
           validationSplit: numberOption('--validation-split', values['validation-split'], (x) => x >= 0 && x < 1, 'a number in [0, 1)'),
           seed: intOption('--seed', values.seed, 0) ?? 1,
           threads: intOption('--threads', values.threads, 1),
+          device: deviceOption(values.device),
           out: values.out,
           checkpoint: values.checkpoint,
           resume: values.resume,
@@ -300,12 +323,17 @@ async function main(argv: string[]): Promise<number> {
           file: oneFile('bench', rest),
           batch: intOption('--batch', values.batch, 1),
           threads: intOption('--threads', values.threads, 1),
+          device: deviceOption(values.device),
           steps: intOption('--steps', values.steps, 1),
           model: values.model,
           json: values.json ?? false,
         });
-      case 'export':
-        return await exportCommand({ file: oneFile('export', rest), weights: values.weights, out: values.out, model: values.model, runsDir, force: values.force ?? false });
+      case 'export': {
+        const args = { file: oneFile('export', rest), weights: values.weights, out: values.out, model: values.model, runsDir, force: values.force ?? false };
+        const to = values.to ?? 'onnx';
+        if (!(EXPORT_TARGETS as readonly string[]).includes(to)) throw new UsageError(`--to must be ${EXPORT_TARGETS.join(' or ')}, got '${to}'`);
+        return await (to === 'pytorch' ? exportPytorchCommand(args) : exportCommand(args));
+      }
     }
   } catch (e) {
     const code = e instanceof UsageError ? EXIT.usage : exitCodeOfError(e);
@@ -343,6 +371,14 @@ function numberOption(name: string, v: string | undefined, ok: (x: number) => bo
 
 function intOption(name: string, v: string | undefined, min: number): number | undefined {
   return numberOption(name, v, (x) => Number.isInteger(x) && x >= min, min === 0 ? 'an integer ≥ 0' : `an integer ≥ ${min}`);
+}
+
+/** `--device auto|cpu|webgpu|dml|cuda`. */
+function deviceOption(v: string | undefined): DeviceRequest | undefined {
+  if (v === undefined) return undefined;
+  const d = parseDeviceRequest(v);
+  if (!d) throw new UsageError(`--device must be ${DEVICE_REQUESTS.join(', ')}, got '${v}'`);
+  return d;
 }
 
 declare const VERSION: string;

@@ -23,11 +23,13 @@ import { planTraining, type PlanOverrides, type TrainingPlan } from '../core/tra
 import { checkThreads, formatNumber } from '../core/train/validate';
 import { createPythonParse } from '../node/pythonParser';
 import { readCheckpointFile } from '../train/checkpointFile';
+import { DEVICE_LABEL, type Device, type DeviceRequest } from '../core/train/device';
 import { dataSpec } from '../train/data';
 import { applyRetention, listRuns, modelRunDirs, recordRunEnd, resolveCheckpointRef, RunError, runSpecFor, summarizeRun } from '../train/runStore';
 import { checkReplaceable, OutputError, removeStaleTemps, writeFileAtomic } from '../train/safeFs';
 import { cpuCount } from '../train/trainer';
 import { startTrainer, type TrainerHandle } from '../train/trainerClient';
+import { releaseEarlySignals } from './earlySignals';
 import { EXIT, exitCodeOfDone } from './exitCodes';
 
 /** A usage or input error: printed as `convlens: …`, exit code 2. */
@@ -39,6 +41,8 @@ export interface TrainArgs extends PlanOverrides {
   data?: string;
   seed: number;
   threads?: number;
+  /** Where to train (default cpu). */
+  device?: DeviceRequest;
   out?: string;
   checkpoint?: string;
   resume?: string;
@@ -82,7 +86,7 @@ export async function loadModel(file: string, which?: string, quiet = false): Pr
 }
 
 /** The plan, or the refusals printed as FILE:LINE:COL: error: … (exit code 1). */
-function plan(file: string, loaded: Loaded, overrides: PlanOverrides): { plan?: TrainingPlan; notes: string[] } {
+export function plan(file: string, loaded: Loaded, overrides: PlanOverrides): { plan?: TrainingPlan; notes: string[] } {
   const r = planTraining(loaded.model, loaded.text, overrides);
   for (const p of r.problems) process.stderr.write(`${file}:${p.line}:${p.column}: error: ${p.message}\n`);
   return { plan: r.plan, notes: r.notes };
@@ -106,7 +110,7 @@ function writtenByConvLens(file: string): boolean {
 }
 
 /** The same file: equal paths after resolving links, or the same inode. */
-function sameFile(a: string, b: string): boolean {
+export function sameFile(a: string, b: string): boolean {
   const real = (p: string) => {
     try {
       return realpathSync(p);
@@ -133,7 +137,7 @@ function sameFile(a: string, b: string): boolean {
  * regular file (never a device, pipe, link or folder, even with --force) that --force allows
  * replacing.
  */
-function checkUserOutput(file: string, what: string, force: boolean, protect: { file: string; why: string }[]): void {
+export function checkUserOutput(file: string, what: string, force: boolean, protect: { file: string; why: string }[]): void {
   for (const p of protect) if (sameFile(file, p.file)) throw new UsageError(`--${what === 'model' ? 'out' : 'checkpoint'} ${file} is ${p.why}: choose another path`);
   const dir = path.dirname(path.resolve(file));
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`cannot write the ${what} ${file}: folder ${dir} does not exist`);
@@ -152,7 +156,7 @@ function checkUserOutput(file: string, what: string, force: boolean, protect: { 
 const plural = (n: number, word: string) => `${formatNumber(n)} ${word}${n === 1 ? '' : 's'}`;
 
 /** A run folder for messages: relative to the working folder when it is below it. */
-function shown(p: string): string {
+export function shown(p: string): string {
   const rel = path.relative(process.cwd(), p);
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
 }
@@ -172,6 +176,7 @@ export async function trainCommand(a: TrainArgs): Promise<number> {
   };
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const s of signals) process.on(s, onSignal);
+  releaseEarlySignals();
   try {
     return await train(a, stop);
   } finally {
@@ -219,6 +224,7 @@ async function train(a: TrainArgs, stop: { interrupts: number; handle: TrainerHa
     limit: a.limit !== undefined ? { train: a.limit, test: a.limit } : undefined,
     seed: a.seed,
     threads: threads.threads,
+    device: a.device,
     host: 'cli',
     runsFolder: a.runsDir,
     convlens: typeof VERSION === 'string' ? VERSION : 'dev',
@@ -241,6 +247,7 @@ async function train(a: TrainArgs, stop: { interrupts: number; handle: TrainerHa
       dataHint: hint,
       seed: a.seed,
       threads: a.threads,
+      device: a.device,
       cpus: cpuCount(),
       run: runSpec,
       notes,
@@ -261,7 +268,7 @@ async function train(a: TrainArgs, stop: { interrupts: number; handle: TrainerHa
           runDir = s.runDir;
           if (!a.json) {
             out(`Training '${p.model}' on ${d.name}: ${plural(d.train, 'sample')}, ${formatNumber(d.validation)} for validation, ${formatNumber(d.test)} for test`);
-            out(`${s.optimizer}, loss ${s.loss}, batch size ${s.batchSize} (${s.memoryEstimate}), ${plural(s.threads, 'thread')}`);
+            out(`${s.optimizer}, loss ${s.loss}, batch size ${s.batchSize} (${s.memoryEstimate}), ${plural(s.threads, 'thread')}${s.device === 'cpu' ? '' : `, on ${DEVICE_LABEL[s.device as Device] ?? s.device}`}`);
             if (s.runDir) out(`Run folder: ${shown(s.runDir)}`);
           }
         } else if (TrainingProgress.is(m)) {

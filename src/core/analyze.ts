@@ -15,6 +15,9 @@ export type ReceptiveField = { size: number[]; stride: number[] } | 'global';
 
 export type LayerStatus = 'ok' | 'error' | 'unknown' | 'unsupported';
 
+/** Operations on tensors (`x * 0.5`, `ops.exp(x)`) that Keras 3's summary shows under its op names (`Multiply`). */
+const OP_TYPES: ReadonlySet<string> = new Set(['ScalarOp', 'UnaryOp']);
+
 /** Everything ConvLens knows about one call of a layer in a model (one row per graph node, in execution order). */
 export interface LayerReport {
   /** Whose layer it is (PyTorch's print `[1, 10, 24, 24]`, Keras' `(None, 24, 24, 10)`). */
@@ -30,7 +33,11 @@ export interface LayerReport {
   name: string;
   /** The class (`Conv2D`, or a user subclass, `Functional` for a nested model). */
   className: string;
-  /** The registry layer type whose rules apply (`Conv2D` for a user subclass of it; PyTorch's `relu` for `F.relu`), when there is one. */
+  /**
+   * The registry layer type whose rules apply when it is not `className`'s own: `Conv2D` for a user
+   * subclass of it, PyTorch's `relu` for `F.relu`, an operation on a tensor shown under Keras 3's op
+   * name (`x * 0.5` is a `Multiply` row computed by `ScalarOp`).
+   */
   typeName?: string;
   /** The constructor call in the source. */
   span: Span;
@@ -346,7 +353,7 @@ class Reporter {
       nodeIndex: nodeIndex(node),
       name: layer.kerasName,
       className: layer.className,
-      typeName: layer.type?.name,
+      ...(layer.type && layer.type.name !== layer.className ? { typeName: layer.type.name } : {}),
       span: layer.span,
       addSpan: node.span,
       anchor: node.anchor,

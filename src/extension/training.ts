@@ -124,6 +124,7 @@ export class TrainingManager implements vscode.Disposable {
     const cpus = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
     const threads = cfg.get<number>('threads', 0) || Math.max(1, Math.min(cpus, 4));
     const seed = cfg.get<number>('seed', 1);
+    const device = cfg.get<string>('device', 'cpu');
     this.ctx.log.info(`training ${run.model} of ${run.file.fsPath} on ${run.data}: ${run.plan.epochs} epochs, batch ${run.plan.batchSize}${resume ? `, resuming ${resume.checkpoint}` : ''}`);
     let report: ((p: { message?: string; increment?: number }) => void) | undefined;
     let lastFraction = 0;
@@ -136,6 +137,7 @@ export class TrainingManager implements vscode.Disposable {
         limit,
         seed,
         threads,
+        device,
         cpus,
         resume: resume?.checkpoint,
         resumeRun: resume?.run,
@@ -149,6 +151,7 @@ export class TrainingManager implements vscode.Disposable {
           limit,
           seed,
           threads,
+          device,
           host: 'vscode',
           runsFolder: runsFolderSetting(),
           convlens: String(this.ctx.extension.extension.packageJSON.version),
@@ -164,7 +167,7 @@ export class TrainingManager implements vscode.Disposable {
           if (TrainingStarted.is(m)) {
             run.runDir = m.params.runDir;
             run.started = m.params;
-            this.ctx.log.info(`${m.params.dataset.name}: ${m.params.dataset.train} training, ${m.params.dataset.validation} validation, ${m.params.dataset.test} test samples; ${m.params.optimizer}, ${m.params.loss}, batch ${m.params.batchSize} (${m.params.memoryEstimate}); run folder ${m.params.runDir ?? '(none)'}`);
+            this.ctx.log.info(`${m.params.dataset.name}: ${m.params.dataset.train} training, ${m.params.dataset.validation} validation, ${m.params.dataset.test} test samples; ${m.params.optimizer}, ${m.params.loss}, batch ${m.params.batchSize} (${m.params.memoryEstimate}), on ${m.params.device}; run folder ${m.params.runDir ?? '(none)'}`);
             for (const n of m.params.notes) this.ctx.log.info(`note: ${n}`);
             for (const w of m.params.warnings) this.ctx.log.warn(w);
           } else if (TrainingProgress.is(m)) {

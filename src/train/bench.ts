@@ -11,13 +11,18 @@ import { compileTrainGraph, initialState } from '../core/train/compile';
 import { selectRows } from '../core/parse/dataOrigin';
 import { DATASET_SHAPES } from '../core/parse/kerasSymbols';
 import type { TrainingPlan } from '../core/train/plan';
+import { planDevice, type Device, type DeviceRequest } from '../core/train/device';
 import { Random } from '../core/train/random';
+import { deviceFacts, openOnDevice } from './devices';
 import { nchwcBlockSize, TrainSession, type SessionSettings } from './trainSession';
 
 /** FLOPs of one training step: 2 per multiply-accumulate, forward + input gradient + weight gradient (the usual 3× forward). */
 export function stepFlops(plan: TrainingPlan, batch: number): number {
   return 6 * plan.macs * batch;
 }
+
+/** Session settings of a benchmark: the device as asked for (`auto` included), resolved as the trainer resolves it. */
+export type BenchSettings = Omit<SessionSettings, 'device'> & { device?: DeviceRequest };
 
 /** A training session on fixed random data, stepped on demand (so a caller can alternate it with another). */
 export class BenchStepper {
@@ -28,20 +33,37 @@ export class BenchStepper {
     readonly batch: number,
     private readonly x: Float32Array,
     private readonly y: BigInt64Array,
+    /** How the device was chosen, and devices that could not be had. */
+    readonly notes: string[] = [],
+    readonly warnings: string[] = [],
   ) {}
 
-  static async create(plan: TrainingPlan, batch: number, settings: SessionSettings = {}, seed = 1): Promise<BenchStepper> {
-    const graph = compileTrainGraph(plan, { seed, nchwcBlock: await nchwcBlockSize() });
-    const session = await TrainSession.create(graph, plan.inputShape, initialState(plan, seed), settings);
+  static async create(plan: TrainingPlan, batch: number, settings: BenchSettings = {}, seed = 1): Promise<BenchStepper> {
+    const cpuBlock = await nchwcBlockSize();
+    const opened = await openOnDevice(planDevice(settings.device ?? 'cpu', deviceFacts()), (device) =>
+      // As the trainer: NCHWc kernels only on the CPU provider.
+      TrainSession.create(compileTrainGraph(plan, { seed, nchwcBlock: device === 'cpu' ? cpuBlock : 0 }), plan.inputShape, initialState(plan, seed), { ...settings, device }),
+    );
+    const session = opened.value;
     const rng = new Random(seed);
     const per = plan.inputShape.reduce((a, b) => a * b, 1);
     const x = Float32Array.from({ length: batch * per }, () => rng.next());
     const y = BigInt64Array.from({ length: batch }, () => BigInt(rng.int(Math.max(2, plan.outputShape[0]))));
-    return new BenchStepper(session, plan, batch, x, y);
+    return new BenchStepper(session, plan, batch, x, y, opened.notes, opened.warnings);
   }
 
   get threads(): number {
     return this.session.threads;
+  }
+
+  /** The device the steps run on. */
+  get device(): Device {
+    return this.session.device;
+  }
+
+  /** Where the first step's nodes ran (devices other than the CPU), once a step has run. */
+  get placement(): string | undefined {
+    return this.session.placement;
   }
 
   /** Runs `n` steps; returns each one's wall time in milliseconds. */
@@ -110,7 +132,7 @@ export function peakRssMb(): number {
 }
 
 /** Times `steps` training steps after `warmup` untimed ones. */
-export async function benchTraining(plan: TrainingPlan, opts: { batch: number; steps: number; warmup?: number } & SessionSettings): Promise<BenchResult> {
+export async function benchTraining(plan: TrainingPlan, opts: { batch: number; steps: number; warmup?: number } & BenchSettings): Promise<BenchResult> {
   const stepper = await BenchStepper.create(plan, opts.batch, opts);
   try {
     await stepper.run(opts.warmup ?? 2);

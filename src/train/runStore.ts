@@ -59,6 +59,8 @@ export function runSpecFor(o: {
   limit?: { train?: number; test?: number };
   seed: number;
   threads?: number;
+  /** The device asked for (`--device`, convlens.training.device); the log says which one trained. */
+  device?: string;
   host: 'cli' | 'vscode';
   runsFolder?: string;
   convlens: string;
@@ -79,7 +81,7 @@ export function runSpecFor(o: {
       fingerprint: architectureFingerprint(arch),
       architecture: arch,
       data: { source: o.data, ...(o.dataHint ? { hint: o.dataHint } : {}), ...(o.limit ? { limit: o.limit } : {}) },
-      settings: { optimizer: p.optimizer, loss: p.loss, batchSize: p.batchSize, epochs: p.epochs, validationSplit: p.validationSplit, shuffle: p.shuffle, seed: o.seed, threads: o.threads ?? null, fit: p.fit },
+      settings: { optimizer: p.optimizer, loss: p.loss, batchSize: p.batchSize, epochs: p.epochs, validationSplit: p.validationSplit, shuffle: p.shuffle, seed: o.seed, threads: o.threads ?? null, device: o.device ?? 'cpu', fit: p.fit },
     },
     resumedFrom: o.resumedFrom,
     copies: o.copies,

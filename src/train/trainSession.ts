@@ -10,13 +10,17 @@
  * those copies are dropped at once, and on large models (≥ 64 MB of state) the session asks
  * V8 to collect them before the next step, so they never pile up.
  */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../core/onnx/graphBuilder';
 import { reorderInput } from '../core/onnx/nchwc';
 import { GRAPH_NAMES, type CarriedTensor, type TrainGraph } from '../core/train/compile';
+import { describePlacement, placementOf, type Device } from '../core/train/device';
+import { deviceSessionOptions } from './devices';
 
 /** How the session runs; every field has a default. */
 export interface SessionSettings {
@@ -33,6 +37,14 @@ export interface SessionSettings {
   memoryArena?: boolean;
   /** Write an onnxruntime profile (JSON) with this path prefix. */
   profilePrefix?: string;
+  /** Where the session runs (default: the CPU); see src/train/devices.ts. */
+  device?: Device;
+  /**
+   * Record where the first step's nodes ran (onnxruntime's per-node fallback) in
+   * {@link TrainSession.placement}: one profiled step, then profiling ends. Default: on for a
+   * device other than the CPU.
+   */
+  placement?: boolean;
 }
 
 /** State (weights and slots) above which a model counts as large: no arena, copies collected every step. */
@@ -65,6 +77,7 @@ export const defaultThreads = cpuCount;
 export function sessionOptions(threads: number, settings: Omit<SessionSettings, 'threads'> = {}): ort.InferenceSession.SessionOptions {
   const spinning = settings.spinning ?? spinningPays(threads);
   return {
+    ...deviceSessionOptions(settings.device ?? 'cpu'),
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
@@ -136,6 +149,13 @@ export class TrainSession {
   private readonly feeds: Record<string, ort.Tensor> = {};
   private readonly collect?: () => void;
   private released = false;
+  /** The folder of the one-step placement profile, until it is read. */
+  private placementDir?: string;
+  /**
+   * Where the first step's nodes ran, in words (`WebGPU ran 180 of 200 nodes …; the CPU ran 20
+   * that WebGPU has no kernel for (ScatterND ×4, …)`), once a step has run with placement on.
+   */
+  placement?: string;
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -144,7 +164,10 @@ export class TrainSession {
     readonly threads: number,
     initial: ReadonlyMap<string, Float32Array>,
     large: boolean,
+    readonly device: Device,
+    placementDir: string | undefined,
   ) {
+    this.placementDir = placementDir;
     const state = new Map<string, Float32Array>();
     this.fetches = { [GRAPH_NAMES.loss]: null, [GRAPH_NAMES.correct]: null };
     for (const t of graph.carried) {
@@ -169,11 +192,21 @@ export class TrainSession {
     const threads = Math.max(1, Math.floor(settings.threads ?? defaultThreads()));
     const bytes = graph.carried.reduce((a, t) => a + 4 * count(t), 0);
     const large = bytes >= LARGE_STATE_BYTES;
-    const session = await ort.InferenceSession.create(graph.bytes, sessionOptions(threads, { memoryArena: settings.memoryArena ?? !large, ...settings }));
+    const device = settings.device ?? 'cpu';
+    const placementDir = (settings.placement ?? device !== 'cpu') && !settings.profilePrefix ? mkdtempSync(path.join(os.tmpdir(), 'convlens-placement-')) : undefined;
+    const profile = placementDir ? { profilePrefix: path.join(placementDir, 'step') } : {};
+    let session: ort.InferenceSession;
     try {
-      return new TrainSession(session, graph, inputShape, threads, initial, large);
+      session = await ort.InferenceSession.create(graph.bytes, sessionOptions(threads, { memoryArena: settings.memoryArena ?? !large, ...settings, ...profile }));
+    } catch (e) {
+      if (placementDir) rmSync(placementDir, { recursive: true, force: true });
+      throw e;
+    }
+    try {
+      return new TrainSession(session, graph, inputShape, threads, initial, large, device, placementDir);
     } catch (e) {
       await session.release();
+      if (placementDir) rmSync(placementDir, { recursive: true, force: true });
       throw e;
     }
   }
@@ -209,7 +242,23 @@ export class TrainSession {
     const result = await this.run();
     // The copies of the state outputs are unreachable once run() has returned.
     this.collect?.();
+    if (this.placementDir) await this.readPlacement();
     return result;
+  }
+
+  /** Ends the one-step profile and reads where its nodes ran; a profile that cannot be read only costs the note. */
+  private async readPlacement(): Promise<void> {
+    const dir = this.placementDir!;
+    this.placementDir = undefined;
+    try {
+      await this.session.endProfiling();
+      const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+      if (files.length > 0) this.placement = describePlacement(this.device, placementOf(JSON.parse(readFileSync(path.join(dir, files[0]), 'utf8')) as unknown[]));
+    } catch {
+      /* the placement is a note, never a reason to stop training */
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   /** One session run; only the two scalars leave it, so the output copies die with its frame. */
@@ -226,6 +275,7 @@ export class TrainSession {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    if (this.placementDir) rmSync(this.placementDir, { recursive: true, force: true });
     await this.session.release();
   }
 }

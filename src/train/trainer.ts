@@ -24,6 +24,7 @@ import { architectureFingerprint, architectureOf, checkpointMismatch } from '../
 import type { CheckpointHeader, CheckpointMetrics } from '../core/train/checkpoint';
 import { compileEvalGraph, compileInferenceGraph, compileTrainGraph, GRAPH_NAMES, initialState, type WeightMap } from '../core/train/compile';
 import { BestTracker, describeRows, FitCallbacks, formatRate, scheduleRate, type CheckpointPolicy, type PlannedRows } from '../core/train/fitOptions';
+import { DEVICE_LABEL, DEVICE_REQUESTS, parseDeviceRequest, planDevice, type Device } from '../core/train/device';
 import { describeOptimizer } from '../core/train/optimizers';
 import { planWeights, type TrainingPlan } from '../core/train/plan';
 import { checkBatchSize, checkEpochs, checkLearningRate, checkThreads, formatNumber, LossWatch } from '../core/train/validate';
@@ -32,6 +33,7 @@ import { readCheckpointFile, writeCheckpointFile } from './checkpointFile';
 import { checkFinite, checkFit, datasetForModel, openDataset } from './data';
 import { channelsLastShape } from '../core/train/sampleLayout';
 import { BatchFeeder, DataError, gatherSet, hashSeed, permutation, sliceSet, validationSplit, type Dataset, type ImageSet } from './datasets/index';
+import { deviceFacts, openOnDevice } from './devices';
 import { createRun } from './runStore';
 import { appendLine, writeFileAtomic, type WritePolicy } from './safeFs';
 import { cpuCount, nchwcBlockSize, sessionOptions, TrainSession } from './trainSession';
@@ -232,6 +234,8 @@ async function train(
   if (threadCheck.error) throw new SettingsError(threadCheck.error);
   if (threadCheck.warning) warn(threadCheck.warning);
   const threads = threadCheck.threads;
+  const deviceRequest = parseDeviceRequest(p.device ?? 'cpu');
+  if (!deviceRequest) throw new SettingsError(`the device must be ${DEVICE_REQUESTS.join(', ')}; got '${p.device}'`);
 
   const ds = datasetForModel(p.dataset ?? (await openDataset(p.data, p.dataHint, p.limit, channelsLastShape(p.plan, p.plan.inputShape))), plan);
   checkFinite(ds);
@@ -245,14 +249,23 @@ async function train(
   const fitLines = new Set([...(plan.fit?.honoured ?? []), ...(plan.fit?.ignored ?? [])]);
   for (const line of [...(p.notes ?? []).filter((n) => !fitLines.has(n)), ...fitLines]) writer.log('info', line);
 
-  const nchwcBlock = await nchwcBlockSize();
-  const trainGraph = compileTrainGraph(plan, { seed: p.seed, nchwcBlock });
-  const evalGraph = compileEvalGraph(plan, { nchwcBlock });
-  const trainSession = await TrainSession.create(trainGraph, plan.inputShape, initialState(plan, p.seed), { threads });
-  const evalSession = await ort.InferenceSession.create(evalGraph.bytes, sessionOptions(threads)).catch(async (e) => {
-    await trainSession.release();
-    throw e;
+  const cpuBlock = await nchwcBlockSize();
+  const opened = await openOnDevice(planDevice(deviceRequest, deviceFacts()), async (device: Device) => {
+    // onnxruntime's NCHWc kernels are the CPU provider's own: on another device they would run
+    // on the CPU with a copy each way, so a device graph keeps plain NCHW operators.
+    const nchwcBlock = device === 'cpu' ? cpuBlock : 0;
+    const trainGraph = compileTrainGraph(plan, { seed: p.seed, nchwcBlock });
+    const evalGraph = compileEvalGraph(plan, { nchwcBlock });
+    const trainSession = await TrainSession.create(trainGraph, plan.inputShape, initialState(plan, p.seed), { threads, device });
+    const evalSession = await ort.InferenceSession.create(evalGraph.bytes, sessionOptions(threads, { device })).catch(async (e) => {
+      await trainSession.release();
+      throw e;
+    });
+    return { trainSession, evalSession };
   });
+  const { trainSession, evalSession } = opened.value;
+  notes.push(...opened.notes);
+  warnings.push(...opened.warnings);
   try {
     return await loop({ p, hooks, writer, t0, report, plan, ds, trainSet, validation, threads, notes, warnings, memoryEstimate: batchCheck.estimate, trainSession, evalSession });
   } finally {
@@ -370,6 +383,7 @@ async function loop(a: LoopArgs): Promise<TrainingDoneParams> {
       optimizer: describeOptimizer(plan.optimizer),
       loss: plan.loss,
       threads,
+      device: trainSession.device,
       learningRate,
       memoryEstimate: a.memoryEstimate,
       runDir: writer.dir,
@@ -403,6 +417,7 @@ async function loop(a: LoopArgs): Promise<TrainingDoneParams> {
   const evaluate = (set: ImageSet, weights: WeightMap) => evaluateSet(evalSession, plan, ds, set, weights);
   const interval = p.progressIntervalMs ?? 0;
   const watch = new LossWatch(learningRate);
+  let placementLogged = false;
   const schedule = plan.fit?.schedule;
   let keptWeights: { epoch: number; weights: WeightMap } | undefined;
   let stoppedEarly: string | undefined;
@@ -440,6 +455,13 @@ async function loop(a: LoopArgs): Promise<TrainingDoneParams> {
       const s0 = performance.now();
       const { loss, correct: right } = await trainSession.step(batch.x, batch.y as BigInt64Array, batch.count, learningRate, pos.step);
       stepMs += performance.now() - s0;
+      if (trainSession.placement !== undefined && !placementLogged) {
+        placementLogged = true;
+        const m = `on ${DEVICE_LABEL[trainSession.device]}: ${trainSession.placement}`;
+        notes.push(m);
+        writer.log('info', m);
+        hooks.emit(TrainingLog.create({ level: 'info', message: m }));
+      }
       if (!Number.isFinite(loss)) {
         throw new Diverged(
           `the loss became ${loss} at epoch ${pos.epoch + 1}, batch ${b + 1}: training stopped. ` +

@@ -101,6 +101,9 @@ export function startTrainer(params: TrainingStartParams, listener: TrainerListe
     };
     child.on('exit', end);
     child.on('error', (e) => {
+      // A process that started and then died (a Ctrl-C to the group while it boots) fails the
+      // start message with EPIPE: its 'exit' says how it ended. Only a process that never started ends here.
+      if (child.pid !== undefined && (e as NodeJS.ErrnoException).code !== 'ENOENT') return;
       result ??= { reason: 'failed', message: `cannot run the trainer: ${e.message}`, epochs: 0, seconds: 0 };
       resolve(result);
     });

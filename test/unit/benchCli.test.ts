@@ -95,7 +95,7 @@ describe('convlens bench', () => {
     const text = readFixture('seeds', '000_cifar10_cnn.py');
     const { model } = await oneModel(text);
     const plan = planTraining(model, text, { batchSize: 50 }).plan!;
-    const r = benchReport('x.py', plan, 2, [30, 10, 20, 40], 123, 'cifar10');
+    const r = benchReport('x.py', plan, { threads: 2 }, [30, 10, 20, 40], 123, 'cifar10');
     assert.equal(r.ms_per_step, 25);
     assert.equal(r.ms_min, 10);
     assert.equal(r.samples_per_s, 2000);
@@ -104,6 +104,6 @@ describe('convlens bench', () => {
     // The file trains on x_train[5000:] of CIFAR-10's 50,000 images: 45,000 in 900 steps.
     assert.deepEqual(r.epoch, { dataset: 'cifar10', samples: 45000, steps: 900, seconds: 22.5 });
     // The rows fit() selects name their dataset themselves.
-    assert.deepEqual(benchReport('x.py', plan, 1, [5], 1).epoch, { dataset: 'cifar10', samples: 45000, steps: 900, seconds: 4.5 });
+    assert.deepEqual(benchReport('x.py', plan, { threads: 1 }, [5], 1).epoch, { dataset: 'cifar10', samples: 45000, steps: 900, seconds: 4.5 });
   });
 });

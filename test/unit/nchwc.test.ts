@@ -1,8 +1,9 @@
 /**
  * The NCHWc recipes (src/core/onnx/nchwc.ts) against the standard-op recipes they replace, on
  * onnxruntime: max pooling's backward pass routes each window's gradient to the same first
- * maximum (inputs full of ties), and a training step of a small VGG-like model gives the same
- * loss, gradients and updated weights either way. The gradient checks against the float64
+ * maximum (inputs full of ties), and a training step of a small VGG-like model and of a ResNet
+ * block with BatchNormalization gives the same loss, gradients and updated weights (and moving
+ * statistics, and evaluation results) either way. The gradient checks against the float64
  * reference are in trainGrad.test.ts.
  */
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import * as ort from 'onnxruntime-node';
 import { maxPoolBackward, maxPoolForward, type PoolSpec } from '../../src/core/onnx/grad';
 import { GraphBuilder } from '../../src/core/onnx/graphBuilder';
 import { nchwcMaxPoolBackward, nchwcMaxPoolForward, reorderInput, reorderOutput } from '../../src/core/onnx/nchwc';
-import { compileTrainGraph, GRAPH_NAMES, initialState } from '../../src/core/train/compile';
+import { compileEvalGraph, compileTrainGraph, GRAPH_NAMES, initialState } from '../../src/core/train/compile';
 import { planTraining } from '../../src/core/train/plan';
 import { mulberry32 } from '../../src/core/train/random';
 import { nchwcBlockSize, sessionOptions } from '../../src/train/trainSession';
@@ -65,7 +66,7 @@ describe('NCHWc recipes', async () => {
   });
 
   it('a training step of a VGG-like model gives the standard graph\'s loss, gradients and new weights', { skip }, async () => {
-    const text = `
+    await sameStep(`
 from tensorflow import keras
 from keras import layers
 model = keras.Sequential([
@@ -79,39 +80,94 @@ model = keras.Sequential([
     layers.Dense(10, activation='softmax'),
 ])
 model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')
-`;
-    const { model } = await oneModel(text);
-    // SGD: Adam's first step is lr·g/(|g| + ε), which amplifies rounding differences of tiny gradients.
-    const plan = planTraining(model, text, { batchSize: 4, optimizer: 'sgd' }).plan!;
-    const rand = mulberry32(9);
-    const x = Float32Array.from({ length: 4 * 8 * 8 * 3 }, () => rand());
-    const init = initialState(plan, 4);
-    const results = [];
-    for (const nchwcBlock of [0, block]) {
-      const graph = compileTrainGraph(plan, { seed: 1, nchwcBlock, exposeGradients: true });
-      assert.equal(Buffer.from(graph.bytes).includes(Buffer.from('com.microsoft.nchwc')), nchwcBlock > 0);
-      const session = await ort.InferenceSession.create(graph.bytes, sessionOptions(1));
-      const feeds: Record<string, ort.Tensor> = {
-        [GRAPH_NAMES.x]: new ort.Tensor('float32', x, [4, 8, 8, 3]),
-        [GRAPH_NAMES.labels]: new ort.Tensor('int64', BigInt64Array.of(1n, 7n, 3n, 0n), [4]),
-        [GRAPH_NAMES.lr]: new ort.Tensor('float32', Float32Array.of(0.01), []),
-      };
-      for (const t of graph.carried) feeds[t.name] = new ort.Tensor('float32', init.get(t.name)!, t.shape);
-      results.push({ graph, out: await session.run(feeds) });
-      await session.release();
-    }
-    const [a, b] = results;
-    const close = (p: Float32Array, q: Float32Array, what: string) => {
-      let num = 0;
-      let den = 0;
-      for (let i = 0; i < p.length; i++) {
-        num = Math.max(num, Math.abs(p[i] - q[i]));
-        den = Math.max(den, Math.abs(p[i]));
-      }
-      assert.ok(num <= 1e-5 * Math.max(den, 1e-6), `${what}: max difference ${num} (scale ${den})`);
-    };
-    close(a.out[GRAPH_NAMES.loss].data as Float32Array, b.out[GRAPH_NAMES.loss].data as Float32Array, 'loss');
-    for (const [w, name] of Object.entries(a.graph.gradients)) close(a.out[name].data as Float32Array, b.out[b.graph.gradients[w]].data as Float32Array, `d${w}`);
-    for (const t of a.graph.carried) close(a.out[t.next].data as Float32Array, b.out[t.next].data as Float32Array, t.next);
+`, [8, 8, 3], block);
+  });
+
+  it('a ResNet block with BatchNormalization kept blocked gives the standard graph\'s loss, gradients, new weights, moving statistics and evaluation', { skip }, async () => {
+    // Blocked BN with and without γ/β, on 16 and 32 channels (one and two blocks of 16; the
+    // diagonal-convolution scaling) and 64 (elementwise), a blocked residual Add and ReLU, a
+    // strided projection, GlobalAveragePooling from the blocks.
+    await sameStep(`
+from tensorflow import keras
+from keras import layers
+inputs = keras.Input(shape=(8, 8, 3))
+x = layers.Conv2D(16, 3, padding='same', use_bias=False)(inputs)
+x = layers.BatchNormalization(momentum=0.9)(x)
+x = layers.Activation('relu')(x)
+y = layers.Conv2D(16, 3, padding='same', use_bias=False)(x)
+y = layers.BatchNormalization(scale=False, center=False)(y)
+x = layers.ReLU()(layers.add([x, y]))
+y = layers.Conv2D(32, 3, strides=2, padding='same', use_bias=False)(x)
+y = layers.BatchNormalization(epsilon=0.01)(y)
+y = layers.Activation('relu')(y)
+y = layers.Conv2D(32, 3, padding='same', use_bias=False)(y)
+y = layers.BatchNormalization()(y)
+s = layers.BatchNormalization()(layers.Conv2D(32, 1, strides=2, use_bias=False)(x))
+x = layers.Activation('relu')(layers.add([s, y]))
+x = layers.Conv2D(64, 3, padding='same', use_bias=False)(x)
+x = layers.Activation('relu')(layers.BatchNormalization()(x))
+x = layers.GlobalAveragePooling2D()(x)
+outputs = layers.Dense(10, activation='softmax')(x)
+model = keras.Model(inputs, outputs)
+model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')
+`, [8, 8, 3], block);
   });
 });
+
+/** Largest difference between two arrays, relative to the largest magnitude in `p`. */
+function close(p: Float32Array, q: Float32Array, what: string, tol = 1e-5): void {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < p.length; i++) {
+    num = Math.max(num, Math.abs(p[i] - q[i]));
+    den = Math.max(den, Math.abs(p[i]));
+  }
+  assert.ok(num <= tol * Math.max(den, 1e-6), `${what}: max difference ${num} (scale ${den})`);
+}
+
+/**
+ * One training step of the model in `text` compiled with standard ops and with the NCHWc
+ * kernels: the same loss, gradients and carried state (new weights, moving statistics); then
+ * the evaluation graphs of both on the new weights: the same loss and predictions.
+ */
+async function sameStep(text: string, inputShape: number[], block: number): Promise<void> {
+  const { model } = await oneModel(text);
+  // SGD: Adam's first step is lr·g/(|g| + ε), which amplifies rounding differences of tiny gradients.
+  const plan = planTraining(model, text, { batchSize: 4, optimizer: 'sgd' }).plan!;
+  const rand = mulberry32(9);
+  const dims = [4, ...inputShape];
+  const x = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => rand());
+  const labels = new ort.Tensor('int64', BigInt64Array.of(1n, 7n, 3n, 0n), [4]);
+  const init = initialState(plan, 4);
+  const results = [];
+  for (const nchwcBlock of [0, block]) {
+    const graph = compileTrainGraph(plan, { seed: 1, nchwcBlock, exposeGradients: true });
+    assert.equal(Buffer.from(graph.bytes).includes(Buffer.from('com.microsoft.nchwc')), nchwcBlock > 0);
+    const session = await ort.InferenceSession.create(graph.bytes, sessionOptions(1));
+    const feeds: Record<string, ort.Tensor> = {
+      [GRAPH_NAMES.x]: new ort.Tensor('float32', x, dims),
+      [GRAPH_NAMES.labels]: labels,
+      [GRAPH_NAMES.lr]: new ort.Tensor('float32', Float32Array.of(0.01), []),
+    };
+    for (const t of graph.carried) feeds[t.name] = new ort.Tensor('float32', init.get(t.name)!, t.shape);
+    results.push({ graph, out: await session.run(feeds) });
+    await session.release();
+  }
+  const [a, b] = results;
+  close(a.out[GRAPH_NAMES.loss].data as Float32Array, b.out[GRAPH_NAMES.loss].data as Float32Array, 'loss');
+  for (const [w, name] of Object.entries(a.graph.gradients)) close(a.out[name].data as Float32Array, b.out[b.graph.gradients[w]].data as Float32Array, `d${w}`);
+  for (const t of a.graph.carried) close(a.out[t.next].data as Float32Array, b.out[t.next].data as Float32Array, t.next);
+
+  // Evaluation (inference-mode BN from the moving statistics) on the stepped weights.
+  const evals = [];
+  for (const nchwcBlock of [0, block]) {
+    const e = compileEvalGraph(plan, { nchwcBlock });
+    const session = await ort.InferenceSession.create(e.bytes, sessionOptions(1));
+    const feeds: Record<string, ort.Tensor> = { [GRAPH_NAMES.x]: new ort.Tensor('float32', x, dims), [GRAPH_NAMES.labels]: labels };
+    for (const w of e.weights) feeds[w.name] = new ort.Tensor('float32', a.out[`${w.name}:next`].data as Float32Array, w.shape);
+    evals.push(await session.run(feeds));
+    await session.release();
+  }
+  close(evals[0][GRAPH_NAMES.loss].data as Float32Array, evals[1][GRAPH_NAMES.loss].data as Float32Array, 'evaluation loss');
+  close(evals[0][GRAPH_NAMES.output].data as Float32Array, evals[1][GRAPH_NAMES.output].data as Float32Array, 'evaluation output');
+}

@@ -9,6 +9,9 @@ import * as ort from 'onnxruntime-node';
 import { compileTrainGraph, GRAPH_NAMES } from '../../src/core/train/compile';
 import { planTraining, planWeights, type TrainingPlan } from '../../src/core/train/plan';
 import { Random } from '../../src/core/train/random';
+import { DEVICE_LABEL, planDevice, type Device } from '../../src/core/train/device';
+import { GraphBuilder } from '../../src/core/onnx/graphBuilder';
+import { deviceFacts, deviceSessionOptions, openOnDevice } from '../../src/train/devices';
 import { nchwcBlockSize } from '../../src/train/trainSession';
 import { analyze } from './helpers';
 import { kerasLoss, modelForward, type Draws } from './trainReference';
@@ -367,6 +370,41 @@ outputs = layers.Dense(3, activation='softmax')(layers.concatenate([layers.Flatt
   weightScale: 0.4,
 });
 
+cases.push({
+  label: 'NCHWc ResNet: conv → BN → ReLU → conv → BN (no scale, no center) + Add → ReLU, strided projection with BN (two blocks of channels), blocked GlobalAveragePooling; an Add of blocked and grouped (NCHW) branches',
+  input: '(6, 6, 3)',
+  layers: [],
+  text: functional(
+    '(6, 6, 3)',
+    `
+def block(x, filters, stride, plain):
+    y = layers.Conv2D(filters, 3, strides=stride, padding='same', use_bias=False)(x)
+    y = layers.BatchNormalization(momentum=0.9)(y)
+    y = layers.Activation('relu')(y)
+    y = layers.Conv2D(filters, 3, padding='same', use_bias=False)(y)
+    y = layers.BatchNormalization(scale=plain, center=plain, epsilon=0.01)(y)
+    if stride != 1:
+        x = layers.Conv2D(filters, 1, strides=stride, use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+    return layers.ReLU()(layers.add([x, y]))
+x = layers.Conv2D(16, 3, padding='same', use_bias=False)(inputs)
+x = layers.BatchNormalization()(x)
+x = layers.Activation('relu')(x)
+x = block(x, 16, 1, False)
+x = block(x, 32, 2, True)
+g = layers.Conv2D(32, 1, groups=2)(x)
+x = layers.add([x, layers.BatchNormalization()(g)])
+x = layers.GlobalAveragePooling2D()(x)
+outputs = layers.Dense(3, activation='softmax')(x)
+`,
+  ),
+  loss: 'categorical_crossentropy',
+  classes: 3,
+  batch: 2,
+  nchwc: true,
+  weightScale: 0.4,
+});
+
 function source(c: Case): string {
   if (c.text) return c.text;
   return [
@@ -398,13 +436,13 @@ function maxRelError(analytic: ArrayLike<number>, numeric: ArrayLike<number>, id
   return den === 0 ? num : num / den;
 }
 
-async function check(c: Case): Promise<void> {
+async function check(c: Case, device: Device = 'cpu'): Promise<void> {
   const p = await plan(c);
   const rng = new Random(c.seed ?? 7);
-  const nchwcBlock = c.nchwc ? await nchwcBlockSize() : 0;
+  const nchwcBlock = c.nchwc && device === 'cpu' ? await nchwcBlockSize() : 0;
   const graph = compileTrainGraph(p, { seed: 3, exposeGradients: true, nchwcBlock });
   if (c.nchwc) assert.ok(graph.bytes.length > 0 && Buffer.from(graph.bytes).includes(Buffer.from('com.microsoft.nchwc')), `${c.label}: the graph uses the NCHWc kernels`);
-  const session = await ort.InferenceSession.create(graph.bytes, { intraOpNumThreads: 1, logSeverityLevel: 3 });
+  const session = await ort.InferenceSession.create(graph.bytes, { intraOpNumThreads: 1, logSeverityLevel: 3, ...deviceSessionOptions(device) });
   const N = c.batch ?? 4;
   const xDims = [N, ...p.inputShape];
   const x = Float32Array.from({ length: xDims.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1);
@@ -474,7 +512,7 @@ async function check(c: Case): Promise<void> {
     parts.push(`${w.name} ${err.toExponential(1)}`);
     assert.ok(err < THRESHOLD, `${c.label}: d${w.name} max relative error ${err} (analytic ${Array.from(idx, (i) => analytic[i].toPrecision(4))} vs numeric ${Array.from(idx, (i) => numeric[i].toPrecision(4))})`);
   }
-  summary.push(`${c.label}: max rel err ${worst.toExponential(2)}\n      (${parts.join(', ')})`);
+  summary.push(`${device === 'cpu' ? '' : `[${DEVICE_LABEL[device]}] `}${c.label}: max rel err ${worst.toExponential(2)}\n      (${parts.join(', ')})`);
 }
 
 describe('training graphs compiled from model files: gradients vs finite differences', async () => {
@@ -483,6 +521,32 @@ describe('training graphs compiled from model files: gradients vs finite differe
     const skip = c.nchwc && block === 0 ? "this machine's onnxruntime has no NCHWc kernels (no AVX2)" : false;
     test(c.label, { skip }, () => check(c));
   }
+});
+
+/**
+ * The GPU device this machine has, if any: `--device auto`'s choice, opened for real on a one-node
+ * graph (the first device that opens); the CPU, with the reasons, where none can be had.
+ */
+async function gpuDevice(): Promise<{ device: Device; why: string }> {
+  const g = new GraphBuilder({ name: 'device_probe' });
+  g.input('x', [1, 4]);
+  g.output(g.node('Relu', ['x'])[0], [1, 4]);
+  const bytes = g.toModelBytes();
+  const opened = await openOnDevice(planDevice('auto', deviceFacts()), async (d) => {
+    const s = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3, ...deviceSessionOptions(d) });
+    await s.release();
+    return d;
+  });
+  return { device: opened.device, why: opened.warnings.join('; ') || 'no GPU backend can be tried' };
+}
+
+describe('the same gradient checks on the GPU device, when this machine has one', async () => {
+  const gpu = await gpuDevice();
+  if (gpu.device === 'cpu') {
+    test('every case above', { skip: `no GPU device here: ${gpu.why}` }, () => {});
+    return;
+  }
+  for (const c of cases) test(c.label, { skip: c.nchwc ? "NCHWc kernels are the CPU provider's own" : false }, () => check(c, gpu.device));
 });
 
 after(() => {

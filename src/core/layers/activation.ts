@@ -44,8 +44,11 @@ export const Activation = defineLayer({
   inputRank: 'any',
   outputShape: (input) => input,
   // The compiler applies every layer's `activation=` argument; this layer adds nothing else.
+  // Elementwise activations keep an NCHWc input blocked (softmax runs over the channels).
   train: {
-    forward: (_g, _l, x) => ({ y: x }),
+    acceptsNchwc: (l) => l.a.activation !== 'softmax',
+    isRelu: (l) => l.a.activation === 'relu',
+    forward: (_g, l, x) => ({ y: x, layout: l.inputLayout }),
     backward: (_g, _l, b) => ({ dx: b.dy, grads: {} }),
   },
 });
@@ -63,9 +66,11 @@ export const ReLU = defineLayer({
   outputShape: (input) => input,
   train: {
     reluOutput: (l) => isPlainRelu(l.a),
+    acceptsNchwc: () => true,
+    isRelu: (l) => isPlainRelu(l.a),
     forward(g, l, x) {
-      if (isPlainRelu(l.a)) return { y: activationForward(g, { kind: 'relu' }, x) };
-      return { y: generalRelu(g, x, l.a).y };
+      if (isPlainRelu(l.a)) return { y: activationForward(g, { kind: 'relu' }, x), layout: l.inputLayout };
+      return { y: generalRelu(g, x, l.a).y, layout: l.inputLayout };
     },
     backward(g, l, b) {
       if (!b.needDx) return { grads: {} };

@@ -134,6 +134,20 @@ export interface TrainLayer<A extends ArgSpecs = ArgSpecs> {
   readonly inputLayout: ActLayout;
   /** Names of the layer's weights that are not trained (frozen, or statistics), as the plan knows them; empty in the compiler. */
   readonly frozen: readonly string[];
+  /**
+   * What the forward pass must fold into its output, set by the compiler only where
+   * {@link LayerTrain.acceptsEpilogue} said yes: the output becomes relu?(y + sum).
+   */
+  readonly epilogue?: Epilogue;
+}
+
+/**
+ * Work the compiler moves into a layer's last op from the layers after it: a residual `Add`
+ * of a tensor computed earlier (same shape and layout as the output) and a ReLU.
+ */
+export interface Epilogue {
+  sum?: string;
+  relu: boolean;
 }
 
 /** What a forward emitter produced. */
@@ -191,6 +205,10 @@ export interface LayerTrain<A extends ArgSpecs = ArgSpecs> {
    * that fuses with it may compute from the layer's input when the layer ends the model.
    */
   outputActivation?(l: TrainLayer<A>): ActivationSpec | undefined;
+  /** The forward pass can apply an {@link Epilogue} in its last op (in the input layout `l.inputLayout`). */
+  acceptsEpilogue?(l: TrainLayer<A>): boolean;
+  /** The layer is max(x, 0) of its input and nothing else (the compiler may fold it into the producer's epilogue). */
+  isRelu?(l: TrainLayer<A>): boolean;
   forward(g: GraphBuilder, l: TrainLayer<A>, x: string, mode: 'train' | 'infer'): ForwardResult;
   backward(g: GraphBuilder, l: TrainLayer<A>, b: BackwardArgs): BackwardResult;
 }
@@ -231,11 +249,17 @@ export interface MergeTrainLayer<A extends ArgSpecs = ArgSpecs> {
   readonly inputs: readonly (readonly number[])[];
   readonly output: readonly number[];
   readonly seed: number;
+  /** onnxruntime's NCHWc block size, or 0 (see {@link TrainLayer.nchwc}). */
+  readonly nchwc: number;
+  /** Layout of each forward input (NCHWc only where {@link MergeTrain.acceptsNchwc} said yes). */
+  readonly inputLayouts: readonly ActLayout[];
 }
 
 /** Training emitters of a merge layer: every input gets its own gradient. */
 export interface MergeTrain<A extends ArgSpecs = ArgSpecs> {
   refuse?(l: MergeTrainLayer<A>): string | undefined;
+  /** The layer takes its NCHWc inputs as they are (else the compiler converts every input to NCHW first). */
+  acceptsNchwc?(l: MergeTrainLayer<A>): boolean;
   forward(g: GraphBuilder, l: MergeTrainLayer<A>, xs: string[], mode: 'train' | 'infer'): ForwardResult;
   backward(g: GraphBuilder, l: MergeTrainLayer<A>, b: { xs: string[]; fwd: ForwardResult; dy: string; needDx: boolean[] }): { dxs: (string | undefined)[] };
 }
@@ -301,6 +325,8 @@ export interface TrainNode {
   readonly inputLayouts: readonly ActLayout[];
   /** The layer's weights that are not trained (see {@link TrainLayer.frozen}). */
   readonly frozen?: readonly string[];
+  /** See {@link TrainLayer.epilogue}. */
+  readonly epilogue?: Epilogue;
 }
 
 /** Backward of one node: the gradient of every input (undefined where not needed). */
@@ -320,6 +346,10 @@ export interface BoundTrain {
   acceptsNchwc(n: TrainNode): boolean;
   /** The activation of its input the node computes, if it is one (see {@link LayerTrain.outputActivation}). */
   outputActivation(n: TrainNode): ActivationSpec | undefined;
+  /** See {@link LayerTrain.acceptsEpilogue}. */
+  acceptsEpilogue(n: TrainNode): boolean;
+  /** See {@link LayerTrain.isRelu}. */
+  isRelu(n: TrainNode): boolean;
   forward(g: GraphBuilder, n: TrainNode, xs: string[], mode: 'train' | 'infer'): ForwardResult;
   backward(g: GraphBuilder, n: TrainNode, b: { xs: string[]; fwd: ForwardResult; dy: string; needDx: boolean[]; inputIsRelu: boolean }): NodeBackwardResult;
 }
@@ -356,7 +386,7 @@ export function defineLayer<A extends ArgSpecs>(def: LayerDef<A>): LayerType {
       // The config was produced by parsing exactly these specs (see `model/bind.ts`).
       const a = config as ArgValues<A>;
       const t = def.train;
-      const layerOf = (n: TrainNode): TrainLayer<A> => ({ name: n.name, a, input: n.inputs[0], output: n.output, w: n.w, seed: n.seed, nchwc: n.nchwc, inputLayout: n.inputLayouts[0] ?? 'nchw', frozen: n.frozen ?? [] });
+      const layerOf = (n: TrainNode): TrainLayer<A> => ({ name: n.name, a, input: n.inputs[0], output: n.output, w: n.w, seed: n.seed, nchwc: n.nchwc, inputLayout: n.inputLayouts[0] ?? 'nchw', frozen: n.frozen ?? [], epilogue: n.epilogue });
       return {
         type,
         config,
@@ -371,6 +401,8 @@ export function defineLayer<A extends ArgSpecs>(def: LayerDef<A>): LayerType {
           reluOutput: (n) => t.reluOutput?.(layerOf(n)) ?? false,
           acceptsNchwc: (n) => n.nchwc > 0 && (t.acceptsNchwc?.(layerOf(n)) ?? false),
           outputActivation: (n) => t.outputActivation?.(layerOf(n)),
+          acceptsEpilogue: (n) => t.acceptsEpilogue?.(layerOf(n)) ?? false,
+          isRelu: (n) => t.isRelu?.(layerOf(n)) ?? false,
           forward: (g, n, xs, mode) => t.forward(g, layerOf(n), xs[0], mode),
           backward: (g, n, b) => {
             const r = t.backward(g, layerOf(n), { x: b.xs[0], fwd: b.fwd, dy: b.dy, needDx: b.needDx[0], inputIsRelu: b.inputIsRelu });
@@ -397,7 +429,7 @@ export function defineMergeLayer<A extends ArgSpecs>(def: MergeLayerDef<A>): Lay
     bind(config) {
       const a = config as ArgValues<A>;
       const t = def.train;
-      const layerOf = (n: TrainNode): MergeTrainLayer<A> => ({ name: n.name, a, inputs: n.inputs, output: n.output, seed: n.seed });
+      const layerOf = (n: TrainNode): MergeTrainLayer<A> => ({ name: n.name, a, inputs: n.inputs, output: n.output, seed: n.seed, nchwc: n.nchwc, inputLayouts: n.inputLayouts });
       return {
         type,
         config,
@@ -410,8 +442,10 @@ export function defineMergeLayer<A extends ArgSpecs>(def: MergeLayerDef<A>): Lay
           refuse: (n) => t.refuse?.(layerOf(n)),
           note: () => undefined,
           reluOutput: () => false,
-          acceptsNchwc: () => false,
+          acceptsNchwc: (n) => n.nchwc > 0 && (t.acceptsNchwc?.(layerOf(n)) ?? false),
           outputActivation: () => undefined,
+          acceptsEpilogue: () => false,
+          isRelu: () => false,
           forward: (g, n, xs, mode) => t.forward(g, layerOf(n), xs, mode),
           backward: (g, n, b) => ({ dxs: t.backward(g, layerOf(n), b).dxs, grads: {} }),
         },

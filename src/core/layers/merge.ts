@@ -56,7 +56,10 @@ function elementwiseTrain(
 ): MergeTrain<ArgSpecs> {
   return {
     refuse: refuseBroadcast,
-    forward: (g, _l, xs): ForwardResult => ({ y: forward(g, xs) }),
+    // Inputs of one shape, all NCHWc (a residual Add after blocked convolutions): the same
+    // elementwise ops on the blocked tensors, whose padding channels never mix with real ones.
+    acceptsNchwc: (l) => l.inputLayouts.length > 0 && l.inputLayouts.every((k) => k === 'nchwc'),
+    forward: (g, l, xs): ForwardResult => ({ y: forward(g, xs), layout: l.inputLayouts[0] }),
     backward: (g, _l, b) => ({ dxs: backward(g, b.xs, b.fwd.y, b.dy, b.needDx) }),
   };
 }

@@ -1,5 +1,6 @@
 import { batchNormBackward, batchNormInference, batchNormTrainForward, type BatchNormSpec } from '../onnx/grad';
 import { onnxAxis, onnxSampleShape } from '../onnx/layout';
+import { nchwcBatchNormBackward, nchwcBatchNormFits, nchwcBatchNormInference, nchwcBatchNormTakesEpilogue, nchwcBatchNormTrainForward } from '../onnx/nchwc';
 import type { Dim } from '../shape';
 import { axes, bool, float, initializer, int } from './args';
 import { ShapeError, defineLayer, dotJoin, sampleAxis, type TrainLayer } from './define';
@@ -56,15 +57,34 @@ export const BatchNormalization = defineLayer({
   },
   train: {
     refuse: (l) => (l.frozen.includes('gamma') || l.frozen.includes('beta') ? 'a frozen BatchNormalization (trainable=False) is not trainable yet' : refuseOtherAxis('BatchNormalization', l, l.a.axis)),
+    // After an NCHWc convolution the statistics and the scaling run on the blocked tensor, so
+    // conv → BN → ReLU (→ Add) chains stay blocked instead of reordering around every BN.
+    acceptsNchwc: (l) => l.inputLayout === 'nchwc' && l.input.length >= 2 && !refuseOtherAxis('BatchNormalization', l, l.a.axis) && nchwcBatchNormFits(l.input[l.input.length - 1], l.nchwc),
+    // ResNet's relu(BN(conv(y)) + x) in the scaling's single pass.
+    acceptsEpilogue: (l) => l.inputLayout === 'nchwc' && nchwcBatchNormTakesEpilogue(l.input[l.input.length - 1], l.nchwc),
     forward(g, l, x, mode) {
       const gamma = l.a.scale ? l.w.gamma : undefined;
       const beta = l.a.center ? l.w.beta : undefined;
+      if (l.inputLayout === 'nchwc') {
+        const spatial = l.input.slice(0, -1);
+        if (mode === 'infer') return { y: nchwcBatchNormInference(g, bnSpec(l, l.a), l.nchwc, spatial, x, gamma, beta, l.w.moving_mean, l.w.moving_variance, l.epilogue), layout: 'nchwc' };
+        const f = nchwcBatchNormTrainForward(g, bnSpec(l, l.a), l.nchwc, spatial, x, gamma, beta, l.w.moving_mean, l.w.moving_variance, l.epilogue);
+        return { y: f.y, saved: { ...f.saved }, updates: { moving_mean: f.newMovingMean, moving_variance: f.newMovingVar }, layout: 'nchwc' };
+      }
       if (mode === 'infer') return { y: batchNormInference(g, bnSpec(l, l.a), x, gamma, beta, l.w.moving_mean, l.w.moving_variance) };
       const f = batchNormTrainForward(g, bnSpec(l, l.a), x, gamma, beta, l.w.moving_mean, l.w.moving_variance);
       return { y: f.y, saved: { xhat: f.xhat, invStd: f.invStd }, updates: { moving_mean: f.newMovingMean, moving_variance: f.newMovingVar } };
     },
     backward(g, l, b) {
       const s = b.fwd.saved!;
+      if (l.inputLayout === 'nchwc') {
+        const saved = { xc: s.xc!, invStd: s.invStd!, scale: s.scale!, invCount: s.invCount! };
+        const r = nchwcBatchNormBackward(g, bnSpec(l, l.a), l.nchwc, l.input.slice(0, -1), saved, b.dy, b.needDx);
+        const grads: Record<string, string> = {};
+        if (l.a.scale) grads.gamma = r.dgamma;
+        if (l.a.center) grads.beta = r.dbeta;
+        return { dx: r.dx, grads };
+      }
       const r = batchNormBackward(g, bnSpec(l, l.a), s.xhat!, s.invStd!, l.a.scale ? l.w.gamma : undefined, b.dy);
       const grads: Record<string, string> = {};
       if (l.a.scale) grads.gamma = r.dgamma;

@@ -9,7 +9,7 @@ import {
   type PoolSpec,
 } from '../onnx/grad';
 import { refuseChannelsFirst } from '../onnx/layout';
-import { nchwcMaxPoolBackward, nchwcMaxPoolFits, nchwcMaxPoolForward } from '../onnx/nchwc';
+import { nchwcGlobalAvgPoolBackward, nchwcGlobalAvgPoolForward, nchwcMaxPoolBackward, nchwcMaxPoolFits, nchwcMaxPoolForward } from '../onnx/nchwc';
 import { bool, choice, dataFormat, ints, optional } from './args';
 import { checkWindowOutput, defineLayer, type TrainLayer } from './define';
 import { joinChannels, sampleWords, splitChannels, spatialAxisNames, windowOutputShape, type SpatialRank } from '../shape';
@@ -96,9 +96,15 @@ function globalPool(kind: 'Max' | 'Average', rank: SpatialRank) {
     receptiveField: () => ({ kind: 'global' }),
     train: {
       refuse: (l) => refuseChannelsFirst(l.a),
+      // The mean of a blocked input is taken on its blocks (no reorder after the last convolution).
+      acceptsNchwc: (l) => kind === 'Average' && rank === 2 && l.inputLayout === 'nchwc' && l.input[l.input.length - 1] % l.nchwc === 0,
       forward(g, l, x) {
         const spatial = l.input.slice(0, -1);
         const kept = (t: string) => (l.a.keepdims ? t : g.reshape(t, [0, 0]));
+        if (l.inputLayout === 'nchwc') {
+          const y = nchwcGlobalAvgPoolForward(g, x, l.input[l.input.length - 1], l.nchwc, spatial);
+          return { y: l.a.keepdims ? g.reshape(y, [0, 0, ...spatial.map(() => 1)]) : y };
+        }
         if (kind === 'Average') {
           const y = globalAvgPoolForward(g, rank, x);
           return { y: l.a.keepdims ? g.reshape(y, [0, 0, ...spatial.map(() => 1)]) : y };
@@ -110,6 +116,7 @@ function globalPool(kind: 'Max' | 'Average', rank: SpatialRank) {
       backward(g, l, b) {
         if (!b.needDx) return { grads: {} };
         const spatial = l.input.slice(0, -1);
+        if (l.inputLayout === 'nchwc') return { dx: nchwcGlobalAvgPoolBackward(g, l.a.keepdims ? g.reshape(b.dy, [0, 0]) : b.dy, l.input[l.input.length - 1], l.nchwc, spatial), grads: {} };
         if (kind === 'Average') return { dx: globalAvgPoolBackward(g, spatial, l.a.keepdims ? g.reshape(b.dy, [0, 0]) : b.dy), grads: {} };
         const dy = l.a.keepdims ? b.dy : g.reshape(b.dy, [0, 0, ...spatial.map(() => 1)]);
         const s = b.fwd.saved!;

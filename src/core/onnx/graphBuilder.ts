@@ -575,6 +575,10 @@ export class GraphBuilder {
   reduceMean(x: string, axes?: readonly number[], keepdims = true, out?: string): string {
     return this.reduce('ReduceMean', x, axes, keepdims, out);
   }
+  /** Sum of squares over `axes` (all axes when undefined): one pass, where Mul then ReduceSum take two. */
+  reduceSumSquare(x: string, axes?: readonly number[], keepdims = true, out?: string): string {
+    return this.reduce('ReduceSumSquare', x, axes, keepdims, out);
+  }
   /** Max over `axes` (all axes when undefined). */
   reduceMax(x: string, axes?: readonly number[], keepdims = true, out?: string): string {
     return this.reduce('ReduceMax', x, axes, keepdims, out);

@@ -21,6 +21,11 @@ export interface TrainingStartParams {
   /** ORT intra-op threads; default: the number of CPUs. */
   threads?: number;
   /**
+   * Where to train: `auto`, `cpu`, `webgpu`, `dml` or `cuda` (core/train/device.ts); default `cpu`.
+   * A device that cannot be had is a warning and the CPU.
+   */
+  device?: string;
+  /**
    * The run to record (core/run/runHome.ts): once the data is loaded and the settings pass their
    * checks, the trainer creates the run folder and writes the settings, the model source, the
    * metrics, log, checkpoints, model and result there. Without it (tests), only `checkpoint`
@@ -48,6 +53,7 @@ export const TrainingStart = new Notification<TrainingStartParams>('training/sta
   data: 'string',
   seed: 'number',
   threads: 'number?',
+  device: 'string?',
   run: 'object?',
   checkpoint: 'string?',
   resume: 'string?',
@@ -70,6 +76,8 @@ export interface TrainingStartedParams {
   optimizer: string;
   loss: string;
   threads: number;
+  /** The device the training step runs on (`cpu`, `webgpu`, `dml`, `cuda`). */
+  device: string;
   /** The learning rate training starts with. */
   learningRate: number;
   /** `about 45.2 MB per training step`. */
@@ -91,6 +99,7 @@ export const TrainingStarted = new Notification<TrainingStartedParams>('training
   batchSize: 'number',
   stepsPerEpoch: 'number',
   threads: 'number',
+  device: 'string',
   learningRate: 'number',
   memoryEstimate: 'string',
   runDir: 'string?',

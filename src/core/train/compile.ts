@@ -12,7 +12,7 @@
  * layout. Weights are always in Keras layout (the layers' emitters transpose kernels inside the
  * graph), so checkpoints hold Keras-compatible weights.
  */
-import type { BoundTrain, ForwardResult, TrainNode } from '../layers/define';
+import type { BoundTrain, Epilogue, ForwardResult, TrainNode } from '../layers/define';
 import { findLayer } from '../layers/index';
 import { activationBackward, activationDef, activationForward, type ActivationKind, type ActivationSpec } from '../onnx/activations';
 import { GraphBuilder } from '../onnx/graphBuilder';
@@ -127,11 +127,30 @@ export function forward(g: GraphBuilder, plan: TrainingPlan, x: string, mode: 't
   const asNchw = new Map<number, string>();
   // NCHWc blocks the channel axis as Keras shapes name it (the last); PyTorch plans use standard ops.
   if (plan.framework === 'pytorch') nchwcBlock = 0;
-  for (const layer of plan.layers) {
+  const trains = plan.layers.map((layer) => {
     const train = findLayer(layer.className, plan.framework)?.bind(layer.config).train;
     if (!train) throw new Error(`${layer.className} '${layer.name}' (line ${layer.line}) has no training emitters`);
+    return train;
+  });
+  const nodeOf = (i: number, inputLayouts: ActLayout[]): TrainNode => {
+    const layer = plan.layers[i];
+    return { name: layer.node, inputs: layer.inputShapes, output: layer.output, w: layerWeights(plan, layer), seed: layerSeed(seed, layer.node), nchwc: nchwcBlock, inputLayouts };
+  };
+  const uses = plan.layers.map(() => [] as number[]);
+  plan.layers.forEach((layer, j) => layer.inputs.forEach((i) => i >= 0 && uses[i].push(j)));
+  // Calls whose output an earlier call's epilogue already computed (a residual Add, a ReLU).
+  const fused = new Map<number, string>();
+  plan.layers.forEach((layer, idx) => {
+    const train = trains[idx];
     const given: ActLayout[] = layer.inputs.map((i) => (i < 0 ? 'nchw' : runs[i].outLayout));
-    let node: TrainNode = { name: layer.node, inputs: layer.inputShapes, output: layer.output, w: layerWeights(plan, layer), seed: layerSeed(seed, layer.node), nchwc: nchwcBlock, inputLayouts: given };
+    const act = activationSpec(layer.config.activation as string | null | undefined) ?? null;
+    if (fused.has(idx)) {
+      const y = fused.get(idx)!;
+      const xs = layer.inputs.map((i) => runs[i].y);
+      runs.push({ plan: layer, train, node: nodeOf(idx, given), xs, fwd: { y, layout: 'nchwc', activated: true }, z: y, y, act, inLayouts: given, outLayout: 'nchwc' });
+      return;
+    }
+    let node = nodeOf(idx, given);
     const keep = nchwcBlock > 0 && train.acceptsNchwc(node);
     const inLayouts = given.map((l) => (keep ? l : 'nchw'));
     const xs = layer.inputs.map((i, k) => {
@@ -141,17 +160,48 @@ export function forward(g: GraphBuilder, plan: TrainingPlan, x: string, mode: 't
       return asNchw.get(i)!;
     });
     node = { ...node, inputLayouts: inLayouts };
+    const fusion = act ? undefined : epilogueAfter(plan, trains, uses, runs, idx, nodeOf);
+    if (fusion && train.acceptsEpilogue(node)) node = { ...node, epilogue: fusion.epilogue };
     const fwd = train.forward(g, node, xs, mode);
-    const act = activationSpec(layer.config.activation as string | null | undefined) ?? null;
     const y = act && !fwd.activated ? activationForward(g, act, fwd.y) : fwd.y;
+    if (node.epilogue) for (const j of fusion!.calls) fused.set(j, y);
     runs.push({ plan: layer, train, node, xs, fwd, z: fwd.y, y, act, inLayouts, outLayout: fwd.layout ?? 'nchw' });
-  }
+  });
   return runs;
 }
 
 /** Data in the graphs' layout: Keras' channels-last data transposed once; PyTorch's is already channels-first. */
 function toGraphLayout(g: GraphBuilder, plan: TrainingPlan, x: string): string {
   return plan.framework === 'pytorch' ? x : toOnnxLayout(g, x, plan.inputShape);
+}
+
+/**
+ * What call `idx` could fold into its last op from the calls after it, NCHWc throughout: a
+ * residual Add (its only consumer, whose other input is already computed and blocked), then a
+ * plain ReLU (the only consumer of that), or a ReLU alone. The folded calls keep their place in
+ * the backward pass (an Add passes its gradient on, a ReLU masks it by its output), so only the
+ * forward pass changes.
+ */
+function epilogueAfter(
+  plan: TrainingPlan,
+  trains: BoundTrain[],
+  uses: number[][],
+  runs: LayerRun[],
+  idx: number,
+  nodeOf: (i: number, layouts: ActLayout[]) => TrainNode,
+): { epilogue: Epilogue; calls: number[] } | undefined {
+  const only = (i: number): number | undefined => (uses[i].length === 1 ? uses[i][0] : undefined);
+  const isRelu = (j: number) => plan.layers[j].inputs.length === 1 && trains[j].isRelu(nodeOf(j, ['nchwc']));
+  const next = only(idx);
+  if (next === undefined) return undefined;
+  if (isRelu(next)) return { epilogue: { relu: true }, calls: [next] };
+  const add = plan.layers[next];
+  if (findLayer(add.className, plan.framework)?.name !== 'Add' || add.inputs.length !== 2) return undefined;
+  const other = add.inputs[0] === idx ? add.inputs[1] : add.inputs[0];
+  if (other < 0 || other >= idx || runs[other].outLayout !== 'nchwc' || add.inputShapes[0].join() !== add.inputShapes[1].join()) return undefined;
+  const after = only(next);
+  if (after !== undefined && isRelu(after)) return { epilogue: { sum: runs[other].y, relu: true }, calls: [next, after] };
+  return { epilogue: { sum: runs[other].y, relu: false }, calls: [next] };
 }
 
 /** A tensor in the model's own layout (Keras': channels-last; PyTorch's: as the graphs hold it). */

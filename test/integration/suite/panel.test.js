@@ -115,6 +115,30 @@ describe('training and the panel', function () {
     await ui.remote.screenshot('panel-feature-maps-trained');
   });
 
+  it('convlens.training.device reaches the trainer: a device this machine cannot have trains on the CPU, the reason in the log and the started message, the request in run.json', async function () {
+    // DirectML exists only in onnxruntime-node's Windows builds, so on Linux the fall-back is certain.
+    if (process.platform === 'win32') this.skip();
+    const config = vscode.workspace.getConfiguration('convlens.training');
+    await config.update('device', 'dml', vscode.ConfigurationTarget.Global);
+    try {
+      const finished = nextFinish();
+      let started;
+      const sub = api().training.onMessage(({ message }) => {
+        if (message.method === 'training/started') started = message.params;
+      });
+      await vscode.commands.executeCommand('convlens.train', vscode.Uri.file(modelFile).toString(), undefined, { data: 'synthetic', epochs: 1, batchSize: 64, limit: { train: 300, test: 100 } });
+      const done = (await finished).done;
+      sub.dispose();
+      assert.strictEqual(done.reason, 'completed', done.message);
+      assert.strictEqual(started && started.device, 'cpu');
+      assert.ok(started.warnings.some((w) => /^DirectML cannot be used: DirectML is only in onnxruntime-node's Windows builds \(this is linux\); training on the CPU instead$/.test(w)), started.warnings.join('\n'));
+      assert.strictEqual(JSON.parse(fs.readFileSync(path.join(done.runDir, 'run.json'), 'utf8')).settings.device, 'dml');
+      assert.match(fs.readFileSync(path.join(done.runDir, 'log.txt'), 'utf8'), / warning: DirectML cannot be used: /);
+    } finally {
+      await config.update('device', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   it('Stop Training cancels a run within a step, and the extension host stays up', async function () {
     const finished = nextFinish();
     let first;
