@@ -913,6 +913,18 @@ export class KerasSemantics implements FrameworkSemantics {
     else if (v.k === 'dict') for (const e of v.entries.values()) this.track(tracked, e.value, depth + 1);
   }
 
+  /** Every layer's own `trainable` flag now, nested models' and custom layers' layers included. */
+  private trainableFlags(m: ModelBuild): Map<LayerInstance, boolean> {
+    const flags = new Map<LayerInstance, boolean>();
+    const visit = (l: LayerInstance): void => {
+      if (flags.has(l)) return;
+      flags.set(l, l.trainable);
+      if (l.composite || l.custom) for (const x of this.innerLayers(l)) visit(x);
+    };
+    for (const l of this.reportLayers(m)) visit(l);
+    return flags;
+  }
+
   /** The layers a summary lists for a model, in Keras' order (no InputLayer for Sequential models). */
   reportLayers(m: ModelBuild): LayerInstance[] {
     // A subclassed model lists the layers its attributes hold, as Keras tracks them; what its
@@ -1171,6 +1183,7 @@ export class KerasSemantics implements FrameworkSemantics {
           metrics: metrics?.value.k === 'seq' ? metrics.value.items.flatMap((m) => (m.k === 'str' ? [m.v] : [])) : metrics?.value.k === 'str' ? [metrics.value.v] : [],
           span: this.interp.here(span),
         };
+        model.compiledFlags = this.trainableFlags(model);
         this.interp.touched();
         return NONE;
       }
@@ -1234,7 +1247,7 @@ export class KerasSemantics implements FrameworkSemantics {
           trainable = trainable === null || c.trainable === null ? null : trainable + c.trainable;
           nonTrainable = nonTrainable === null || c.nonTrainable === null ? null : nonTrainable + c.nonTrainable;
         }
-        if (!this.interp.foreign) model.snapshots.push({ span: this.interp.here(e?.span ?? span), trainable, nonTrainable, layers: layers.length });
+        if (!this.interp.foreign) model.snapshots.push({ span: this.interp.here(e?.span ?? span), trainable, nonTrainable, layers: layers.length, flags: this.trainableFlags(model) });
         return NONE;
       }
       case 'save':
