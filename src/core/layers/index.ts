@@ -46,7 +46,7 @@ import { Embedding, Identity, Masking } from './core';
 import { Dense } from './dense';
 import { InputLayer } from './input';
 import { Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract } from './merge';
-import { ScalarOp, UnaryOp } from './ops';
+import { DepthToSpace, ExpandDims, Reduce, ResizeImages, ScalarOp, SpaceToDepth, Squeeze, Transpose, UnaryOp } from './ops';
 import { LocallyConnected1D, LocallyConnected2D } from './locallyConnected';
 import { BatchNormalization, GroupNormalization, LayerNormalization, RMSNormalization, UnitNormalization } from './normalization';
 import {
@@ -114,7 +114,7 @@ export const LAYERS: readonly LayerType[] = [
   RandomGrayscale, RandomHue, RandomSaturation, RandomSharpness, RandomShear, RandomColorJitter, RandomInvert, RandomPosterization,
   RandomErasing, RandomGaussianBlur, RandomPerspective, RandomColorDegeneration, RandomElasticTransform,
   Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
-  ScalarOp, UnaryOp,
+  ScalarOp, UnaryOp, DepthToSpace, SpaceToDepth, ResizeImages, Reduce, ExpandDims, Squeeze, Transpose,
   // PyTorch's modules and tensor operations (torch/): names of their own, looked up for PyTorch code only.
   ...TORCH_LAYERS,
 ];

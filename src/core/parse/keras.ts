@@ -306,7 +306,7 @@ export class KerasSemantics implements FrameworkSemantics {
     }
     // Before the ops: Keras keeps it in keras.src.ops.operation_utils.
     if (isKeras && last === 'get_source_inputs') return p[0] ? sourceInputs(p[0]) : UNKNOWN;
-    if ((isKeras && path.includes('.ops.')) || isTf) {
+    if ((isKeras && /\.(ops|backend)\./.test(path)) || isTf) {
       if (last === 'shape' && p[0]) return this.shapeOf(p[0]);
       const op = this.tensorFunction(path, last, args, span, e);
       if (op) return op;
@@ -1351,7 +1351,13 @@ export class KerasSemantics implements FrameworkSemantics {
     const first = p[0];
     const tensorsIn = first ? flattenTensors(first) : undefined;
     if (!tensorsIn || tensorsIn.length === 0) {
-      if (['zeros', 'ones', 'random.normal', 'normal', 'uniform'].includes(last) || path.endsWith('random.normal')) return undefined;
+      // A constant of a given shape (`K.random_normal(shape=(K.shape(z)[0], 2))`): data, which
+      // arithmetic with a tensor keeps at the tensor's shape.
+      const random = path.split('.').slice(-2)[0] === 'random' && ['normal', 'uniform', 'truncated_normal'].includes(last);
+      if (random || ['random_normal', 'random_uniform', 'truncated_normal', 'zeros', 'ones'].includes(last)) {
+        const dims = dimsOf((args.keyword.get('shape') ?? args.positional[0])?.value ?? NONE);
+        if (dims) return { k: 'array', shape: dims };
+      }
       return undefined;
     }
     const merge: Record<string, string> = { add: 'Add', subtract: 'Subtract', multiply: 'Multiply', maximum: 'Maximum', minimum: 'Minimum', concat: 'Concatenate', concatenate: 'Concatenate', add_n: 'Add' };
@@ -1375,6 +1381,8 @@ export class KerasSemantics implements FrameworkSemantics {
       const layer = this.opLayer('UnaryOp', { positional: [], keyword: new Map<string, ArgValue>([['fn', { value: str(unary[last]), span }]]), span }, span, display);
       return { k: 'tensor', t: this.tracer.apply(layer, tensorsIn, site, this.interp.out)[0] };
     }
+    const shaped = this.shapeFunction(path, last, args, tensorsIn[0], site, span);
+    if (shaped) return shaped;
     if (last === 'reshape' && tensorsIn.length === 1 && p[1]) {
       const dims = dimsOf(p[1]);
       if (dims && dims.length >= 1) {
@@ -1383,6 +1391,61 @@ export class KerasSemantics implements FrameworkSemantics {
       }
     }
     return { k: 'unknown', why: `${path.replace(/^tensorflow/, 'tf')}() on a tensor` };
+  }
+
+  /**
+   * Shape-only tensor functions (`tf.nn.depth_to_space`, `tf.image.resize`, `tf.reduce_mean`,
+   * `ops.expand_dims`, `K.mean`): one node each. TensorFlow's functions on Keras tensors become
+   * tf.keras 2's `TFOpLambda` layers, named after the function (`tf.nn.depth_to_space`); Keras'
+   * ops are named as Keras 3 names its operations (`depth_to_space`, class `DepthToSpace`).
+   */
+  private shapeFunction(path: string, last: string, args: CallArgs, x: SymTensor, site: CallSite, span: Span): Value | undefined {
+    const tf = path.startsWith('tensorflow');
+    const arg = (name: string, pos: number): Value | undefined => (args.keyword.get(name) ?? args.positional[pos])?.value;
+    const node = (type: string, kw: Record<string, Value>, tfName: string, opsClass: string): Value => {
+      const keyword = new Map<string, ArgValue>(Object.entries(kw).map(([k, value]) => [k, { value, span }]));
+      const plain: CallArgs = { positional: [], keyword, span };
+      let layer: LayerInstance;
+      if (tf && this.traceDepth === 0) {
+        layer = this.newLayer('TFOpLambda', findLayer(type), { ...plain, keyword: new Map([...keyword, ['name', { value: str(this.uid(tfName)), span }]]) }, span, span);
+        (layer as { args: CallArgs }).args = plain;
+      } else layer = this.opLayer(type, plain, span, opsClass);
+      return { k: 'tensor', t: this.tracer.apply(layer, [x], site, this.interp.out)[0] };
+    };
+    const tfPath = path.replace(/^tensorflow\./, '').replace(/^compat\.v[12]\./, '');
+    const channelsFirst = (v: Value | undefined): boolean => v?.k === 'str' && /^(NCHW|channels_first)$/.test(v.v);
+    if (last === 'depth_to_space' || last === 'space_to_depth') {
+      const b = arg('block_size', 1);
+      if (!b || channelsFirst(arg('data_format', 2))) return undefined;
+      return node(last === 'depth_to_space' ? 'DepthToSpace' : 'SpaceToDepth', { block_size: b }, `tf.nn.${last}`, last === 'depth_to_space' ? 'DepthToSpace' : 'SpaceToDepth');
+    }
+    const resize: Record<string, string | undefined> = { 'image.resize': undefined, 'image.resize_images': undefined, 'image.resize_bilinear': 'bilinear', 'image.resize_nearest_neighbor': 'nearest', 'image.resize_bicubic': 'bicubic', 'image.resize_area': 'area' };
+    const kerasResize = !tf && /\.image\.resize$/.test(path);
+    if (tf ? tfPath in resize : kerasResize) {
+      const size = arg('size', 1);
+      if (!size || channelsFirst(args.keyword.get('data_format')?.value)) return undefined;
+      const m = arg(tf ? 'method' : 'interpolation', 2);
+      const method = m?.k === 'str' ? m.v : m?.k === 'module' ? m.path.split('.').pop()!.toLowerCase() : (resize[tfPath] ?? 'bilinear');
+      return node('ResizeImages', { size, method: str(method === 'nearest_neighbor' ? 'nearest' : method) }, `tf.${tfPath === 'image.resize_images' ? 'compat.v1.image.resize' : tfPath}`, 'Resize');
+    }
+    const reduce = tf ? /^(?:math\.)?reduce_(mean|sum|max|min|prod|std|variance|logsumexp|any|all)$/.exec(tfPath)?.[1] : ({ mean: 'mean', sum: 'sum', max: 'max', min: 'min', prod: 'prod', std: 'std', var: 'variance', logsumexp: 'logsumexp', argmax: 'argmax', argmin: 'argmin' } as Record<string, string>)[last];
+    if (reduce) {
+      const axis = arg('axis', 1);
+      if (!axis || axis.k === 'none') return undefined;
+      const keepdims = arg(tf ? 'keepdims' : 'keepdims', 2) ?? { k: 'bool', v: false };
+      const cls = reduce === 'variance' ? 'Var' : reduce.charAt(0).toUpperCase() + reduce.slice(1);
+      return node('Reduce', { fn: str(reduce), axis, keepdims }, `tf.math.reduce_${reduce}`, cls);
+    }
+    if (last === 'expand_dims') {
+      const axis = arg('axis', 1);
+      return axis ? node('ExpandDims', { axis }, 'tf.expand_dims', 'ExpandDims') : undefined;
+    }
+    if (last === 'squeeze') return node('Squeeze', { axis: arg('axis', 1) ?? NONE }, 'tf.squeeze', 'Squeeze');
+    if (last === 'transpose' || last === 'permute_dimensions') {
+      const perm = arg(tf ? 'perm' : last === 'permute_dimensions' ? 'pattern' : 'axes', 1);
+      return perm && perm.k !== 'none' ? node('Transpose', { perm }, 'tf.transpose', 'Transpose') : undefined;
+    }
+    return undefined;
   }
 
   subscript(v: Value, index: (Value | { slice: true })[], span: Span): Value {
