@@ -46,6 +46,8 @@ import { Embedding, Identity, Masking } from './core';
 import { Dense } from './dense';
 import { InputLayer } from './input';
 import { Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract } from './merge';
+import { Bidirectional, TimeDistributed } from './wrappers';
+import { ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, GRU, LSTM, SimpleRNN } from './recurrent';
 import { DepthToSpace, ExpandDims, Reduce, ResizeImages, ScalarOp, SpaceToDepth, Squeeze, Transpose, UnaryOp } from './ops';
 import { LocallyConnected1D, LocallyConnected2D } from './locallyConnected';
 import { BatchNormalization, GroupNormalization, LayerNormalization, RMSNormalization, UnitNormalization } from './normalization';
@@ -115,6 +117,7 @@ export const LAYERS: readonly LayerType[] = [
   RandomErasing, RandomGaussianBlur, RandomPerspective, RandomColorDegeneration, RandomElasticTransform,
   Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
   ScalarOp, UnaryOp, DepthToSpace, SpaceToDepth, ResizeImages, Reduce, ExpandDims, Squeeze, Transpose,
+  SimpleRNN, GRU, LSTM, ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, TimeDistributed, Bidirectional,
   // PyTorch's modules and tensor operations (torch/): names of their own, looked up for PyTorch code only.
   ...TORCH_LAYERS,
 ];
@@ -142,7 +145,7 @@ export function layerNames(framework: FrameworkName = 'keras'): string[] {
  * never guessed at.
  */
 export const KNOWN_UNSUPPORTED = new Set([
-  'LSTM', 'GRU', 'SimpleRNN', 'Bidirectional', 'TimeDistributed', 'ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'MultiHeadAttention',
+  'MultiHeadAttention',
   'Attention', 'AdditiveAttention', 'Lambda',
   'TFSMLayer', 'EinsumDense', 'SpectralNormalization',
   'AutoContrast', 'Equalization', 'Solarization', 'MixUp', 'CutMix', 'RandAugment', 'AugMix',
