@@ -106,3 +106,85 @@ describe('Lambda functions traced for their output shape', () => {
     assert.equal(r.rows[2], 'lambda (Lambda) (None, 4) 0');
   });
 });
+
+describe('indexing, patches and attention', () => {
+  it('x[..., :5], x[:, 0], x[:, :, None, ::2], x[:, -1, 1:-1]: GetItem rows with NumPy shapes', async () => {
+    const a = await analyze(
+      [
+        'import keras',
+        'from keras import layers',
+        'inputs = keras.Input(shape=(6, 6, 96))',
+        'box = inputs[..., :5]',
+        'cls = layers.Activation("softmax")(inputs[..., 5:])',
+        'a = inputs[:, 0]',
+        'b = inputs[:, :, None, ::2]',
+        'c = inputs[:, -1, 1:-1]',
+        'model = keras.Model(inputs, {"box": box, "class": cls, "a": a, "b": b, "c": c})',
+        '',
+      ].join('\n'),
+    );
+    const shapes = new Map(a.models[0].layers.map((l) => [l.name, l.outputShape]));
+    assert.deepEqual(
+      ['get_item', 'get_item_1', 'get_item_2', 'get_item_3', 'get_item_4'].map((n) => shapes.get(n)),
+      [[6, 6, 5], [6, 6, 91], [6, 96], [6, 1, 3, 96], [4, 96]],
+    );
+  });
+
+  it('an index that moves the batch axis is not guessed at', async () => {
+    const a = await analyze(['import keras', 'inputs = keras.Input(shape=(6, 4))', 'model = keras.Model(inputs, inputs[0])', ''].join('\n'));
+    assert.equal(a.models[0].analysed, false);
+  });
+
+  it("keras.io's ViT patches and patch encoder: extract_patches, reshape by ops.shape, arange positions, MultiHeadAttention", async () => {
+    // The Patches and PatchEncoder layers of keras.io's image_classification_with_vision_transformer
+    // (Keras 3), on 72×72 images with 6×6 patches and 64-wide projections.
+    const a = await analyze(
+      [
+        'import keras',
+        'from keras import layers, ops',
+        'class Patches(layers.Layer):',
+        '    def __init__(self, patch_size):',
+        '        super().__init__()',
+        '        self.patch_size = patch_size',
+        '    def call(self, images):',
+        '        input_shape = ops.shape(images)',
+        '        batch_size = input_shape[0]',
+        '        num_patches_h = input_shape[1] // self.patch_size',
+        '        num_patches_w = input_shape[2] // self.patch_size',
+        '        patches = keras.ops.image.extract_patches(images, size=self.patch_size)',
+        '        return ops.reshape(patches, (batch_size, num_patches_h * num_patches_w, self.patch_size * self.patch_size * input_shape[3]))',
+        'class PatchEncoder(layers.Layer):',
+        '    def __init__(self, num_patches, projection_dim):',
+        '        super().__init__()',
+        '        self.num_patches = num_patches',
+        '        self.projection = layers.Dense(units=projection_dim)',
+        '        self.position_embedding = layers.Embedding(input_dim=num_patches, output_dim=projection_dim)',
+        '    def call(self, patch):',
+        '        positions = ops.expand_dims(ops.arange(start=0, stop=self.num_patches, step=1), axis=0)',
+        '        return self.projection(patch) + self.position_embedding(positions)',
+        'inputs = keras.Input(shape=(72, 72, 3))',
+        'encoded = PatchEncoder(144, 64)(Patches(6)(inputs))',
+        'x1 = layers.LayerNormalization(epsilon=1e-6)(encoded)',
+        'attention = layers.MultiHeadAttention(num_heads=4, key_dim=64, dropout=0.1)(x1, x1)',
+        'model = keras.Model(inputs, layers.Add()([attention, encoded]))',
+        '',
+      ].join('\n'),
+    );
+    const m = a.models[0];
+    assert.deepEqual(
+      m.layers.map((l) => [l.name, l.outputShape, l.params]),
+      [
+        ['input_layer', [72, 72, 3], 0],
+        ['patches', [144, 108], 0],
+        // Dense 108 → 64 and a 144 × 64 position table.
+        ['patch_encoder', [144, 64], 108 * 64 + 64 + 144 * 64],
+        ['layer_normalization', [144, 64], 128],
+        // query, key, value: 64 × 4 × 64 + 4 × 64 each; output: 4 × 64 × 64 + 64.
+        ['multi_head_attention', [144, 64], 3 * (64 * 4 * 64 + 4 * 64) + 4 * 64 * 64 + 64],
+        ['add', [144, 64], 0],
+      ],
+    );
+    assert.deepEqual(m.layers[4].inputs, ['layer_normalization[0][0]', 'layer_normalization[0][0]']);
+    assert.ok(!a.problems.some((p) => p.code === 'dense-on-nd'), 'Dense on a sequence is not a slip');
+  });
+});

@@ -2,7 +2,8 @@
  * Operations Keras records when code does arithmetic on symbolic tensors (`x * 0.5`, `1 - x`):
  * nodes of the graph without weights, shown in summaries under Keras 3's op names (`multiply`).
  */
-import { axes, bool, choice, float, int, ints, intTuple } from './args';
+import { windowOutputShape, type Dim } from '../shape';
+import { any, axes, bool, choice, float, int, ints, intTuple } from './args';
 import { ShapeError, defineLayer } from './define';
 
 export const ScalarOp = defineLayer({
@@ -229,5 +230,99 @@ export const Transpose = defineLayer({
   },
   macs: () => 0,
   receptiveField: () => ({ kind: 'unknown' }),
+  untrainable: NOT_TRAINED,
+});
+
+/**
+ * One index item of `x[…]` over a sample's axes (the batch axis is kept by the caller):
+ * a slice with its bounds, an integer (the axis goes), a new axis of size 1, or `...`.
+ */
+export type IndexSpec = { kind: 'slice'; start: number | null; stop: number | null; step: number } | { kind: 'index'; at: number } | { kind: 'newaxis' } | { kind: 'ellipsis' };
+
+/** Python's `len(range(*slice(start, stop, step).indices(n)))`. */
+function sliceLength(n: number, start: number | null, stop: number | null, step: number): number {
+  const clamp = (v: number, lo: number, hi: number): number => Math.min(Math.max(v, lo), hi);
+  if (step > 0) {
+    const a = start === null ? 0 : clamp(start < 0 ? start + n : start, 0, n);
+    const b = stop === null ? n : clamp(stop < 0 ? stop + n : stop, 0, n);
+    return Math.max(0, Math.ceil((b - a) / step));
+  }
+  const a = start === null ? n - 1 : clamp(start < 0 ? start + n : start, -1, n - 1);
+  const b = stop === null ? -1 : clamp(stop < 0 ? stop + n : stop, -1, n - 1);
+  return Math.max(0, Math.ceil((a - b) / -step));
+}
+
+/** `x[..., :5]` on one sample's shape: the per-axis rule of NumPy basic indexing. */
+export function indexShape(input: readonly Dim[], items: readonly IndexSpec[]): Dim[] {
+  const consumes = items.filter((i) => i.kind === 'slice' || i.kind === 'index').length;
+  if (items.filter((i) => i.kind === 'ellipsis').length > 1) throw new ShapeError('an index can only have a single ellipsis (...)', 'key');
+  if (consumes > input.length) throw new ShapeError(`too many indices: the tensor has ${input.length + 1} axes, the index uses ${consumes + 1}`, 'key', [], 'shape', true);
+  const out: Dim[] = [];
+  let axis = 0;
+  for (const it of items) {
+    if (it.kind === 'ellipsis') {
+      const rest = input.length - consumes;
+      for (let k = 0; k < rest; k++) out.push(input[axis++]);
+    } else if (it.kind === 'newaxis') out.push(1);
+    else if (it.kind === 'index') {
+      const d = input[axis++];
+      if (d !== null && (it.at >= d || it.at < -d)) throw new ShapeError(`index ${it.at} is out of range for an axis of size ${d}`, 'key', [], 'shape', true);
+    } else {
+      const d = input[axis++];
+      out.push(d === null ? null : sliceLength(d, it.start, it.stop, it.step));
+    }
+  }
+  while (axis < input.length) out.push(input[axis++]);
+  return out;
+}
+
+/** The index of a GetItem node as Python writes it (`..., :5`), for its hover and config. */
+export function indexText(items: readonly IndexSpec[]): string {
+  return items
+    .map((i) => (i.kind === 'ellipsis' ? '...' : i.kind === 'newaxis' ? 'None' : i.kind === 'index' ? String(i.at) : `${i.start ?? ''}:${i.stop ?? ''}${i.step !== 1 ? `:${i.step}` : ''}`))
+    .join(', ');
+}
+
+/** Reads back {@link indexText}. */
+function parseIndexText(text: string): IndexSpec[] {
+  if (text.trim() === '') return [];
+  return text.split(',').map((raw) => {
+    const t = raw.trim();
+    if (t === '...') return { kind: 'ellipsis' } as const;
+    if (t === 'None') return { kind: 'newaxis' } as const;
+    if (!t.includes(':')) return { kind: 'index', at: Number(t) } as const;
+    const [a, b, c] = t.split(':');
+    const n = (s: string | undefined): number | null => (s === undefined || s === '' ? null : Number(s));
+    return { kind: 'slice', start: n(a), stop: n(b), step: n(c) ?? 1 } as const;
+  });
+}
+
+export const GetItem = defineLayer({
+  name: 'GetItem',
+  category: 'reshaping',
+  doc: 'Indexing or slicing a tensor (`x[..., :5]`, `x[:, 0]`, `x[:, None]`): NumPy basic indexing over each sample; the batch axis stays.',
+  args: { key: any() },
+  inputRank: 'any',
+  outputShape: (input, a) => indexShape(input, parseIndexText(a.key?.k === 'str' ? a.key.v : '')),
+  macs: () => 0,
+  receptiveField: () => ({ kind: 'unknown' }),
+  untrainable: 'ConvLens cannot train tensor indexing yet',
+});
+
+export const ExtractPatches = defineLayer({
+  name: 'ExtractPatches',
+  category: 'reshaping',
+  doc: '`ops.image.extract_patches(x, size)` / `tf.image.extract_patches`: every size × size patch (moved by strides, default the size) laid out along the channels: (h, w, c) → (h′, w′, size·size·c).',
+  args: { size: ints(2, { min: 1 }), strides: ints(2, { min: 1, default: [0, 0] }), dilation_rate: ints(2, { min: 1, default: 1 }), padding: choice(['valid', 'same'], 'valid') },
+  inputRank: 3,
+  inputWords: 'an image batch (batch, height, width, channels)',
+  outputShape([h, w, c], a) {
+    const strides = a.strides[0] === 0 ? a.size : a.strides;
+    const spatial = windowOutputShape([h, w], a.size, strides, a.padding, a.dilation_rate);
+    if (spatial.some((d) => d !== null && d <= 0)) throw new ShapeError(`extract_patches: ${a.size[0]}×${a.size[1]} patches do not fit in ${h ?? 'None'}×${w ?? 'None'}`, 'size', [], 'shape', true);
+    return [...spatial, c === null ? null : a.size[0] * a.size[1] * c];
+  },
+  macs: () => 0,
+  receptiveField: (a) => ({ kind: 'window', kernel: a.size, stride: a.strides[0] === 0 ? a.size : a.strides, dilation: a.dilation_rate }),
   untrainable: NOT_TRAINED,
 });

@@ -5,6 +5,7 @@
  * (see `model/graph.ts`), shape-checked at once by the layer's registry rules.
  */
 import { findLayer, kerasSnakeCase, layerNames, type LayerType } from '../layers/index';
+import { indexText, type IndexSpec } from '../layers/ops';
 import { mapGraph, paramCounts, type FieldState, type GraphNode, type LayerInstance, type ModelBuild, type SymTensor } from '../model/graph';
 import { Tracer, dimsOf, mergeFields, type CallSite } from '../model/trace';
 import type { Dim } from '../shape';
@@ -12,7 +13,7 @@ import { buildApplication, isApplication } from './applications';
 import { DATASET_SHAPES, classifyKerasPath, normalizeModulePath } from './kerasSymbols';
 import { keepOrigin, loadDataOrigin } from './dataOrigin';
 import { kerasObjectCall, readCompileExtras, readFitExtras } from './fitArgs';
-import type { FrameworkSemantics } from './framework';
+import type { FrameworkSemantics, IndexItem } from './framework';
 import type { Interpreter, Scope } from './interpreter';
 import { reshapeArray } from './library';
 import type { Expr, Span } from './pythonAst';
@@ -559,7 +560,12 @@ export class KerasSemantics implements FrameworkSemantics {
     const layer = callee.k === 'layer' ? callee.layer : this.asLayer(callee.model);
     // Eager calls on data (`model(np.zeros((1, 28, 28, 1)))`): shapes only, after building the model.
     if (x.value.k === 'array') return this.callOnArray(callee, layer, x.value, span);
-    const tensors = flattenTensors(x.value);
+    let tensors = flattenTensors(x.value);
+    if (layer.type?.name === 'MultiHeadAttention' && tensors?.length === 1) {
+      // mha(query, value[, key]): the query is the first argument, the others follow it.
+      const more = [args.positional[1] ?? args.keyword.get('value'), args.positional[2] ?? args.keyword.get('key')].filter((a): a is ArgValue => !!a).map((a) => flattenTensors(a.value));
+      tensors = more.some((t) => !t || t.length !== 1) ? undefined : [...tensors, ...more.flatMap((t) => t!)];
+    }
     if (!tensors || tensors.length === 0) {
       if (x.value.k === 'unknown' && callee.k === 'layer' && !this.interp.foreign) {
         // Not a model input we can follow (a training batch): nothing to record.
@@ -1353,6 +1359,23 @@ export class KerasSemantics implements FrameworkSemantics {
     if (!tensorsIn || tensorsIn.length === 0) {
       // A constant of a given shape (`K.random_normal(shape=(K.shape(z)[0], 2))`): data, which
       // arithmetic with a tensor keeps at the tensor's shape.
+      if (last === 'arange') {
+        // arange(stop) / arange(start, stop, step): data of that length (position indices).
+        const get = (k: string, i: number): Value | undefined => (args.keyword.get(k) ?? args.positional[i])?.value;
+        const [a, b, c] = [get('start', 0), get('stop', 1), get('step', 2)];
+        const n = (v: Value | undefined, d: number): number | undefined => (v === undefined || v.k === 'none' ? d : v.k === 'num' ? v.v : undefined);
+        const start = b === undefined || b.k === 'none' ? 0 : n(a, 0);
+        const stop = b === undefined || b.k === 'none' ? n(a, NaN) : n(b, NaN);
+        const step = n(c, 1);
+        if (start !== undefined && stop !== undefined && step !== undefined && Number.isFinite(stop) && step !== 0) return { k: 'array', shape: [Math.max(0, Math.ceil((stop - start) / step))] };
+        return undefined;
+      }
+      if (first?.k === 'array' && last === 'expand_dims') {
+        const axis = (args.keyword.get('axis') ?? args.positional[1])?.value;
+        if (axis?.k !== 'num') return undefined;
+        const at = axis.v < 0 ? axis.v + first.shape.length + 1 : axis.v;
+        return at < 0 || at > first.shape.length ? undefined : { k: 'array', shape: [...first.shape.slice(0, at), 1, ...first.shape.slice(at)] };
+      }
       const random = path.split('.').slice(-2)[0] === 'random' && ['normal', 'uniform', 'truncated_normal'].includes(last);
       if (random || ['random_normal', 'random_uniform', 'truncated_normal', 'zeros', 'ones'].includes(last)) {
         const dims = dimsOf((args.keyword.get('shape') ?? args.positional[0])?.value ?? NONE);
@@ -1436,6 +1459,20 @@ export class KerasSemantics implements FrameworkSemantics {
       const cls = reduce === 'variance' ? 'Var' : reduce.charAt(0).toUpperCase() + reduce.slice(1);
       return node('Reduce', { fn: str(reduce), axis, keepdims }, `tf.math.reduce_${reduce}`, cls);
     }
+    if (last === 'extract_patches') {
+      // Keras: (images, size, strides=None, dilation_rate=1, padding='valid'); TensorFlow: (images, sizes=[1, p, p, 1], strides, rates, padding).
+      const inner = (v: Value | undefined): Value | undefined => (tf && v?.k === 'seq' && v.items.length === 4 ? tuple(v.items.slice(1, 3)) : v);
+      const size = inner(arg(tf ? 'sizes' : 'size', 1));
+      if (!size) return undefined;
+      const kw: Record<string, Value> = { size };
+      const strides = inner(arg('strides', 2));
+      if (strides && strides.k !== 'none') kw.strides = strides;
+      const rates = inner(arg(tf ? 'rates' : 'dilation_rate', 3));
+      if (rates) kw.dilation_rate = rates;
+      const padding = arg('padding', 4);
+      if (padding?.k === 'str') kw.padding = str(padding.v.toLowerCase());
+      return node('ExtractPatches', kw, 'tf.image.extract_patches', 'ExtractPatches');
+    }
     if (last === 'expand_dims') {
       const axis = arg('axis', 1);
       return axis ? node('ExpandDims', { axis }, 'tf.expand_dims', 'ExpandDims') : undefined;
@@ -1448,7 +1485,7 @@ export class KerasSemantics implements FrameworkSemantics {
     return undefined;
   }
 
-  subscript(v: Value, index: (Value | { slice: true })[], span: Span): Value {
+  subscript(v: Value, index: IndexItem[], span: Span): Value {
     if (v.k === 'array') {
       // a[..., None], a[:1000], a[0]
       const ix = index.length === 1 && 'k' in index[0] && index[0].k === 'seq' ? index[0].items : index;
@@ -1474,8 +1511,37 @@ export class KerasSemantics implements FrameworkSemantics {
       shape = out;
       return { k: 'array', shape };
     }
-    void span;
+    if (v.k === 'tensor') return this.indexTensor(v.t, index as IndexItem[], span) ?? { k: 'unknown', why: 'indexing a tensor with an index ConvLens cannot follow' };
     return { k: 'unknown', why: 'indexing a tensor' };
+  }
+
+  /**
+   * `x[..., :5]`, `x[:, 0]`, `x[:, None]` on a symbolic tensor: one GetItem node (Keras 3's
+   * `get_item` operation). Only indexes that keep the batch axis first, with constant bounds.
+   */
+  private indexTensor(t: SymTensor, index: IndexItem[], span: Span): Value | undefined {
+    const raw = index.length === 1 && 'k' in index[0] && index[0].k === 'seq' ? index[0].items : index;
+    const items: IndexSpec[] = [];
+    const int = (x: Value | undefined): number | null | undefined => (x === undefined || x.k === 'none' ? null : x.k === 'num' && Number.isInteger(x.v) && !x.float ? x.v : undefined);
+    for (const it of raw) {
+      if ('slice' in it) {
+        const start = int(it.lower), stop = int(it.upper), step = int(it.step);
+        if (start === undefined || stop === undefined || step === undefined || step === 0) return undefined;
+        items.push({ kind: 'slice', start, stop, step: step ?? 1 });
+      } else if (it.k === 'module' && it.path === 'Ellipsis') items.push({ kind: 'ellipsis' });
+      else if (it.k === 'none') items.push({ kind: 'newaxis' });
+      else if (it.k === 'num' && Number.isInteger(it.v) && !it.float) items.push({ kind: 'index', at: it.v });
+      else return undefined;
+    }
+    // The batch axis must stay where it is: a first ':' or an ellipsis that covers it.
+    const first = items[0];
+    let sample: IndexSpec[];
+    if (first?.kind === 'slice' && first.start === null && first.stop === null && first.step === 1) sample = items.slice(1);
+    else if (first?.kind === 'ellipsis' && t.sample !== null && items.filter((i) => i.kind === 'slice' || i.kind === 'index').length <= t.sample.length) sample = items;
+    else return undefined;
+    const key = indexText(sample);
+    const layer = this.opLayer('GetItem', { positional: [], keyword: new Map<string, ArgValue>([['key', { value: str(key), span }]]), span }, span);
+    return { k: 'tensor', t: this.tracer.apply(layer, [t], this.site(span), this.interp.out)[0] };
   }
 
   isInstance(v: Value, path: string): boolean | undefined {
