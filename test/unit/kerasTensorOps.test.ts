@@ -188,3 +188,47 @@ describe('indexing, patches and attention', () => {
     assert.ok(!a.problems.some((p) => p.code === 'dense-on-nd'), 'Dense on a sequence is not a slip');
   });
 });
+
+describe('a keras.Model subclass without __init__, built as EDSRModel(inputs, outputs)', () => {
+  it("keras.io's EDSR: the functional graph, named after the class, two depth_to_space upsamplings", async () => {
+    const a = await analyze(
+      [
+        ...head,
+        'class EDSRModel(tf.keras.Model):',
+        '    def train_step(self, data):',
+        '        x, y = data',
+        '        return {}',
+        'def ResBlock(inputs):',
+        '    x = layers.Conv2D(64, 3, padding="same", activation="relu")(inputs)',
+        '    x = layers.Conv2D(64, 3, padding="same")(x)',
+        '    return layers.Add()([inputs, x])',
+        'def Upsampling(inputs, factor=2, **kwargs):',
+        '    x = layers.Conv2D(64 * (factor**2), 3, padding="same", **kwargs)(inputs)',
+        '    x = tf.nn.depth_to_space(x, block_size=factor)',
+        '    x = layers.Conv2D(64 * (factor**2), 3, padding="same", **kwargs)(x)',
+        '    return tf.nn.depth_to_space(x, block_size=factor)',
+        'def make_model(num_filters, num_of_residual_blocks):',
+        '    input_layer = layers.Input(shape=(None, None, 3))',
+        '    x = layers.Rescaling(scale=1.0 / 255)(input_layer)',
+        '    x = x_new = layers.Conv2D(num_filters, 3, padding="same")(x)',
+        '    for _ in range(num_of_residual_blocks):',
+        '        x_new = ResBlock(x_new)',
+        '    x_new = layers.Conv2D(num_filters, 3, padding="same")(x_new)',
+        '    x = layers.Add()([x, x_new])',
+        '    x = Upsampling(x)',
+        '    x = layers.Conv2D(3, 3, padding="same")(x)',
+        '    return EDSRModel(input_layer, layers.Rescaling(scale=255)(x))',
+        'model = make_model(num_filters=64, num_of_residual_blocks=16)',
+        '',
+      ].join('\n'),
+    );
+    const m = a.models[0];
+    assert.equal(m.name, 'edsr_model');
+    assert.equal(m.kind, 'functional');
+    // 3→64 conv, 16 blocks of two 64→64 convs, a 64→64 conv, two 64→256 convs, a 64→3 conv.
+    const conv = (cin: number, cout: number): number => 9 * cin * cout + cout;
+    assert.equal(m.totalParams, conv(3, 64) + 32 * conv(64, 64) + conv(64, 64) + 2 * conv(64, 256) + conv(64, 3));
+    assert.equal(m.totalParams, 1_517_571);
+    assert.deepEqual(m.layers.filter((l) => l.className === 'TFOpLambda').map((l) => l.outputShape), [[null, null, 64], [null, null, 64]]);
+  });
+});

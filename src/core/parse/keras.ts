@@ -726,6 +726,9 @@ export class KerasSemantics implements FrameworkSemantics {
       this.subclasses.set(model, { cls, obj });
       const self: Value = { k: 'model', model };
       if (init?.k === 'func') this.interp.inFile(cls.file, span, () => this.interp.callFunction(init.fn, args, span, self));
+      // No __init__ of its own (a subclass that only overrides train_step): keras.Model's, which
+      // builds a functional model from `EDSRModel(inputs, outputs)`.
+      else if (kind === 'model') this.superInit(self, args, span);
       return self;
     }
     if (kind === 'layer') {
