@@ -307,7 +307,7 @@ export class KerasSemantics implements FrameworkSemantics {
     }
     // Before the ops: Keras keeps it in keras.src.ops.operation_utils.
     if (isKeras && last === 'get_source_inputs') return p[0] ? sourceInputs(p[0]) : UNKNOWN;
-    if ((isKeras && /\.(ops|backend)\./.test(path)) || isTf) {
+    if ((isKeras && /\.(ops|backend|activations)\./.test(path)) || isTf) {
       if (last === 'shape' && p[0]) return this.shapeOf(p[0]);
       const op = this.tensorFunction(path, last, args, span, e);
       if (op) return op;
@@ -1396,7 +1396,7 @@ export class KerasSemantics implements FrameworkSemantics {
       const outs = this.tracer.apply(layer, ts, site, this.interp.out);
       return { k: 'tensor', t: outs[0] };
     }
-    const act: Record<string, string> = { relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax', relu6: 'relu6', swish: 'swish', silu: 'silu', gelu: 'gelu', elu: 'elu', leaky_relu: 'leaky_relu', selu: 'selu', softplus: 'softplus' };
+    const act: Record<string, string> = { relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax', relu6: 'relu6', swish: 'swish', silu: 'silu', gelu: 'gelu', elu: 'elu', leaky_relu: 'leaky_relu', selu: 'selu', softplus: 'softplus', hard_sigmoid: 'hard_sigmoid', hard_swish: 'hard_swish', hard_silu: 'hard_silu', mish: 'mish', softsign: 'softsign', exponential: 'exponential', linear: 'linear' };
     if (act[last] && tensorsIn.length === 1) {
       const layer = this.opLayer('Activation', { positional: [{ value: str(act[last]), span }], keyword: new Map(), span }, span);
       return { k: 'tensor', t: this.tracer.apply(layer, tensorsIn, site, this.interp.out)[0] };
@@ -1409,8 +1409,9 @@ export class KerasSemantics implements FrameworkSemantics {
     }
     const shaped = this.shapeFunction(path, last, args, tensorsIn[0], site, span);
     if (shaped) return shaped;
-    if (last === 'reshape' && tensorsIn.length === 1 && p[1]) {
-      const dims = dimsOf(p[1]);
+    const target = (args.keyword.get('shape') ?? args.keyword.get('newshape') ?? args.positional[1])?.value;
+    if (last === 'reshape' && tensorsIn.length === 1 && target) {
+      const dims = dimsOf(target);
       if (dims && dims.length >= 1) {
         const layer = this.opLayer('Reshape', { positional: [{ value: tuple(dims.slice(1).map((d) => (d === null ? num(-1) : num(d)))), span }], keyword: new Map(), span }, span);
         return { k: 'tensor', t: this.tracer.apply(layer, tensorsIn, site, this.interp.out)[0] };
