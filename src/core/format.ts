@@ -36,10 +36,12 @@ export function formatCompact(n: number): string {
 }
 
 /** Keras notation with the batch axis: `(None, 24, 24, 10)`; `(None, …, 64)` when leading axes are unknown. */
-export function formatShape(shape: Dim[] | null, partial = false, unknown = 'None'): string {
+export function formatShape(shape: Dim[] | null, partial = false, unknown = 'None', batch: Dim = null): string {
   if (shape === null) return '?';
   const dims = shape.map((d) => (d === null ? unknown : String(d)));
-  return partial ? `(None, …, ${dims.join(', ')})` : `(${['None', ...dims].join(', ')})`;
+  // A batch fixed by the input (`keras.Input(shape, batch_size=128)`) is printed, as Keras does.
+  const b = batch === null ? 'None' : String(batch);
+  return partial ? `(${b}, …, ${dims.join(', ')})` : `(${[b, ...dims].join(', ')})`;
 }
 
 /**
@@ -97,7 +99,7 @@ export function formatSummary(model: ModelReport, opts: SummaryOptions = {}): st
       const params = s.unbuilt ? '0 (unbuilt)' : s.params === null ? '?' : formatCount(s.params);
       const row = [
         `${prefix}${printable(s.name)} (${printable(s.className)})`,
-        last ? formatShape(last.outputShape, last.partialShape) : '?',
+        last ? formatShape(last.outputShape, last.partialShape, 'None', last.batch) : '?',
         params,
         calls.length === 0 ? '?' : macs === null ? '?' : formatCount(macs),
         last ? formatReceptiveField(last.receptiveField) : '—',

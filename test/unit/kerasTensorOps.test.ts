@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { formatSummary } from '../../src/core/index';
 import { analyze } from './helpers';
 
 const head = ['import tensorflow as tf', 'from tensorflow import keras', 'from tensorflow.keras import layers', 'from tensorflow.keras import backend as K'];
@@ -230,5 +231,16 @@ describe('a keras.Model subclass without __init__, built as EDSRModel(inputs, ou
     assert.equal(m.totalParams, conv(3, 64) + 32 * conv(64, 64) + conv(64, 64) + 2 * conv(64, 256) + conv(64, 3));
     assert.equal(m.totalParams, 1_517_571);
     assert.deepEqual(m.layers.filter((l) => l.className === 'TFOpLambda').map((l) => l.outputShape), [[null, null, 64], [null, null, 64]]);
+  });
+});
+
+describe('a batch fixed by the input', () => {
+  it('keras.Input(shape, batch_size=128) prints (128, …) on every row, as keras.io PixelCNN\'s summary shows', async () => {
+    // keras.io generative/pixelcnn (Keras 3) prints `input_layer (InputLayer) (128, 28, 28, 1)` and
+    // `conv2d_18 (Conv2D) (128, 28, 28, 1) 129` for an input made with batch_size=128.
+    const a = await analyze(['import keras', 'inputs = keras.Input(shape=(28, 28, 1), batch_size=128)', 'out = keras.layers.Conv2D(filters=1, kernel_size=1)(inputs)', 'model = keras.Model(inputs, out)', ''].join('\n'));
+    const table = formatSummary(a.models[0]);
+    assert.match(table, /input_layer \(InputLayer\)\s+\(128, 28, 28, 1\)/);
+    assert.match(table, /conv2d \(Conv2D\)\s+\(128, 28, 28, 1\)\s+2 /);
   });
 });
