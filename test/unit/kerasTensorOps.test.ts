@@ -244,3 +244,42 @@ describe('a batch fixed by the input', () => {
     assert.match(table, /conv2d \(Conv2D\)\s+\(128, 28, 28, 1\)\s+2 /);
   });
 });
+
+describe('keras.applications preprocess_input on a symbolic tensor', () => {
+  const build = (lines: string[]) => analyze([...lines, ''].join('\n'));
+  it("keras.io's keypoint detector: MobileNetV2's 'tf' mode is true_divide and subtract rows; 2,354,256 params", async () => {
+    // Total 2,354,256 as the keras.io keypoint_detection example's model prints it (quoted in
+    // the Ascend ModelZoo port of that example: "网络总参数2,354,256"); the frozen backbone is
+    // MobileNetV2's include_top=False base, 2,257,984 (keras.io applications table: 3,538,984
+    // with the 1,281,000-weight classifier).
+    const a = await build([
+      'import keras',
+      'from keras import layers',
+      'backbone = keras.applications.MobileNetV2(weights="imagenet", include_top=False, input_shape=(224, 224, 3))',
+      'backbone.trainable = False',
+      'inputs = layers.Input((224, 224, 3))',
+      'x = keras.applications.mobilenet_v2.preprocess_input(inputs)',
+      'x = backbone(x)',
+      'x = layers.Dropout(0.3)(x)',
+      'x = layers.SeparableConv2D(48, kernel_size=5, strides=1, activation="relu")(x)',
+      'outputs = layers.SeparableConv2D(48, kernel_size=3, strides=1, activation="sigmoid")(x)',
+      'model = keras.Model(inputs, outputs, name="keypoint_detector")',
+    ]);
+    const m = a.models.find((x) => x.name === 'keypoint_detector')!;
+    assert.deepEqual(m.layers.slice(1, 4).map((l) => `${l.name} (${l.className})`), ['true_divide (TrueDivide)', 'subtract (Subtract)', 'mobilenetv2_1.00_224 (Functional)']);
+    assert.deepEqual([m.totalParams, m.trainableParams, m.nonTrainableParams], [2_354_256, 2_354_256 - 2_257_984, 2_257_984]);
+  });
+
+  it("VGG16's 'caffe' mode flips the channels and adds the negated ImageNet mean, as Keras 3 records it", async () => {
+    const keras3 = await build(['import keras', 'inputs = keras.Input((32, 32, 3))', 'model = keras.Model(inputs, keras.applications.vgg16.preprocess_input(inputs))']);
+    assert.deepEqual(
+      keras3.models[0].layers.slice(1).map((l) => `${l.name} (${l.className}) ${JSON.stringify(l.outputShape)}`),
+      ['get_item (GetItem) [32,32]', 'get_item_1 (GetItem) [32,32]', 'get_item_2 (GetItem) [32,32]', 'stack (Stack) [32,32,3]', 'add (Add) [32,32,3]'],
+    );
+  });
+
+  it('EfficientNet preprocess_input passes the tensor through (no row)', async () => {
+    const a = await build(['import keras', 'inputs = keras.Input((32, 32, 3))', 'x = keras.applications.efficientnet.preprocess_input(inputs)', 'model = keras.Model(inputs, keras.layers.Flatten()(x))']);
+    assert.deepEqual(a.models[0].layers.map((l) => l.className), ['InputLayer', 'Flatten']);
+  });
+});

@@ -45,7 +45,7 @@ import {
 import { Embedding, Identity, Masking } from './core';
 import { Dense } from './dense';
 import { InputLayer } from './input';
-import { Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract } from './merge';
+import { Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Stack, Subtract } from './merge';
 import { Bidirectional, TimeDistributed } from './wrappers';
 import { MultiHeadAttention } from './attention';
 import { ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, GRU, LSTM, SimpleRNN } from './recurrent';
@@ -116,7 +116,7 @@ export const LAYERS: readonly LayerType[] = [
   RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast, RandomBrightness, RandomCrop, RandomHeight, RandomWidth,
   RandomGrayscale, RandomHue, RandomSaturation, RandomSharpness, RandomShear, RandomColorJitter, RandomInvert, RandomPosterization,
   RandomErasing, RandomGaussianBlur, RandomPerspective, RandomColorDegeneration, RandomElasticTransform,
-  Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
+  Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot, Stack,
   ScalarOp, UnaryOp, DepthToSpace, SpaceToDepth, ResizeImages, Reduce, ExpandDims, Squeeze, Transpose, GetItem, ExtractPatches,
   SimpleRNN, GRU, LSTM, ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, TimeDistributed, Bidirectional, MultiHeadAttention,
   // PyTorch's modules and tensor operations (torch/): names of their own, looked up for PyTorch code only.

@@ -307,6 +307,7 @@ export class KerasSemantics implements FrameworkSemantics {
     }
     // Before the ops: Keras keeps it in keras.src.ops.operation_utils.
     if (isKeras && last === 'get_source_inputs') return p[0] ? sourceInputs(p[0]) : UNKNOWN;
+    if (last === 'preprocess_input' && /(^|\.)applications\./.test(path) && p[0]?.k === 'tensor') return this.preprocessInput(path, args, p[0].t, span) ?? UNKNOWN;
     if ((isKeras && /\.(ops|backend|activations)\./.test(path)) || isTf) {
       if (last === 'shape' && p[0]) return this.shapeOf(p[0]);
       const op = this.tensorFunction(path, last, args, span, e);
@@ -1338,7 +1339,7 @@ export class KerasSemantics implements FrameworkSemantics {
     if ((l.k === 'tensor' && r.k === 'array') || (r.k === 'tensor' && l.k === 'array')) {
       // A tensor and a constant array (`x * epsilon` with epsilon = tf.random.normal(...)): the tensor's shape.
       const t = (l.k === 'tensor' ? l : r) as Extract<Value, { k: 'tensor' }>;
-      const display = op === '+' ? 'Add' : op === '-' ? 'Subtract' : op === '*' ? 'Multiply' : 'Divide';
+      const display = op === '+' ? 'Add' : op === '-' ? 'Subtract' : op === '*' ? 'Multiply' : 'TrueDivide';
       const layer = this.opLayer('UnaryOp', { positional: [], keyword: new Map<string, ArgValue>([['fn', { value: str('constant_op'), span }]]), span }, span, display);
       return { k: 'tensor', t: this.tracer.apply(layer, [t.t], this.site(span), this.interp.out)[0] };
     }
@@ -1346,7 +1347,7 @@ export class KerasSemantics implements FrameworkSemantics {
       const t = (l.k === 'tensor' ? l : r) as Extract<Value, { k: 'tensor' }>;
       const c = (l.k === 'num' ? l : r) as Extract<Value, { k: 'num' }>;
       if (!['+', '-', '*', '/'].includes(op)) return { k: 'unknown', why: `'${op}' of a tensor` };
-      const display = op === '+' ? 'Add' : op === '-' ? 'Subtract' : op === '*' ? 'Multiply' : 'Divide';
+      const display = op === '+' ? 'Add' : op === '-' ? 'Subtract' : op === '*' ? 'Multiply' : 'TrueDivide';
       const layer = this.opLayer('ScalarOp', { positional: [], keyword: new Map<string, ArgValue>([['op', { value: str(op), span }], ['scalar', { value: c, span }], ['reversed', { value: { k: 'bool', v: l.k === 'num' }, span }]]), span }, span, display);
       const outs = this.tracer.apply(layer, [t.t], this.site(span), this.interp.out);
       return { k: 'tensor', t: outs[0] };
@@ -1388,6 +1389,14 @@ export class KerasSemantics implements FrameworkSemantics {
     }
     const merge: Record<string, string> = { add: 'Add', subtract: 'Subtract', multiply: 'Multiply', maximum: 'Maximum', minimum: 'Minimum', concat: 'Concatenate', concatenate: 'Concatenate', add_n: 'Add' };
     const site = this.site(span, undefined, e ? inputItemSpans(e) : undefined);
+    if (last === 'stack' && tensorsIn.length >= 1) {
+      const axis = args.keyword.get('axis') ?? args.positional[1];
+      const kwArgs = new Map<string, ArgValue>(axis ? [['axis', axis]] : []);
+      const tf = path.startsWith('tensorflow') && this.traceDepth === 0;
+      const layer = tf ? this.newLayer('TFOpLambda', findLayer('Stack'), { positional: [], keyword: new Map([...kwArgs, ['name', { value: str(this.uid('tf.stack')), span }]]), span }, span, span) : this.opLayer('Stack', { positional: [], keyword: kwArgs, span }, span);
+      if (tf) (layer as { args: CallArgs }).args = { positional: [], keyword: kwArgs, span };
+      return { k: 'tensor', t: this.tracer.apply(layer, tensorsIn, site, this.interp.out)[0] };
+    }
     if (merge[last]) {
       const ts = last === 'concat' || last === 'concatenate' || last === 'add_n' ? tensorsIn : [...tensorsIn, ...(p[1] ? flattenTensors(p[1]) ?? [] : [])];
       const axis = args.keyword.get('axis') ?? (last === 'concat' || last === 'concatenate' ? args.positional[1] : undefined);
@@ -1487,6 +1496,39 @@ export class KerasSemantics implements FrameworkSemantics {
       return perm && perm.k !== 'none' ? node('Transpose', { perm }, 'tf.transpose', 'Transpose') : undefined;
     }
     return undefined;
+  }
+
+  /**
+   * `keras.applications.<family>.preprocess_input(x)` on a symbolic tensor: the operations
+   * Keras 3 records for the family's mode (imagenet_utils._preprocess_tensor_input), under its
+   * names (`true_divide`, `subtract`). tf.keras 2 printed them as TFOpLambda rows
+   * (`tf.math.truediv`); ConvLens does not tell the two apart once imports are normalised.
+   */
+  private preprocessInput(path: string, args: CallArgs, x: SymTensor, span: Span): Value | undefined {
+    const family = path.split('.').slice(-2)[0];
+    const modeArg = args.keyword.get('mode')?.value;
+    const MODES: Record<string, 'tf' | 'caffe' | 'torch' | 'none'> = {
+      mobilenet: 'tf', mobilenet_v2: 'tf', inception_v3: 'tf', inception_resnet_v2: 'tf', xception: 'tf', resnet_v2: 'tf', nasnet: 'tf',
+      vgg16: 'caffe', vgg19: 'caffe', resnet: 'caffe', resnet50: 'caffe', densenet: 'torch',
+      efficientnet: 'none', efficientnet_v2: 'none', convnext: 'none', regnet: 'none', mobilenet_v3: 'none', resnet_rs: 'none',
+    };
+    const mode = family === 'imagenet_utils' ? (modeArg?.k === 'str' ? modeArg.v : 'caffe') : MODES[family];
+    if (mode === 'none') return { k: 'tensor', t: x };
+    const format = args.keyword.get('data_format')?.value;
+    if (format?.k === 'str' && format.v === 'channels_first') return undefined;
+    const site = this.site(span);
+    const apply = (type: string, kw: [string, Value][], display: string, inputs: SymTensor[]): SymTensor => {
+      const layer = this.opLayer(type, { positional: [], keyword: new Map<string, ArgValue>(kw.map(([k, value]) => [k, { value, span }])), span }, span, display);
+      return this.tracer.apply(layer, inputs, site, this.interp.out)[0];
+    };
+    const scalar = (t: SymTensor, op: string, c: number, display: string): SymTensor => apply('ScalarOp', [['op', str(op)], ['scalar', num(c, true)], ['reversed', { k: 'bool', v: false }]], display, [t]);
+    const constant = (t: SymTensor, display: string): SymTensor => apply('UnaryOp', [['fn', str('constant_op')]], display, [t]);
+    if (mode === 'tf') return { k: 'tensor', t: scalar(scalar(x, '/', 127.5, 'TrueDivide'), '-', 1, 'Subtract') };
+    if (mode === 'torch') return { k: 'tensor', t: constant(constant(scalar(x, '/', 255, 'TrueDivide'), 'Add'), 'TrueDivide') };
+    if (mode !== 'caffe') return undefined;
+    // RGB → BGR (Keras 3 stacks x[..., 2], x[..., 1], x[..., 0]), then the ImageNet mean is added.
+    const channels = [2, 1, 0].map((i) => apply('GetItem', [['key', str(`..., ${i}`)]], 'GetItem', [x]));
+    return { k: 'tensor', t: constant(apply('Stack', [['axis', num(-1)]], 'Stack', channels), 'Add') };
   }
 
   subscript(v: Value, index: IndexItem[], span: Span): Value {
