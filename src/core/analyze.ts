@@ -370,7 +370,8 @@ class Reporter {
       nodeIndex: nodeIndex(node),
       name: layer.kerasName,
       className: layer.className,
-      ...(layer.type && OP_TYPES.has(layer.type.name) && layer.type.name !== layer.className ? { typeName: layer.type.name } : {}),
+      // Operations ConvLens made (`ops.relu(x)` as a `Relu` row, `tf.nn.depth_to_space` as `TFOpLambda`) and ScalarOp/UnaryOp rows.
+      ...(layer.type && (layer.op || OP_TYPES.has(layer.type.name)) && layer.type.name !== layer.className ? { typeName: layer.type.name } : {}),
       span: layer.span,
       addSpan: node.span,
       anchor: node.anchor,

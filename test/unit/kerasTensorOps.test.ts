@@ -283,3 +283,30 @@ describe('keras.applications preprocess_input on a symbolic tensor', () => {
     assert.deepEqual(a.models[0].layers.map((l) => l.className), ['InputLayer', 'Flatten']);
   });
 });
+
+describe('operations keep their rules under Keras names', () => {
+  it('ops.relu(x) is a relu (Relu) row and x * 0.5 a multiply row; training applies the Activation and ScalarOp rules', async () => {
+    const { planTraining } = await import('../../src/core/train/plan');
+    const text = [
+      'import keras',
+      'from keras import layers, ops',
+      'inputs = keras.Input((8,))',
+      'x = layers.Dense(4)(inputs)',
+      'x = ops.relu(x * 0.5)',
+      'model = keras.Model(inputs, layers.Dense(2, activation="softmax")(x))',
+      'model.compile(optimizer="adam", loss="categorical_crossentropy")',
+      '',
+    ].join('\n');
+    const a = await analyze(text);
+    const m = a.models[0];
+    assert.deepEqual(m.layers.slice(2, 4).map((l) => [l.name, l.className, l.typeName]), [['multiply', 'Multiply', 'ScalarOp'], ['relu', 'Relu', 'Activation']]);
+    const r = planTraining(m, text);
+    assert.deepEqual(r.problems, []);
+    assert.deepEqual(r.plan!.layers.map((l) => l.className), ['Dense', 'ScalarOp', 'Activation', 'Dense']);
+  });
+
+  it('tf.nn.relu at graph level is a TFOpLambda row named tf.nn.relu', async () => {
+    const a = await analyze([...head, 'inputs = keras.Input((8,))', 'model = keras.Model(inputs, tf.nn.relu(layers.Dense(4)(inputs)))', ''].join('\n'));
+    assert.deepEqual(a.models[0].layers.slice(2).map((l) => `${l.name} (${l.className})`), ['tf.nn.relu (TFOpLambda)']);
+  });
+});

@@ -58,6 +58,11 @@ export interface LayerInstance {
   opaque?: string;
   /** The layer's own `trainable` flag (Keras: weights are trainable only when every owner is). */
   trainable: boolean;
+  /**
+   * An operation on tensors (`x * 0.5`, `ops.relu(x)`, `tf.nn.depth_to_space(x, 2)`) shown under
+   * Keras' name for it (`relu (Relu)`, `TFOpLambda`); `type` is the rule ConvLens applies.
+   */
+  op?: boolean;
   /** Weights, fixed by the first call (Keras builds a layer once); undefined before that. */
   weights?: WeightSpec[];
   /** The per-sample input shapes the weights were built for. */

@@ -1319,6 +1319,7 @@ export class KerasSemantics implements FrameworkSemantics {
     const named = this.traceDepth > 0 ? { ...args, keyword: new Map([...args.keyword, ['name', { value: str(kerasSnakeCase(display)), span }]]) } : args;
     const layer = this.newLayer(display, type, named, span, span);
     (layer as { args: CallArgs }).args = args;
+    layer.op = true;
     return layer;
   }
 
@@ -1394,7 +1395,10 @@ export class KerasSemantics implements FrameworkSemantics {
       const kwArgs = new Map<string, ArgValue>(axis ? [['axis', axis]] : []);
       const tf = path.startsWith('tensorflow') && this.traceDepth === 0;
       const layer = tf ? this.newLayer('TFOpLambda', findLayer('Stack'), { positional: [], keyword: new Map([...kwArgs, ['name', { value: str(this.uid('tf.stack')), span }]]), span }, span, span) : this.opLayer('Stack', { positional: [], keyword: kwArgs, span }, span);
-      if (tf) (layer as { args: CallArgs }).args = { positional: [], keyword: kwArgs, span };
+      if (tf) {
+        (layer as { args: CallArgs }).args = { positional: [], keyword: kwArgs, span };
+        layer.op = true;
+      }
       return { k: 'tensor', t: this.tracer.apply(layer, tensorsIn, site, this.interp.out)[0] };
     }
     if (merge[last]) {
@@ -1406,15 +1410,18 @@ export class KerasSemantics implements FrameworkSemantics {
       return { k: 'tensor', t: outs[0] };
     }
     const act: Record<string, string> = { relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax', relu6: 'relu6', swish: 'swish', silu: 'silu', gelu: 'gelu', elu: 'elu', leaky_relu: 'leaky_relu', selu: 'selu', softplus: 'softplus', hard_sigmoid: 'hard_sigmoid', hard_swish: 'hard_swish', hard_silu: 'hard_silu', mish: 'mish', softsign: 'softsign', exponential: 'exponential', linear: 'linear' };
+    const camel = (n: string): string => n.charAt(0).toUpperCase() + n.slice(1).replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
     if (act[last] && tensorsIn.length === 1) {
-      const layer = this.opLayer('Activation', { positional: [{ value: str(act[last]), span }], keyword: new Map(), span }, span);
-      return { k: 'tensor', t: this.tracer.apply(layer, tensorsIn, site, this.interp.out)[0] };
+      if (last === 'linear') return { k: 'tensor', t: tensorsIn[0] };
+      const fn = act[last] === 'swish' ? 'silu' : act[last];
+      const op = fn === 'exponential' ? 'Exp' : camel(fn);
+      const tfName = TF_NAMES[fn] ?? `tf.nn.${fn}`;
+      return { k: 'tensor', t: this.namedOp(path, 'Activation', { positional: [{ value: str(act[last]), span }], keyword: new Map(), span }, tfName, op, tensorsIn, site, span) };
     }
     const unary: Record<string, string> = { exp: 'exp', log: 'log', sqrt: 'sqrt', square: 'square', abs: 'abs', negative: 'negative', sign: 'sign', sin: 'sin', cos: 'cos', floor: 'floor', ceil: 'ceil', round: 'round', rsqrt: 'rsqrt', reciprocal: 'reciprocal', stop_gradient: 'stop_gradient', cast: 'cast' };
     if (unary[last] && tensorsIn.length === 1) {
-      const display = last.charAt(0).toUpperCase() + last.slice(1).replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
-      const layer = this.opLayer('UnaryOp', { positional: [], keyword: new Map<string, ArgValue>([['fn', { value: str(unary[last]), span }]]), span }, span, display);
-      return { k: 'tensor', t: this.tracer.apply(layer, tensorsIn, site, this.interp.out)[0] };
+      const tfName = last === 'stop_gradient' || last === 'cast' ? `tf.${last}` : `tf.math.${last}`;
+      return { k: 'tensor', t: this.namedOp(path, 'UnaryOp', { positional: [], keyword: new Map<string, ArgValue>([['fn', { value: str(unary[last]), span }]]), span }, tfName, camel(last), tensorsIn, site, span) };
     }
     const shaped = this.shapeFunction(path, last, args, tensorsIn[0], site, span);
     if (shaped) return shaped;
@@ -1427,6 +1434,21 @@ export class KerasSemantics implements FrameworkSemantics {
       }
     }
     return { k: 'unknown', why: `${path.replace(/^tensorflow/, 'tf')}() on a tensor` };
+  }
+
+  /**
+   * One operation on symbolic tensors: a TensorFlow function at graph level is tf.keras 2's
+   * `TFOpLambda` layer named after the function (`tf.nn.relu`); a Keras op, or anything inside a
+   * traced call(), is Keras 3's operation (`relu (Relu)`).
+   */
+  private namedOp(path: string, type: string, args: CallArgs, tfName: string, display: string, inputs: SymTensor[], site: CallSite, span: Span): SymTensor {
+    let layer: LayerInstance;
+    if (path.startsWith('tensorflow') && this.traceDepth === 0) {
+      layer = this.newLayer('TFOpLambda', findLayer(type), { ...args, keyword: new Map([...args.keyword, ['name', { value: str(this.uid(tfName)), span }]]) }, span, span);
+      (layer as { args: CallArgs }).args = args;
+      layer.op = true;
+    } else layer = this.opLayer(type, args, span, display);
+    return this.tracer.apply(layer, inputs, site, this.interp.out)[0];
   }
 
   /**
@@ -1445,6 +1467,7 @@ export class KerasSemantics implements FrameworkSemantics {
       if (tf && this.traceDepth === 0) {
         layer = this.newLayer('TFOpLambda', findLayer(type), { ...plain, keyword: new Map([...keyword, ['name', { value: str(this.uid(tfName)), span }]]) }, span, span);
         (layer as { args: CallArgs }).args = plain;
+        layer.op = true;
       } else layer = this.opLayer(type, plain, span, opsClass);
       return { k: 'tensor', t: this.tracer.apply(layer, [x], site, this.interp.out)[0] };
     };
@@ -1598,6 +1621,9 @@ export class KerasSemantics implements FrameworkSemantics {
     return undefined;
   }
 }
+
+/** TensorFlow's canonical names of activation functions (what a TFOpLambda layer is called). */
+const TF_NAMES: Record<string, string> = { sigmoid: 'tf.math.sigmoid', tanh: 'tf.math.tanh', softplus: 'tf.math.softplus', exponential: 'tf.math.exp', hard_sigmoid: 'tf.keras.activations.hard_sigmoid', mish: 'tf.keras.activations.mish' };
 
 /** The tensors of a value: one tensor, or a list/tuple/dict of them; undefined if any is not a tensor. */
 /** An input ConvLens made itself (for a model without `Input`, a replay, a traced call). */
