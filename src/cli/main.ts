@@ -124,6 +124,15 @@ function where(file: string, source: SourceFile, lines: LineIndex, offset: numbe
   return `${file}:${p.line + 1}${withColumn ? `:${p.character + 1}` : ''}`;
 }
 
+/** `line 12`, or in a notebook `cell 8 line 3`, for notes inside a summary. */
+function placeLabel(source: SourceFile, lines: LineIndex, offset: number): string {
+  if (source.notebook) {
+    const at = cellPosition(source.notebook.program, source.notebook.lines, offset);
+    if (at) return `cell ${at.cell + 1} line ${at.position.line + 1}`;
+  }
+  return `line ${lines.position(offset).line + 1}`;
+}
+
 interface SummaryFlags {
   json: boolean;
   expandNested: boolean;
@@ -185,7 +194,7 @@ async function summary(files: string[], flags: SummaryFlags): Promise<number> {
         continue;
       }
       out.push(`${at}:`);
-      out.push(formatSummary(m, { expandNested, depth: flags.depth }));
+      out.push(formatSummary(m, { expandNested, depth: flags.depth, where: (o) => placeLabel(source, lines, o) }));
       out.push('');
     }
     const sorted = [...analysis.problems].sort((a, b) => a.span.start - b.span.start);

@@ -6,7 +6,7 @@ import { readModule } from './parse/frontEnd';
 import type { Module, Span } from './parse/pythonAst';
 import type { PythonParse } from './parse/syntaxTree';
 import type { CompileSpec, FitSpec } from './parse/values';
-import { mapGraph, nodeIndex, paramCounts, tensorName, type GraphNode, type LayerInstance, type ModelBuild, type ModelKind, type ModuleCall, type SymTensor } from './model/graph';
+import { mapGraph, nodeIndex, paramCounts, tensorName, type GraphNode, type TrainableFlags, type LayerInstance, type ModelBuild, type ModelKind, type ModuleCall, type SymTensor } from './model/graph';
 import type { ModuleRowData } from './parse/torch';
 import { product, type Dim } from './shape';
 
@@ -143,6 +143,12 @@ export interface ModelReport {
   hasErrors: boolean;
   /** What each `model.summary()` call prints at its point in the file (layers may be added or frozen after it). */
   snapshots: { span: Span; totalParams: number | null; trainableParams: number | null; nonTrainableParams: number | null; layers: number }[];
+  /**
+   * Where the trainable split comes from when later code changed `trainable`: the model's last
+   * `compile()` (what training updates), or, never compiled, its last `summary()` call. Unset:
+   * the flags at the end of the file (nothing changed them after those calls).
+   */
+  trainableFrom?: { call: 'compile' | 'summary'; span: Span };
   /** PyTorch: buffers (BatchNorm's running statistics), which are module state, not parameters. */
   buffers?: { tensors: number; elements: number | null };
   /** PyTorch: torchinfo's rows, every module call of the traced forward pass (containers included). */
@@ -226,7 +232,7 @@ export function analyzeSource(text: string, parse: PythonParse, opts: AnalyzeOpt
   const models: ModelReport[] = [];
   for (const b of interp.models) {
     try {
-      models.push(reporter.model(b));
+      models.push(reporter.fileModel(b));
     } catch (e) {
       sink.warning('internal', b.span, `ConvLens could not report model '${b.kerasName}' (internal error: ${(e as Error).message})`);
     }
@@ -305,7 +311,19 @@ const sampleOf = (t: SymTensor): Dim[] | null => t.sample;
 
 /** Builds reports from the interpreter's graphs. */
 class Reporter {
-  private readonly nested = new Map<ModelBuild | LayerInstance, ModelReport>();
+  /**
+   * Reports of models and custom layers, one cache per set of trainable flags applied: a model
+   * nested in another is reported with the flags of the outer one's compile() (a GAN's
+   * discriminator is frozen inside the GAN and trainable on its own).
+   */
+  private readonly reportsIn = new Map<TrainableFlags | undefined, Map<ModelBuild | LayerInstance, ModelReport>>();
+  private applied: TrainableFlags | undefined;
+
+  private get nested(): Map<ModelBuild | LayerInstance, ModelReport> {
+    let m = this.reportsIn.get(this.applied);
+    if (!m) this.reportsIn.set(this.applied, (m = new Map()));
+    return m;
+  }
   private readonly rowsOfNode = new Map<GraphNode, LayerReport>();
 
   constructor(private readonly interp: Interpreter) {}
@@ -353,7 +371,9 @@ class Reporter {
       nodeIndex: nodeIndex(node),
       name: layer.kerasName,
       className: layer.className,
-      ...(layer.type && layer.type.name !== layer.className ? { typeName: layer.type.name } : {}),
+      // Operations ConvLens made (`ops.relu(x)` as a `Relu` row, `tf.nn.depth_to_space` as `TFOpLambda`), ScalarOp/UnaryOp
+      // rows, and PyTorch's functional calls (`F.relu` shown as `relu`). Not a Keras subclass of a layer: its call() may differ.
+      ...(layer.type && (layer.op || OP_TYPES.has(layer.type.name) || layer.framework === 'pytorch') && layer.type.name !== layer.className ? { typeName: layer.type.name } : {}),
       span: layer.span,
       addSpan: node.span,
       anchor: node.anchor,
@@ -396,6 +416,29 @@ class Reporter {
     const report = this.graphReport({ id: -1 - layer.id, name: layer.kerasName, kind: 'subclassed', span: layer.span, foreign: layer.foreign, framework: layer.framework ?? 'keras' }, inner.inputs, inner.outputs, undefined);
     this.nested.set(layer, report);
     return report;
+  }
+
+  /**
+   * A model of the file, with the trainable flags Keras uses for it: those of its last
+   * `compile()` (they fix what training updates), else those of its last `summary()` call (what
+   * the file printed), else the flags at the end of the file.
+   */
+  fileModel(b: ModelBuild): ModelReport {
+    const last = b.snapshots[b.snapshots.length - 1];
+    const state = b.compiledFlags && b.compile ? { flags: b.compiledFlags, from: { call: 'compile' as const, span: b.compile.span } } : last ? { flags: last.flags, from: { call: 'summary' as const, span: last.span } } : undefined;
+    if (!state || [...state.flags].every(([l, t]) => l.trainable === t)) return this.model(b);
+    const saved = [...state.flags.keys()].map((l) => [l, l.trainable] as const);
+    const before = this.applied;
+    for (const [l, t] of state.flags) l.trainable = t;
+    this.applied = state.flags;
+    try {
+      const report = this.model(b);
+      report.trainableFrom = state.from;
+      return report;
+    } finally {
+      for (const [l, t] of saved) l.trainable = t;
+      this.applied = before;
+    }
   }
 
   model(b: ModelBuild): ModelReport {

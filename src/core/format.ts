@@ -36,10 +36,12 @@ export function formatCompact(n: number): string {
 }
 
 /** Keras notation with the batch axis: `(None, 24, 24, 10)`; `(None, …, 64)` when leading axes are unknown. */
-export function formatShape(shape: Dim[] | null, partial = false, unknown = 'None'): string {
+export function formatShape(shape: Dim[] | null, partial = false, unknown = 'None', batch: Dim = null): string {
   if (shape === null) return '?';
   const dims = shape.map((d) => (d === null ? unknown : String(d)));
-  return partial ? `(None, …, ${dims.join(', ')})` : `(${['None', ...dims].join(', ')})`;
+  // A batch fixed by the input (`keras.Input(shape, batch_size=128)`) is printed, as Keras does.
+  const b = batch === null ? 'None' : String(batch);
+  return partial ? `(${b}, …, ${dims.join(', ')})` : `(${[b, ...dims].join(', ')})`;
 }
 
 /**
@@ -75,6 +77,8 @@ export interface SummaryOptions {
   expandNested?: boolean;
   /** PyTorch models: the deepest module level printed (torchinfo's `depth`, default 3). */
   depth?: number;
+  /** Where an offset of the file is, for the notes on summary() and compile() calls (`line 12`). */
+  where?: (offset: number) => string;
 }
 
 /**
@@ -95,7 +99,7 @@ export function formatSummary(model: ModelReport, opts: SummaryOptions = {}): st
       const params = s.unbuilt ? '0 (unbuilt)' : s.params === null ? '?' : formatCount(s.params);
       const row = [
         `${prefix}${printable(s.name)} (${printable(s.className)})`,
-        last ? formatShape(last.outputShape, last.partialShape) : '?',
+        last ? formatShape(last.outputShape, last.partialShape, 'None', last.batch) : '?',
         params,
         calls.length === 0 ? '?' : macs === null ? '?' : formatCount(macs),
         last ? formatReceptiveField(last.receptiveField) : '—',
@@ -129,9 +133,27 @@ export function formatSummary(model: ModelReport, opts: SummaryOptions = {}): st
   out.push(`Trainable params: ${p(model.trainableParams)}`);
   out.push(`Non-trainable params: ${p(model.nonTrainableParams)}`);
   out.push(`Total MACs: ${model.macs === null ? '?' : `${formatCount(model.macs)} (${formatCompact(model.macs)})`}`);
+  out.push(...trainableNotes(model, opts.where));
   if (model.inputFrom) out.push(`Input shape from ${model.inputFrom}.`);
   if (model.speculative) out.push(`Built by ConvLens calling ${model.speculative} with its default arguments (the file never calls it).`);
   if (model.incomplete) out.push(`Note: this summary may be incomplete: ${printable(model.incomplete)}.`);
   out.push('_'.repeat(total));
   return out.join('\n');
+}
+
+/**
+ * Where the trainable split above comes from when code changed `trainable` after it, and what
+ * the file's other `summary()` calls printed when that differs from the table.
+ */
+export function trainableNotes(model: ModelReport, where: (offset: number) => string = (o) => `offset ${o}`): string[] {
+  const out: string[] = [];
+  const from = model.trainableFrom;
+  if (from?.call === 'compile') out.push(`Trainable split as compile() at ${where(from.span.start)} fixed it for training; code after it changes trainable for the next compile().`);
+  if (from?.call === 'summary') out.push(`Trainable split as summary() at ${where(from.span.start)} printed it; code after it changes trainable.`);
+  for (const s of model.snapshots) {
+    if (s.totalParams === model.totalParams && s.trainableParams === model.trainableParams && s.nonTrainableParams === model.nonTrainableParams) continue;
+    const n = (x: number | null): string => (x === null ? '?' : formatCount(x));
+    out.push(`summary() at ${where(s.span.start)} printed: Total params ${n(s.totalParams)}, Trainable ${n(s.trainableParams)}, Non-trainable ${n(s.nonTrainableParams)}.`);
+  }
+  return out;
 }

@@ -207,6 +207,7 @@ export function modelTooltip(model: ModelReport): string {
     `Total params: ${p(model.totalParams)}`,
     `Trainable params: ${p(model.trainableParams)}`,
     `Non-trainable params: ${p(model.nonTrainableParams)}`,
+    ...(model.trainableFrom ? [model.trainableFrom.call === 'compile' ? '_Trainable split as its compile() fixed it for training (trainable was changed after it)._' : '_Trainable split as its summary() printed it (trainable was changed after it)._'] : []),
     ...(model.buffers && model.buffers.tensors ? [`Buffers (not parameters): ${model.buffers.elements === null ? '?' : formatCount(model.buffers.elements)} values in ${model.buffers.tensors} tensors`] : []),
     `MACs: ${model.macs === null ? 'unknown' : `${formatCount(model.macs)} (${formatCompact(model.macs)})`}`,
   ].join('  \n');

@@ -143,11 +143,14 @@ describe('core, normalization, activations, regularization', () => {
     assert.equal(r.params, 32100);
     assert.equal(r.formula, '100 × 320 + 100 = 32,100');
   });
-  it('Dense acts on the last axis of a higher-rank input (and warns)', async () => {
+  it('Dense acts on the last axis of a higher-rank input; it warns on a feature map, not on a sequence', async () => {
     const r = await layer('(10, 16)', 'Dense(32)');
     assert.deepEqual(r.out, [10, 32]);
     assert.equal(r.params, 16 * 32 + 32);
-    assert.equal(r.problems[0].code, 'dense-on-nd');
+    assert.deepEqual(r.problems, []);
+    const map = await layer('(4, 4, 16)', 'Dense(32)');
+    assert.deepEqual(map.out, [4, 4, 32]);
+    assert.equal(map.problems[0].code, 'dense-on-nd');
   });
   it('BatchNormalization: 4 per channel, 2 trainable (γ, β) and 2 not (moving mean, variance)', async () => {
     const r = await layer('(28, 28, 32)', 'BatchNormalization()');

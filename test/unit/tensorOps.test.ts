@@ -28,7 +28,8 @@ describe('arithmetic on tensors in a functional model', () => {
     const { model } = await oneModel(SOURCE);
     assert.deepEqual(
       model.layers.filter((l) => !l.isInput).map((l) => `${l.className}/${l.typeName ?? '-'}`),
-      ['Multiply/ScalarOp', 'Add/ScalarOp', 'Subtract/ScalarOp', 'Divide/ScalarOp', 'Dense/-'],
+      // `x / 4.0` is KerasTensor.__truediv__ → ops.TrueDivide (keras/src/backend/common/keras_tensor.py).
+      ['Multiply/ScalarOp', 'Add/ScalarOp', 'Subtract/ScalarOp', 'TrueDivide/ScalarOp', 'Dense/-'],
       'Keras 3 names the rows after its ops; the registry computes them with ScalarOp',
     );
     const r = planTraining(model, SOURCE);

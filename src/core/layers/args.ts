@@ -172,8 +172,8 @@ export const ACTIVATIONS = new Set([
   'sparse_plus', 'squareplus', 'soft_shrink', 'hard_shrink', 'tanh_shrink', 'hard_tanh', 'threshold', 'sparsemax',
 ]);
 
-/** `activation=`: a name, None (linear), or a callable such as `tf.nn.relu`; read as its name. */
-export function activation(): ArgSpec<string | null> {
+/** `activation=`: a name, None (linear), or a callable such as `tf.nn.relu`; read as its name. Default: `dflt` (None for most layers, 'tanh' for recurrent ones). */
+export function activation(dflt: string | null = null): ArgSpec<string | null> {
   return spec(
     'an activation name such as \'relu\' or None',
     (v) => {
@@ -191,7 +191,7 @@ export function activation(): ArgSpec<string | null> {
       if (v.k === 'layer') return ok(v.layer.className.toLowerCase());
       return unknown();
     },
-    { value: null },
+    { value: dflt },
   );
 }
 
@@ -222,6 +222,15 @@ export function readShape(v: Value, allowMinusOne = false): Parsed<Dim[]> {
     else return bad(`must contain positive integers or None, got ${showValue(item)} in ${showValue(v)}`);
   }
   return ok(out);
+}
+
+/** A layer instance (`TimeDistributed(Dense(10))`); a value ConvLens cannot follow leaves the layer unknown. */
+export function layerInstance(example: string): ArgSpec<Value> {
+  return spec(`a layer instance such as ${example}`, (v) => {
+    if (v.k === 'unknown') return unknown(v.why);
+    if (v.k !== 'layer') return bad(`must be a layer instance such as ${example}, got ${showValue(v)}`);
+    return ok(v);
+  });
 }
 
 /** Any value, unchecked (arguments that do not affect shapes). */

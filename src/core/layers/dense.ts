@@ -20,7 +20,9 @@ export const Dense = defineLayer({
   ],
   inputRank: { min: 1 },
   outputShape(input, a, ctx) {
-    if (input.length > 1) {
+    // A feature map (height, width, channels) is the likely slip; a sequence (steps, features) is
+    // how transformers and RNN heads use Dense, on purpose.
+    if (input.length > 2) {
       const shown = `(None, ${input.map((d) => d ?? 'None').join(', ')})`;
       ctx.warn(
         `Dense acts on the last axis only: on ${shown} it keeps the leading axes and connects just the ${input[input.length - 1] ?? '?'} values of the last one. Did you mean to add Flatten() first?`,

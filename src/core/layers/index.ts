@@ -45,8 +45,11 @@ import {
 import { Embedding, Identity, Masking } from './core';
 import { Dense } from './dense';
 import { InputLayer } from './input';
-import { Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract } from './merge';
-import { ScalarOp, UnaryOp } from './ops';
+import { Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Stack, Subtract } from './merge';
+import { Bidirectional, TimeDistributed } from './wrappers';
+import { MultiHeadAttention } from './attention';
+import { ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, GRU, LSTM, SimpleRNN } from './recurrent';
+import { DepthToSpace, ExpandDims, ExtractPatches, GetItem, Reduce, ResizeImages, ScalarOp, SpaceToDepth, Squeeze, Transpose, UnaryOp } from './ops';
 import { LocallyConnected1D, LocallyConnected2D } from './locallyConnected';
 import { BatchNormalization, GroupNormalization, LayerNormalization, RMSNormalization, UnitNormalization } from './normalization';
 import {
@@ -113,8 +116,9 @@ export const LAYERS: readonly LayerType[] = [
   RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast, RandomBrightness, RandomCrop, RandomHeight, RandomWidth,
   RandomGrayscale, RandomHue, RandomSaturation, RandomSharpness, RandomShear, RandomColorJitter, RandomInvert, RandomPosterization,
   RandomErasing, RandomGaussianBlur, RandomPerspective, RandomColorDegeneration, RandomElasticTransform,
-  Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
-  ScalarOp, UnaryOp,
+  Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot, Stack,
+  ScalarOp, UnaryOp, DepthToSpace, SpaceToDepth, ResizeImages, Reduce, ExpandDims, Squeeze, Transpose, GetItem, ExtractPatches,
+  SimpleRNN, GRU, LSTM, ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, TimeDistributed, Bidirectional, MultiHeadAttention,
   // PyTorch's modules and tensor operations (torch/): names of their own, looked up for PyTorch code only.
   ...TORCH_LAYERS,
 ];
@@ -142,7 +146,6 @@ export function layerNames(framework: FrameworkName = 'keras'): string[] {
  * never guessed at.
  */
 export const KNOWN_UNSUPPORTED = new Set([
-  'LSTM', 'GRU', 'SimpleRNN', 'Bidirectional', 'TimeDistributed', 'ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'MultiHeadAttention',
   'Attention', 'AdditiveAttention', 'Lambda',
   'TFSMLayer', 'EinsumDense', 'SpectralNormalization',
   'AutoContrast', 'Equalization', 'Solarization', 'MixUp', 'CutMix', 'RandAugment', 'AugMix',

@@ -264,3 +264,27 @@ export const Dot = defineMergeLayer({
     return contracted === null || contracted === undefined || outCount === null ? null : outCount * contracted;
   },
 });
+
+/** `ops.stack(xs, axis)` / `tf.stack`: tensors of one shape joined along a new axis (counting the batch, as TensorFlow does). */
+export const Stack = defineMergeLayer({
+  name: 'Stack',
+  category: 'core',
+  doc: 'Stacks tensors of one shape along a new axis (`ops.stack([a, b, c], axis=-1)`): the new axis has one entry per tensor.',
+  args: { axis: int({ default: 0 }) },
+  minInputs: 1,
+  outputShape(inputs, a) {
+    const rank = inputs[0].length;
+    for (let i = 1; i < inputs.length; i++) {
+      const s = inputs[i];
+      if (s.length !== rank || s.some((d, k) => d !== null && inputs[0][k] !== null && d !== inputs[0][k])) {
+        throw new ShapeError(`stack needs tensors of one shape, but input 1 is ${fmt(inputs[0])} and input ${i + 1} is ${fmt(s)}`, undefined, [], 'merge-shapes');
+      }
+    }
+    // The batch axis is axis 0; a new axis at 0 would move it, which ConvLens does not follow.
+    const at = a.axis < 0 ? a.axis + rank + 2 : a.axis;
+    if (at < 1 || at > rank + 1) throw new ShapeError(`stack: axis=${a.axis} would ${at === 0 ? 'move the batch axis' : 'not exist'} for tensors of rank ${rank + 1}`, 'axis', [], 'axis');
+    return [...inputs[0].slice(0, at - 1), inputs.length, ...inputs[0].slice(at - 1)];
+  },
+  macs: () => 0,
+  untrainable: 'ConvLens cannot train stack() yet',
+});

@@ -58,6 +58,11 @@ export interface LayerInstance {
   opaque?: string;
   /** The layer's own `trainable` flag (Keras: weights are trainable only when every owner is). */
   trainable: boolean;
+  /**
+   * An operation on tensors (`x * 0.5`, `ops.relu(x)`, `tf.nn.depth_to_space(x, 2)`) shown under
+   * Keras' name for it (`relu (Relu)`, `TFOpLambda`); `type` is the rule ConvLens applies.
+   */
+  op?: boolean;
   /** Weights, fixed by the first call (Keras builds a layer once); undefined before that. */
   weights?: WeightSpec[];
   /** The per-sample input shapes the weights were built for. */
@@ -101,6 +106,9 @@ export interface GraphNode {
 
 export type ModelKind = 'sequential' | 'functional' | 'subclassed';
 
+/** Each layer's own `trainable` flag at one point of the file. */
+export type TrainableFlags = ReadonlyMap<LayerInstance, boolean>;
+
 /** A model as the file builds it. */
 export interface ModelBuild {
   readonly id: number;
@@ -134,7 +142,13 @@ export interface ModelBuild {
   /** A keras.applications model asked for pretrained weights (`'imagenet'`, a file) ConvLens cannot load. */
   pretrained?: string;
   /** What each `model.summary()` call of the file would print, at the time of the call. */
-  readonly snapshots: { span: Span; trainable: number | null; nonTrainable: number | null; layers: number }[];
+  readonly snapshots: { span: Span; trainable: number | null; nonTrainable: number | null; layers: number; flags: TrainableFlags }[];
+  /**
+   * The `trainable` flags of every layer of the model (nested ones included) when `compile()` was
+   * last called: Keras fixes the trainable weights a model trains with then, so a later
+   * `base.trainable = False` changes the next compile(), not this one.
+   */
+  compiledFlags?: TrainableFlags;
   /** The LayerInstance standing for this model when it is used as a layer (one per model). */
   asLayer?: LayerInstance;
   readonly foreign: boolean;

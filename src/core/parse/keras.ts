@@ -5,6 +5,7 @@
  * (see `model/graph.ts`), shape-checked at once by the layer's registry rules.
  */
 import { findLayer, kerasSnakeCase, layerNames, type LayerType } from '../layers/index';
+import { indexText, type IndexSpec } from '../layers/ops';
 import { mapGraph, paramCounts, type FieldState, type GraphNode, type LayerInstance, type ModelBuild, type SymTensor } from '../model/graph';
 import { Tracer, dimsOf, mergeFields, type CallSite } from '../model/trace';
 import type { Dim } from '../shape';
@@ -13,7 +14,7 @@ import { frameworkDefaultOptimizer } from '../train/optimizers';
 import { DATASET_SHAPES, classifyKerasPath, normalizeModulePath } from './kerasSymbols';
 import { keepOrigin, loadDataOrigin } from './dataOrigin';
 import { kerasObjectCall, readCompileExtras, readFitExtras } from './fitArgs';
-import type { FrameworkSemantics } from './framework';
+import type { FrameworkSemantics, IndexItem } from './framework';
 import type { Interpreter, Scope } from './interpreter';
 import { reshapeArray } from './library';
 import type { Expr, Span } from './pythonAst';
@@ -307,7 +308,8 @@ export class KerasSemantics implements FrameworkSemantics {
     }
     // Before the ops: Keras keeps it in keras.src.ops.operation_utils.
     if (isKeras && last === 'get_source_inputs') return p[0] ? sourceInputs(p[0]) : UNKNOWN;
-    if ((isKeras && path.includes('.ops.')) || isTf) {
+    if (last === 'preprocess_input' && /(^|\.)applications\./.test(path) && p[0]?.k === 'tensor') return this.preprocessInput(path, args, p[0].t, span) ?? UNKNOWN;
+    if ((isKeras && /\.(ops|backend|activations)\./.test(path)) || isTf) {
       if (last === 'shape' && p[0]) return this.shapeOf(p[0]);
       const op = this.tensorFunction(path, last, args, span, e);
       if (op) return op;
@@ -560,7 +562,12 @@ export class KerasSemantics implements FrameworkSemantics {
     const layer = callee.k === 'layer' ? callee.layer : this.asLayer(callee.model);
     // Eager calls on data (`model(np.zeros((1, 28, 28, 1)))`): shapes only, after building the model.
     if (x.value.k === 'array') return this.callOnArray(callee, layer, x.value, span);
-    const tensors = flattenTensors(x.value);
+    let tensors = flattenTensors(x.value);
+    if (layer.type?.name === 'MultiHeadAttention' && tensors?.length === 1) {
+      // mha(query, value[, key]): the query is the first argument, the others follow it.
+      const more = [args.positional[1] ?? args.keyword.get('value'), args.positional[2] ?? args.keyword.get('key')].filter((a): a is ArgValue => !!a).map((a) => flattenTensors(a.value));
+      tensors = more.some((t) => !t || t.length !== 1) ? undefined : [...tensors, ...more.flatMap((t) => t!)];
+    }
     if (!tensors || tensors.length === 0) {
       if (x.value.k === 'unknown' && callee.k === 'layer' && !this.interp.foreign) {
         // Not a model input we can follow (a training batch): nothing to record.
@@ -721,6 +728,9 @@ export class KerasSemantics implements FrameworkSemantics {
       this.subclasses.set(model, { cls, obj });
       const self: Value = { k: 'model', model };
       if (init?.k === 'func') this.interp.inFile(cls.file, span, () => this.interp.callFunction(init.fn, args, span, self));
+      // No __init__ of its own (a subclass that only overrides train_step): keras.Model's, which
+      // builds a functional model from `EDSRModel(inputs, outputs)`.
+      else if (kind === 'model') this.superInit(self, args, span);
       return self;
     }
     if (kind === 'layer') {
@@ -912,6 +922,18 @@ export class KerasSemantics implements FrameworkSemantics {
       if (!tracked.includes(l)) tracked.push(l);
     } else if (v.k === 'seq') for (const x of v.items) this.track(tracked, x, depth + 1);
     else if (v.k === 'dict') for (const e of v.entries.values()) this.track(tracked, e.value, depth + 1);
+  }
+
+  /** Every layer's own `trainable` flag now, nested models' and custom layers' layers included. */
+  private trainableFlags(m: ModelBuild): Map<LayerInstance, boolean> {
+    const flags = new Map<LayerInstance, boolean>();
+    const visit = (l: LayerInstance): void => {
+      if (flags.has(l)) return;
+      flags.set(l, l.trainable);
+      if (l.composite || l.custom) for (const x of this.innerLayers(l)) visit(x);
+    };
+    for (const l of this.reportLayers(m)) visit(l);
+    return flags;
   }
 
   /** The layers a summary lists for a model, in Keras' order (no InputLayer for Sequential models). */
@@ -1172,6 +1194,7 @@ export class KerasSemantics implements FrameworkSemantics {
           metrics: metrics?.value.k === 'seq' ? metrics.value.items.flatMap((m) => (m.k === 'str' ? [m.v] : [])) : metrics?.value.k === 'str' ? [metrics.value.v] : [],
           span: this.interp.here(span),
         };
+        model.compiledFlags = this.trainableFlags(model);
         this.interp.touched();
         return NONE;
       }
@@ -1235,7 +1258,7 @@ export class KerasSemantics implements FrameworkSemantics {
           trainable = trainable === null || c.trainable === null ? null : trainable + c.trainable;
           nonTrainable = nonTrainable === null || c.nonTrainable === null ? null : nonTrainable + c.nonTrainable;
         }
-        if (!this.interp.foreign) model.snapshots.push({ span: this.interp.here(e?.span ?? span), trainable, nonTrainable, layers: layers.length });
+        if (!this.interp.foreign) model.snapshots.push({ span: this.interp.here(e?.span ?? span), trainable, nonTrainable, layers: layers.length, flags: this.trainableFlags(model) });
         return NONE;
       }
       case 'save':
@@ -1297,6 +1320,7 @@ export class KerasSemantics implements FrameworkSemantics {
     const named = this.traceDepth > 0 ? { ...args, keyword: new Map([...args.keyword, ['name', { value: str(kerasSnakeCase(display)), span }]]) } : args;
     const layer = this.newLayer(display, type, named, span, span);
     (layer as { args: CallArgs }).args = args;
+    layer.op = true;
     return layer;
   }
 
@@ -1317,7 +1341,7 @@ export class KerasSemantics implements FrameworkSemantics {
     if ((l.k === 'tensor' && r.k === 'array') || (r.k === 'tensor' && l.k === 'array')) {
       // A tensor and a constant array (`x * epsilon` with epsilon = tf.random.normal(...)): the tensor's shape.
       const t = (l.k === 'tensor' ? l : r) as Extract<Value, { k: 'tensor' }>;
-      const display = op === '+' ? 'Add' : op === '-' ? 'Subtract' : op === '*' ? 'Multiply' : 'Divide';
+      const display = op === '+' ? 'Add' : op === '-' ? 'Subtract' : op === '*' ? 'Multiply' : 'TrueDivide';
       const layer = this.opLayer('UnaryOp', { positional: [], keyword: new Map<string, ArgValue>([['fn', { value: str('constant_op'), span }]]), span }, span, display);
       return { k: 'tensor', t: this.tracer.apply(layer, [t.t], this.site(span), this.interp.out)[0] };
     }
@@ -1325,7 +1349,7 @@ export class KerasSemantics implements FrameworkSemantics {
       const t = (l.k === 'tensor' ? l : r) as Extract<Value, { k: 'tensor' }>;
       const c = (l.k === 'num' ? l : r) as Extract<Value, { k: 'num' }>;
       if (!['+', '-', '*', '/'].includes(op)) return { k: 'unknown', why: `'${op}' of a tensor` };
-      const display = op === '+' ? 'Add' : op === '-' ? 'Subtract' : op === '*' ? 'Multiply' : 'Divide';
+      const display = op === '+' ? 'Add' : op === '-' ? 'Subtract' : op === '*' ? 'Multiply' : 'TrueDivide';
       const layer = this.opLayer('ScalarOp', { positional: [], keyword: new Map<string, ArgValue>([['op', { value: str(op), span }], ['scalar', { value: c, span }], ['reversed', { value: { k: 'bool', v: l.k === 'num' }, span }]]), span }, span, display);
       const outs = this.tracer.apply(layer, [t.t], this.site(span), this.interp.out);
       return { k: 'tensor', t: outs[0] };
@@ -1339,11 +1363,45 @@ export class KerasSemantics implements FrameworkSemantics {
     const first = p[0];
     const tensorsIn = first ? flattenTensors(first) : undefined;
     if (!tensorsIn || tensorsIn.length === 0) {
-      if (['zeros', 'ones', 'random.normal', 'normal', 'uniform'].includes(last) || path.endsWith('random.normal')) return undefined;
+      // A constant of a given shape (`K.random_normal(shape=(K.shape(z)[0], 2))`): data, which
+      // arithmetic with a tensor keeps at the tensor's shape.
+      if (last === 'arange') {
+        // arange(stop) / arange(start, stop, step): data of that length (position indices).
+        const get = (k: string, i: number): Value | undefined => (args.keyword.get(k) ?? args.positional[i])?.value;
+        const [a, b, c] = [get('start', 0), get('stop', 1), get('step', 2)];
+        const n = (v: Value | undefined, d: number): number | undefined => (v === undefined || v.k === 'none' ? d : v.k === 'num' ? v.v : undefined);
+        const start = b === undefined || b.k === 'none' ? 0 : n(a, 0);
+        const stop = b === undefined || b.k === 'none' ? n(a, NaN) : n(b, NaN);
+        const step = n(c, 1);
+        if (start !== undefined && stop !== undefined && step !== undefined && Number.isFinite(stop) && step !== 0) return { k: 'array', shape: [Math.max(0, Math.ceil((stop - start) / step))] };
+        return undefined;
+      }
+      if (first?.k === 'array' && last === 'expand_dims') {
+        const axis = (args.keyword.get('axis') ?? args.positional[1])?.value;
+        if (axis?.k !== 'num') return undefined;
+        const at = axis.v < 0 ? axis.v + first.shape.length + 1 : axis.v;
+        return at < 0 || at > first.shape.length ? undefined : { k: 'array', shape: [...first.shape.slice(0, at), 1, ...first.shape.slice(at)] };
+      }
+      const random = path.split('.').slice(-2)[0] === 'random' && ['normal', 'uniform', 'truncated_normal'].includes(last);
+      if (random || ['random_normal', 'random_uniform', 'truncated_normal', 'zeros', 'ones'].includes(last)) {
+        const dims = dimsOf((args.keyword.get('shape') ?? args.positional[0])?.value ?? NONE);
+        if (dims) return { k: 'array', shape: dims };
+      }
       return undefined;
     }
     const merge: Record<string, string> = { add: 'Add', subtract: 'Subtract', multiply: 'Multiply', maximum: 'Maximum', minimum: 'Minimum', concat: 'Concatenate', concatenate: 'Concatenate', add_n: 'Add' };
     const site = this.site(span, undefined, e ? inputItemSpans(e) : undefined);
+    if (last === 'stack' && tensorsIn.length >= 1) {
+      const axis = args.keyword.get('axis') ?? args.positional[1];
+      const kwArgs = new Map<string, ArgValue>(axis ? [['axis', axis]] : []);
+      const tf = path.startsWith('tensorflow') && this.traceDepth === 0;
+      const layer = tf ? this.newLayer('TFOpLambda', findLayer('Stack'), { positional: [], keyword: new Map([...kwArgs, ['name', { value: str(this.uid('tf.stack')), span }]]), span }, span, span) : this.opLayer('Stack', { positional: [], keyword: kwArgs, span }, span);
+      if (tf) {
+        (layer as { args: CallArgs }).args = { positional: [], keyword: kwArgs, span };
+        layer.op = true;
+      }
+      return { k: 'tensor', t: this.tracer.apply(layer, tensorsIn, site, this.interp.out)[0] };
+    }
     if (merge[last]) {
       const ts = last === 'concat' || last === 'concatenate' || last === 'add_n' ? tensorsIn : [...tensorsIn, ...(p[1] ? flattenTensors(p[1]) ?? [] : [])];
       const axis = args.keyword.get('axis') ?? (last === 'concat' || last === 'concatenate' ? args.positional[1] : undefined);
@@ -1352,19 +1410,25 @@ export class KerasSemantics implements FrameworkSemantics {
       const outs = this.tracer.apply(layer, ts, site, this.interp.out);
       return { k: 'tensor', t: outs[0] };
     }
-    const act: Record<string, string> = { relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax', relu6: 'relu6', swish: 'swish', silu: 'silu', gelu: 'gelu', elu: 'elu', leaky_relu: 'leaky_relu', selu: 'selu', softplus: 'softplus' };
+    const act: Record<string, string> = { relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax', relu6: 'relu6', swish: 'swish', silu: 'silu', gelu: 'gelu', elu: 'elu', leaky_relu: 'leaky_relu', selu: 'selu', softplus: 'softplus', hard_sigmoid: 'hard_sigmoid', hard_swish: 'hard_swish', hard_silu: 'hard_silu', mish: 'mish', softsign: 'softsign', exponential: 'exponential', linear: 'linear' };
+    const camel = (n: string): string => n.charAt(0).toUpperCase() + n.slice(1).replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
     if (act[last] && tensorsIn.length === 1) {
-      const layer = this.opLayer('Activation', { positional: [{ value: str(act[last]), span }], keyword: new Map(), span }, span);
-      return { k: 'tensor', t: this.tracer.apply(layer, tensorsIn, site, this.interp.out)[0] };
+      if (last === 'linear') return { k: 'tensor', t: tensorsIn[0] };
+      const fn = act[last] === 'swish' ? 'silu' : act[last];
+      const op = fn === 'exponential' ? 'Exp' : camel(fn);
+      const tfName = TF_NAMES[fn] ?? `tf.nn.${fn}`;
+      return { k: 'tensor', t: this.namedOp(path, 'Activation', { positional: [{ value: str(act[last]), span }], keyword: new Map(), span }, tfName, op, tensorsIn, site, span) };
     }
     const unary: Record<string, string> = { exp: 'exp', log: 'log', sqrt: 'sqrt', square: 'square', abs: 'abs', negative: 'negative', sign: 'sign', sin: 'sin', cos: 'cos', floor: 'floor', ceil: 'ceil', round: 'round', rsqrt: 'rsqrt', reciprocal: 'reciprocal', stop_gradient: 'stop_gradient', cast: 'cast' };
     if (unary[last] && tensorsIn.length === 1) {
-      const display = last.charAt(0).toUpperCase() + last.slice(1).replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
-      const layer = this.opLayer('UnaryOp', { positional: [], keyword: new Map<string, ArgValue>([['fn', { value: str(unary[last]), span }]]), span }, span, display);
-      return { k: 'tensor', t: this.tracer.apply(layer, tensorsIn, site, this.interp.out)[0] };
+      const tfName = last === 'stop_gradient' || last === 'cast' ? `tf.${last}` : `tf.math.${last}`;
+      return { k: 'tensor', t: this.namedOp(path, 'UnaryOp', { positional: [], keyword: new Map<string, ArgValue>([['fn', { value: str(unary[last]), span }]]), span }, tfName, camel(last), tensorsIn, site, span) };
     }
-    if (last === 'reshape' && tensorsIn.length === 1 && p[1]) {
-      const dims = dimsOf(p[1]);
+    const shaped = this.shapeFunction(path, last, args, tensorsIn[0], site, span);
+    if (shaped) return shaped;
+    const target = (args.keyword.get('shape') ?? args.keyword.get('newshape') ?? args.positional[1])?.value;
+    if (last === 'reshape' && tensorsIn.length === 1 && target) {
+      const dims = dimsOf(target);
       if (dims && dims.length >= 1) {
         const layer = this.opLayer('Reshape', { positional: [{ value: tuple(dims.slice(1).map((d) => (d === null ? num(-1) : num(d)))), span }], keyword: new Map(), span }, span);
         return { k: 'tensor', t: this.tracer.apply(layer, tensorsIn, site, this.interp.out)[0] };
@@ -1373,7 +1437,125 @@ export class KerasSemantics implements FrameworkSemantics {
     return { k: 'unknown', why: `${path.replace(/^tensorflow/, 'tf')}() on a tensor` };
   }
 
-  subscript(v: Value, index: (Value | { slice: true })[], span: Span): Value {
+  /**
+   * One operation on symbolic tensors: a TensorFlow function at graph level is tf.keras 2's
+   * `TFOpLambda` layer named after the function (`tf.nn.relu`); a Keras op, or anything inside a
+   * traced call(), is Keras 3's operation (`relu (Relu)`).
+   */
+  private namedOp(path: string, type: string, args: CallArgs, tfName: string, display: string, inputs: SymTensor[], site: CallSite, span: Span): SymTensor {
+    let layer: LayerInstance;
+    if (path.startsWith('tensorflow') && this.traceDepth === 0) {
+      layer = this.newLayer('TFOpLambda', findLayer(type), { ...args, keyword: new Map([...args.keyword, ['name', { value: str(this.uid(tfName)), span }]]) }, span, span);
+      (layer as { args: CallArgs }).args = args;
+      layer.op = true;
+    } else layer = this.opLayer(type, args, span, display);
+    return this.tracer.apply(layer, inputs, site, this.interp.out)[0];
+  }
+
+  /**
+   * Shape-only tensor functions (`tf.nn.depth_to_space`, `tf.image.resize`, `tf.reduce_mean`,
+   * `ops.expand_dims`, `K.mean`): one node each. TensorFlow's functions on Keras tensors become
+   * tf.keras 2's `TFOpLambda` layers, named after the function (`tf.nn.depth_to_space`); Keras'
+   * ops are named as Keras 3 names its operations (`depth_to_space`, class `DepthToSpace`).
+   */
+  private shapeFunction(path: string, last: string, args: CallArgs, x: SymTensor, site: CallSite, span: Span): Value | undefined {
+    const tf = path.startsWith('tensorflow');
+    const arg = (name: string, pos: number): Value | undefined => (args.keyword.get(name) ?? args.positional[pos])?.value;
+    const node = (type: string, kw: Record<string, Value>, tfName: string, opsClass: string): Value => {
+      const keyword = new Map<string, ArgValue>(Object.entries(kw).map(([k, value]) => [k, { value, span }]));
+      const plain: CallArgs = { positional: [], keyword, span };
+      let layer: LayerInstance;
+      if (tf && this.traceDepth === 0) {
+        layer = this.newLayer('TFOpLambda', findLayer(type), { ...plain, keyword: new Map([...keyword, ['name', { value: str(this.uid(tfName)), span }]]) }, span, span);
+        (layer as { args: CallArgs }).args = plain;
+        layer.op = true;
+      } else layer = this.opLayer(type, plain, span, opsClass);
+      return { k: 'tensor', t: this.tracer.apply(layer, [x], site, this.interp.out)[0] };
+    };
+    const tfPath = path.replace(/^tensorflow\./, '').replace(/^compat\.v[12]\./, '');
+    const channelsFirst = (v: Value | undefined): boolean => v?.k === 'str' && /^(NCHW|channels_first)$/.test(v.v);
+    if (last === 'depth_to_space' || last === 'space_to_depth') {
+      const b = arg('block_size', 1);
+      if (!b || channelsFirst(arg('data_format', 2))) return undefined;
+      return node(last === 'depth_to_space' ? 'DepthToSpace' : 'SpaceToDepth', { block_size: b }, `tf.nn.${last}`, last === 'depth_to_space' ? 'DepthToSpace' : 'SpaceToDepth');
+    }
+    const resize: Record<string, string | undefined> = { 'image.resize': undefined, 'image.resize_images': undefined, 'image.resize_bilinear': 'bilinear', 'image.resize_nearest_neighbor': 'nearest', 'image.resize_bicubic': 'bicubic', 'image.resize_area': 'area' };
+    const kerasResize = !tf && /\.image\.resize$/.test(path);
+    if (tf ? tfPath in resize : kerasResize) {
+      const size = arg('size', 1);
+      if (!size || channelsFirst(args.keyword.get('data_format')?.value)) return undefined;
+      const m = arg(tf ? 'method' : 'interpolation', 2);
+      const method = m?.k === 'str' ? m.v : m?.k === 'module' ? m.path.split('.').pop()!.toLowerCase() : (resize[tfPath] ?? 'bilinear');
+      return node('ResizeImages', { size, method: str(method === 'nearest_neighbor' ? 'nearest' : method) }, `tf.${tfPath === 'image.resize_images' ? 'compat.v1.image.resize' : tfPath}`, 'Resize');
+    }
+    const reduce = tf ? /^(?:math\.)?reduce_(mean|sum|max|min|prod|std|variance|logsumexp|any|all)$/.exec(tfPath)?.[1] : ({ mean: 'mean', sum: 'sum', max: 'max', min: 'min', prod: 'prod', std: 'std', var: 'variance', logsumexp: 'logsumexp', argmax: 'argmax', argmin: 'argmin' } as Record<string, string>)[last];
+    if (reduce) {
+      const axis = arg('axis', 1);
+      if (!axis || axis.k === 'none') return undefined;
+      const keepdims = arg(tf ? 'keepdims' : 'keepdims', 2) ?? { k: 'bool', v: false };
+      const cls = reduce === 'variance' ? 'Var' : reduce.charAt(0).toUpperCase() + reduce.slice(1);
+      return node('Reduce', { fn: str(reduce), axis, keepdims }, `tf.math.reduce_${reduce}`, cls);
+    }
+    if (last === 'extract_patches') {
+      // Keras: (images, size, strides=None, dilation_rate=1, padding='valid'); TensorFlow: (images, sizes=[1, p, p, 1], strides, rates, padding).
+      const inner = (v: Value | undefined): Value | undefined => (tf && v?.k === 'seq' && v.items.length === 4 ? tuple(v.items.slice(1, 3)) : v);
+      const size = inner(arg(tf ? 'sizes' : 'size', 1));
+      if (!size) return undefined;
+      const kw: Record<string, Value> = { size };
+      const strides = inner(arg('strides', 2));
+      if (strides && strides.k !== 'none') kw.strides = strides;
+      const rates = inner(arg(tf ? 'rates' : 'dilation_rate', 3));
+      if (rates) kw.dilation_rate = rates;
+      const padding = arg('padding', 4);
+      if (padding?.k === 'str') kw.padding = str(padding.v.toLowerCase());
+      return node('ExtractPatches', kw, 'tf.image.extract_patches', 'ExtractPatches');
+    }
+    if (last === 'expand_dims') {
+      const axis = arg('axis', 1);
+      return axis ? node('ExpandDims', { axis }, 'tf.expand_dims', 'ExpandDims') : undefined;
+    }
+    if (last === 'squeeze') return node('Squeeze', { axis: arg('axis', 1) ?? NONE }, 'tf.squeeze', 'Squeeze');
+    if (last === 'transpose' || last === 'permute_dimensions') {
+      const perm = arg(tf ? 'perm' : last === 'permute_dimensions' ? 'pattern' : 'axes', 1);
+      return perm && perm.k !== 'none' ? node('Transpose', { perm }, 'tf.transpose', 'Transpose') : undefined;
+    }
+    return undefined;
+  }
+
+  /**
+   * `keras.applications.<family>.preprocess_input(x)` on a symbolic tensor: the operations
+   * Keras 3 records for the family's mode (imagenet_utils._preprocess_tensor_input), under its
+   * names (`true_divide`, `subtract`). tf.keras 2 printed them as TFOpLambda rows
+   * (`tf.math.truediv`); ConvLens does not tell the two apart once imports are normalised.
+   */
+  private preprocessInput(path: string, args: CallArgs, x: SymTensor, span: Span): Value | undefined {
+    const family = path.split('.').slice(-2)[0];
+    const modeArg = args.keyword.get('mode')?.value;
+    const MODES: Record<string, 'tf' | 'caffe' | 'torch' | 'none'> = {
+      mobilenet: 'tf', mobilenet_v2: 'tf', inception_v3: 'tf', inception_resnet_v2: 'tf', xception: 'tf', resnet_v2: 'tf', nasnet: 'tf',
+      vgg16: 'caffe', vgg19: 'caffe', resnet: 'caffe', resnet50: 'caffe', densenet: 'torch',
+      efficientnet: 'none', efficientnet_v2: 'none', convnext: 'none', regnet: 'none', mobilenet_v3: 'none', resnet_rs: 'none',
+    };
+    const mode = family === 'imagenet_utils' ? (modeArg?.k === 'str' ? modeArg.v : 'caffe') : MODES[family];
+    if (mode === 'none') return { k: 'tensor', t: x };
+    const format = args.keyword.get('data_format')?.value;
+    if (format?.k === 'str' && format.v === 'channels_first') return undefined;
+    const site = this.site(span);
+    const apply = (type: string, kw: [string, Value][], display: string, inputs: SymTensor[]): SymTensor => {
+      const layer = this.opLayer(type, { positional: [], keyword: new Map<string, ArgValue>(kw.map(([k, value]) => [k, { value, span }])), span }, span, display);
+      return this.tracer.apply(layer, inputs, site, this.interp.out)[0];
+    };
+    const scalar = (t: SymTensor, op: string, c: number, display: string): SymTensor => apply('ScalarOp', [['op', str(op)], ['scalar', num(c, true)], ['reversed', { k: 'bool', v: false }]], display, [t]);
+    const constant = (t: SymTensor, display: string): SymTensor => apply('UnaryOp', [['fn', str('constant_op')]], display, [t]);
+    if (mode === 'tf') return { k: 'tensor', t: scalar(scalar(x, '/', 127.5, 'TrueDivide'), '-', 1, 'Subtract') };
+    if (mode === 'torch') return { k: 'tensor', t: constant(constant(scalar(x, '/', 255, 'TrueDivide'), 'Add'), 'TrueDivide') };
+    if (mode !== 'caffe') return undefined;
+    // RGB → BGR (Keras 3 stacks x[..., 2], x[..., 1], x[..., 0]), then the ImageNet mean is added.
+    const channels = [2, 1, 0].map((i) => apply('GetItem', [['key', str(`..., ${i}`)]], 'GetItem', [x]));
+    return { k: 'tensor', t: constant(apply('Stack', [['axis', num(-1)]], 'Stack', channels), 'Add') };
+  }
+
+  subscript(v: Value, index: IndexItem[], span: Span): Value {
     if (v.k === 'array') {
       // a[..., None], a[:1000], a[0]
       const ix = index.length === 1 && 'k' in index[0] && index[0].k === 'seq' ? index[0].items : index;
@@ -1399,8 +1581,37 @@ export class KerasSemantics implements FrameworkSemantics {
       shape = out;
       return { k: 'array', shape };
     }
-    void span;
+    if (v.k === 'tensor') return this.indexTensor(v.t, index as IndexItem[], span) ?? { k: 'unknown', why: 'indexing a tensor with an index ConvLens cannot follow' };
     return { k: 'unknown', why: 'indexing a tensor' };
+  }
+
+  /**
+   * `x[..., :5]`, `x[:, 0]`, `x[:, None]` on a symbolic tensor: one GetItem node (Keras 3's
+   * `get_item` operation). Only indexes that keep the batch axis first, with constant bounds.
+   */
+  private indexTensor(t: SymTensor, index: IndexItem[], span: Span): Value | undefined {
+    const raw = index.length === 1 && 'k' in index[0] && index[0].k === 'seq' ? index[0].items : index;
+    const items: IndexSpec[] = [];
+    const int = (x: Value | undefined): number | null | undefined => (x === undefined || x.k === 'none' ? null : x.k === 'num' && Number.isInteger(x.v) && !x.float ? x.v : undefined);
+    for (const it of raw) {
+      if ('slice' in it) {
+        const start = int(it.lower), stop = int(it.upper), step = int(it.step);
+        if (start === undefined || stop === undefined || step === undefined || step === 0) return undefined;
+        items.push({ kind: 'slice', start, stop, step: step ?? 1 });
+      } else if (it.k === 'module' && it.path === 'Ellipsis') items.push({ kind: 'ellipsis' });
+      else if (it.k === 'none') items.push({ kind: 'newaxis' });
+      else if (it.k === 'num' && Number.isInteger(it.v) && !it.float) items.push({ kind: 'index', at: it.v });
+      else return undefined;
+    }
+    // The batch axis must stay where it is: a first ':' or an ellipsis that covers it.
+    const first = items[0];
+    let sample: IndexSpec[];
+    if (first?.kind === 'slice' && first.start === null && first.stop === null && first.step === 1) sample = items.slice(1);
+    else if (first?.kind === 'ellipsis' && t.sample !== null && items.filter((i) => i.kind === 'slice' || i.kind === 'index').length <= t.sample.length) sample = items;
+    else return undefined;
+    const key = indexText(sample);
+    const layer = this.opLayer('GetItem', { positional: [], keyword: new Map<string, ArgValue>([['key', { value: str(key), span }]]), span }, span);
+    return { k: 'tensor', t: this.tracer.apply(layer, [t], this.site(span), this.interp.out)[0] };
   }
 
   isInstance(v: Value, path: string): boolean | undefined {
@@ -1411,6 +1622,9 @@ export class KerasSemantics implements FrameworkSemantics {
     return undefined;
   }
 }
+
+/** TensorFlow's canonical names of activation functions (what a TFOpLambda layer is called). */
+const TF_NAMES: Record<string, string> = { sigmoid: 'tf.math.sigmoid', tanh: 'tf.math.tanh', softplus: 'tf.math.softplus', exponential: 'tf.math.exp', hard_sigmoid: 'tf.keras.activations.hard_sigmoid', mish: 'tf.keras.activations.mish' };
 
 /** The tensors of a value: one tensor, or a list/tuple/dict of them; undefined if any is not a tensor. */
 /** An input ConvLens made itself (for a model without `Input`, a replay, a traced call). */
