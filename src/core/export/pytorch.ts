@@ -73,6 +73,13 @@ const PY_RESERVED_VARIABLES = new Set(['self', 'x', 'logits', 'torch', 'nn', 'F'
 /** Writes the PyTorch file for a plan. */
 export function exportPytorch(plan: TrainingPlan, opts: PytorchExportOptions): PytorchExportResult {
   const problems: PlanProblem[] = [];
+  if (plan.framework === 'pytorch') {
+    const message = `'${plan.model}' is already a PyTorch model: --to pytorch writes Keras models as PyTorch; export it to ONNX with convlens export FILE --out model.onnx`;
+    return { ok: false, problems: [{ message, line: plan.layers[0]?.line ?? 1, column: plan.layers[0]?.column ?? 1 }] };
+  }
+  if (OPTIMIZER_CODE[optimizerClassKey(plan.optimizer)] === undefined) {
+    problems.push({ message: `the PyTorch export has no code for the optimizer ${describeOptimizer(plan.optimizer)} yet`, line: plan.layers[0]?.line ?? 1, column: plan.layers[0]?.column ?? 1 });
+  }
   const attrs = new NameAllocator(new Set([...NN_MODULE_ATTRIBUTES, 'INPUT_SHAPE']));
   const vars = new NameAllocator(PY_RESERVED_VARIABLES);
   const helpers = new Set<TorchHelper>();
