@@ -7,7 +7,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { exportPytorch } from '../core/export/pytorch';
-import { RUN_FILES } from '../core/run/runHome';
 import { checkpointMismatch } from '../core/train/architecture';
 import { formatNumber } from '../core/train/validate';
 import { planWeights } from '../core/train/plan';
@@ -15,7 +14,7 @@ import { readCheckpointFile } from '../train/checkpointFile';
 import { resolveCheckpointRef, RunError } from '../train/runStore';
 import { checkReplaceable, OutputError, writeFileAtomic } from '../train/safeFs';
 import { EXIT } from './exitCodes';
-import { loadModel, plan, sameFile, shown, UsageError, type ExportArgs } from './train';
+import { exportSource, loadModel, plan, sameFile, shown, UsageError, type ExportArgs } from './train';
 
 /** The export targets `--to` accepts. */
 export const EXPORT_TARGETS = ['onnx', 'pytorch'] as const;
@@ -33,13 +32,7 @@ function writtenByExport(file: string): boolean {
 export async function exportPytorchCommand(a: ExportArgs): Promise<number> {
   if (!a.out) throw new UsageError('export --to pytorch needs --out FILE.py (the script to write)');
   if (!/\.py$/i.test(a.out)) throw new UsageError(`--out ${a.out}: the PyTorch script must end in .py (Python imports it by that name)`);
-  let file = a.file;
-  let weights = a.weights;
-  if (existsSync(file) && statSync(file).isDirectory()) {
-    if (!existsSync(path.join(file, RUN_FILES.settings))) throw new UsageError(`${file} is a folder but not a ConvLens run (it has no ${RUN_FILES.settings})`);
-    weights ??= file;
-    file = path.join(file, RUN_FILES.source);
-  }
+  const { file, weights } = exportSource(a.file, a.weights);
   const loaded = await loadModel(file, a.model);
   const { plan: p } = plan(file, loaded, {});
   if (!p) return EXIT.model;

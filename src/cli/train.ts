@@ -499,18 +499,22 @@ export interface ExportArgs {
 }
 
 /**
+ * What an export reads: a model file (and the weights given), or a run folder — then the run's
+ * model source as trained, and its checkpoints unless other weights were given.
+ */
+export function exportSource(file: string, weights: string | undefined): { file: string; weights: string | undefined } {
+  if (!existsSync(file) || !statSync(file).isDirectory()) return { file, weights };
+  if (!existsSync(path.join(file, RUN_FILES.settings))) throw new UsageError(`${file} is a folder but not a ConvLens run (it has no ${RUN_FILES.settings})`);
+  return { file: path.join(file, RUN_FILES.source), weights: weights ?? file };
+}
+
+/**
  * `convlens export FILE --weights CKPT|RUN --out model.onnx`, or `convlens export RUN --out …`
  * (the run's model source as trained and its best checkpoint); returns the exit code.
  */
 export async function exportCommand(a: ExportArgs): Promise<number> {
   if (!a.out) throw new UsageError('export needs --out FILE.onnx');
-  let file = a.file;
-  let weights = a.weights;
-  if (existsSync(file) && statSync(file).isDirectory()) {
-    if (!existsSync(path.join(file, RUN_FILES.settings))) throw new UsageError(`${file} is a folder but not a ConvLens run (it has no ${RUN_FILES.settings})`);
-    weights ??= file;
-    file = path.join(file, RUN_FILES.source);
-  }
+  const { file, weights } = exportSource(a.file, a.weights);
   if (!weights) throw new UsageError('export needs --weights CHECKPOINT or RUN (written by convlens train)');
   const loaded = await loadModel(file, a.model);
   const { plan: p } = plan(file, loaded, {});

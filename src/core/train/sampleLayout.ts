@@ -15,26 +15,28 @@ export function channelsLastShape(plan: Pick<TrainingPlan, 'framework'>, shape: 
 
 /** `count` samples of channels-last `shape` (the model's shape as {@link channelsLastShape} gives it) moved to the model's layout. */
 export function toModelLayout(plan: Pick<TrainingPlan, 'framework'>, data: Float32Array, modelShape: readonly number[], count: number): Float32Array {
-  if (!channelsFirst(plan) || modelShape.length < 2 || modelShape[0] === 1) return data;
-  const c = modelShape[0];
-  const plane = modelShape.slice(1).reduce((a, b) => a * b, 1);
-  const out = new Float32Array(count * c * plane);
-  for (let n = 0; n < count; n++) {
-    const base = n * c * plane;
-    for (let p = 0; p < plane; p++) for (let k = 0; k < c; k++) out[base + k * plane + p] = data[base + p * c + k];
-  }
-  return out;
+  return swapChannels(plan, data, modelShape, count, 'first');
 }
 
 /** `count` samples of the model's `shape` moved to channels-last, for showing them. */
 export function toChannelsLast(plan: Pick<TrainingPlan, 'framework'>, data: Float32Array, modelShape: readonly number[], count = 1): Float32Array {
+  return swapChannels(plan, data, modelShape, count, 'last');
+}
+
+/** Moves the channel axis of `count` samples to the front (`first`) or the back (`last`); channels-last models and single channels are left as they are. */
+function swapChannels(plan: Pick<TrainingPlan, 'framework'>, data: Float32Array, modelShape: readonly number[], count: number, to: 'first' | 'last'): Float32Array {
   if (!channelsFirst(plan) || modelShape.length < 2 || modelShape[0] === 1) return data;
   const c = modelShape[0];
-  const plane = modelShape.slice(1).reduce((a, b) => a * b, 1);
+  const plane = modelShape.slice(1).reduce((x, y) => x * y, 1);
   const out = new Float32Array(count * c * plane);
   for (let n = 0; n < count; n++) {
     const base = n * c * plane;
-    for (let k = 0; k < c; k++) for (let p = 0; p < plane; p++) out[base + p * c + k] = data[base + k * plane + p];
+    for (let p = 0; p < plane; p++) {
+      for (let k = 0; k < c; k++) {
+        if (to === 'first') out[base + k * plane + p] = data[base + p * c + k];
+        else out[base + p * c + k] = data[base + k * plane + p];
+      }
+    }
   }
   return out;
 }
