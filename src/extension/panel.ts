@@ -76,6 +76,13 @@ export class ModelPanel implements vscode.Disposable {
   private graph: ModelGraph | undefined;
   private ready = false;
   private lastInput: Input | undefined;
+  /**
+   * Counts the feature-map and explanation requests: answers come back in any order (a run's
+   * end, an edit and a click can each ask), and only the newest request's answer is shown, so
+   * an answer computed with older weights never replaces one computed with newer.
+   */
+  private activationRequests = 0;
+  private explainRequests = 0;
   private refreshTimer: NodeJS.Timeout | undefined;
   private cursorTimer: NodeJS.Timeout | undefined;
   private disposed = false;
@@ -135,11 +142,12 @@ export class ModelPanel implements vscode.Disposable {
       }),
       training.onDidFinish((run) => {
         if (!this.mine(run)) return;
-        void this.sendModel().then(() => {
+        // The header names the weights sendModel chose; the feature maps are then run with the same ones.
+        void this.sendModel().then(async () => {
           this.sendRuns();
-          void this.evaluate(run);
+          if (this.lastInput) await this.runInput(this.lastInput);
+          await this.evaluate(run);
         });
-        if (this.lastInput) void this.runInput(this.lastInput);
       }),
       ctx.server.onDidAnalyze((a) => {
         if (a.uri !== this.chosen.doc.uri.toString()) return;
@@ -433,12 +441,14 @@ export class ModelPanel implements vscode.Disposable {
     if (!this.plan) return;
     this.lastInput = input;
     const w = this.weights();
+    const request = ++this.activationRequests;
     try {
       const r = await this.ctx.inference.activations({ plan: this.plan, weights: w.source, input: this.inputSource(input, this.plan) });
+      if (request !== this.activationRequests) return;
       this.post(PanelActivations.create({ input: r.input, inputLabel: r.inputLabel, layers: r.layers, probabilities: r.probabilities, weights: r.weights, milliseconds: r.milliseconds }));
       this.clear('features');
     } catch (e) {
-      this.postError(e, 'features');
+      if (request === this.activationRequests) this.postError(e, 'features');
     }
   }
 
@@ -453,12 +463,14 @@ export class ModelPanel implements vscode.Disposable {
 
   private async explain(layer: string, cls: number | undefined): Promise<void> {
     if (!this.plan || !this.lastInput) return;
+    const request = ++this.explainRequests;
     try {
       const r = await this.ctx.inference.explain({ plan: this.plan, weights: this.weights().source, input: this.inputSource(this.lastInput, this.plan), layer, cls });
+      if (request !== this.explainRequests) return;
       this.post(PanelExplain.create({ layer: r.layer, cls: r.cls, predicted: r.predicted, cam: r.cam, saliency: r.saliency, weights: r.weights, inputLabel: r.inputLabel }));
       this.clear('explain');
     } catch (e) {
-      this.postError(e, 'explain');
+      if (request === this.explainRequests) this.postError(e, 'explain');
     }
   }
 

@@ -31,6 +31,17 @@ export function runsFolderSetting(): string | undefined {
   return vscode.workspace.getConfiguration('convlens.training').get<string>('runsFolder', '').trim() || undefined;
 }
 
+/**
+ * The device to train on: `convlens.train.device`; the earlier name `convlens.training.device`
+ * is still read when only it is set, so a user's settings keep working.
+ */
+export function trainingDevice(): string {
+  const current = vscode.workspace.getConfiguration('convlens.train').inspect<string>('device');
+  const set = current && (current.workspaceFolderValue ?? current.workspaceValue ?? current.globalValue);
+  if (set !== undefined) return set;
+  const old = vscode.workspace.getConfiguration('convlens.training').inspect<string>('device');
+  return (old && (old.workspaceFolderValue ?? old.workspaceValue ?? old.globalValue)) ?? current?.defaultValue ?? 'cpu';
+}
 
 /** A training run in progress or finished, for the panel and the feature maps. */
 export interface TrainingRun {
@@ -124,7 +135,7 @@ export class TrainingManager implements vscode.Disposable {
     const cpus = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
     const threads = cfg.get<number>('threads', 0) || Math.max(1, Math.min(cpus, 4));
     const seed = cfg.get<number>('seed', 1);
-    const device = cfg.get<string>('device', 'cpu');
+    const device = trainingDevice();
     this.ctx.log.info(`training ${run.model} of ${run.file.fsPath} on ${run.data}: ${run.plan.epochs} epochs, batch ${run.plan.batchSize}${resume ? `, resuming ${resume.checkpoint}` : ''}`);
     let report: ((p: { message?: string; increment?: number }) => void) | undefined;
     let lastFraction = 0;

@@ -111,6 +111,10 @@ describe('a PyTorch model file', function () {
     assert.strictEqual(tiles.length, 32, 'one heatmap per channel of conv1');
     const probs = await ui.remote.webviewQuery('#probabilities .bar-row', { min: 10 });
     assert.strictEqual(probs.length, 10);
+    // The maps are computed with the weights the header names: the checkpoint of the run above.
+    const header = (await ui.remote.webviewQuery('#weights'))[0];
+    assert.match(header, /^weights: checkpoint .+\/best\.ckpt$/);
+    await h.until('the feature maps of the trained weights', async () => /· weights: checkpoint: epoch 1\b/.test((await ui.remote.webviewQuery('#input-label'))[0]), 20000);
     await ui.remote.screenshot('panel-feature-maps-pytorch');
   });
 });

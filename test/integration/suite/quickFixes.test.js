@@ -105,10 +105,8 @@ describe('diagnostics and quick fixes on the screen (issue 13)', function () {
     const doc = await h.open(file);
     await h.until('four diagnostics', async () => ours(doc.uri).length === 4, 20000);
     // Two errors and two warnings are drawn under their text.
-    const errors = await ui.remote.workbenchQuery('.editor-instance .squiggly-error', { min: 2 });
-    const warnings = await ui.remote.workbenchQuery('.editor-instance .squiggly-warning', { min: 2 });
-    assert.strictEqual(errors.length, 2);
-    assert.strictEqual(warnings.length, 2);
+    const drawn = async (kind) => (await ui.remote.workbenchQuery(`.editor-instance .squiggly-${kind}`, { min: 0, timeout: 0 })).length;
+    await h.until('two error and two warning squiggles', async () => (await drawn('error')) === 2 && (await drawn('warning')) === 2, 20000);
     // The Problems view lists each with the words the core wrote.
     await vscode.commands.executeCommand('workbench.actions.view.problems');
     const rows = await ui.remote.workbenchQuery('.markers-panel .monaco-list-row', { min: 5 });
@@ -152,7 +150,9 @@ describe('diagnostics and quick fixes on the screen (issue 13)', function () {
     await chooseFix(doc, byCode(doc.uri, 'output-empty'), "Use padding='same'", /Conv2D\(4, \(5, 5\), padding='same'\)/);
     const warning = await h.until('the same-padding warning on the first model', async () => ours(doc.uri).find((d) => d.code === 'kernel-larger-than-input' && d.range.start.line === 6), 20000);
     assert.strictEqual(warning.severity, vscode.DiagnosticSeverity.Warning);
-    assert.strictEqual((await ui.remote.workbenchQuery('.editor-instance .squiggly-error', { min: 1 })).length, 1, 'only the activation is still an error');
+    // The editor redraws its squiggles a moment after the diagnostics change: wait for the drawing to follow.
+    const squiggles = (kind) => ui.remote.workbenchQuery(`.editor-instance .squiggly-${kind}`, { min: 0, timeout: 0 });
+    await h.until('only the activation to be drawn as an error', async () => (await squiggles('error')).length === 1, 10000);
     await chooseFix(doc, warning, 'Use kernel_size=4, the largest that fits', /Conv2D\(4, 4, padding='same'\)/);
     await h.until('that warning to clear', async () => !ours(doc.uri).some((d) => d.code === 'kernel-larger-than-input' && d.range.start.line === 6), 20000);
     // Did you mean: the layer class, then the activation.
