@@ -115,10 +115,10 @@ describe('training and the panel', function () {
     await ui.remote.screenshot('panel-feature-maps-trained');
   });
 
-  it('convlens.training.device reaches the trainer: a device this machine cannot have trains on the CPU, the reason in the log and the started message, the request in run.json', async function () {
+  it('convlens.train.device reaches the trainer: a device this machine cannot have trains on the CPU, the reason in the log and the started message, the request in run.json', async function () {
     // DirectML exists only in onnxruntime-node's Windows builds, so on Linux the fall-back is certain.
     if (process.platform === 'win32') this.skip();
-    const config = vscode.workspace.getConfiguration('convlens.training');
+    const config = vscode.workspace.getConfiguration('convlens.train');
     await config.update('device', 'dml', vscode.ConfigurationTarget.Global);
     try {
       const finished = nextFinish();
