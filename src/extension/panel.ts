@@ -291,6 +291,7 @@ export class ModelPanel implements vscode.Disposable {
       PanelModel.create({
         file: vscode.workspace.asRelativePath(this.chosen.doc.uri),
         model: m.name,
+        framework: m.framework,
         layers: m.layers.map((l) => ({ name: l.name, className: l.className, outputShape: l.outputShape, params: l.params, line: this.chosen.lineOf(l.span.start) })),
         // The panel draws inputs channels-last; a PyTorch model's (C, H, W) is shown as (H, W, C).
         inputShape: m.inputShape && m.inputShape.every((d) => d !== null) ? channelsLastShape(m, m.inputShape as number[]) : null,

@@ -4,8 +4,15 @@
  * BatchNormalization with its moving statistics as at inference), the class logit's gradient
  * w.r.t. the chosen layer and the input by central differences, and Grad-CAM computed from them
  * as the paper defines it. The ONNX graph is float32: agreement to 1e-3 of the largest value.
+ * PyTorch models are checked against PyTorch itself (Debian's python3-torch, running the model
+ * file's own class in eval() mode with autograd: test/pytorch/explain_check.py); skipped with a
+ * message when `import torch` fails.
  */
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { initialState } from '../../src/core/train/compile';
@@ -13,7 +20,7 @@ import { compileExplainGraph, EXPLAIN_NAMES, explainableLayers } from '../../src
 import { upsampleBilinear } from '../../src/core/render/featureMaps';
 import { planTraining, planWeights, type PlanLayer, type TrainingPlan } from '../../src/core/train/plan';
 import { mulberry32 } from '../../src/core/train/random';
-import { analyze } from './helpers';
+import { analyze, fixturePath, readFixture } from './helpers';
 import { layerForward, type T } from './trainReference';
 
 async function planOf(text: string): Promise<TrainingPlan> {
@@ -168,5 +175,80 @@ model = keras.Model(inputs, outputs)
     const weights = new Map(planWeights(plan).map((p) => [p.name, initialState(plan, 1).get(p.name)!]));
     assert.throws(() => compileExplainGraph(plan, weights, 'flatten'), /Grad-CAM needs a layer with a spatial output \(height, width, channels\); flatten gives \(32\)/);
     assert.throws(() => compileExplainGraph(plan, weights, 'nope'), /no layer call 'nope'/);
+  });
+});
+
+const PYTHON = '/usr/bin/python3';
+const torchMissing = (() => {
+  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+  return r.status === 0 ? undefined : `PyTorch is not installed for ${PYTHON} (apt-get install python3-torch): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
+})();
+if (torchMissing) console.log(`  skipping the Grad-CAM comparisons with PyTorch: ${torchMissing}`);
+
+/** ConvLens' explanation graph and PyTorch's autograd on the same weights, input and class. */
+async function checkTorch(file: string[], cls: string, target: string, logits: string, klass: number, seed: number): Promise<{ camError: number; saliencyError: number; torch: string }> {
+  const text = readFixture(...file);
+  const a = await analyze(text);
+  const r = planTraining(a.models.find((m) => m.name === cls)!, text);
+  assert.deepEqual(r.problems, []);
+  const plan = r.plan!;
+  assert.ok(explainableLayers(plan).some((l) => l.node === target), explainableLayers(plan).map((l) => l.node).join(', '));
+  const state = initialState(plan, seed);
+  const rnd = mulberry32(seed);
+  // Running statistics and affine weights away from (0, 1), so eval()-mode BatchNorm does something.
+  for (const pw of planWeights(plan)) {
+    if (pw.name.endsWith('.running_mean')) state.set(pw.name, Float32Array.from(state.get(pw.name)!, () => rnd() - 0.5));
+    if (pw.name.endsWith('.running_var')) state.set(pw.name, Float32Array.from(state.get(pw.name)!, () => 0.5 + rnd()));
+    if (/(^|\.)bn[^.]*\.(weight|bias)$/.test(pw.name)) state.set(pw.name, Float32Array.from(state.get(pw.name)!, () => rnd() + 0.5));
+  }
+  const weights = new Map(planWeights(plan).map((p) => [p.name, state.get(p.name)!]));
+  const size = plan.inputShape.reduce((x, y) => x * y, 1);
+  const x32 = Float32Array.from({ length: size }, () => rnd());
+  const classes = plan.outputShape[0];
+  const onehot = new Float32Array(classes);
+  onehot[klass] = 1;
+  const session = await ort.InferenceSession.create(compileExplainGraph(plan, weights, target));
+  const out = await session.run({ [EXPLAIN_NAMES.input]: new ort.Tensor('float32', x32, [1, ...plan.inputShape]), [EXPLAIN_NAMES.classOneHot]: new ort.Tensor('float32', onehot, [1, classes]) });
+  const dir = mkdtempSync(path.join(tmpdir(), 'convlens-explain-'));
+  try {
+    const req = {
+      file: fixturePath(...file),
+      class: cls,
+      weights: Object.fromEntries(planWeights(plan).map((p) => [p.name, { shape: p.shape, data: [...weights.get(p.name)!] }])),
+      input: { shape: plan.inputShape, data: [...x32] },
+      cls: klass,
+      target,
+      logits,
+    };
+    writeFileSync(path.join(dir, 'request.json'), JSON.stringify(req));
+    execFileSync(PYTHON, [path.join(__dirname, '..', 'pytorch', 'explain_check.py'), path.join(dir, 'request.json'), path.join(dir, 'answer.json')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const torch = JSON.parse(readFileSync(path.join(dir, 'answer.json'), 'utf8')) as { cam: number[]; saliency: number[]; probabilities: number[]; torch: string };
+    const target3 = plan.layers.find((l) => l.node === target)!.output;
+    assert.deepEqual(out[EXPLAIN_NAMES.cam].dims.slice(1).map(Number), target3.slice(1), 'the map has the layer\'s height and width');
+    const camError = closeTo(out[EXPLAIN_NAMES.cam].data as Float32Array, torch.cam, 'Grad-CAM');
+    assert.deepEqual(out[EXPLAIN_NAMES.saliency].dims.slice(1).map(Number), plan.inputShape.slice(1), 'the saliency map has the input\'s height and width');
+    const saliencyError = closeTo(out[EXPLAIN_NAMES.saliency].data as Float32Array, torch.saliency, 'saliency');
+    // What the panel shows as probabilities: the softmax of the model's output (log-probabilities or logits).
+    const o = Array.from(out[EXPLAIN_NAMES.probabilities].data as Float32Array);
+    const m = Math.max(...o);
+    const e = o.map((v) => Math.exp(v - m));
+    closeTo(e.map((v) => v / e.reduce((p, q) => p + q, 0)), torch.probabilities, 'probabilities');
+    return { camError, saliencyError, torch: torch.torch };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('Grad-CAM and saliency of PyTorch models against PyTorch autograd', { skip: torchMissing }, () => {
+  it("pytorch/examples' MNIST Net (conv → relu → conv → max_pool2d → dropout → fc → log_softmax), Grad-CAM over conv2", async () => {
+    for (const klass of [3, 7]) {
+      const r = await checkTorch(['pytorch', 'pytorch_examples', 'mnist_main.py'], 'Net', 'conv2', 'fc2', klass, 5 + klass);
+      console.log(`    class ${klass}: Grad-CAM relative error ${r.camError.toExponential(2)}, saliency ${r.saliencyError.toExponential(2)} (ONNX float32 vs torch ${r.torch})`);
+    }
+  });
+
+  it('a residual block with eval()-mode BatchNorm2d/1d, a torch.cat branch and Dropout: Grad-CAM over the max-pool after the block, saliency through the block', async () => {
+    const r = await checkTorch(['pytorch', 'train', 'all_layers.py'], 'AllLayers', 'pool', 'fc2', 1, 11);
+    console.log(`    Grad-CAM relative error ${r.camError.toExponential(2)}, saliency ${r.saliencyError.toExponential(2)} (ONNX float32 vs torch ${r.torch})`);
   });
 });

@@ -12,6 +12,19 @@ const names = (g: ModelGraph, ids: string[]) => ids.map((id) => findNode(g, id)?
 const edgeNames = (g: ModelGraph) => g.edges.map((e) => `${findNode(g, e.from)?.name}→${findNode(g, e.to)?.name}`);
 
 describe('model graph: nodes, edges and blocks from the analysis', () => {
+  it("a PyTorch module's nodes are labelled as PyTorch prints shapes, batch first, channels before height and width", async () => {
+    // pytorch/examples mnist/main.py: the train loader's batch_size=64 is the batch the hints show too.
+    const text = readFixture('pytorch', 'pytorch_examples', 'mnist_main.py');
+    const a = await analyze(text);
+    const g = graphOfModel(a.models.find((x) => x.name === 'Net')!, text);
+    const shape = (name: string) => g.nodes.find((n) => n.name === name)!.shape;
+    assert.equal(g.nodes[0].shape, '[64, 1, 28, 28]');
+    assert.equal(shape('conv1'), '[64, 32, 26, 26]');
+    assert.equal(shape('F.max_pool2d'), '[64, 64, 12, 12]');
+    assert.equal(shape('torch.flatten'), '[64, 9216]');
+    assert.equal(shape('fc2'), '[64, 10]');
+  });
+
   it('the residual network: every call a node with its shape and parameters, the merges with both inputs, the helper as a block run twice', async () => {
     const text = readFixture('graphs', 'residual_digits.py');
     const a = await analyze(text);

@@ -184,7 +184,9 @@ export class FeatureMapsView {
     // Where a call reads more than one tensor, or not the call just above, say so: that is the branch.
     const from = inputs && inputs.length > 0 && (inputs.length > 1 || inputs[0] !== this.previous) ? ` ← ${inputs.join(' + ')}` : '';
     this.previous = name;
-    section.append(el('h3', {}, `${name} `, el('span', { class: 'muted' }, `(${className}) → (None, ${shape.join(', ')})${from}`)));
+    // The panel holds activations channels-last; a PyTorch model's are printed back in its order, (C, H, W) after a batch of one.
+    const printed = this.model?.framework === 'pytorch' ? `[1, ${(shape.length >= 2 ? [shape[shape.length - 1], ...shape.slice(0, -1)] : shape).join(', ')}]` : `(None, ${shape.join(', ')})`;
+    section.append(el('h3', {}, `${name} `, el('span', { class: 'muted' }, `(${className}) → ${printed}${from}`)));
     const grid = el('div', { class: 'channels' });
     if (shape.length === 3) {
       const [h, w, c] = shape;

@@ -27,6 +27,8 @@ export interface PanelLayer {
 export interface PanelModelParams {
   file: string;
   model: string;
+  /** Whose model it is: a PyTorch model's shapes are printed as PyTorch prints them, `[1, 32, 26, 26]`. */
+  framework?: 'keras' | 'pytorch';
   layers: PanelLayer[];
   inputShape: number[] | null;
   classNames: string[];

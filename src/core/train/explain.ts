@@ -40,12 +40,14 @@ export function explainableLayers(plan: TrainingPlan): { node: string; className
  * Throws, in words, when the layer has no spatial output or a layer's gradient cannot be built.
  */
 export function compileExplainGraph(plan: TrainingPlan, weights: WeightMap, target: string): Uint8Array {
-  // The graph below moves tensors to and from Keras' channels-last layout and reads Keras' head layers.
-  if (plan.framework === 'pytorch') throw new Error('Grad-CAM and saliency maps are not available for PyTorch models yet (feature maps and filters are)');
   const t = plan.layers.findIndex((l) => l.node === target);
   if (t < 0) throw new Error(`the model has no layer call '${target}'`);
   const targetLayer = plan.layers[t];
-  if (targetLayer.output.length !== 3) throw new Error(`Grad-CAM needs a layer with a spatial output (height, width, channels); ${target} gives (${targetLayer.output.join(', ')})`);
+  // Per-sample shapes in the model's own layout: Keras' (h, w, k), PyTorch's (k, h, w).
+  const torch = plan.framework === 'pytorch';
+  if (targetLayer.output.length !== 3) throw new Error(`Grad-CAM needs a layer with a spatial output (${torch ? 'channels, height, width' : 'height, width, channels'}); ${target} gives (${targetLayer.output.join(', ')})`);
+  const [camH, camW] = torch ? targetLayer.output.slice(1) : targetLayer.output.slice(0, 2);
+  const inModelLayout = (x: string, shape: readonly number[]) => (torch ? x : toKerasLayout(g, x, shape));
   const classes = plan.outputShape[plan.outputShape.length - 1];
   const g = new GraphBuilder({ name: `${plan.model}_explain` });
   g.input(EXPLAIN_NAMES.input, [1, ...plan.inputShape]);
@@ -56,7 +58,7 @@ export function compileExplainGraph(plan: TrainingPlan, weights: WeightMap, targ
   const runs = forward(g, plan, EXPLAIN_NAMES.input, 'infer', 0);
   const n = runs.length;
   const last = runs[n - 1];
-  g.output(g.identity(toKerasLayout(g, last.y, plan.outputShape), EXPLAIN_NAMES.probabilities), [1, ...plan.outputShape]);
+  g.output(g.identity(inModelLayout(last.y, plan.outputShape), EXPLAIN_NAMES.probabilities), [1, ...plan.outputShape]);
 
   // The score: the class logit. After a final softmax or sigmoid (as `activation=` or a Softmax
   // layer) the gradient starts below it; otherwise at the output itself.
@@ -64,8 +66,11 @@ export function compileExplainGraph(plan: TrainingPlan, weights: WeightMap, targ
   const stage: ('y' | 'z' | 'x')[] = new Array(n).fill('y');
   if (plan.outputShape.length !== 1) throw new Error(`Grad-CAM explains a classifier's output vector; this model outputs (${plan.outputShape.join(', ')})`);
   grad[n - 1] = EXPLAIN_NAMES.classOneHot;
-  if (last.act && (last.act.kind === 'softmax' || last.act.kind === 'sigmoid')) stage[n - 1] = 'z';
-  else if (last.plan.className === 'Softmax' || (last.plan.className === 'Activation' && ['softmax', 'sigmoid'].includes(String(last.plan.config.activation)))) stage[n - 1] = 'x';
+  // A final layer that is itself the activation (Keras' Softmax, PyTorch's F.log_softmax or
+  // nn.Softmax) passes the one-hot straight on to its input, the logits.
+  const squashing = (kind: string | undefined) => kind === 'softmax' || kind === 'sigmoid' || kind === 'log_softmax';
+  if (last.act && squashing(last.act.kind)) stage[n - 1] = 'z';
+  else if (!last.act && squashing(last.train.outputActivation(last.node)?.kind)) stage[n - 1] = 'x';
 
   let inputGrad: string | undefined;
   let targetGrad: string | undefined;
@@ -93,13 +98,13 @@ export function compileExplainGraph(plan: TrainingPlan, weights: WeightMap, targ
   const a = runs[t].y;
   const alpha = g.reduceMean(targetGrad, [2, 3], true);
   const cam = g.relu(g.reduceSum(g.mul(a, alpha), [1], false));
-  g.output(g.identity(cam, EXPLAIN_NAMES.cam), [1, targetLayer.output[0], targetLayer.output[1]]);
-  g.output(g.identity(toKerasLayout(g, a, targetLayer.output), EXPLAIN_NAMES.activation), [1, ...targetLayer.output]);
-  g.output(g.identity(toKerasLayout(g, targetGrad, targetLayer.output), EXPLAIN_NAMES.gradient), [1, ...targetLayer.output]);
-  // Saliency: |∂score/∂x|, the largest over the input's channels (Keras layout: the last axis).
-  const dx = toKerasLayout(g, inputGrad, plan.inputShape);
+  g.output(g.identity(cam, EXPLAIN_NAMES.cam), [1, camH, camW]);
+  g.output(g.identity(inModelLayout(a, targetLayer.output), EXPLAIN_NAMES.activation), [1, ...targetLayer.output]);
+  g.output(g.identity(inModelLayout(targetGrad, targetLayer.output), EXPLAIN_NAMES.gradient), [1, ...targetLayer.output]);
+  // Saliency: |∂score/∂x|, the largest over the input's channels (Keras: the last axis; PyTorch: the first after the batch).
+  const dx = inModelLayout(inputGrad, plan.inputShape);
   const rank = plan.inputShape.length + 1;
-  g.output(g.identity(plan.inputShape.length === 3 ? g.reduceMax(g.abs(dx), [rank - 1], false) : g.abs(dx), EXPLAIN_NAMES.saliency));
+  g.output(g.identity(plan.inputShape.length === 3 ? g.reduceMax(g.abs(dx), [torch ? 1 : rank - 1], false) : g.abs(dx), EXPLAIN_NAMES.saliency));
   return g.toModelBytes();
 }
 
@@ -111,14 +116,13 @@ export function compileExplainGraph(plan: TrainingPlan, weights: WeightMap, targ
  */
 function inputGradients(g: GraphBuilder, plan: TrainingPlan, r: LayerRun, dz: string): string[] {
   const needDx = r.plan.inputs.map(() => true);
-  if (r.plan.className === 'BatchNormalization') {
-    const w = layerWeights(plan, r.plan);
-    const eps = (r.plan.config.epsilon as number | undefined) ?? 1e-3;
-    const channels = r.plan.input[r.plan.input.length - 1];
-    const gamma = w.gamma ?? g.float32s(new Array<number>(channels).fill(1));
-    const scale = g.div(gamma, g.sqrt(g.add(w.moving_variance, g.scalar(eps))));
+  const bn = inferenceBatchNorm(plan, r);
+  if (bn) {
+    const gamma = bn.gamma ?? g.float32s(new Array<number>(bn.channels).fill(1));
+    const scale = g.div(gamma, g.sqrt(g.add(bn.variance, g.scalar(bn.epsilon))));
+    // The graph holds activations channels-first whatever the framework: (C, spatial…) per sample.
     const trailing = r.plan.input.length - 1;
-    return [g.mul(dz, trailing > 0 ? g.reshape(scale, [channels, ...new Array<number>(trailing).fill(1)]) : scale)];
+    return [g.mul(dz, trailing > 0 ? g.reshape(scale, [bn.channels, ...new Array<number>(trailing).fill(1)]) : scale)];
   }
   if (r.fwd.y === r.xs[0] && r.xs.length === 1) return [dz];
   const b = r.train.backward(g, r.node, { xs: r.xs, fwd: r.fwd, dy: dz, needDx, inputIsRelu: false });
@@ -127,4 +131,21 @@ function inputGradients(g: GraphBuilder, plan: TrainingPlan, r: LayerRun, dz: st
     if (!d) throw new Error(`${r.plan.className} '${r.plan.node}' (line ${r.plan.line}) gives no input gradient`);
     return d;
   });
+}
+
+/**
+ * A batch normalization at inference, y = γ·(x − mean)/√(var + ε) + β with its running statistics:
+ * its weights under the framework's names (Keras' gamma/moving_variance, PyTorch's
+ * weight/running_var), or undefined for any other layer.
+ */
+function inferenceBatchNorm(plan: TrainingPlan, r: LayerRun): { channels: number; gamma?: string; variance: string; epsilon: number } | undefined {
+  const c = r.plan.config;
+  if (plan.framework === 'pytorch') {
+    if (!/^BatchNorm[123]d$/.test(r.plan.className)) return undefined;
+    const w = layerWeights(plan, r.plan);
+    return { channels: r.plan.input[0], gamma: c.affine === false ? undefined : w.weight, variance: w.running_var, epsilon: (c.eps as number | undefined) ?? 1e-5 };
+  }
+  if (r.plan.className !== 'BatchNormalization') return undefined;
+  const w = layerWeights(plan, r.plan);
+  return { channels: r.plan.input[r.plan.input.length - 1], gamma: w.gamma, variance: w.moving_variance, epsilon: (c.epsilon as number | undefined) ?? 1e-3 };
 }

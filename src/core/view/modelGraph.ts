@@ -9,11 +9,16 @@
  * expanded and returns the nodes, edges and boxes to lay out. The layout itself (dagre) runs in
  * the webview.
  */
+import { formatFrameworkShape } from '../format';
+import type { FrameworkName } from '../layers/define';
 import type { Span } from '../parse/pythonAst';
 import type { Dim } from '../shape';
 
 /** The parts of a layer row ({@link import('../analyze').LayerReport}) the graph reads. */
 export interface GraphSourceLayer {
+  /** PyTorch's rows are labelled as PyTorch prints shapes, `[1, 32, 26, 26]`; Keras' as Keras does. */
+  framework?: FrameworkName;
+  batch?: Dim;
   id: number;
   name: string;
   className: string;
@@ -33,6 +38,7 @@ export interface GraphSourceLayer {
 
 /** The parts of a model report the graph reads. */
 export interface GraphSourceModel {
+  framework?: FrameworkName;
   id: number;
   name: string;
   kind: string;
@@ -148,7 +154,7 @@ export function graphOfModel(model: GraphSourceModel, text: string, prefix = '')
   const needsInput = model.layers.some((l) => l.inputRows.includes(-1));
   const inputId = `${prefix}input`;
   if (needsInput) {
-    nodes.push({ id: inputId, kind: 'input', name: 'input', className: 'Input', shape: shapeLabel(model.inputShape), params: 0, status: 'ok', repeat: 1, shared: false, output: false });
+    nodes.push({ id: inputId, kind: 'input', name: 'input', className: 'Input', shape: model.framework === 'pytorch' ? formatFrameworkShape('pytorch', model.layers.find((l) => l.inputRows.includes(-1))?.batch ?? null, model.inputShape) : shapeLabel(model.inputShape), params: 0, status: 'ok', repeat: 1, shared: false, output: false });
   }
   const read = new Set<number>();
   for (const l of model.layers) for (const r of l.inputRows) if (r >= 0) read.add(r);
@@ -162,7 +168,7 @@ export function graphOfModel(model: GraphSourceModel, text: string, prefix = '')
       kind: l.isInput ? 'input' : l.nested ? 'model' : 'layer',
       name: l.name,
       className: l.className,
-      shape: shapeLabel(l.outputShape, l.partialShape),
+      shape: l.framework === 'pytorch' ? formatFrameworkShape('pytorch', l.batch ?? null, l.outputShape, l.partialShape) : shapeLabel(l.outputShape, l.partialShape),
       params: l.params,
       status: l.status,
       repeat: l.foreign ? 1 : (repeats.get(callKey(l)) ?? 1),

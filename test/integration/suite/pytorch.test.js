@@ -105,7 +105,8 @@ describe('a PyTorch model file', function () {
     await vscode.commands.executeCommand('convlens.showFeatureMaps', vscode.Uri.file(netFile).toString());
     if (!ui.remote.available) return;
     const headers = await ui.remote.webviewQuery('section.layer h3', { min: 12 });
-    assert.strictEqual(headers[0].split(' ')[0], 'conv1');
+    // Shapes as PyTorch prints them: batch (one image), channels, height, width.
+    assert.match(headers[0], /^conv1 \(Conv2d\) → \[1, 32, 26, 26\]/);
     assert.ok(headers.some((t) => t.startsWith('F.log_softmax')), headers.join(' | '));
     const tiles = await ui.remote.webviewQuery('section.layer[data-layer="conv1"] figure.tile canvas', { min: 32 });
     assert.strictEqual(tiles.length, 32, 'one heatmap per channel of conv1');
@@ -115,6 +116,10 @@ describe('a PyTorch model file', function () {
     const header = (await ui.remote.webviewQuery('#weights'))[0];
     assert.match(header, /^weights: checkpoint .+\/best\.ckpt$/);
     await h.until('the feature maps of the trained weights', async () => /· weights: checkpoint: epoch 1\b/.test((await ui.remote.webviewQuery('#input-label'))[0]), 20000);
+    // Grad-CAM over the last convolution, the class score taken before log_softmax.
+    const cam = await ui.remote.webviewQuery('#explain figcaption', { min: 2, timeout: 30000 });
+    assert.match(cam[0], /Grad-CAM over conv2 \(24×24, upsampled\)/);
+    assert.match((await ui.remote.webviewQuery('#explain p.muted'))[0], /^Class \d+ \(the predicted class\), probability/);
     await ui.remote.screenshot('panel-feature-maps-pytorch');
   });
 });
