@@ -145,6 +145,10 @@ describe('PyTorch training against PyTorch', { skip: torchMissing }, () => {
     { label: 'Adam(lr=0.01, weight_decay=1e-3)', cfg: { name: 'adam', learningRate: 0.01, weightDecay: 1e-3 }, torch: { name: 'Adam', kwargs: { lr: 0.01, weight_decay: 1e-3 } } },
     { label: 'AdamW(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1)', cfg: { name: 'adamw', learningRate: 0.01, beta1: 0.8, beta2: 0.99, weightDecay: 0.1 }, torch: { name: 'AdamW', kwargs: { lr: 0.01, betas: [0.8, 0.99], weight_decay: 0.1 } } },
     { label: 'Adadelta(lr=1.0)', cfg: { name: 'adadelta', learningRate: 1.0 }, torch: { name: 'Adadelta', kwargs: { lr: 1.0 } } },
+    { label: 'RMSprop() (PyTorch’s defaults: lr=0.01, alpha=0.99, eps=1e-8)', cfg: { name: 'rmsprop' }, torch: { name: 'RMSprop', kwargs: {} } },
+    { label: 'RMSprop(lr=0.005, alpha=0.9, momentum=0.8, centered=True, weight_decay=1e-3)', cfg: { name: 'rmsprop', learningRate: 0.005, rho: 0.9, momentum: 0.8, centered: true, weightDecay: 1e-3 }, torch: { name: 'RMSprop', kwargs: { lr: 0.005, alpha: 0.9, momentum: 0.8, centered: true, weight_decay: 1e-3 } } },
+    { label: 'Adagrad() (PyTorch’s defaults: lr=0.01, eps=1e-10)', cfg: { name: 'adagrad' }, torch: { name: 'Adagrad', kwargs: {} } },
+    { label: 'Adagrad(lr=0.05, lr_decay=0.1, initial_accumulator_value=0.2, weight_decay=0.01)', cfg: { name: 'adagrad', learningRate: 0.05, lrDecay: 0.1, initialAccumulator: 0.2, weightDecay: 0.01 }, torch: { name: 'Adagrad', kwargs: { lr: 0.05, lr_decay: 0.1, initial_accumulator_value: 0.2, weight_decay: 0.01 } } },
   ];
   for (const c of cases) {
     it(`4 steps of ${c.label}: the same weights and BatchNorm buffers as torch.optim within 1e-5`, async () => {

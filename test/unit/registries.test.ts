@@ -71,7 +71,10 @@ describe('optimizer registry', () => {
     assert.deepEqual(readOptimizer(spec('SGD', { lr: 0.1, momentum: 0.9, dampening: 0.1 }), [], 'pytorch'), { config: { name: 'sgd', framework: 'pytorch', learningRate: 0.1, momentum: 0.9, dampening: 0.1, nesterov: false, weightDecay: 0 } });
     assert.deepEqual(readOptimizer(spec('Adam', { amsgrad: true }), [], 'pytorch'), { error: 'Adam(amsgrad=True) is not supported for training yet' });
     assert.match((readOptimizer(spec('SGD', { nesterov: true }), [], 'pytorch') as { error: string }).error, /nesterov=True\) requires a momentum/);
-    assert.match((readOptimizer(spec('RMSprop', {}), [], 'pytorch') as { error: string }).error, /torch\.optim\.RMSprop' is not supported.*torch\.optim\.SGD, torch\.optim\.Adam, torch\.optim\.AdamW, torch\.optim\.Adadelta/);
+    assert.deepEqual(readOptimizer(spec('RMSprop', { lr: 0.001, alpha: 0.9 }), [], 'pytorch'), { config: { name: 'rmsprop', framework: 'pytorch', learningRate: 0.001, rho: 0.9, momentum: 0, epsilon: 1e-8, centered: false, weightDecay: 0 } });
+    assert.deepEqual(readOptimizer(spec('Adagrad', {}), [], 'pytorch'), { config: { name: 'adagrad', framework: 'pytorch', learningRate: 0.01, initialAccumulator: 0, epsilon: 1e-10, lrDecay: 0, weightDecay: 0 } });
+    assert.equal(describeOptimizer({ ...defaultOptimizer('rmsprop', 'pytorch'), rho: 0.9 }), 'RMSprop(lr=0.01, alpha=0.9)');
+    assert.match((readOptimizer(spec('LBFGS', {}), [], 'pytorch') as { error: string }).error, /torch\.optim\.LBFGS' is not supported.*torch\.optim\.SGD, torch\.optim\.RMSprop, torch\.optim\.Adam, torch\.optim\.AdamW, torch\.optim\.Adagrad, torch\.optim\.Adadelta/);
     assert.equal(describeOptimizer(defaultOptimizer('adam', 'pytorch')), 'Adam(lr=0.001)');
     assert.equal(describeOptimizer({ ...defaultOptimizer('adam', 'pytorch'), beta2: 0.99 }), 'Adam(lr=0.001, betas=(0.9, 0.99))');
   });

@@ -151,24 +151,51 @@ const sgd = defineOptimizer(
 const rmsprop = defineOptimizer(
   {
     name: 'rmsprop',
-    classes: { keras: 'RMSprop' },
+    classes: { keras: 'RMSprop', pytorch: 'RMSprop' },
     defaultFor: ['keras'],
-    doc: 'RMSprop: the gradient divided by a running root mean square (Keras 3).',
+    doc: 'RMSprop: the gradient divided by a running root mean square.',
     hyper: [
-      hp('rho', 'discount of the squared-gradient average', { keras: ['rho'] }, { keras: 0.9 }),
-      hp('momentum', 'momentum factor', { keras: ['momentum'] }, { keras: 0 }),
-      hp('epsilon', 'added to the denominator', { keras: ['epsilon'] }, { keras: 1e-7 }),
-      hp('centered', 'divide by the gradient variance', { keras: ['centered'] }, { keras: false }),
-      weightDecayParam(0),
+      hp('rho', 'discount of the squared-gradient average', { keras: ['rho'], pytorch: ['alpha'] }, { keras: 0.9, pytorch: 0.99 }),
+      hp('momentum', 'momentum factor', { keras: ['momentum'], pytorch: ['momentum'] }, { keras: 0, pytorch: 0 }),
+      hp('epsilon', 'added to the denominator', { keras: ['epsilon'], pytorch: ['eps'] }, { keras: 1e-7, pytorch: 1e-8 }),
+      hp('centered', 'divide by the gradient variance', { keras: ['centered'], pytorch: ['centered'] }, { keras: false, pytorch: false }),
+      weightDecayParam(0, 0),
     ],
-    slots: (cfg) => [
-      { slot: 'velocity', init: 0 },
-      ...(cfg.centered ? [{ slot: 'average_gradient', init: 0 }] : []),
-      ...((cfg.momentum as number) > 0 ? [{ slot: 'momentum', init: 0 }] : []),
-    ],
+    ignored: { pytorch: ['maximize', 'foreach', 'differentiable'] },
+    // PyTorch's state_dict names (square_avg, grad_avg, momentum_buffer); Keras' variables.
+    slots: (cfg) =>
+      isTorch(cfg)
+        ? [{ slot: 'square_avg', init: 0 }, ...(cfg.centered ? [{ slot: 'grad_avg', init: 0 }] : []), ...((cfg.momentum as number) > 0 ? [{ slot: 'momentum_buffer', init: 0 }] : [])]
+        : [
+            { slot: 'velocity', init: 0 },
+            ...(cfg.centered ? [{ slot: 'average_gradient', init: 0 }] : []),
+            ...((cfg.momentum as number) > 0 ? [{ slot: 'momentum', init: 0 }] : []),
+          ],
     needsStep: () => false,
     step(g, cfg, shared, w, grad, slots, out) {
       const o = out.slots ?? {};
+      if (isTorch(cfg)) {
+        // torch/optim/rmsprop.py: d = g + λw; s ← αs + (1 − α)d²; (centered: a ← αa + (1 − α)d, s − a²);
+        // avg = √(…) + ε (ε outside the root); buf ← μ·buf + d/avg, w ← w − lr·buf; or w ← w − lr·d/avg.
+        const alpha = cfg.rho as number;
+        const d = torchL2(g, cfg, grad, w);
+        const sq = g.add(g.mul(slots.square_avg, g.scalar(alpha)), g.mul(d, g.mul(d, g.scalar(1 - alpha))), o.square_avg);
+        const next: Record<string, string> = { square_avg: sq };
+        let variance = sq;
+        if (cfg.centered) {
+          const ga = g.add(g.mul(slots.grad_avg, g.scalar(alpha)), g.mul(d, g.scalar(1 - alpha)), o.grad_avg);
+          next.grad_avg = ga;
+          variance = g.sub(sq, g.mul(ga, ga));
+        }
+        const avg = g.add(g.sqrt(variance), g.scalar(cfg.epsilon as number));
+        const mu = cfg.momentum as number;
+        if (mu > 0) {
+          const buf = g.add(g.mul(slots.momentum_buffer, g.scalar(mu)), g.div(d, avg), o.momentum_buffer);
+          next.momentum_buffer = buf;
+          return { w: g.sub(w, g.mul(buf, shared.lr), out.w), slots: next };
+        }
+        return { w: g.sub(w, g.mul(g.div(d, avg), shared.lr), out.w), slots: next };
+      }
       const spec = { rho: cfg.rho as number, momentum: cfg.momentum as number, epsilon: cfg.epsilon as number, centered: cfg.centered as boolean };
       const r = rmspropUpdate(g, kerasDecayed(g, cfg, shared.lr, w), grad, slots.velocity, shared.lr, spec, slots.average_gradient, slots.momentum, {
         w: out.w,
@@ -182,7 +209,7 @@ const rmsprop = defineOptimizer(
       return { w: r.w, slots: next };
     },
   },
-  { keras: 0.001 },
+  { keras: 0.001, pytorch: 0.01 },
 );
 
 /** Adam and AdamW: the same moments; they differ in their weight decay and defaults. */
@@ -244,21 +271,33 @@ const adamw = adamDef('adamw', 'AdamW', 'AdamW', { keras: 0.004, pytorch: 0.01 }
 const adagrad = defineOptimizer(
   {
     name: 'adagrad',
-    classes: { keras: 'Adagrad' },
-    doc: 'Adagrad: per-weight rates from the accumulated squared gradients (Keras 3).',
+    classes: { keras: 'Adagrad', pytorch: 'Adagrad' },
+    doc: 'Adagrad: per-weight rates from the accumulated squared gradients.',
     hyper: [
-      hp('initialAccumulator', 'starting value of the accumulator', { keras: ['initial_accumulator_value'] }, { keras: 0.1 }),
-      hp('epsilon', 'added inside the square root', { keras: ['epsilon'] }, { keras: 1e-7 }),
-      weightDecayParam(0),
+      hp('initialAccumulator', 'starting value of the accumulator', { keras: ['initial_accumulator_value'], pytorch: ['initial_accumulator_value'] }, { keras: 0.1, pytorch: 0 }),
+      hp('epsilon', 'added to the denominator (Keras: inside the square root; PyTorch: outside)', { keras: ['epsilon'], pytorch: ['eps'] }, { keras: 1e-7, pytorch: 1e-10 }),
+      hp('lrDecay', 'learning-rate decay per step (PyTorch)', { pytorch: ['lr_decay'] }, { pytorch: 0 }),
+      weightDecayParam(0, 0),
     ],
-    slots: (cfg) => [{ slot: 'accumulator', init: cfg.initialAccumulator as number }],
-    needsStep: () => false,
-    step(g, cfg, shared, w, grad, slots, out) {
+    ignored: { pytorch: ['maximize', 'foreach', 'differentiable'] },
+    // PyTorch's state_dict name is `sum`; Keras' variable `accumulator`.
+    slots: (cfg) => [{ slot: isTorch(cfg) ? 'sum' : 'accumulator', init: cfg.initialAccumulator as number }],
+    needsStep: (cfg) => isTorch(cfg) && (cfg.lrDecay as number) !== 0,
+    step(g, cfg, shared, w, grad, slots, out): StepResult {
+      if (isTorch(cfg)) {
+        // torch/optim/adagrad.py: d = g + λw; clr = lr / (1 + (t − 1)·lr_decay); sum ← sum + d²; w ← w − clr·d/(√sum + ε).
+        const d = torchL2(g, cfg, grad, w);
+        const decay = cfg.lrDecay as number;
+        const clr = decay === 0 ? shared.lr : g.div(shared.lr, g.add(g.scalar(1), g.mul(g.sub(shared.t, g.scalar(1)), g.scalar(decay))));
+        const sum = g.add(slots.sum, g.mul(d, d), out.slots?.sum);
+        const std = g.add(g.sqrt(sum), g.scalar(cfg.epsilon as number));
+        return { w: g.sub(w, g.mul(g.div(d, std), clr), out.w), slots: { sum } };
+      }
       const r = adagradUpdate(g, kerasDecayed(g, cfg, shared.lr, w), grad, slots.accumulator, shared.lr, cfg.epsilon as number, { w: out.w, accumulator: out.slots?.accumulator });
       return { w: r.w, slots: { accumulator: r.accumulator } };
     },
   },
-  { keras: 0.001 },
+  { keras: 0.001, pytorch: 0.01 },
 );
 
 const adadelta = defineOptimizer(
