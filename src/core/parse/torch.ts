@@ -1591,18 +1591,15 @@ export class TorchSemantics implements FrameworkSemantics {
     return { k: 'object', obj: { cls: LOADER_CLASS, attrs: new Map([['batch', batch]]) } };
   }
 
-  /** torch.optim.X(model.parameters(), lr=…) and torch.optim.lr_scheduler.StepLR(optimizer, …): recorded for the trainer (the first of each). */
+  /** torch.optim.X(model.parameters(), lr=…) and torch.optim.lr_scheduler.X(optimizer, …): recorded for the trainer (the first of each). */
   private optimizer(path: string, args: CallArgs, span: Span): Value {
     const name = path.slice(path.lastIndexOf('.') + 1);
     if (!/^[A-Z]/.test(name)) return UNKNOWN;
     const a = new Map<string, Value>();
     for (const [k, v] of args.keyword) a.set(k, v.value);
     if (path.includes('lr_scheduler')) {
-      args.positional.slice(1).forEach((p, i) => {
-        const key = ['step_size', 'gamma'][i];
-        if (key && !a.has(key)) a.set(key, p.value);
-      });
-      this.recipe.scheduler ??= { name, args: a, span: this.interp.here(span) };
+      // Positional arguments are named by the scheduler registry (core/train/schedulers.ts), which knows each signature.
+      this.recipe.scheduler ??= { name, args: a, positional: args.positional.slice(1).map((p) => p.value), span: this.interp.here(span) };
       return UNKNOWN;
     }
     if (args.positional[1] && !a.has('lr')) a.set('lr', args.positional[1].value);

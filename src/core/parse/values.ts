@@ -25,6 +25,8 @@ export interface CallArgs {
 export interface OptimizerSpec {
   name: string;
   args: Map<string, Value>;
+  /** Positional arguments after the first (a scheduler's after its optimizer), read by the registry that knows the signature. */
+  positional?: Value[];
   span: Span;
 }
 

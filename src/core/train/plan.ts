@@ -9,6 +9,7 @@ import { findLayer, type FrameworkName } from '../layers/index';
 import { LineIndex } from '../text';
 import { activationSpec } from './activations';
 import { impliedLoss, lossDef, lossesFor, lossName, type LossName } from './losses';
+import { schedulerRates } from './schedulers';
 import { defaultOptimizer, describeOptimizer, frameworkDefaultOptimizer, optimizerName, optimizerNamesFor, readOptimizer, type OptimizerConfig } from './optimizers';
 import { kerasDefaultInitializer, resolveInitializer, type InitializerName } from './initializers';
 import { planFit, type FitPlan } from './fitOptions';
@@ -316,22 +317,13 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
   });
   const scheduler = model.compile?.scheduler;
   if (scheduler && optimizer) {
-    // torch.optim.lr_scheduler.StepLR, stepped after each epoch: epoch e trains at lr·γ^⌊e/step_size⌋.
-    const n = (k: string, d?: number) => {
-      const v = scheduler.args.get(k);
-      return v === undefined ? d : v.k === 'num' ? v.v : undefined;
-    };
-    const stepSize = n('step_size');
-    const gamma = n('gamma', 0.1);
+    // A torch.optim.lr_scheduler stepped after each epoch: the registry gives every epoch's rate.
     const line = at(scheduler.span.start).line;
-    if (scheduler.name !== 'StepLR') refuse(`torch.optim.lr_scheduler.${scheduler.name} is not reproduced by ConvLens yet (StepLR is); remove it or pass the rate you want with --lr`, at(scheduler.span.start));
-    else if (stepSize === undefined || gamma === undefined || !(stepSize >= 1)) refuse('StepLR(step_size=…, gamma=…) cannot be read without running the code', at(scheduler.span.start));
+    const r = schedulerRates(scheduler, optimizer.learningRate, overrides.epochs ?? model.fit?.epochs ?? 1);
+    if ('error' in r) refuse(r.error, at(scheduler.span.start));
     else {
-      const e = overrides.epochs ?? model.fit?.epochs ?? 1;
-      const lr0 = optimizer.learningRate;
-      const values = Array.from({ length: Math.max(1, e) }, (_, k) => lr0 * gamma ** Math.floor(k / stepSize));
-      fitPlan.callbacks.push({ kind: 'LearningRateScheduler', values, line });
-      fitPlan.honoured.push(`StepLR (line ${line}): the learning rate × ${gamma} every ${stepSize} epoch${stepSize === 1 ? '' : 's'}`);
+      fitPlan.callbacks.push({ kind: 'LearningRateScheduler', values: r.values, line });
+      fitPlan.honoured.push(`${scheduler.name} (line ${line}): ${r.description}`);
     }
   }
   notes.push(...fitPlan.honoured, ...fitPlan.ignored);
