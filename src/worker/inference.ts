@@ -102,7 +102,9 @@ async function explainSession(plan: TrainingPlan, source: WeightsSource, layer: 
 
 async function explain(p: ExplainRequestParams): Promise<void> {
   const { session, label } = await explainSession(p.plan, p.weights, p.layer);
-  const { x, label: inputLabel } = await readInput(p.input, p.plan.inputShape);
+  // Read channels-last as the panel shows it, fed in the model's own layout (PyTorch's channels-first).
+  const { x: shown, label: inputLabel } = await readInput(p.input, channelsLastShape(p.plan, p.plan.inputShape));
+  const x = toModelLayout(p.plan, shown, p.plan.inputShape, 1);
   const classes = p.plan.outputShape[p.plan.outputShape.length - 1];
   const run = (cls: number) => {
     const onehot = new Float32Array(classes);

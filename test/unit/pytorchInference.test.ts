@@ -6,9 +6,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { decodeTensor, type TensorData } from '../../src/core/protocol/panel';
+import * as ort from 'onnxruntime-node';
+import { decodeTensor, encodeTensor, type TensorData } from '../../src/core/protocol/panel';
 import { initialState } from '../../src/core/train/compile';
-import { planTraining, type TrainingPlan } from '../../src/core/train/plan';
+import { compileExplainGraph, EXPLAIN_NAMES } from '../../src/core/train/explain';
+import { planTraining, planWeights, type TrainingPlan } from '../../src/core/train/plan';
 import { analyze, readFixture } from './helpers';
 
 const SCRIPT = path.join(__dirname, '..', '..', 'dist', 'inference.js');
@@ -85,5 +87,33 @@ describe('the inference process on a PyTorch model (MNIST Net)', () => {
     // Untrained: wrong ones first (up to a quarter of the grid), then right ones where there are any.
     assert.ok(samples.length >= 2 && samples.length <= 8, `${samples.length} samples`);
     for (const s of samples) assert.deepEqual(s.image.shape, [28, 28, 1]);
+  });
+});
+
+describe('the inference process on an RGB PyTorch model (the CIFAR-10 tutorial Net)', () => {
+  it('Grad-CAM and saliency of a channels-last picture: fed channels-first, as the same graph gives them on the transposed input', async () => {
+    const text = readFixture('pytorch', 'tutorials', 'cifar10_tutorial.py');
+    const a = await analyze(text);
+    const rgb = planTraining(a.models.find((m) => m.name === 'Net')!, text).plan!;
+    assert.deepEqual(rgb.inputShape, [3, 32, 32]);
+    // A picture whose three channels differ: (h, w, c) as the panel sends drawings and images.
+    const hwc = Float32Array.from({ length: 32 * 32 * 3 }, (_, i) => ((i % 3) * 0.4 + Math.sin(i / 7) * 0.3 + 0.3) % 1);
+    const r = await request('inference/explain', { plan: rgb, weights: { kind: 'random', seed: 4 }, input: { kind: 'pixels', tensor: encodeTensor(hwc, [32, 32, 3]) }, layer: 'conv2', cls: 2 });
+    const chw = new Float32Array(hwc.length);
+    for (let p = 0; p < 32 * 32; p++) for (let c = 0; c < 3; c++) chw[c * 1024 + p] = hwc[p * 3 + c];
+    const state = initialState(rgb, 4);
+    const weights = new Map(planWeights(rgb).map((w) => [w.name, state.get(w.name)!]));
+    const session = await ort.InferenceSession.create(compileExplainGraph(rgb, weights, 'conv2'));
+    const onehot = Float32Array.from({ length: 10 }, (_, k) => (k === 2 ? 1 : 0));
+    const out = await session.run({ [EXPLAIN_NAMES.input]: new ort.Tensor('float32', chw, [1, 3, 32, 32]), [EXPLAIN_NAMES.classOneHot]: new ort.Tensor('float32', onehot, [1, 10]) });
+    const cam = r.cam as TensorData;
+    assert.deepEqual(cam.shape, [10, 10], "conv2's 10×10 map");
+    const expected = out[EXPLAIN_NAMES.cam].data as Float32Array;
+    assert.ok(expected.some((v) => v > 0), 'a map that is not all zeros');
+    decodeTensor(cam).forEach((v, i) => assert.ok(Math.abs(v - expected[i]) <= 1e-6 + 1e-5 * Math.abs(expected[i]), `cam[${i}]: ${v} vs ${expected[i]}`));
+    const sal = r.saliency as TensorData;
+    assert.deepEqual(sal.shape, [32, 32]);
+    const expectedSal = out[EXPLAIN_NAMES.saliency].data as Float32Array;
+    decodeTensor(sal).forEach((v, i) => assert.ok(Math.abs(v - expectedSal[i]) <= 1e-6 + 1e-5 * Math.abs(expectedSal[i]), `saliency[${i}]: ${v} vs ${expectedSal[i]}`));
   });
 });
