@@ -10,7 +10,7 @@ import { findCifar10 } from './datasets/cifar10';
 import { kerasDatasetName } from './datasets/keras';
 import { scanImageFolder } from './datasets/imageFolder';
 import type { TrainingPlan } from '../core/train/plan';
-import { channelsLastShape, toModelLayout } from '../core/train/sampleLayout';
+import { channelsLastShape, toModelInput } from '../core/train/sampleLayout';
 
 /** The dataset spec a `--data` value stands for; `inputShape` sizes a folder of images per class. */
 export function dataSpec(data: string, hint?: string, inputShape?: readonly number[]): DatasetSpec {
@@ -77,13 +77,16 @@ export function checkFit(ds: Dataset, inputShape: readonly number[], outputShape
 /**
  * The dataset as the model takes its samples: unchanged for Keras; for a PyTorch model whose input
  * is the dataset's image channels-first, (C, H, W) for the dataset's (H, W, C), the samples are
- * transposed once, as torchvision's ToTensor gives images (a single channel needs no copy).
+ * transposed once, as torchvision's ToTensor gives images (a single channel needs no copy), and
+ * normalized as the file's `transforms.Normalize` says (a copy: the loaded dataset is cached).
  */
-export function datasetForModel(ds: Dataset, plan: Pick<TrainingPlan, 'framework' | 'inputShape'>): Dataset {
+export function datasetForModel(ds: Dataset, plan: Pick<TrainingPlan, 'framework' | 'inputShape' | 'inputNormalization'>): Dataset {
   const shown = channelsLastShape(plan, plan.inputShape);
   if (plan.framework !== 'pytorch' || shown.join() !== ds.shape.join() || plan.inputShape.length !== 3) return ds;
-  const move = (set: ImageSet): ImageSet => ({ ...set, x: toModelLayout(plan, set.x, plan.inputShape, set.count) });
-  return { ...ds, shape: plan.inputShape as [number, number, number], train: move(ds.train), ...(ds.test ? { test: move(ds.test) } : {}) };
+  const move = (set: ImageSet): ImageSet => ({ ...set, x: toModelInput(plan, set.x, plan.inputShape, set.count) });
+  const n = plan.inputNormalization;
+  const normalization = n ? `${ds.normalization}, then transforms.Normalize: (x − (${n.mean.join(', ')})) / (${n.std.join(', ')})` : ds.normalization;
+  return { ...ds, shape: plan.inputShape as [number, number, number], train: move(ds.train), ...(ds.test ? { test: move(ds.test) } : {}), normalization };
 }
 
 export type { Dataset, ImageSet };

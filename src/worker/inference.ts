@@ -33,7 +33,7 @@ import { compileExplainGraph, EXPLAIN_NAMES } from '../core/train/explain';
 import { upsampleBilinear } from '../core/render/featureMaps';
 import { architectureFingerprint, architectureOf, checkpointMismatch } from '../core/train/architecture';
 import { planWeights, type TrainingPlan } from '../core/train/plan';
-import { channelsLastShape, toChannelsLast, toModelLayout } from '../core/train/sampleLayout';
+import { channelsLastShape, toChannelsLast, toModelInput } from '../core/train/sampleLayout';
 import { readCheckpointFile } from '../train/checkpointFile';
 import { openDataset, type Dataset } from '../train/data';
 import { imageRows, resizeRows } from '../train/datasets/imageFolder';
@@ -104,7 +104,7 @@ async function explain(p: ExplainRequestParams): Promise<void> {
   const { session, label } = await explainSession(p.plan, p.weights, p.layer);
   // Read channels-last as the panel shows it, fed in the model's own layout (PyTorch's channels-first).
   const { x: shown, label: inputLabel } = await readInput(p.input, channelsLastShape(p.plan, p.plan.inputShape));
-  const x = toModelLayout(p.plan, shown, p.plan.inputShape, 1);
+  const x = toModelInput(p.plan, shown, p.plan.inputShape, 1);
   const classes = p.plan.outputShape[p.plan.outputShape.length - 1];
   const run = (cls: number) => {
     const onehot = new Float32Array(classes);
@@ -266,7 +266,7 @@ async function activations(p: ActivationsRequestParams): Promise<void> {
   // The panel shows samples and feature maps channels-last; a PyTorch model takes and makes them channels-first.
   const shown = channelsLastShape(p.plan, p.plan.inputShape);
   const { x, label } = await readInput(p.input, shown);
-  const feeds = { input: new ort.Tensor('float32', toModelLayout(p.plan, x, p.plan.inputShape, 1), [1, ...p.plan.inputShape]) };
+  const feeds = { input: new ort.Tensor('float32', toModelInput(p.plan, x, p.plan.inputShape, 1), [1, ...p.plan.inputShape]) };
   const inputName = loaded.session.inputNames[0];
   const result = await loaded.session.run({ [inputName]: feeds.input });
   const layers = loaded.outputs.map((o) => ({
@@ -338,7 +338,7 @@ async function evaluate(p: EvaluateRequestParams): Promise<void> {
   const confidence = new Float32Array(n);
   for (let start = 0; start < n; start += batch) {
     const m = Math.min(batch, n - start);
-    const x = toModelLayout(p.plan, set.x.subarray(start * per, (start + m) * per), p.plan.inputShape, m);
+    const x = toModelInput(p.plan, set.x.subarray(start * per, (start + m) * per), p.plan.inputShape, m);
     const r = await loaded.session.run({ [inputName]: new ort.Tensor('float32', x, [m, ...p.plan.inputShape]) });
     const out = r[outName].data as Float32Array;
     const k = out.length / m;

@@ -59,7 +59,8 @@ describe('the inference process on a PyTorch model (MNIST Net)', () => {
     const conv1 = decodeTensor(layers[0].activation);
     for (const [y, xx, c] of [[5, 7, 3], [20, 2, 31], [0, 25, 0]]) {
       let v = bias[c];
-      for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) v += x[(y + i) * 28 + (xx + j)] * weight[c * 9 + i * 3 + j];
+      // The file's transforms.Normalize((0.1307,), (0.3081,)) is applied to what the model is given (the panel shows the pixels).
+      for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) v += ((x[(y + i) * 28 + (xx + j)] - 0.1307) / 0.3081) * weight[c * 9 + i * 3 + j];
       assert.ok(Math.abs(conv1[(y * 26 + xx) * 32 + c] - v) < 1e-5, `conv1 at (${y}, ${xx}, ${c}): ${conv1[(y * 26 + xx) * 32 + c]} vs ${v}`);
     }
     const p = r.probabilities as number[];
@@ -91,7 +92,7 @@ describe('the inference process on a PyTorch model (MNIST Net)', () => {
 });
 
 describe('the inference process on an RGB PyTorch model (the CIFAR-10 tutorial Net)', () => {
-  it('Grad-CAM and saliency of a channels-last picture: fed channels-first, as the same graph gives them on the transposed input', async () => {
+  it('Grad-CAM and saliency of a channels-last picture: fed channels-first and normalized, as the same graph gives them on that input', async () => {
     const text = readFixture('pytorch', 'tutorials', 'cifar10_tutorial.py');
     const a = await analyze(text);
     const rgb = planTraining(a.models.find((m) => m.name === 'Net')!, text).plan!;
@@ -100,7 +101,8 @@ describe('the inference process on an RGB PyTorch model (the CIFAR-10 tutorial N
     const hwc = Float32Array.from({ length: 32 * 32 * 3 }, (_, i) => ((i % 3) * 0.4 + Math.sin(i / 7) * 0.3 + 0.3) % 1);
     const r = await request('inference/explain', { plan: rgb, weights: { kind: 'random', seed: 4 }, input: { kind: 'pixels', tensor: encodeTensor(hwc, [32, 32, 3]) }, layer: 'conv2', cls: 2 });
     const chw = new Float32Array(hwc.length);
-    for (let p = 0; p < 32 * 32; p++) for (let c = 0; c < 3; c++) chw[c * 1024 + p] = hwc[p * 3 + c];
+    // Transposed, and normalized as the tutorial's transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)) says.
+    for (let p = 0; p < 32 * 32; p++) for (let c = 0; c < 3; c++) chw[c * 1024 + p] = (hwc[p * 3 + c] - 0.5) / 0.5;
     const state = initialState(rgb, 4);
     const weights = new Map(planWeights(rgb).map((w) => [w.name, state.get(w.name)!]));
     const session = await ort.InferenceSession.create(compileExplainGraph(rgb, weights, 'conv2'));

@@ -20,7 +20,7 @@ import type { FrameworkSemantics, IndexItem } from './framework';
 import type { Interpreter, Scope } from './interpreter';
 import { reshapeArray } from './library';
 import type { Expr, Span } from './pythonAst';
-import { NONE, UNKNOWN, num, str, tuple, type ArgValue, type CallArgs, type ClassValue, type ObjectValue, type OptimizerSpec, type Value } from './values';
+import { NONE, UNKNOWN, num, str, tuple, type ArgValue, type CallArgs, type ClassValue, type InputNormalization, type ObjectValue, type OptimizerSpec, type Value } from './values';
 
 type CallExpr = Extract<Expr, { t: 'call' }>;
 type LayerValue = Extract<Value, { k: 'layer' }>;
@@ -183,7 +183,9 @@ export class TorchSemantics implements FrameworkSemantics {
    * made, the first loss computed, the training DataLoader's batch size (epochs come from the
    * script's `--epochs` default).
    */
-  private readonly recipe: { optimizer?: OptimizerSpec; scheduler?: OptimizerSpec; loss?: { name: string; span: Span }; lossMade?: { name: string; span: Span }; batchSize?: number } = {};
+  /** Where each `transforms.Normalize(…)` was written, for the trainer's note and errors. */
+  private readonly transformSpans = new WeakMap<ObjectValue, Span>();
+  private readonly recipe: { optimizer?: OptimizerSpec; scheduler?: OptimizerSpec; normalize?: InputNormalization; loss?: { name: string; span: Span }; lossMade?: { name: string; span: Span }; batchSize?: number } = {};
   /** Arrays made by `nn.Parameter(…)` (registered as parameters when assigned to a module). */
   private readonly parameters = new WeakSet<object>();
   private nextLayerId = ID_BASE;
@@ -1548,12 +1550,40 @@ export class TorchSemantics implements FrameworkSemantics {
       }
     } else if (transform && transform.k !== 'none') image = { channels: null, height: null, width: null };
     const train = args.keyword.get('train')?.value;
+    // The training set's Normalize is the trainer's (a test set's is normally the same).
+    const normalize = transform ? this.normalizationOf(transform) : undefined;
+    if (normalize && !(train?.k === 'bool' && !train.v)) this.recipe.normalize ??= normalize;
     const size = train?.k === 'bool' && !train.v ? (name.includes('MNIST') ? 10000 : 10000) : ds.size;
     const sample: Value = tensor && image.channels !== null && image.height !== null && image.width !== null ? { k: 'array', shape: [image.channels, image.height, image.width], framework: 'pytorch' } : { k: 'unknown', why: 'a PIL image (add transforms.ToTensor() to get tensors)' };
     return {
       k: 'object',
       obj: { cls: DATASET_CLASS, attrs: new Map([['sample', tuple([sample, { k: 'unknown', why: 'a label' }])], ['size', num(size)], ['classes', num(ds.classes)], ['train', { k: 'bool', v: !(train?.k === 'bool' && !train.v) }]]) },
     };
+  }
+
+  /**
+   * The first `transforms.Normalize(mean, std)` of a transform (inside a Compose, however nested)
+   * whose mean and std are numbers or sequences of numbers; undefined otherwise.
+   */
+  private normalizationOf(v: Value): InputNormalization | undefined {
+    if (v.k !== 'object' || v.obj.cls !== TRANSFORM_CLASS) return undefined;
+    const kind = v.obj.attrs.get('kind');
+    if (kind?.k === 'str' && kind.v === 'Normalize') {
+      const numbers = (x: Value | undefined): number[] | undefined =>
+        x?.k === 'num' ? [x.v] : x?.k === 'seq' && x.items.length > 0 && x.items.every((d) => d.k === 'num') ? x.items.map((d) => (d as { v: number }).v) : undefined;
+      const mean = numbers(v.obj.attrs.get('arg'));
+      const std = numbers(v.obj.attrs.get('std'));
+      const span = this.transformSpans.get(v.obj);
+      return mean && std && span ? { mean, std, span } : undefined;
+    }
+    if (kind?.k === 'str' && kind.v === 'Compose') {
+      const steps = v.obj.attrs.get('steps');
+      for (const s of steps?.k === 'seq' ? steps.items : []) {
+        const n = this.normalizationOf(s);
+        if (n) return n;
+      }
+    }
+    return undefined;
   }
 
   /** transforms.Compose([...]), transforms.ToTensor(), transforms.Resize(32), …: the steps, applied to a dataset's images. */
@@ -1568,8 +1598,18 @@ export class TorchSemantics implements FrameworkSemantics {
       (v as { obj: ObjectValue }).obj.attrs.set('steps', tuple(items));
       return v;
     }
-    const arg = name === 'Grayscale' ? (args.keyword.get('num_output_channels')?.value ?? p[0] ?? num(1)) : (p[0] ?? args.keyword.get('size')?.value ?? args.keyword.get('padding')?.value);
+    const arg =
+      name === 'Grayscale'
+        ? (args.keyword.get('num_output_channels')?.value ?? p[0] ?? num(1))
+        : name === 'Normalize'
+          ? (p[0] ?? args.keyword.get('mean')?.value)
+          : (p[0] ?? args.keyword.get('size')?.value ?? args.keyword.get('padding')?.value);
     const v = step(name, arg);
+    if (name === 'Normalize') {
+      const obj = (v as { obj: ObjectValue }).obj;
+      obj.attrs.set('std', p[1] ?? args.keyword.get('std')?.value ?? NONE);
+      this.transformSpans.set(obj, this.interp.here(args.span));
+    }
     (v as { obj: ObjectValue }).obj.attrs.set('steps', tuple([v]));
     return v;
   }
@@ -1679,8 +1719,15 @@ export class TorchSemantics implements FrameworkSemantics {
   private attachRecipe(model: ModelBuild): void {
     const r = this.recipe;
     const loss = r.loss ?? r.lossMade;
-    if (!model.compile && (r.optimizer || loss)) {
-      model.compile = { optimizer: r.optimizer, loss: loss?.name, metrics: [], span: loss?.span ?? r.optimizer!.span, ...(r.scheduler ? { scheduler: r.scheduler } : {}) };
+    if (!model.compile && (r.optimizer || loss || r.normalize)) {
+      model.compile = {
+        optimizer: r.optimizer,
+        loss: loss?.name,
+        metrics: [],
+        span: loss?.span ?? r.optimizer?.span ?? r.normalize!.span,
+        ...(r.scheduler ? { scheduler: r.scheduler } : {}),
+        ...(r.normalize ? { normalize: r.normalize } : {}),
+      };
     }
     const epochs = this.interp.parsedArguments.map((ns) => ns.attrs.get('epochs')).find((v) => v?.k === 'num');
     if (!model.fit && (r.batchSize !== undefined || epochs)) {

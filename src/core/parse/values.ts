@@ -40,6 +40,15 @@ export interface CompileSpec {
   extras?: CompileExtras;
   /** PyTorch: a torch.optim.lr_scheduler made on the optimizer (`StepLR(optimizer, step_size=1, gamma=0.7)`). */
   scheduler?: OptimizerSpec;
+  /** PyTorch: the training set's `transforms.Normalize(mean, std)`, per channel, after ToTensor's ÷ 255. */
+  normalize?: InputNormalization;
+}
+
+/** `transforms.Normalize(mean, std)` as written: one value (every channel) or one per channel. */
+export interface InputNormalization {
+  mean: number[];
+  std: number[];
+  span: Span;
 }
 
 /** What `fit()` said, for the trainer. */

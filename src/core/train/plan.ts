@@ -76,6 +76,11 @@ export interface TrainingPlan {
   macs: number;
   /** fit()'s data selection, callbacks and learning-rate schedule (fitOptions.ts). */
   fit?: FitPlan;
+  /**
+   * PyTorch: the training set's `transforms.Normalize`, one mean and std per input channel,
+   * applied to every sample the model is given (training, evaluation, the panel) after the ÷ 255.
+   */
+  inputNormalization?: { mean: number[]; std: number[] };
 }
 
 /** A reason the model cannot be trained, at a 1-based line and column of the file. */
@@ -327,6 +332,7 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
     }
   }
   notes.push(...fitPlan.honoured, ...fitPlan.ignored);
+  const inputNormalization = torch && model.compile?.normalize ? readNormalization(model.compile.normalize, input as number[], (m) => refuse(m, at(model.compile!.normalize!.span.start)), notes, at(model.compile.normalize.span.start).line) : undefined;
   let validationSplit = overrides.validationSplit ?? fit?.validationSplit;
   if (validationSplit === undefined) validationSplit = fit?.hasValidationData && !fitPlan.validation ? 0.1 : 0;
   // As in Keras, validation_data wins over validation_split.
@@ -351,10 +357,33 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
       shuffle: fit?.shuffle ?? true,
       macs: model.macs ?? 0,
       fit: fitPlan,
+      ...(inputNormalization ? { inputNormalization } : {}),
     },
     problems,
     notes,
   };
+}
+
+/**
+ * `transforms.Normalize(mean, std)` as one value per input channel (a single value serves every
+ * channel, as PyTorch broadcasts it), or a refusal in PyTorch's terms.
+ */
+function readNormalization(n: { mean: number[]; std: number[] }, input: number[], refuse: (message: string) => void, notes: string[], line: number): { mean: number[]; std: number[] } | undefined {
+  const channels = input.length >= 2 ? input[0] : 1;
+  const fits = (v: number[]) => v.length === channels || v.length === 1;
+  if (!fits(n.mean) || !fits(n.std)) {
+    refuse(`transforms.Normalize has ${n.mean.length} mean and ${n.std.length} std values for a ${channels}-channel input (PyTorch takes one, or one per channel)`);
+    return undefined;
+  }
+  const per = (v: number[]) => (v.length === channels ? v : new Array<number>(channels).fill(v[0]));
+  const mean = per(n.mean);
+  const std = per(n.std);
+  if (std.some((s) => s === 0 || !Number.isFinite(s)) || mean.some((m) => !Number.isFinite(m))) {
+    refuse('transforms.Normalize needs finite means and non-zero standard deviations (PyTorch raises ValueError for a std of 0)');
+    return undefined;
+  }
+  notes.push(`transforms.Normalize (line ${line}): every input is (x − mean) / std per channel, mean (${n.mean.join(', ')}), std (${n.std.join(', ')}), after ToTensor's ÷ 255`);
+  return { mean, std };
 }
 
 /** The activation the model ends with (`activation=` of the last layer, or a final activation layer: Softmax, PyTorch's log_softmax). */

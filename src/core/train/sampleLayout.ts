@@ -18,6 +18,32 @@ export function toModelLayout(plan: Pick<TrainingPlan, 'framework'>, data: Float
   return swapChannels(plan, data, modelShape, count, 'first');
 }
 
+/**
+ * `count` channels-last samples (pixels ÷ 255, as datasets and images are read) as the model is
+ * given them: in its layout, then normalized as the file's `transforms.Normalize` says. Always a
+ * new array when anything changes, so a cached dataset is never altered.
+ */
+export function toModelInput(plan: Pick<TrainingPlan, 'framework' | 'inputNormalization'>, data: Float32Array, modelShape: readonly number[], count: number): Float32Array {
+  const x = toModelLayout(plan, data, modelShape, count);
+  return plan.inputNormalization ? normalizeChannelsFirst(plan.inputNormalization, x, modelShape, count) : x;
+}
+
+/** (x − mean[c]) / std[c] for samples in (C, …) layout. */
+function normalizeChannelsFirst(n: { mean: number[]; std: number[] }, x: Float32Array, modelShape: readonly number[], count: number): Float32Array {
+  const c = modelShape.length >= 2 ? modelShape[0] : 1;
+  const plane = modelShape.length >= 2 ? modelShape.slice(1).reduce((a, b) => a * b, 1) : modelShape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(x.length);
+  for (let s = 0; s < count; s++) {
+    for (let k = 0; k < c; k++) {
+      const base = (s * c + k) * plane;
+      const m = n.mean[k];
+      const inv = 1 / n.std[k];
+      for (let p = 0; p < plane; p++) out[base + p] = (x[base + p] - m) * inv;
+    }
+  }
+  return out;
+}
+
 /** `count` samples of the model's `shape` moved to channels-last, for showing them. */
 export function toChannelsLast(plan: Pick<TrainingPlan, 'framework'>, data: Float32Array, modelShape: readonly number[], count = 1): Float32Array {
   return swapChannels(plan, data, modelShape, count, 'last');
