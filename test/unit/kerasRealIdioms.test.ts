@@ -12,7 +12,8 @@ import { analyze } from './helpers';
 async function rowsOf(text: string, model = -1): Promise<string[]> {
   const a = await analyze(text);
   const m = a.models.at(model)!;
-  return m.layers.map((l) => `${l.name} (${l.className}) ${l.outputShape === null ? '?' : `(None, ${l.outputShape.map((d) => d ?? 'None').join(', ')})`} ${l.params}`);
+  const shape = (s: (number | null)[], partial: boolean): string => `(None, ${partial ? '…, ' : ''}${s.map((d) => d ?? 'None').join(', ')})`;
+  return m.layers.map((l) => `${l.name} (${l.className}) ${l.outputShape === null ? '?' : shape(l.outputShape, l.partialShape)} ${l.params}`);
 }
 
 describe('keras.io idioms', () => {
