@@ -442,8 +442,14 @@ export class Tracer {
    * tf.keras 2's `input_length=` is then the input).
    */
   static declaredInput(args: CallArgs, type?: LayerType): { sample: Dim[]; batch: Dim } | 'unreadable' | undefined {
-    const length = type && 'input_dim' in type.args ? args.keyword.get('input_length')?.value : undefined;
-    if (length?.k === 'num' && Number.isInteger(length.v) && !args.keyword.has('input_shape') && !args.keyword.has('batch_input_shape')) return { sample: [length.v], batch: null };
+    const embedding = !!type && 'input_dim' in type.args;
+    const length = embedding ? args.keyword.get('input_length')?.value : undefined;
+    const shapeGiven = args.keyword.has('input_shape') || args.keyword.has('batch_input_shape');
+    if (length?.k === 'num' && Number.isInteger(length.v) && !shapeGiven) return { sample: [length.v], batch: null };
+    // tf.keras 2's Embedding declares input_shape=(input_length,) itself, (None,) when no length is
+    // given (keras/layers/core/embedding.py before Keras 3), so a Sequential model starting with one
+    // is built: (batch, sequence) token ids.
+    if (embedding && (length === undefined || length.k === 'none') && !shapeGiven && !args.keyword.has('batch_size')) return { sample: [null], batch: null };
     for (const k of INPUT_ARGS) {
       if (type && !type.isInput && k in type.args) continue;
       const a = args.keyword.get(k);

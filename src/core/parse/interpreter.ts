@@ -1195,6 +1195,9 @@ export class Interpreter {
     const lb = l.k === 'bool' ? num(l.v ? 1 : 0) : l;
     const rb = r.k === 'bool' ? num(r.v ? 1 : 0) : r;
     if (lb.k === 'num' && rb.k === 'num') return numeric(op, lb.v, rb.v, lb.float || rb.float);
+    // A size a shape function left None (`h, w = ops.shape(x)[1:3]` on an image of any size) is a
+    // dynamic size when the model is traced, and arithmetic on it (`h * 2`) is one too: None again.
+    if (((l.k === 'none' && rb.k === 'num') || (lb.k === 'num' && r.k === 'none')) && ['+', '-', '*', '//'].includes(op)) return NONE;
     if (l.k === 'tensor' || r.k === 'tensor' || l.k === 'array' || r.k === 'array') return this.fw.binary(op, l, r, span);
     if (op === '+' && l.k === 'str' && r.k === 'str') {
       if (l.v.length + r.v.length > this.limits.maxItems * 10) return { k: 'unknown', why: 'a very long string' };

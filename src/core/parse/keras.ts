@@ -444,8 +444,11 @@ export class KerasSemantics implements FrameworkSemantics {
       };
     }
     if (layer.type?.isInput) {
-      // InputLayer(input_shape=…) declares the input; it is not a layer of the model.
-      const declared = Tracer.declaredInput(layer.args, layer.type);
+      // InputLayer(input_shape=…) declares the input; it is not a layer of the model. An input
+      // layer taken from another model (`Sequential(functional.layers[:-1])`) declares the shape
+      // its tensor has.
+      const made = layer.nodes[0]?.outputs[0];
+      const declared = Tracer.declaredInput(layer.args, layer.type) ?? (made?.sample && !made.partial ? { sample: made.sample, batch: made.batch } : undefined);
       if (declared && declared !== 'unreadable' && model.sequence.length === 0) {
         model.input = { sample: declared.sample, span: here, batch: declared.batch };
         state.input = this.tracer.input(layer, declared.sample, declared.batch, { span: here, anchor, foreign: this.interp.foreign, replay: true });
@@ -1428,9 +1431,14 @@ export class KerasSemantics implements FrameworkSemantics {
     if (shaped) return shaped;
     const target = (args.keyword.get('shape') ?? args.keyword.get('newshape') ?? args.positional[1])?.value;
     if (last === 'reshape' && tensorsIn.length === 1 && target) {
-      const dims = dimsOf(target);
-      if (dims && dims.length >= 1) {
-        const layer = this.opLayer('Reshape', { positional: [{ value: tuple(dims.slice(1).map((d) => (d === null ? num(-1) : num(d)))), span }], keyword: new Map(), span }, span);
+      // Keras' compute_reshape_output_shape: a size that is not a Python int (None, a dynamic
+      // ops.shape(x)[i] or arithmetic on one) is None in the result; the batch slot is the batch.
+      // A value ConvLens could not follow leaves the shape unknown.
+      const items = target.k === 'seq' ? target.items : undefined;
+      const size = (d: Value): boolean => (d.k === 'num' && Number.isInteger(d.v) && (d.v > 0 || d.v === -1)) || d.k === 'none';
+      if (items && items.length >= 1 && items.every(size)) {
+        const dims = items.slice(1).map((d) => (d.k === 'num' ? d : NONE));
+        const layer = this.opLayer('Reshape', { positional: [{ value: tuple(dims), span }], keyword: new Map(), span }, span);
         return { k: 'tensor', t: this.tracer.apply(layer, tensorsIn, site, this.interp.out)[0] };
       }
     }

@@ -70,6 +70,16 @@ const mathUnary: Record<string, (x: number) => number> = {
   trunc: Math.trunc,
 };
 
+/** TensorFlow's element-wise comparisons, on two numbers. */
+const TF_COMPARE: Record<string, (a: number, b: number) => boolean> = {
+  equal: (a, b) => a === b,
+  not_equal: (a, b) => a !== b,
+  greater: (a, b) => a > b,
+  greater_equal: (a, b) => a >= b,
+  less: (a, b) => a < b,
+  less_equal: (a, b) => a <= b,
+};
+
 /** Calls into `math`, `numpy`, eager TensorFlow constructors and `argparse`; undefined when not one of them. */
 export function libraryCall(interp: Interpreter, path: string, args: CallArgs, span: Span): Value | undefined {
   const p = args.positional.map((a) => a.value);
@@ -100,6 +110,10 @@ export function libraryCall(interp: Interpreter, path: string, args: CallArgs, s
   if (mod === 'typing' && fn === 'cast') return p[1] ?? UNKNOWN;
   if (mod === 'collections' && fn === 'OrderedDict') return orderedDict(interp, p[0], args, span);
   if (mod === 'tensorflow') {
+    // tf.math.equal(x.shape[-1], filters) on two Python numbers is an eager boolean tensor, and
+    // `if` reads its value (MobileNet-style blocks choose their residual Add with it).
+    const compare = TF_COMPARE[fn.replace(/^math\./, '')];
+    if (compare && p.length === 2 && p[0].k === 'num' && p[1].k === 'num') return { k: 'bool', v: compare(p[0].v, p[1].v) };
     // Eager tensors made to build or call a model: their shape is what matters.
     if (['zeros', 'ones', 'random.normal', 'random.uniform', 'random.truncated_normal', 'fill', 'zeros_like', 'ones_like'].includes(fn)) {
       if (fn.endsWith('_like')) return p[0]?.k === 'array' || p[0]?.k === 'tensor' ? p[0] : UNKNOWN;
