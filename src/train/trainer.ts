@@ -25,6 +25,7 @@ import type { CheckpointHeader, CheckpointMetrics } from '../core/train/checkpoi
 import { compileEvalGraph, compileInferenceGraph, compileTrainGraph, GRAPH_NAMES, initialState, type WeightMap } from '../core/train/compile';
 import { BestTracker, describeRows, FitCallbacks, formatRate, scheduleRate, type CheckpointPolicy, type PlannedRows } from '../core/train/fitOptions';
 import { DEVICE_LABEL, DEVICE_REQUESTS, parseDeviceRequest, planDevice, type Device } from '../core/train/device';
+import { describeLossOptions } from '../core/train/losses';
 import { describeOptimizer } from '../core/train/optimizers';
 import { planWeights, type TrainingPlan } from '../core/train/plan';
 import { checkBatchSize, checkEpochs, checkLearningRate, checkThreads, formatNumber, LossWatch } from '../core/train/validate';
@@ -245,7 +246,7 @@ async function train(
   if (batchCheck.error) throw new SettingsError(batchCheck.error);
 
   writer.open();
-  writer.log('info', `${plan.model}: ${describeOptimizer(plan.optimizer)}, loss ${plan.loss}, batch size ${plan.batchSize} (${batchCheck.estimate}), ${plan.epochs} epochs, ${threads} thread${threads === 1 ? '' : 's'}, seed ${p.seed}, data ${ds.name}: ${trainSet.count} training, ${validation?.count ?? 0} validation, ${ds.test?.count ?? 0} test samples`);
+  writer.log('info', `${plan.model}: ${describeOptimizer(plan.optimizer)}, loss ${plan.loss}${plan.lossOptions ? `(${describeLossOptions(plan.lossOptions)})` : ''}, batch size ${plan.batchSize} (${batchCheck.estimate}), ${plan.epochs} epochs, ${threads} thread${threads === 1 ? '' : 's'}, seed ${p.seed}, data ${ds.name}: ${trainSet.count} training, ${validation?.count ?? 0} validation, ${ds.test?.count ?? 0} test samples`);
   const fitLines = new Set([...(plan.fit?.honoured ?? []), ...(plan.fit?.ignored ?? [])]);
   for (const line of [...(p.notes ?? []).filter((n) => !fitLines.has(n)), ...fitLines]) writer.log('info', line);
 
@@ -381,7 +382,7 @@ async function loop(a: LoopArgs): Promise<TrainingDoneParams> {
       batchSize: plan.batchSize,
       stepsPerEpoch: batches,
       optimizer: describeOptimizer(plan.optimizer),
-      loss: plan.loss,
+      loss: plan.lossOptions ? `${plan.loss}(${describeLossOptions(plan.lossOptions)})` : plan.loss,
       threads,
       device: trainSession.device,
       learningRate,

@@ -297,8 +297,17 @@ describe('PyTorch export: the module in torch', { skip: noTorch }, () => {
   // 1e-5 of zero, and float32 rounding flips their ReLU in one implementation and not in the
   // other (torch in float32 against torch in float64 shows the same flips), which moves a few
   // gradients by percents. The comparison is of the computation, not of rounding at a kink.
-  it("one training step equals ConvLens': the same gradients, optimizer update (RMSprop, Adam) and moving statistics", async (t) => {
-    for (const [file, n] of [[seedFile, 32], [residualFile, 8]] as const) {
+  it("one training step equals ConvLens': the same gradients, optimizer update (RMSprop, Adam) and moving statistics; losses with from_logits and label_smoothing", async (t) => {
+    // The TensorFlow CNN tutorial's head (Dense(10) logits, SparseCategoricalCrossentropy(from_logits=True)),
+    // and a softmax head with CategoricalCrossentropy(label_smoothing=0.1), on digits.
+    const lossFile = (name: string, head: string, loss: string) => {
+      const f = path.join(dir, `${name}.py`);
+      writeFileSync(f, `import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(shape=(28, 28, 1)), layers.Conv2D(4, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(), ${head}])\nmodel.compile(optimizer="adam", loss=${loss})\n`);
+      return f;
+    };
+    const logitsFile = lossFile('from_logits', 'layers.Dense(10)', 'keras.losses.SparseCategoricalCrossentropy(from_logits=True)');
+    const smoothedFile = lossFile('smoothed', 'layers.Dense(10, activation="softmax")', 'keras.losses.CategoricalCrossentropy(label_smoothing=0.1)');
+    for (const [file, n] of [[seedFile, 32], [residualFile, 8], [logitsFile, 16], [smoothedFile, 16]] as const) {
       const digits = await digitBatch(n);
       const plan = await planOf(file);
       const weights = randomWeights(plan, 5);

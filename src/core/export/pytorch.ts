@@ -483,19 +483,23 @@ function makeOptimizerCode(o: OptimizerConfig): string {
 /** The loss and the correct count, from what forward(x, logits=True) returns (core/train/losses.ts). */
 function lossCode(plan: TrainingPlan, head: Head): string {
   const units = plan.outputShape[0];
-  const targetsOf = (v: string) => (units > 1 ? `F.one_hot(labels, CLASSES).to(${v}.dtype)` : `labels.to(${v}.dtype).view(-1, 1)`);
+  const o = plan.lossOptions ?? {};
+  const eps = o.labelSmoothing ?? 0;
+  // Keras' label smoothing: (1 − ε)·y + ε/K, or + ε/2 for one sigmoid output.
+  const smooth = (y: string) => (eps === 0 ? y : `(${y} * ${pyFloat(1 - eps)} + ${pyFloat(eps / (units > 1 ? units : 2))})`);
+  const targetsOf = (v: string) => smooth(units > 1 ? `F.one_hot(labels, CLASSES).to(${v}.dtype)` : `labels.to(${v}.dtype).view(-1, 1)`);
   const out = head === 'softmax' ? 'torch.softmax(z, dim=1)' : head === 'sigmoid' ? 'torch.sigmoid(z)' : 'z';
   const lines: string[] = [];
-  const fusedSoftmax = head === 'softmax' && (plan.loss === 'categorical_crossentropy' || plan.loss === 'sparse_categorical_crossentropy');
-  const fusedSigmoid = head === 'sigmoid' && plan.loss === 'binary_crossentropy';
+  const crossEntropy = plan.loss === 'categorical_crossentropy' || plan.loss === 'sparse_categorical_crossentropy';
+  // from_logits=True: the model output itself is the logits (after any final activation, as Keras takes it).
+  const fused = (crossEntropy && head === 'softmax') || (plan.loss === 'binary_crossentropy' && head === 'sigmoid');
+  const logits = o.fromLogits ? out : fused ? 'z' : undefined;
+  const what = o.fromLogits ? `${plan.loss}(from_logits=True) of the output` : `${plan.loss} of the ${head} output, from its logits`;
   lines.push('def loss_fn(z, labels):');
-  if (fusedSoftmax) {
-    lines.push(`    """${plan.loss} of the softmax output, from its logits (exact and stable; Keras does the same)."""`, '    return F.cross_entropy(z, labels)');
-  } else if (fusedSigmoid) {
-    lines.push(
-      '    """binary_crossentropy of the sigmoid output, from its logits (exact and stable), averaged over every output."""',
-      `    return F.binary_cross_entropy_with_logits(z, ${targetsOf('z')})`,
-    );
+  if (logits && crossEntropy) {
+    lines.push(`    """${what} (exact and stable; Keras does the same)."""`, `    return F.cross_entropy(${logits}, labels${eps === 0 ? '' : `, label_smoothing=${pyFloat(eps)}`})`);
+  } else if (logits && plan.loss === 'binary_crossentropy') {
+    lines.push(`    """${what} (exact and stable), averaged over every output."""`, `    return F.binary_cross_entropy_with_logits(${logits}, ${targetsOf('z')})`);
   } else {
     lines.push(`    p = ${out}`, `    y = ${targetsOf('p')}`);
     switch (plan.loss) {
@@ -522,7 +526,7 @@ function lossCode(plan: TrainingPlan, head: Head): string {
   }
   lines.push('', '', 'def correct_count(z, labels):', '    """Correctly classified samples: the arg-max class, or output > 0.5 for a single output."""');
   if (units > 1) lines.push('    return (z.argmax(dim=1) == labels).sum()');
-  else if (head === 'sigmoid') lines.push('    return ((z > 0).long().view(-1) == labels).sum()');
+  else if (head === 'sigmoid' || o.fromLogits) lines.push('    return ((z > 0).long().view(-1) == labels).sum()');
   else lines.push('    return ((z > 0.5).long().view(-1) == labels).sum()');
   return lines.join('\n');
 }

@@ -243,6 +243,13 @@ export class KerasSemantics implements FrameworkSemantics {
         const spec: OptimizerSpec = { name: callee.name, args: a, span: this.interp.here(span) };
         return { k: 'optimizer', spec };
       }
+      case 'loss': {
+        // An object compile() reads: its class names the loss, its arguments the options.
+        const cls: ClassValue = { name: callee.name, bases: [], members: new Map(), file: { module: '<keras>', text: '' }, span: { start: 0, end: 0 }, native: `keras.losses.${callee.name}` };
+        const attrs = new Map<string, Value>([...args.keyword].map(([k, v]) => [k, v.value]));
+        p.forEach((v, i) => attrs.set(`#${i}`, v));
+        return { k: 'object', obj: { cls, attrs } };
+      }
       case 'loadData': {
         if (!this.interp.datasets.includes(callee.dataset)) this.interp.datasets.push(callee.dataset);
         const ds = DATASET_SHAPES[callee.dataset];
@@ -1190,10 +1197,19 @@ export class KerasSemantics implements FrameworkSemantics {
         else if (opt?.value.k === 'str') optimizer = { name: opt.value.v, args: new Map(), span: this.interp.here(opt.span) };
         else if (!opt) optimizer = { name: frameworkDefaultOptimizer('keras'), args: new Map(), span: this.interp.here(span) };
         const extras = readCompileExtras(optimizer);
+        const lossObject = loss?.value.k === 'object' && loss.value.obj.cls.native?.startsWith('keras.losses.') ? loss.value.obj : undefined;
         model.compile = {
           extras,
           optimizer,
-          loss: loss?.value.k === 'str' ? loss.value.v : loss?.value.k === 'module' ? loss.value.path.split('.').pop() : undefined,
+          loss: loss?.value.k === 'str' ? loss.value.v : loss?.value.k === 'module' ? loss.value.path.split('.').pop() : lossObject?.cls.name,
+          ...(lossObject
+            ? {
+                lossArgs: {
+                  keywords: new Map([...lossObject.attrs].filter(([k]) => !k.startsWith('#'))),
+                  positional: [...lossObject.attrs].filter(([k]) => k.startsWith('#')).map(([, v]) => v),
+                },
+              }
+            : {}),
           metrics: metrics?.value.k === 'seq' ? metrics.value.items.flatMap((m) => (m.k === 'str' ? [m.v] : [])) : metrics?.value.k === 'str' ? [metrics.value.v] : [],
           span: this.interp.here(span),
         };

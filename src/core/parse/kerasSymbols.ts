@@ -37,6 +37,8 @@ export type KerasCallee =
   | { kind: 'functionalModel' }
   | { kind: 'input' }
   | { kind: 'optimizer'; name: string }
+  /** `keras.losses.SparseCategoricalCrossentropy(from_logits=True)`: a loss object for compile(). */
+  | { kind: 'loss'; name: string }
   | { kind: 'loadData'; dataset: string }
   | { kind: 'toCategorical' }
   /** `layers.add([a, b])`, `layers.concatenate([...], axis=…)`: a merge layer made and called at once. */
@@ -61,6 +63,7 @@ export function classifyKerasPath(path: string): KerasCallee {
   if (last === 'to_categorical') return { kind: 'toCategorical' };
   if (parts[1] === 'layers' && parts.length === 3 && MERGE_FUNCTIONS[last]) return { kind: 'mergeFunction', className: MERGE_FUNCTIONS[last] };
   if (parts.includes('optimizers') && OPTIMIZERS.has(last)) return { kind: 'optimizer', name: last };
+  if (parts[1] === 'losses' && /^[A-Z]/.test(last)) return { kind: 'loss', name: last };
   const def = findLayer(last);
   if (def) return { kind: 'layer', className: def.name };
   if (KNOWN_UNSUPPORTED.has(last)) return { kind: 'layer', className: last };

@@ -20,7 +20,7 @@ import type { FrameworkSemantics, IndexItem } from './framework';
 import type { Interpreter, Scope } from './interpreter';
 import { reshapeArray } from './library';
 import type { Expr, Span } from './pythonAst';
-import { NONE, UNKNOWN, num, str, tuple, type ArgValue, type CallArgs, type ClassValue, type InputNormalization, type ObjectValue, type OptimizerSpec, type Value } from './values';
+import { NONE, UNKNOWN, num, str, tuple, type ArgValue, type CallArgs, type ClassValue, type InputNormalization, type LossArgs, type ObjectValue, type OptimizerSpec, type Value } from './values';
 
 type CallExpr = Extract<Expr, { t: 'call' }>;
 type LayerValue = Extract<Value, { k: 'layer' }>;
@@ -59,6 +59,8 @@ interface TorchModule {
   model?: ModelBuild;
   /** The class is a loss (for the trainer to come): `CrossEntropyLoss`, … */
   loss?: string;
+  /** The loss's constructor arguments (`label_smoothing=0.1`), keyword-named. */
+  lossArgs?: LossArgs;
 }
 
 /** The tracing of one model's forward pass. */
@@ -185,7 +187,14 @@ export class TorchSemantics implements FrameworkSemantics {
    */
   /** Where each `transforms.Normalize(…)` was written, for the trainer's note and errors. */
   private readonly transformSpans = new WeakMap<ObjectValue, Span>();
-  private readonly recipe: { optimizer?: OptimizerSpec; scheduler?: OptimizerSpec; normalize?: InputNormalization; loss?: { name: string; span: Span }; lossMade?: { name: string; span: Span }; batchSize?: number } = {};
+  private readonly recipe: {
+    optimizer?: OptimizerSpec;
+    scheduler?: OptimizerSpec;
+    normalize?: InputNormalization;
+    loss?: { name: string; span: Span; args?: LossArgs };
+    lossMade?: { name: string; span: Span; args?: LossArgs };
+    batchSize?: number;
+  } = {};
   /** Arrays made by `nn.Parameter(…)` (registered as parameters when assigned to a module). */
   private readonly parameters = new WeakSet<object>();
   private nextLayerId = ID_BASE;
@@ -428,9 +437,10 @@ export class TorchSemantics implements FrameworkSemantics {
     if (LOSSES.has(name)) {
       const layer = this.newLayer(name, undefined, args, span, calleeSpan);
       layer.weights = [];
-      this.newModule(layer, 'loss', { loss: name });
+      const lossArgs = torchLossArgs(args, 0);
+      this.newModule(layer, 'loss', { loss: name, lossArgs });
       // A criterion made and never seen called (its loop not followed) is still the one training uses.
-      this.recipe.lossMade ??= { name, span: this.interp.here(span) };
+      this.recipe.lossMade ??= { name, span: this.interp.here(span), args: lossArgs };
       return this.value(layer);
     }
     if (name === 'Module') {
@@ -789,7 +799,7 @@ export class TorchSemantics implements FrameworkSemantics {
     const first = args.positional[0]?.value ?? args.keyword.get('input')?.value ?? args.keyword.get('x')?.value;
     if (!first) return { k: 'unknown', why: `${m.layer.className} called without an input` };
     if (m.kind === 'loss') {
-      if (m.loss) this.noteLoss(m.loss, span);
+      if (m.loss) this.noteLoss(m.loss, span, m.lossArgs);
       return { k: 'array', shape: [], framework: 'pytorch' };
     }
     if (first.k === 'array' || (first.k === 'seq' && first.items.some((x) => x.k === 'array'))) return this.callOnData(m, args, span);
@@ -1086,7 +1096,8 @@ export class TorchSemantics implements FrameworkSemantics {
   /** `F.relu(x)`, `F.max_pool2d(x, 2)`, `F.interpolate(x, scale_factor=2)`, `F.pad(x, [1, 1])`: the module definitions applied once. */
   private functional(fn: string, args: CallArgs, span: Span, e?: CallExpr): Value {
     if (FUNCTIONAL_LOSSES.has(fn)) {
-      this.noteLoss(`F.${fn}`, span);
+      // F.cross_entropy(input, target, weight, …): the loss's own arguments follow the two tensors.
+      this.noteLoss(`F.${fn}`, span, torchLossArgs(args, 2));
       return { k: 'array', shape: [], framework: 'pytorch' };
     }
     const x = args.positional[0]?.value ?? args.keyword.get('input')?.value;
@@ -1649,8 +1660,8 @@ export class TorchSemantics implements FrameworkSemantics {
   }
 
   /** A loss the training code computes (`F.nll_loss(output, target)`, `criterion(output, target)`): the first one is the trainer's. */
-  private noteLoss(name: string, span: Span): void {
-    this.recipe.loss ??= { name, span: this.interp.here(span) };
+  private noteLoss(name: string, span: Span, args?: LossArgs): void {
+    this.recipe.loss ??= { name, span: this.interp.here(span), ...(args ? { args } : {}) };
   }
 
   /** torchinfo.summary(model, input_size=(1, 3, 32, 32)) / torchsummary.summary(model, (3, 32, 32)): the model's input. */
@@ -1723,6 +1734,7 @@ export class TorchSemantics implements FrameworkSemantics {
       model.compile = {
         optimizer: r.optimizer,
         loss: loss?.name,
+        ...(loss?.args ? { lossArgs: loss.args } : {}),
         metrics: [],
         span: loss?.span ?? r.optimizer?.span ?? r.normalize!.span,
         ...(r.scheduler ? { scheduler: r.scheduler } : {}),
@@ -2048,6 +2060,19 @@ function sliceItems<T>(xs: T[], lo: number | undefined, hi: number | undefined, 
   const out: T[] = [];
   for (let i = lo === undefined ? 0 : norm(lo); i < (hi === undefined ? len : norm(hi)); i += step) out.push(xs[i]);
   return out;
+}
+
+/**
+ * A PyTorch loss's arguments by keyword: the positional ones after `skip` (the input and target
+ * of a functional loss) named as torch.nn's classification losses order them.
+ */
+function torchLossArgs(args: CallArgs, skip: number): LossArgs {
+  const order = ['weight', 'size_average', 'ignore_index', 'reduce', 'reduction', 'label_smoothing'];
+  const keywords = new Map<string, Value>([...args.keyword].map(([k, v]) => [k, v.value]));
+  args.positional.slice(skip).forEach((p, i) => {
+    if (order[i] && !keywords.has(order[i])) keywords.set(order[i], p.value);
+  });
+  return { keywords, positional: [] };
 }
 
 /** Each positional argument's own range in a call, `*` arguments left out. */

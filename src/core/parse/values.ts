@@ -34,6 +34,8 @@ export interface OptimizerSpec {
 export interface CompileSpec {
   optimizer?: OptimizerSpec;
   loss?: string;
+  /** The arguments the loss was made or called with (`SparseCategoricalCrossentropy(from_logits=True)`, `nn.CrossEntropyLoss(label_smoothing=0.1)`). */
+  lossArgs?: LossArgs;
   metrics: string[];
   span: Span;
   /** A learning-rate schedule given as the optimizer's learning_rate (fitArgs.ts). */
@@ -42,6 +44,12 @@ export interface CompileSpec {
   scheduler?: OptimizerSpec;
   /** PyTorch: the training set's `transforms.Normalize(mean, std)`, per channel, after ToTensor's ÷ 255. */
   normalize?: InputNormalization;
+}
+
+/** The arguments of a loss's constructor or function call, for the trainer's loss registry. */
+export interface LossArgs {
+  keywords: Map<string, Value>;
+  positional: Value[];
 }
 
 /** `transforms.Normalize(mean, std)` as written: one value (every channel) or one per channel. */

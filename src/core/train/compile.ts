@@ -258,7 +258,7 @@ export function compileTrainGraph(plan: TrainingPlan, opts: TrainGraphOptions): 
   }
   for (const c of carried) if (updates.has(c.name)) c.updated = true;
   const h = head(g, plan, runs);
-  const lossOut = emitLoss(g, plan.loss, { ...h, units: plan.outputShape[0] }, GRAPH_NAMES.labels);
+  const lossOut = emitLoss(g, plan.loss, { ...h, units: plan.outputShape[0] }, GRAPH_NAMES.labels, plan.lossOptions);
   g.identity(lossOut.loss, GRAPH_NAMES.loss);
   g.identity(lossOut.correct, GRAPH_NAMES.correct);
   g.output(GRAPH_NAMES.loss, []);
@@ -371,7 +371,7 @@ export function compileEvalGraph(plan: TrainingPlan, opts: { nchwcBlock?: number
   for (const w of weights) g.input(w.name, w.shape);
   const runs = forward(g, plan, GRAPH_NAMES.x, 'infer', 0, opts.nchwcBlock);
   const h = head(g, plan, runs);
-  const l = emitLoss(g, plan.loss, { ...h, units: plan.outputShape[0] }, GRAPH_NAMES.labels);
+  const l = emitLoss(g, plan.loss, { ...h, units: plan.outputShape[0] }, GRAPH_NAMES.labels, plan.lossOptions);
   g.output(g.identity(l.loss, GRAPH_NAMES.loss), []);
   g.output(g.identity(l.correct, GRAPH_NAMES.correct), []);
   g.output(g.identity(h.output, GRAPH_NAMES.output), ['N', ...plan.outputShape]);

@@ -12,6 +12,7 @@ import type { FrameworkName } from '../layers/define';
 import type { ActivationKind } from '../onnx/activations';
 import type { GraphBuilder } from '../onnx/graphBuilder';
 import { meanAbsoluteError, meanSquaredError, sigmoidBinaryCrossEntropy, softmaxCrossEntropy, sparseSoftmaxCrossEntropy, type LossResult } from '../onnx/grad';
+import type { Value } from '../parse/values';
 
 /** A loss's registry name: {@link LOSSES}' `name`s. */
 export type LossName = string;
@@ -23,6 +24,25 @@ export interface LossHead {
   /** The input of a final activation over the K classes (softmax, log_softmax, sigmoid), when there is one. */
   logits?: { tensor: string; kind: ActivationKind };
   units: number;
+}
+
+/** A loss's settings as the file makes it (`CategoricalCrossentropy(from_logits=True)`); absent: the default. */
+export interface LossOptions {
+  /** Keras' `from_logits=True`: the model output is taken as logits, the softmax/sigmoid is applied inside the loss. */
+  fromLogits?: boolean;
+  /** `label_smoothing=ε`: targets (1 − ε)·y + ε/K, for one sigmoid output (1 − ε)·y + ε/2. */
+  labelSmoothing?: number;
+}
+
+/** The keywords a loss reads, refuses or accepts without reproducing. */
+export interface LossKeywords {
+  /** The keyword of each option it takes, and the position of a positional argument (Keras' classes). */
+  fromLogits?: { keyword: string; position?: number };
+  labelSmoothing?: { keyword: string; position?: number };
+  /** Keywords whose value, unless the default, changes the loss in a way not trained yet: why, or undefined for the default. */
+  refused?: Record<string, (v: Value) => string | undefined>;
+  /** Keywords that do not change the loss ConvLens computes (`name`, `dtype`). */
+  ignored?: readonly string[];
 }
 
 /** The declarative definition of one loss. */
@@ -41,19 +61,39 @@ export interface LossDef {
   readonly implied?: true | readonly string[];
   /** The final activation the loss computes through, from its input (exact and stable). */
   readonly fusesWith?: ActivationKind;
-  /** Loss and gradient from the logits (with {@link fusesWith}); the gradient is w.r.t. them. */
-  fused?(g: GraphBuilder, logits: string, labels: string, units: number): LossResult;
+  /** The arguments of its class or function that ConvLens reads (absent: none). */
+  readonly keywords?: LossKeywords;
+  /** Loss and gradient from the logits (with {@link fusesWith}, or the output under from_logits); the gradient is w.r.t. them. */
+  fused?(g: GraphBuilder, logits: string, labels: string, units: number, o: LossOptions): LossResult;
   /** Loss and gradient from the model output. */
-  plain(g: GraphBuilder, output: string, labels: string, units: number): LossResult;
+  plain(g: GraphBuilder, output: string, labels: string, units: number, o: LossOptions): LossResult;
 }
 
 /** Keras' backend epsilon, used to clip probabilities. */
 export const EPSILON = 1e-7;
 
-/** The targets a loss compares against, from int64 labels: one-hot for K > 1, the label itself for K = 1. */
-function targets(g: GraphBuilder, labels: string, units: number): string {
-  return units > 1 ? g.oneHot(labels, units) : g.reshape(g.cast(labels, 'float32'), [-1, 1]);
+/**
+ * The targets a loss compares against, from int64 labels: one-hot for K > 1, the label itself for
+ * K = 1; with label smoothing ε, (1 − ε)·y + ε/K (K > 1) or (1 − ε)·y + ε/2 (one output), as
+ * Keras' and PyTorch's losses smooth them.
+ */
+function targets(g: GraphBuilder, labels: string, units: number, o: LossOptions = {}): string {
+  const y = units > 1 ? g.oneHot(labels, units) : g.reshape(g.cast(labels, 'float32'), [-1, 1]);
+  const e = o.labelSmoothing ?? 0;
+  return e === 0 ? y : g.add(g.mul(y, g.scalar(1 - e)), g.scalar(e / (units > 1 ? units : 2)));
 }
+
+/** Value checks for refused keywords. */
+const isNone = (v: Value) => v.k === 'none';
+const refuseUnless = (ok: (v: Value) => boolean, why: string) => (v: Value) => (ok(v) ? undefined : why);
+const KERAS_REDUCTION = refuseUnless((v) => isNone(v) || (v.k === 'str' && ['sum_over_batch_size', 'auto', 'mean'].includes(v.v)), "reduction other than the default 'sum_over_batch_size' is not trained yet");
+const KERAS_AXIS = refuseUnless((v) => v.k === 'num' && v.v === -1, 'axis other than -1 (the classes last) is not trained yet');
+const TORCH_REDUCTION = refuseUnless((v) => v.k === 'str' && v.v === 'mean', "reduction other than the default 'mean' is not trained yet");
+const TORCH_WEIGHT = refuseUnless(isNone, 'class weights (weight=…) are not trained yet');
+// Labels are class indices 0…K−1, so an ignore_index below 0 (PyTorch's −100) never applies.
+const TORCH_IGNORE = refuseUnless((v) => v.k === 'num' && v.v < 0, 'ignore_index of a class (≥ 0) is not trained yet');
+const KERAS_IGNORED = ['name', 'dtype'] as const;
+const TORCH_IGNORED = ['size_average', 'reduce'] as const;
 
 const batchCount = (g: GraphBuilder, x: string): string => g.reshape(g.cast(g.shape(x, 0, 1), 'float32'), []);
 
@@ -66,8 +106,9 @@ export const LOSSES: readonly LossDef[] = [
     doc: 'Cross-entropy of one-hot targets against class probabilities.',
     perClass: true,
     fusesWith: 'softmax',
-    fused: (g, z, labels, units) => softmaxCrossEntropy(g, z, targets(g, labels, units)),
-    plain: (g, p, labels, units) => probabilityCrossEntropy(g, p, targets(g, labels, units)),
+    keywords: { fromLogits: { keyword: 'from_logits', position: 0 }, labelSmoothing: { keyword: 'label_smoothing', position: 1 }, refused: { axis: KERAS_AXIS, reduction: KERAS_REDUCTION }, ignored: KERAS_IGNORED },
+    fused: (g, z, labels, units, o) => softmaxCrossEntropy(g, z, targets(g, labels, units, o)),
+    plain: (g, p, labels, units, o) => probabilityCrossEntropy(g, p, targets(g, labels, units, o)),
   },
   {
     name: 'sparse_categorical_crossentropy',
@@ -76,6 +117,7 @@ export const LOSSES: readonly LossDef[] = [
     doc: 'Cross-entropy of integer class labels against class probabilities.',
     perClass: true,
     fusesWith: 'softmax',
+    keywords: { fromLogits: { keyword: 'from_logits', position: 0 }, refused: { axis: KERAS_AXIS, reduction: KERAS_REDUCTION, ignore_class: refuseUnless(isNone, 'ignore_class is not trained yet') }, ignored: KERAS_IGNORED },
     fused: (g, z, labels, units) => sparseSoftmaxCrossEntropy(g, z, labels, units),
     plain: (g, p, labels, units) => probabilityCrossEntropy(g, p, targets(g, labels, units)),
   },
@@ -86,14 +128,16 @@ export const LOSSES: readonly LossDef[] = [
     implied: ['sigmoid'],
     doc: 'Cross-entropy of 0/1 targets against sigmoid probabilities, averaged over every output.',
     fusesWith: 'sigmoid',
-    fused: (g, z, labels, units) => sigmoidBinaryCrossEntropy(g, z, targets(g, labels, units)),
-    plain: (g, p, labels, units) => probabilityBinaryCrossEntropy(g, p, targets(g, labels, units)),
+    keywords: { fromLogits: { keyword: 'from_logits', position: 0 }, labelSmoothing: { keyword: 'label_smoothing', position: 1 }, refused: { axis: KERAS_AXIS, reduction: KERAS_REDUCTION }, ignored: KERAS_IGNORED },
+    fused: (g, z, labels, units, o) => sigmoidBinaryCrossEntropy(g, z, targets(g, labels, units, o)),
+    plain: (g, p, labels, units, o) => probabilityBinaryCrossEntropy(g, p, targets(g, labels, units, o)),
   },
   {
     name: 'mean_squared_error',
     framework: 'keras',
     aliases: ['mse', 'MeanSquaredError'],
     doc: 'Mean squared difference from the one-hot targets.',
+    keywords: { refused: { reduction: KERAS_REDUCTION }, ignored: KERAS_IGNORED },
     plain: (g, p, labels, units) => meanSquaredError(g, p, targets(g, labels, units)),
   },
   {
@@ -101,6 +145,7 @@ export const LOSSES: readonly LossDef[] = [
     framework: 'keras',
     aliases: ['mae', 'MeanAbsoluteError'],
     doc: 'Mean absolute difference from the one-hot targets.',
+    keywords: { refused: { reduction: KERAS_REDUCTION }, ignored: KERAS_IGNORED },
     plain: (g, p, labels, units) => meanAbsoluteError(g, p, targets(g, labels, units)),
   },
   {
@@ -110,8 +155,9 @@ export const LOSSES: readonly LossDef[] = [
     implied: true,
     doc: 'nn.CrossEntropyLoss: log_softmax of the raw outputs (logits) and NLL of the class index, averaged over the batch.',
     perClass: true,
-    // The output itself is the logits: the gradient is (softmax(z) − onehot)/N w.r.t. it.
-    plain: (g, z, labels, units) => sparseSoftmaxCrossEntropy(g, z, labels, units),
+    keywords: { labelSmoothing: { keyword: 'label_smoothing' }, refused: { weight: TORCH_WEIGHT, reduction: TORCH_REDUCTION, ignore_index: TORCH_IGNORE }, ignored: TORCH_IGNORED },
+    // The output itself is the logits: the gradient is (softmax(z) − targets)/N w.r.t. it.
+    plain: (g, z, labels, units, o) => (o.labelSmoothing ? softmaxCrossEntropy(g, z, targets(g, labels, units, o)) : sparseSoftmaxCrossEntropy(g, z, labels, units)),
   },
   {
     name: 'nll_loss',
@@ -121,6 +167,7 @@ export const LOSSES: readonly LossDef[] = [
     doc: 'nn.NLLLoss: minus the output at the class index (log-probabilities, from log_softmax), averaged over the batch.',
     perClass: true,
     fusesWith: 'log_softmax',
+    keywords: { refused: { weight: TORCH_WEIGHT, reduction: TORCH_REDUCTION, ignore_index: TORCH_IGNORE }, ignored: TORCH_IGNORED },
     fused: (g, z, labels, units) => sparseSoftmaxCrossEntropy(g, z, labels, units),
     plain: (g, out, labels, units) => {
       const y = targets(g, labels, units);
@@ -158,6 +205,47 @@ export function lossName(s: string, framework: FrameworkName = 'keras'): LossNam
   return lossesFor(framework).find((l) => squash(l.name) === n || l.aliases.some((a) => squash(a.replace(/^F\./, '')) === n))?.name;
 }
 
+/**
+ * The options of a loss as its class or function was called (keywords, and Keras' positional
+ * `from_logits, label_smoothing`), over the defaults; `notes` says what is accepted but not
+ * reproduced. An error, in words, for a setting that would change the loss in a way not trained.
+ */
+export function readLossOptions(name: LossName, keywords: ReadonlyMap<string, Value>, positional: readonly Value[], notes: string[], where: string): { options: LossOptions } | { error: string } {
+  const d = lossDef(name);
+  const k = d.keywords ?? {};
+  const options: LossOptions = {};
+  const arg = (spec?: { keyword: string; position?: number }) => (spec ? (keywords.get(spec.keyword) ?? (spec.position !== undefined ? positional[spec.position] : undefined)) : undefined);
+  const fromLogits = arg(k.fromLogits);
+  if (fromLogits && !isNone(fromLogits)) {
+    if (fromLogits.k !== 'bool') return { error: `${where}(from_logits=…) cannot be read without running the code` };
+    if (fromLogits.v) options.fromLogits = true;
+  }
+  const smoothing = arg(k.labelSmoothing);
+  if (smoothing && !isNone(smoothing)) {
+    if (smoothing.k !== 'num') return { error: `${where}(label_smoothing=…) cannot be read without running the code` };
+    if (!(smoothing.v >= 0 && smoothing.v <= 1)) return { error: `${where}(label_smoothing=${smoothing.v}): label_smoothing must be between 0 and 1` };
+    if (smoothing.v > 0) options.labelSmoothing = smoothing.v;
+  }
+  const read = new Set([k.fromLogits?.keyword, k.labelSmoothing?.keyword]);
+  for (const [kw, v] of keywords) {
+    if (read.has(kw)) continue;
+    const refuse = k.refused?.[kw];
+    if (refuse) {
+      const why = refuse(v);
+      if (why) return { error: `${where}(${kw}=…): ${why}` };
+    } else if (!k.ignored?.includes(kw)) notes.push(`${where}(${kw}=…) is not read by the ConvLens trainer`);
+  }
+  return { options };
+}
+
+/** `from_logits=True, label_smoothing=0.1` (empty for the defaults), for summaries and logs. */
+export function describeLossOptions(o: LossOptions | undefined): string {
+  const parts: string[] = [];
+  if (o?.fromLogits) parts.push('from_logits=True');
+  if (o?.labelSmoothing) parts.push(`label_smoothing=${o.labelSmoothing}`);
+  return parts.join(', ');
+}
+
 /** What {@link emitLoss} produced. */
 export interface LossOutputs {
   /** Mean loss over the batch (float32 scalar). */
@@ -175,19 +263,29 @@ export function lossIsFused(loss: LossName, head: Pick<LossHead, 'logits'>): boo
   return !!head.logits && !!d.fused && d.fusesWith === head.logits.kind;
 }
 
-export function emitLoss(g: GraphBuilder, loss: LossName, head: LossHead, labels: string): LossOutputs {
+/**
+ * The loss and its gradient. Under `from_logits=True` the output itself is the logits (Keras
+ * applies the softmax or sigmoid inside the loss, whatever the model ends with): the gradient is
+ * w.r.t. the output, so `fused` is false.
+ */
+export function emitLoss(g: GraphBuilder, loss: LossName, head: LossHead, labels: string, options: LossOptions = {}): LossOutputs {
   const d = lossDef(loss);
+  if (options.fromLogits) {
+    if (!d.fused) throw new Error(`${loss} has no from_logits form`);
+    const r = d.fused(g, head.output, labels, head.units, options);
+    return { loss: r.loss, grad: r.grad, fused: false, correct: correctCount(g, head, labels, true) };
+  }
   const fused = lossIsFused(loss, head);
-  const r = fused ? d.fused!(g, head.logits!.tensor, labels, head.units) : d.plain(g, head.output, labels, head.units);
-  return { loss: r.loss, grad: r.grad, fused, correct: correctCount(g, head, labels) };
+  const r = fused ? d.fused!(g, head.logits!.tensor, labels, head.units, options) : d.plain(g, head.output, labels, head.units, options);
+  return { loss: r.loss, grad: r.grad, fused, correct: correctCount(g, head, labels, false) };
 }
 
-/** Correct predictions: the arg-max class for K > 1 outputs, output > 0.5 for one. */
-function correctCount(g: GraphBuilder, head: LossHead, labels: string): string {
+/** Correct predictions: the arg-max class for K > 1 outputs, output > 0.5 for one (> 0 when it is a logit). */
+function correctCount(g: GraphBuilder, head: LossHead, labels: string, outputIsLogit: boolean): string {
   let predicted: string;
   if (head.units > 1) predicted = g.node('ArgMax', [head.output], 1, { axis: 1, keepdims: 0 })[0];
   else {
-    const positive = head.logits?.kind === 'sigmoid' ? g.greater(head.logits.tensor, g.scalar(0)) : g.greater(head.output, g.scalar(0.5));
+    const positive = outputIsLogit ? g.greater(head.output, g.scalar(0)) : head.logits?.kind === 'sigmoid' ? g.greater(head.logits.tensor, g.scalar(0)) : g.greater(head.output, g.scalar(0.5));
     predicted = g.reshape(g.cast(positive, 'int64'), [-1]);
   }
   return g.reduceSum(g.cast(g.equal(predicted, labels), 'float32'), undefined, false);

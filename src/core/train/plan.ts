@@ -8,7 +8,7 @@ import type { LayerReport, ModelReport } from '../analyze';
 import { findLayer, type FrameworkName } from '../layers/index';
 import { LineIndex } from '../text';
 import { activationSpec } from './activations';
-import { impliedLoss, lossDef, lossesFor, lossName, type LossName } from './losses';
+import { describeLossOptions, impliedLoss, lossDef, lossesFor, lossName, readLossOptions, type LossName, type LossOptions } from './losses';
 import { schedulerRates } from './schedulers';
 import { defaultOptimizer, describeOptimizer, frameworkDefaultOptimizer, optimizerName, optimizerNamesFor, readOptimizer, type OptimizerConfig } from './optimizers';
 import { kerasDefaultInitializer, resolveInitializer, type InitializerName } from './initializers';
@@ -66,6 +66,8 @@ export interface TrainingPlan {
   /** Every layer call in execution order; the last one's output is the model's. */
   layers: PlanLayer[];
   loss: LossName;
+  /** The loss's settings from the file (`from_logits=True`, `label_smoothing=0.1`); absent: the defaults. */
+  lossOptions?: LossOptions;
   optimizer: OptimizerConfig;
   batchSize: number;
   epochs: number;
@@ -282,6 +284,21 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
         : `the file does not call compile(); using ${loss} (pass --loss to choose)`,
     );
   }
+  // The loss's own arguments, when the loss trained is the one the file made.
+  let lossOptions: LossOptions | undefined;
+  const fileLoss = model.compile?.loss;
+  const lossArgs = model.compile?.lossArgs;
+  if (loss && lossArgs && fileLoss !== undefined && lossName(fileLoss, framework) === loss) {
+    const r = readLossOptions(loss, lossArgs.keywords, lossArgs.positional, notes, fileLoss);
+    if ('error' in r) refuse(r.error, compileAt);
+    else if (describeLossOptions(r.options)) {
+      lossOptions = r.options;
+      const end = finalActivation(model);
+      if (r.options.fromLogits && (end === 'softmax' || end === 'sigmoid')) {
+        notes.push(`line ${compileAt.line}: ${fileLoss}(from_logits=True), but the model ends in a ${end}: its probabilities are taken as logits, as Keras does (Keras warns about this too; remove from_logits or the ${end})`);
+      }
+    }
+  }
   const units = outputShape[0] ?? 0;
   if (loss && lossDef(loss).perClass && units < 2 && outputShape.length === 1) {
     refuse(`${loss} needs one output per class, but the model has ${units} output${torch ? '' : ' (use binary_crossentropy with one sigmoid output)'}`, compileAt);
@@ -350,6 +367,7 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
       outputShape,
       layers,
       loss,
+      ...(lossOptions ? { lossOptions } : {}),
       optimizer,
       batchSize,
       epochs,
