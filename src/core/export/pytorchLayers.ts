@@ -443,6 +443,16 @@ export function activationCode(name: string | null | undefined, x: string): stri
     case 'silu':
     case 'swish':
       return `F.silu(${x})`;
+    case 'gelu':
+      // keras.activations.gelu's default: the exact erf form (approximate=False).
+      return `F.gelu(${x})`;
+    case 'hard_sigmoid':
+      return `F.hardsigmoid(${x})`;
+    case 'hard_silu':
+    case 'hard_swish':
+      return `F.hardswish(${x})`;
+    case 'mish':
+      return `F.mish(${x})`;
     default:
       return undefined;
   }

@@ -14,6 +14,8 @@ export interface ActivationSpec {
   alpha?: number;
   /** softmax / log_softmax axis (default −1). */
   axis?: number;
+  /** gelu: the tanh approximation (PyTorch's `approximate='tanh'`, Keras' `approximate=True`) instead of the exact erf form. */
+  approximate?: boolean;
 }
 
 /** The declarative definition of one activation. */
@@ -108,7 +110,71 @@ const DEFS = [
       return g.mul(dy, g.add(s, g.mul(y, g.sub(g.scalar(1), s))));
     },
   }),
+  def({
+    kind: 'gelu',
+    doc: 'x·Φ(x) with Φ the standard normal CDF, 0.5·x·(1 + erf(x/√2)); or its tanh approximation.',
+    keras: ['gelu'],
+    kerasParams: { approximate: false },
+    forward: (g, s, x) => (s.approximate ? g.mul(g.mul(x, g.scalar(0.5)), g.add(g.scalar(1), g.tanh(geluInner(g, x)))) : g.mul(x, normalCdf(g, x))),
+    backward: (g, s, x, _y, dy) => {
+      if (s.approximate) {
+        // d/dx 0.5·x·(1 + tanh u) = 0.5·(1 + tanh u) + 0.5·x·(1 − tanh² u)·√(2/π)·(1 + 3·0.044715·x²).
+        const t = g.tanh(geluInner(g, x));
+        const du = g.mul(g.scalar(Math.sqrt(2 / Math.PI)), g.add(g.scalar(1), g.mul(g.scalar(3 * 0.044715), g.mul(x, x))));
+        const d = g.add(g.mul(g.scalar(0.5), g.add(g.scalar(1), t)), g.mul(g.mul(g.scalar(0.5), x), g.mul(g.sub(g.scalar(1), g.mul(t, t)), du)));
+        return g.mul(dy, d);
+      }
+      // Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π).
+      const pdf = g.mul(g.scalar(1 / Math.sqrt(2 * Math.PI)), g.exp(g.mul(g.mul(x, x), g.scalar(-0.5))));
+      return g.mul(dy, g.add(normalCdf(g, x), g.mul(x, pdf)));
+    },
+  }),
+  def({
+    kind: 'hard_sigmoid',
+    doc: 'ReLU6(x + 3)/6: 0 below −3, 1 above 3, x/6 + 0.5 between (Keras 3, PyTorch).',
+    keras: ['hard_sigmoid'],
+    forward: (g, _s, x) => g.node('HardSigmoid', [x], 1, { alpha: attr.float(1 / 6), beta: attr.float(0.5) })[0],
+    backward: (g, _s, x, _y, dy) => g.mul(keep(g, between(g, x, -3, 3), dy), g.scalar(1 / 6)),
+  }),
+  def({
+    kind: 'hard_silu',
+    doc: 'x·ReLU6(x + 3)/6 (hard swish; MobileNetV3).',
+    keras: ['hard_silu', 'hard_swish'],
+    forward: (g, _s, x) => g.node('HardSwish', [x])[0],
+    // 0 below −3, 1 above 3, (2x + 3)/6 between.
+    backward: (g, _s, x, _y, dy) => {
+      const mid = g.add(g.mul(x, g.scalar(1 / 3)), g.scalar(0.5));
+      const d = g.add(keep(g, between(g, x, -3, 3), mid), g.cast(g.greater(x, g.scalar(3)), 'float32'));
+      return g.mul(dy, d);
+    },
+  }),
+  def({
+    kind: 'mish',
+    doc: 'x·tanh(softplus(x)).',
+    keras: ['mish'],
+    forward: (g, _s, x) => g.mul(x, g.tanh(g.softplus(x))),
+    // tanh(sp) + x·(1 − tanh²(sp))·σ(x).
+    backward: (g, _s, x, _y, dy) => {
+      const t = g.tanh(g.softplus(x));
+      return g.mul(dy, g.add(t, g.mul(x, g.mul(g.sub(g.scalar(1), g.mul(t, t)), g.sigmoid(x)))));
+    },
+  }),
 ] as const;
+
+/** Φ(x) = 0.5·(1 + erf(x/√2)). */
+function normalCdf(g: GraphBuilder, x: string): string {
+  return g.mul(g.scalar(0.5), g.add(g.scalar(1), g.node('Erf', [g.mul(x, g.scalar(Math.SQRT1_2))])[0]));
+}
+
+/** √(2/π)·(x + 0.044715·x³), the tanh approximation's argument. */
+function geluInner(g: GraphBuilder, x: string): string {
+  return g.mul(g.scalar(Math.sqrt(2 / Math.PI)), g.add(x, g.mul(g.scalar(0.044715), g.mul(x, g.mul(x, x)))));
+}
+
+/** lo < x < hi. */
+function between(g: GraphBuilder, x: string, lo: number, hi: number): string {
+  return g.node('And', [g.greater(x, g.scalar(lo)), g.less(x, g.scalar(hi))])[0];
+}
 
 /** Activations with forward and backward recipes. */
 export type ActivationKind = (typeof DEFS)[number]['kind'];

@@ -36,13 +36,13 @@ export const LeakyReLU = elementwise('LeakyReLU', 'x for x ≥ 0, negative_slope
 export const ELU = elementwise('ELU', 'x for x > 0, alpha·(eˣ − 1) below (PyTorch).', { alpha: float({ default: 1 }), inplace: inplace() }, (a) => ({ kind: 'elu', alpha: a.alpha }));
 export const CELU = elementwise('CELU', 'max(0, x) + min(0, alpha·(e^(x/alpha) − 1)) (PyTorch).', { alpha: float({ default: 1 }), inplace: inplace() });
 export const SELU = elementwise('SELU', 'Scaled ELU with the self-normalising constants (PyTorch).', { inplace: inplace() }, () => ({ kind: 'selu' }));
-export const GELU = elementwise('GELU', 'Gaussian error linear unit x·Φ(x) (PyTorch; `approximate=\'tanh\'` for the tanh form).', { approximate: choice(['none', 'tanh'], 'none') });
+export const GELU = elementwise('GELU', 'Gaussian error linear unit x·Φ(x) (PyTorch; `approximate=\'tanh\'` for the tanh form).', { approximate: choice(['none', 'tanh'], 'none') }, (a) => ({ kind: 'gelu', approximate: a.approximate === 'tanh' }));
 export const SiLU = elementwise('SiLU', 'Sigmoid linear unit (swish) x·σ(x) (PyTorch).', { inplace: inplace() }, () => ({ kind: 'silu' }));
-export const Mish = elementwise('Mish', 'x·tanh(softplus(x)) (PyTorch).', { inplace: inplace() });
+export const Mish = elementwise('Mish', 'x·tanh(softplus(x)) (PyTorch).', { inplace: inplace() }, () => ({ kind: 'mish' }));
 export const Sigmoid = elementwise('Sigmoid', 'Logistic sigmoid 1 / (1 + e⁻ˣ), element-wise (PyTorch).', {}, () => ({ kind: 'sigmoid' }));
 export const Tanh = elementwise('Tanh', 'Hyperbolic tangent, element-wise (PyTorch).', {}, () => ({ kind: 'tanh' }));
-export const Hardswish = elementwise('Hardswish', 'x·ReLU6(x + 3) / 6 (PyTorch; MobileNetV3).', { inplace: inplace() });
-export const Hardsigmoid = elementwise('Hardsigmoid', 'ReLU6(x + 3) / 6 (PyTorch).', { inplace: inplace() });
+export const Hardswish = elementwise('Hardswish', 'x·ReLU6(x + 3) / 6 (PyTorch; MobileNetV3).', { inplace: inplace() }, () => ({ kind: 'hard_silu' }));
+export const Hardsigmoid = elementwise('Hardsigmoid', 'ReLU6(x + 3) / 6 (PyTorch).', { inplace: inplace() }, () => ({ kind: 'hard_sigmoid' }));
 export const Hardtanh = elementwise('Hardtanh', 'x clipped to [min_val, max_val] (PyTorch).', { min_val: float({ default: -1 }), max_val: float({ default: 1 }), inplace: inplace() });
 export const Softplus = elementwise('Softplus', 'log(1 + e^(beta·x)) / beta, linear above `threshold` (PyTorch).', { beta: float({ default: 1 }), threshold: float({ default: 20 }) }, (a) =>
   a.beta === 1 ? { kind: 'softplus' } : `Softplus(beta=${a.beta}) is not trainable yet (beta=1 is)`,
