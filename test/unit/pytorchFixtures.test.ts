@@ -66,8 +66,8 @@ describe('PyTorch fixture corpus', () => {
     assert.match(expected.torchvision, /^\d+\.\d+/);
   });
 
-  it('has between 20 and 40 model files, each recorded, and every .py parses', async () => {
-    assert.ok(files.length >= 20 && files.length <= 40, `${files.length} files`);
+  it('has between 20 and 80 model files, each recorded, and every .py parses', async () => {
+    assert.ok(files.length >= 20 && files.length <= 80, `${files.length} files`);
     const all = pythonFiles(fixturePath('pytorch'));
     for (const [f] of files) assert.ok(all.includes(f), `${f} is recorded but missing`);
     const parse = await parser();
@@ -86,7 +86,7 @@ describe('PyTorch fixture corpus', () => {
       it('cites its source and licence', () => {
         assert.match(entry.source.repo, /^[\w.-]+\/[\w.-]+$/);
         assert.ok(/^[0-9a-f]{40}$/.test(entry.source.commit ?? '') || /^v\d/.test(entry.source.tag ?? ''), 'a commit or a tag');
-        assert.ok(['BSD-3-Clause', 'MIT', 'GPL-3.0'].includes(entry.licence), entry.licence);
+        assert.ok(['BSD-2-Clause', 'BSD-3-Clause', 'MIT', 'GPL-3.0'].includes(entry.licence), entry.licence);
         assert.ok(existsSync(fixturePath('pytorch', file)));
       });
 

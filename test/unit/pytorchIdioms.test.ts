@@ -139,3 +139,107 @@ describe('Python idioms of real PyTorch files', () => {
     assert.deepEqual(a.problems.filter((p) => p.severity === 'error').map((p) => p.message), ['Linear takes at most 3 positional arguments (in_features, out_features, bias); this is number 6']);
   });
 });
+
+/**
+ * Control flow and values of real CIFAR model zoos (bearpaw/pytorch-classification's DenseNet,
+ * weiaicunzai/pytorch-cifar100's VGG, Inception-v4 and NASNet): `continue` and `break` in a
+ * layer-building loop, a class compared with `==`, `block.__name__` in module names and a
+ * negative (cropping) ConstantPad2d. torch 1.13 on this file: 11778 parameters, output [1, 10].
+ */
+const CONTROL = `import torch
+import torch.nn as nn
+
+
+class Basic(nn.Module):
+    def __init__(self, c, growth):
+        super().__init__()
+        self.conv = nn.Conv2d(c, growth, 3, padding=1, bias=False)
+
+    def forward(self, x):
+        return torch.cat([x, self.conv(x)], 1)
+
+
+class Bottleneck(Basic):
+    pass
+
+
+class Net(nn.Module):
+    def __init__(self, depth=10, block=Bottleneck, cfg=(8, 'M', 16, 'M', 'stop', 32)):
+        super().__init__()
+        n = (depth - 4) // 3 if block == Basic else (depth - 4) // 6
+        layers = []
+        c = 3
+        for v in cfg:
+            if v == 'M':
+                layers += [nn.MaxPool2d(2)]
+                continue
+            if v == 'stop':
+                break
+            layers += [nn.Conv2d(c, v, 3, padding=1)]
+            c = v
+        self.features = nn.Sequential(*layers)
+        self.blocks = nn.Sequential()
+        for i in range(n):
+            self.blocks.add_module('{}_{}'.format(block.__name__, i), block(c, 4))
+            c += 4
+        self.crop = nn.ConstantPad2d((-1, 0, -1, 0), 0)
+        self.fc = nn.Linear(c * 7 * 7, 10)
+
+    def forward(self, x):
+        x = self.crop(self.blocks(self.features(x)))
+        return self.fc(torch.flatten(x, 1))
+
+
+net = Net()
+y = net(torch.zeros(1, 3, 32, 32))
+`;
+
+describe('control flow and values of real CIFAR model zoos', () => {
+  it('continue, break, a class compared with ==, block.__name__ and a cropping ConstantPad2d give torch 1.13\'s numbers', async () => {
+    const a = await analyze(CONTROL);
+    assert.deepEqual(a.problems.filter((p) => p.severity !== 'information').map((p) => p.message), []);
+    const m = byVar(a, 'net');
+    assert.equal(m.totalParams, 11778);
+    assert.deepEqual([m.outputBatch, ...(m.outputShape ?? [])], [1, 10]);
+    assert.deepEqual(leaves(m), [
+      'features.0 Conv2d [1,8,32,32]',
+      'features.1 MaxPool2d [1,8,16,16]',
+      'features.2 Conv2d [1,16,16,16]',
+      'features.3 MaxPool2d [1,16,8,8]',
+      'blocks.Bottleneck_0.conv Conv2d [1,4,8,8]',
+      'crop ConstantPad2d [1,20,7,7]',
+      'fc Linear [1,10]',
+    ]);
+  });
+
+  it('a class equals itself only; a while loop ends at its break', async () => {
+    const a = await analyze(`import torch
+import torch.nn as nn
+class A(nn.Module):
+    pass
+class B(nn.Module):
+    pass
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        i = 0
+        while True:
+            i += 1
+            if i == 3:
+                break
+        same = A == A and A != B and not (A == 3)
+        self.fc = nn.Linear(i, 2) if same else nn.Linear(1, 1)
+    def forward(self, x):
+        return self.fc(x)
+m = Net()
+`);
+    assert.equal(byVar(a, 'm').totalParams, 8);
+  });
+
+  it('a crop past the whole axis is an error quoting PyTorch', async () => {
+    const a = await analyze('import torch\nimport torch.nn as nn\npad = nn.ConstantPad2d((-3, -2, 0, 0), 0)\ny = pad(torch.zeros(1, 2, 4, 4))\n');
+    const errs = a.problems.filter((p) => p.severity === 'error').map((p) => p.message);
+    assert.equal(errs.length, 1, errs.join('\n'));
+    assert.match(errs[0], /ConstantPad2d: padding \(-3, -2\) leaves an axis of size 4 with a negative size \(-1\).*exceeds dimension size/);
+  });
+});

@@ -388,6 +388,10 @@ export class Interpreter {
           for (const m of this.models) m.incomplete ??= 'layers were added in a match statement';
         }
         return;
+      case 'break':
+        throw new BreakSignal();
+      case 'continue':
+        throw new ContinueSignal();
       case 'pass':
         return;
     }
@@ -1107,6 +1111,8 @@ export class Interpreter {
       }
       case 'class': {
         const m = this.classMember(obj.cls, name);
+        // `block.__name__` names modules in pytorch-cifar100's Inception-v4 (`add_module("{}_{}".format(block.__name__, l), …)`).
+        if (name === '__name__' && m === undefined) return str(obj.cls.name);
         // A static method read from the class (`Config.adjust_channels`) is a plain function: its
         // marker must not be passed as `self` when it is called.
         if (m?.k === 'func' && m.self?.k === 'none') return { k: 'func', fn: m.fn };
@@ -1767,6 +1773,9 @@ export function truthy(v: Value): boolean | undefined {
   }
 }
 
+/** Kinds of plain Python values: of different kinds, never equal (a tuple is not a string). */
+const plainKinds = ['num', 'bool', 'str', 'seq', 'dict', 'none'];
+
 export function equal(a: Value, b: Value): boolean | undefined {
   if (a.k === 'unknown' || b.k === 'unknown') return undefined;
   const an = a.k === 'bool' ? num(a.v ? 1 : 0) : a;
@@ -1787,10 +1796,15 @@ export function equal(a: Value, b: Value): boolean | undefined {
   if (a.k === 'tensor' && b.k === 'tensor') return a.t === b.t;
   if (a.k === 'object' && b.k === 'object') return a.obj === b.obj;
   if (a.k === 'module' && b.k === 'module') return a.path === b.path;
+  // Classes and functions compare by identity (`block == BasicBlock` picks a depth formula in bearpaw's DenseNet).
+  if (a.k === 'class' && b.k === 'class') return a.cls === b.cls;
+  if (a.k === 'func' && b.k === 'func' && !a.self && !b.self) return a.fn === b.fn;
+  if (a.k === 'builtin' && b.k === 'builtin') return a.name === b.name;
+  const named = ['class', 'func', 'builtin'];
+  if (named.includes(a.k) && named.includes(b.k) && a.k !== b.k) return false;
+  if ((named.includes(a.k) && plainKinds.includes(b.k)) || (named.includes(b.k) && plainKinds.includes(a.k))) return false;
   if ((a.k === 'str') !== (b.k === 'str') && (a.k === 'num' || b.k === 'num')) return false;
-  // Plain values of different kinds are never equal (a tuple is not a string).
-  const plain = ['num', 'bool', 'str', 'seq', 'dict', 'none'];
-  if (plain.includes(an.k) && plain.includes(bn.k) && an.k !== bn.k) return false;
+  if (plainKinds.includes(an.k) && plainKinds.includes(bn.k) && an.k !== bn.k) return false;
   if (a.k === 'str' && (b.k === 'tensor' || b.k === 'layer' || b.k === 'model')) return false;
   return undefined;
 }

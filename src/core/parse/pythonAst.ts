@@ -71,6 +71,9 @@ export type Stmt =
   | { t: 'global'; names: string[]; span: Span }
   /** A `match` statement: not followed; its arms are kept to tell the user. */
   | { t: 'match'; arms: Stmt[][]; span: Span }
+  /** `break` and `continue`: they end the innermost loop, or its current pass. */
+  | { t: 'break'; span: Span }
+  | { t: 'continue'; span: Span }
   | { t: 'pass'; span: Span };
 
 /** A place where tree-sitter had to recover from a syntax error, or that is nested too deeply to read. */
@@ -278,6 +281,10 @@ class Lowering {
         const parts = this.named(n);
         return { t: 'return', value: parts.length ? this.expr(parts[0]) : undefined, span: span(n) };
       }
+      case 'break_statement':
+        return { t: 'break', span: span(n) };
+      case 'continue_statement':
+        return { t: 'continue', span: span(n) };
       case 'with_statement':
         return { t: 'block', body: this.block(this.child(n, 'body')), span: span(n) };
       case 'try_statement': {

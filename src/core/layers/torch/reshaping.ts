@@ -201,7 +201,9 @@ const PAD_DOCS: Record<PadKind, string> = {
 
 function padLayer(kind: PadKind, rank: SpatialRank): LayerType {
   const name = `${kind}Pad${rank}d`;
-  const args = kind === 'Constant' ? { padding: sidePadding(rank), value: any() } : { padding: sidePadding(rank) };
+  // Negative amounts crop, as F.pad's do (pytorch-cifar100's NASNet crops with ConstantPad2d((-1, 0, -1, 0), 0)).
+  const padding = sidePadding(rank, { allowNegative: true });
+  const args = kind === 'Constant' ? { padding, value: any() } : { padding };
   return defineLayer({
     name,
     framework: 'pytorch',
@@ -220,7 +222,13 @@ function padLayer(kind: PadKind, rank: SpatialRank): LayerType {
           }
         });
       }
-      return [c, ...padShape(spatial, a.padding)];
+      const out = padShape(spatial, a.padding);
+      out.forEach((d, i) => {
+        if (d !== null && d < 0) {
+          throw new ShapeError(`${name}: padding (${a.padding[i].join(', ')}) leaves an axis of size ${spatial[i]} with a negative size (${d}) in ${inputText(ctx, input)}; PyTorch raises "start + length exceeds dimension size"`, 'padding', [], 'pad-too-large', true);
+        }
+      });
+      return [c, ...out];
     },
     receptiveField: () => ({ kind: 'identity' }),
     untrainable: NOT_TRAINABLE_YET,
