@@ -272,6 +272,34 @@ outputs = layers.Dense(3, activation='softmax')(layers.concatenate([u, dot]))
     classes: 3,
   },
   {
+    // keras.applications' EfficientNet: its squeeze-and-excitation multiplies (H, W, C) by (1, 1, C),
+    // its stochastic depth is Dropout(noise_shape=(None, 1, 1, 1)); a vector broadcast against a map too.
+    label: 'broadcasting merges: squeeze-and-excitation Multiply (4×4×6 × 1×1×6), Add of a (6,) vector to a map, Maximum of (4, 1, 6) and a map; Dropout(noise_shape=(None, 1, 1, 1)) and (None, 1, 1, 6)',
+    input: '(5, 5, 2)',
+    layers: [],
+    text: functional(
+      '(5, 5, 2)',
+      `
+x = layers.Conv2D(6, 2, activation='tanh')(inputs)
+se = layers.GlobalAveragePooling2D(keepdims=True)(x)
+se = layers.Conv2D(3, 1, activation='relu')(se)
+se = layers.Conv2D(6, 1, activation='sigmoid')(se)
+x = layers.multiply([x, se])
+v = layers.Dense(6)(layers.GlobalAveragePooling2D()(x))
+x = layers.Add()([x, v])
+col = layers.Conv2D(6, (1, 4), activation='tanh')(x)
+x = layers.Maximum()([col, x])
+x = layers.Dropout(0.4, noise_shape=(None, 1, 1, 1))(x)
+x = layers.Dropout(0.3, noise_shape=(None, 1, 1, 6))(x)
+x = layers.Flatten()(x)
+outputs = layers.Dense(3, activation='softmax')(x)
+`,
+    ),
+    loss: 'categorical_crossentropy',
+    classes: 3,
+    batch: 4,
+  },
+  {
     label: 'small ResNet: Conv-BN-ReLU stem, identity block, strided block with 1×1 projection, shared Dense twice, GlobalAveragePooling',
     input: '(6, 6, 2)',
     layers: [],

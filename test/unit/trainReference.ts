@@ -303,10 +303,28 @@ function channelStats(x: T): { mean: Float64Array; variance: Float64Array } {
 export type Draws = Record<string, { data: ArrayLike<number>; dims: number[] }>;
 
 /** Element-wise combination of same-shaped tensors. */
+/**
+ * An element-wise op with Keras' merge broadcasting: a lower-rank input is expanded at axis 1
+ * until the ranks agree (base_merge.py's `expand_dims(x, axis=1)`, after the batch), then sizes
+ * of 1 repeat.
+ */
 function zipWith(xs: T[], f: (vals: number[]) => number): T {
-  const out = new Float64Array(xs[0].d.length);
-  for (let i = 0; i < out.length; i++) out[i] = f(xs.map((x) => x.d[i]));
-  return { d: out, s: xs[0].s.slice() };
+  const rank = Math.max(...xs.map((x) => x.s.length));
+  const padded = xs.map((x) => [x.s[0], ...new Array<number>(rank - x.s.length).fill(1), ...x.s.slice(1)]);
+  const s = Array.from({ length: rank }, (_, a) => Math.max(...padded.map((p) => p[a])));
+  const out = new Float64Array(size(s));
+  const idx = new Array<number>(rank).fill(0);
+  for (let e = 0; e < out.length; e++) {
+    out[e] = f(
+      xs.map((x, j) => {
+        let k = 0;
+        for (let a = 0; a < rank; a++) k = k * padded[j][a] + (padded[j][a] === 1 ? 0 : idx[a]);
+        return x.d[k];
+      }),
+    );
+    for (let a = rank - 1; a >= 0 && ++idx[a] >= s[a]; a--) idx[a] = 0;
+  }
+  return { d: out, s };
 }
 
 /** Concatenation along a Keras axis (batch axis counted). */

@@ -171,6 +171,25 @@ class GaussianNoise(nn.Module):
             return x
         return x + torch.randn_like(x) * self.stddev
 `,
+  SharedDropout: String.raw`
+class SharedDropout(nn.Module):
+    """Keras' Dropout(noise_shape=...): one keep-or-drop draw per position of the axes kept,
+    shared along the axes given as 1 (\`shared\`, channels-first dims after the batch; the batch
+    itself when \`batch\` is set), scaled by 1 / (1 - rate) while training."""
+
+    def __init__(self, rate, shared, batch=False):
+        super().__init__()
+        self.rate = rate
+        self.shared = set(shared)
+        self.batch = batch
+
+    def forward(self, x):
+        if not self.training or self.rate == 0:
+            return x
+        shape = [1 if (i == 0 and self.batch) or i in self.shared else d for i, d in enumerate(x.shape)]
+        keep = (torch.rand(shape, device=x.device) >= self.rate).to(x.dtype)
+        return x * keep / (1 - self.rate)
+`,
   GaussianDropout: String.raw`
 class GaussianDropout(nn.Module):
     """Keras' GaussianDropout: multiplies by N(1, rate / (1 - rate)) noise while training."""

@@ -15,6 +15,7 @@ import { normalizationAxes, normalizationConstants } from '../layers/preprocessi
 import type { NumericArray } from '../layers/args';
 import { kerasPads, type KerasPadding } from '../onnx/grad';
 import { kerasKernelToOnnxPerm, onnxAxis, onnxSampleShape, toKerasPerm, toOnnxPerm } from '../onnx/layout';
+import type { Value } from '../parse/values';
 import type { PlanLayer } from '../train/plan';
 import { pyFloat, pySize, pyString, pyTuple } from './python';
 
@@ -40,6 +41,7 @@ export type TorchHelper =
   | 'LocallyConnected'
   | 'GaussianNoise'
   | 'GaussianDropout'
+  | 'SharedDropout'
   | 'AlphaDropout'
   | 'RandomFlip';
 
@@ -498,8 +500,16 @@ const prelu: Emitter = (c) => {
 // Regularization
 
 const dropout: Emitter = (c) => {
-  const a = c.layer.config as { rate: number };
+  const a = c.layer.config as { rate: number; noise_shape?: Value };
   if (a.rate === 0) return { call: c.xs[0] };
+  const noise = a.noise_shape;
+  if (noise && noise.k === 'seq') {
+    // noise_shape: the axes given as 1 share a draw (Keras layout, batch first), as channels-first dims.
+    const r = c.inputs[0].length;
+    const shared = noise.items.flatMap((v, k) => (k > 0 && v.k === 'num' && v.v === 1 ? [onnxAxis(k - 1, r)] : []));
+    const batch = noise.items[0]?.k === 'num' && noise.items[0].v === 1;
+    return { module: `${c.helper('SharedDropout')}(${pyFloat(a.rate)}, ${pyTuple(shared)}${batch ? ', batch=True' : ''})`, call: `${c.module()}(${c.xs[0]})` };
+  }
   return { module: `nn.Dropout(${pyFloat(a.rate)})`, call: `${c.module()}(${c.xs[0]})` };
 };
 
@@ -630,9 +640,26 @@ const concatenate: Emitter = (c) => {
   return { call: `torch.cat([${c.xs.join(', ')}], dim=${onnxAxis(i, r)})` };
 };
 
+/**
+ * A merge's inputs as PyTorch broadcasts them like Keras does: a lower-rank input expanded after
+ * the batch (Keras' expand_dims(x, axis=1)) and laid out channels-first, `(N, C)` → `(N, C, 1, 1)`.
+ */
+function mergeInputs(c: TorchLayerContext): string[] {
+  const rank = c.output.length;
+  return c.xs.map((x, i) => {
+    const s = c.inputs[i];
+    if (s.length === rank) return x;
+    const padded = [...new Array<number>(rank - s.length).fill(1), ...s];
+    return `${x}.reshape(-1, ${onnxSampleShape(padded).join(', ')})`;
+  });
+}
+
 const extreme =
   (fn: 'maximum' | 'minimum'): Emitter =>
-  (c) => ({ call: c.xs.slice(1).reduce((acc, x) => `torch.${fn}(${acc}, ${x})`, c.xs[0]) });
+  (c) => {
+    const xs = mergeInputs(c);
+    return { call: xs.slice(1).reduce((acc, x) => `torch.${fn}(${acc}, ${x})`, xs[0]) };
+  };
 
 const scalarOp: Emitter = (c) => {
   const a = c.layer.config as { op: string; scalar: number; reversed: boolean };
@@ -700,10 +727,10 @@ export const TORCH_LAYERS: Readonly<Record<string, Emitter>> = {
   RandomColorJitter: augmentation('colour jitter'), RandomInvert: augmentation('inversions'), RandomPosterization: augmentation('posterization'),
   RandomErasing: augmentation('erasing'), RandomGaussianBlur: augmentation('blurs'), RandomPerspective: augmentation('perspective warps'),
   RandomColorDegeneration: augmentation('colour degeneration'), RandomElasticTransform: augmentation('elastic deformations'),
-  Add: (c) => ({ call: joined(c.xs, '+') }),
-  Subtract: (c) => ({ call: joined(c.xs, '-') }),
-  Multiply: (c) => ({ call: joined(c.xs, '*') }),
-  Average: (c) => ({ call: `(${joined(c.xs, '+')}) / ${c.xs.length}` }),
+  Add: (c) => ({ call: joined(mergeInputs(c), '+') }),
+  Subtract: (c) => ({ call: joined(mergeInputs(c), '-') }),
+  Multiply: (c) => ({ call: joined(mergeInputs(c), '*') }),
+  Average: (c) => ({ call: `(${joined(mergeInputs(c), '+')}) / ${c.xs.length}` }),
   Maximum: extreme('maximum'),
   Minimum: extreme('minimum'),
   Concatenate: concatenate,

@@ -4,7 +4,7 @@
  * 1 and unknown sizes) and `Concatenate.build` (every axis equal but the concatenation axis).
  */
 import type { GraphBuilder } from '../onnx/graphBuilder';
-import { onnxAxis } from '../onnx/layout';
+import { onnxAxis, onnxSampleShape } from '../onnx/layout';
 import { product, type Dim } from '../shape';
 import { bool, int, ints, type ArgSpecs } from './args';
 import { ShapeError, defineMergeLayer, type ForwardResult, type MergeTrain, type MergeTrainLayer } from './define';
@@ -44,23 +44,50 @@ function elementwise(layer: string, inputs: Dim[][]): Dim[] {
   return out;
 }
 
-/** Training is built for inputs of one shape (no broadcasting inside the graph yet). */
-function refuseBroadcast(l: MergeTrainLayer<ArgSpecs>): string | undefined {
-  const first = l.inputs[0].join('×');
-  return l.inputs.every((s) => s.join('×') === first) ? undefined : `inputs of different shapes (${l.inputs.map((s) => `(${s.join(', ')})`).join(', ')}) broadcast, which training does not support yet`;
+const sameShapes = (l: MergeTrainLayer<ArgSpecs>): boolean => l.inputs.every((s) => s.join('×') === l.inputs[0].join('×'));
+
+/**
+ * An input of a broadcasting merge as the graph holds it, ready for ONNX's broadcasting: a
+ * per-sample shape of lower rank is aligned to the output's trailing axes as Keras aligns it
+ * ((C,) against (H, W, C)), then moved to the graphs' channels-first layout ((C, 1, 1)).
+ */
+function aligned(g: GraphBuilder, x: string, shape: readonly number[], rank: number): string {
+  if (shape.length === rank) return x;
+  const padded = [...new Array<number>(rank - shape.length).fill(1), ...shape];
+  return g.reshape(x, [-1, ...onnxSampleShape(padded)]);
 }
 
+/** The gradient of a broadcast input: summed over the axes it was repeated along, in its own shape. */
+function unbroadcast(g: GraphBuilder, d: string, shape: readonly number[], out: readonly number[]): string {
+  const padded = [...new Array<number>(out.length - shape.length).fill(1), ...shape];
+  const axes = padded.flatMap((s, k) => (s === 1 && out[k] !== 1 ? [onnxAxis(k, out.length)] : []));
+  const summed = axes.length ? g.reduceSum(d, axes, true) : d;
+  return padded.length === shape.length ? summed : g.reshape(summed, [-1, ...onnxSampleShape(shape)]);
+}
+
+/**
+ * Element-wise merges, with Keras' broadcasting (squeeze-and-excitation's (H, W, C) × (1, 1, C)):
+ * every input aligned to the output's rank for the forward pass; each input's gradient summed
+ * back to its own shape.
+ */
 function elementwiseTrain(
   forward: (g: GraphBuilder, xs: string[]) => string,
   backward: (g: GraphBuilder, xs: string[], y: string, dy: string, needDx: boolean[]) => (string | undefined)[],
 ): MergeTrain<ArgSpecs> {
   return {
-    refuse: refuseBroadcast,
     // Inputs of one shape, all NCHWc (a residual Add after blocked convolutions): the same
     // elementwise ops on the blocked tensors, whose padding channels never mix with real ones.
-    acceptsNchwc: (l) => l.inputLayouts.length > 0 && l.inputLayouts.every((k) => k === 'nchwc'),
-    forward: (g, l, xs): ForwardResult => ({ y: forward(g, xs), layout: l.inputLayouts[0] }),
-    backward: (g, _l, b) => ({ dxs: backward(g, b.xs, b.fwd.y, b.dy, b.needDx) }),
+    acceptsNchwc: (l) => sameShapes(l) && l.inputLayouts.length > 0 && l.inputLayouts.every((k) => k === 'nchwc'),
+    forward: (g, l, xs): ForwardResult => {
+      if (sameShapes(l)) return { y: forward(g, xs), layout: l.inputLayouts[0] };
+      return { y: forward(g, xs.map((x, i) => aligned(g, x, l.inputs[i], l.output.length))) };
+    },
+    backward: (g, l, b) => {
+      if (sameShapes(l)) return { dxs: backward(g, b.xs, b.fwd.y, b.dy, b.needDx) };
+      const xs = b.xs.map((x, i) => aligned(g, x, l.inputs[i], l.output.length));
+      const ds = backward(g, xs, b.fwd.y, b.dy, b.needDx);
+      return { dxs: ds.map((d, i) => (d === undefined ? undefined : l.inputs[i].join('×') === l.output.join('×') ? d : unbroadcast(g, d, l.inputs[i], l.output))) };
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 import { attr, type GraphBuilder } from '../onnx/graphBuilder';
 import { dropoutBackward } from '../onnx/grad';
-import { refuseChannelsFirst } from '../onnx/layout';
+import { onnxAxis, refuseChannelsFirst } from '../onnx/layout';
+import type { Value } from '../parse/values';
 import { any, dataFormat, float, type ArgSpecs } from './args';
 import { sampleWords, type SpatialRank } from '../shape';
 import { defineLayer, type LayerTrain } from './define';
@@ -44,15 +45,40 @@ export const Dropout = defineLayer({
   inputRank: 'any',
   outputShape: (input) => input,
   train: {
-    ...maskTrain<typeof dropoutArgs>((g, x, a, _input, seed) => (a.rate === 0 ? undefined : keepMask(g, x, a.rate as number, seed))),
-    refuse: (l) =>
-      l.a.noise_shape !== undefined && l.a.noise_shape.k !== 'none'
-        ? 'Dropout(noise_shape=…) is not trainable yet'
-        : l.a.rate >= 1
-          ? 'Dropout(rate=1) drops every value: nothing can be learned'
-          : undefined,
+    ...maskTrain<typeof dropoutArgs>((g, x, a, input, seed) => {
+      if (a.rate === 0) return undefined;
+      // noise_shape: one draw per kept axis, broadcast along the axes given as 1 (EfficientNet's
+      // (None, 1, 1, 1) drops whole samples: stochastic depth).
+      const shared = noiseAxes(a.noise_shape as Value | undefined, input);
+      return keepMask(g, shared && shared.length ? g.reduceMean(x, shared.map((k) => (k === 0 ? 0 : onnxAxis(k - 1, input.length))), true) : x, a.rate as number, seed);
+    }),
+    refuse: (l) => {
+      const axes = noiseAxes(l.a.noise_shape, l.input);
+      if (axes === undefined) return `Dropout(noise_shape=…) must list one size per axis of (None, ${l.input.join(', ')}), each None, 1 or the axis' size`;
+      return l.a.rate >= 1 ? 'Dropout(rate=1) drops every value: nothing can be learned' : undefined;
+    },
   },
 });
+
+/**
+ * The axes (0 = batch, k = per-sample axis k − 1) along which a Dropout `noise_shape` shares one
+ * draw: those given as 1 where the input is longer. [] without a noise_shape; undefined when it
+ * cannot be read or does not fit the input (Keras raises then).
+ */
+function noiseAxes(noise: Value | undefined, input: readonly number[]): number[] | undefined {
+  if (noise === undefined || noise.k === 'none') return [];
+  if (noise.k !== 'seq' || noise.items.length !== input.length + 1) return undefined;
+  const full = [null, ...input];
+  const axes: number[] = [];
+  for (let k = 0; k < noise.items.length; k++) {
+    const v = noise.items[k];
+    if (v.k === 'none') continue;
+    if (v.k !== 'num') return undefined;
+    if (v.v === 1 && full[k] !== 1) axes.push(k);
+    else if (v.v !== full[k] && v.v !== 1) return undefined;
+  }
+  return axes;
+}
 
 function spatialDropout(rank: SpatialRank) {
   // Keras: SpatialDropout1D(rate, seed); SpatialDropout2D/3D(rate, data_format, seed).
