@@ -274,7 +274,7 @@ outputs = layers.Dense(3, activation='softmax')(layers.concatenate([u, dot]))
   {
     // keras.applications' EfficientNet: its squeeze-and-excitation multiplies (H, W, C) by (1, 1, C),
     // its stochastic depth is Dropout(noise_shape=(None, 1, 1, 1)); a vector broadcast against a map too.
-    label: 'broadcasting merges: squeeze-and-excitation Multiply (4×4×6 × 1×1×6), Add of a (6,) vector to a map, Maximum of (4, 1, 6) and a map; Dropout(noise_shape=(None, 1, 1, 1)) and (None, 1, 1, 6)',
+    label: 'broadcasting merges: squeeze-and-excitation Multiply (4×4×6 × 1×1×6), Add of a (6,) vector to a map, Maximum of (4, 1, 6) and a map; Dropout(noise_shape=(None, 1, 1, 1)) and (None, 1, 1, 6); Dense on a map (its last axis), gelu',
     input: '(5, 5, 2)',
     layers: [],
     text: functional(
@@ -291,6 +291,7 @@ col = layers.Conv2D(6, (1, 4), activation='tanh')(x)
 x = layers.Maximum()([col, x])
 x = layers.Dropout(0.4, noise_shape=(None, 1, 1, 1))(x)
 x = layers.Dropout(0.3, noise_shape=(None, 1, 1, 6))(x)
+x = layers.Dense(5, activation='gelu')(x)
 x = layers.Flatten()(x)
 outputs = layers.Dense(3, activation='softmax')(x)
 `,

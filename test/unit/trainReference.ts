@@ -226,6 +226,18 @@ function transpose(x: T, perm: number[]): T {
 /** Keras/TF 'same' / 'valid' / 'causal' pads of every spatial axis. */
 const padsOf = (padding: string, S: number[], k: number[], s: number[], d: number[]): [number, number][] => S.map((n, i) => axisPads(padding, n, k[i], s[i], d[i]));
 
+/** erf by its Maclaurin series (float64-exact for |x| < 4, where the terms are summed to 1e-17), ±1 beyond. */
+function erf(x: number): number {
+  if (Math.abs(x) >= 4) return Math.sign(x);
+  let term = x;
+  let sum = x;
+  for (let n = 1; n < 200 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+    term *= (-x * x) / n;
+    sum += term / (2 * n + 1);
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
+
 export function activation(name: string | null | undefined, x: T, alpha?: number): T {
   if (!name || name === 'linear') return x;
   if (name === 'softmax') return softmax(x, x.s.length - 1);
@@ -241,6 +253,7 @@ export function activation(name: string | null | undefined, x: T, alpha?: number
     silu: (v) => v * sig(v),
     swish: (v) => v * sig(v),
     leaky_relu: (v) => (v > 0 ? v : (alpha ?? 0.2) * v),
+    gelu: (v) => 0.5 * v * (1 + erf(v / Math.SQRT2)),
   };
   if (!f[name]) throw new Error(`reference: activation ${name}`);
   return { d: x.d.map(f[name]), s: x.s };
@@ -530,7 +543,9 @@ export function layerForward(l: PlanLayer, xs: T[], w: Record<string, Float64Arr
       break;
     }
     case 'Dense': {
-      const [N, F] = x.s;
+      // On the last axis, every leading position (batch included) a row of its own.
+      const F = x.s[x.s.length - 1];
+      const N = x.d.length / F;
       const U = a.units;
       const k = key('kernel');
       const out = new Float64Array(N * U);
@@ -540,7 +555,7 @@ export function layerForward(l: PlanLayer, xs: T[], w: Record<string, Float64Arr
           for (let f = 0; f < F; f++) acc += x.d[n * F + f] * k[f * U + u];
           out[n * U + u] = acc;
         }
-      y = { d: out, s: [N, U] };
+      y = { d: out, s: [...x.s.slice(0, -1), U] };
       break;
     }
     case 'BatchNormalization': {

@@ -339,10 +339,12 @@ const adaptivePool =
 
 const dense: Emitter = (c) => {
   const a = c.layer.config as { units: number; use_bias: boolean };
-  if (c.inputs[0].length !== 1) return { refuse: 'Dense on a tensor of rank > 1 is not exported (ConvLens trains it after Flatten only)' };
+  const input = c.inputs[0];
+  // On (…, features), nn.Linear acts on the last dim: the channels-first tensor moves its channels there and back.
+  const call = input.length === 1 ? `${c.module()}(${c.xs[0]})` : `${c.module()}(${c.xs[0]}.movedim(1, -1)).movedim(-1, 1)`;
   return {
-    module: `nn.Linear(${c.inputs[0][0]}, ${a.units}${a.use_bias ? '' : ', bias=False'})`,
-    call: `${c.module()}(${c.xs[0]})`,
+    module: `nn.Linear(${input[input.length - 1]}, ${a.units}${a.use_bias ? '' : ', bias=False'})`,
+    call,
     weights: { kernel: { key: 'weight', perm: [1, 0] }, ...(a.use_bias ? { bias: { key: 'bias' } } : {}) },
   };
 };

@@ -1,4 +1,5 @@
 import { denseBackward, denseForward } from '../onnx/grad';
+import { toKerasPerm, toOnnxPerm } from '../onnx/layout';
 import { activation, bool, initializer, int } from './args';
 import { defineLayer } from './define';
 import { product } from '../shape';
@@ -47,14 +48,25 @@ export const Dense = defineLayer({
   },
   receptiveField: (_a, input) => (input.length === 1 ? { kind: 'global' } : { kind: 'identity' }),
   train: {
-    refuse: (l) =>
-      l.input.length > 1 ? `Dense on a (None, ${l.input.join(', ')}) input is not trainable yet: add Flatten() before it` : undefined,
-    forward: (g, l, x) => ({ y: denseForward(g, x, l.w.kernel, l.a.use_bias ? l.w.bias : undefined) }),
+    // On a (…, features) input Dense acts on the last axis: the graphs hold it channels-first, so
+    // the features are moved last, the rows flattened to (positions, features), and back.
+    forward(g, l, x) {
+      const bias = l.a.use_bias ? l.w.bias : undefined;
+      const r = l.input.length;
+      if (r === 1) return { y: denseForward(g, x, l.w.kernel, bias) };
+      const rows = g.reshape(g.transpose(x, toKerasPerm(r)), [-1, l.input[r - 1]]);
+      const y = g.transpose(g.reshape(denseForward(g, rows, l.w.kernel, bias), [-1, ...l.input.slice(0, -1), l.a.units]), toOnnxPerm(r));
+      return { y, saved: { rows } };
+    },
     backward(g, l, b) {
-      const r = denseBackward(g, b.x, l.w.kernel, b.dy, { dx: b.needDx, db: l.a.use_bias });
-      const grads: Record<string, string> = { kernel: r.dw! };
-      if (l.a.use_bias) grads.bias = r.db!;
-      return { dx: r.dx, grads };
+      const r = l.input.length;
+      const rows = r === 1 ? b.x : b.fwd.saved!.rows!;
+      const dy = r === 1 ? b.dy : g.reshape(g.transpose(b.dy, toKerasPerm(r)), [-1, l.a.units]);
+      const d = denseBackward(g, rows, l.w.kernel, dy, { dx: b.needDx, db: l.a.use_bias });
+      const grads: Record<string, string> = { kernel: d.dw! };
+      if (l.a.use_bias) grads.bias = d.db!;
+      const dx = d.dx && r > 1 ? g.transpose(g.reshape(d.dx, [-1, ...l.input]), toOnnxPerm(r)) : d.dx;
+      return { dx, grads };
     },
   },
 });
