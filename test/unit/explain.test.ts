@@ -9,7 +9,7 @@
  * message when `import torch` fails.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -20,7 +20,7 @@ import { compileExplainGraph, EXPLAIN_NAMES, explainableLayers } from '../../src
 import { upsampleBilinear } from '../../src/core/render/featureMaps';
 import { planTraining, planWeights, type PlanLayer, type TrainingPlan } from '../../src/core/train/plan';
 import { mulberry32 } from '../../src/core/train/random';
-import { analyze, fixturePath, readFixture } from './helpers';
+import { analyze, fixturePath, pythonModulesMissing, readFixture } from './helpers';
 import { layerForward, type T } from './trainReference';
 
 async function planOf(text: string): Promise<TrainingPlan> {
@@ -179,11 +179,7 @@ model = keras.Model(inputs, outputs)
 });
 
 const PYTHON = '/usr/bin/python3';
-const torchMissing = (() => {
-  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-  return r.status === 0 ? undefined : `PyTorch is not installed for ${PYTHON} (apt-get install python3-torch): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
-})();
-if (torchMissing) console.log(`  skipping the Grad-CAM comparisons with PyTorch: ${torchMissing}`);
+const torchMissing = pythonModulesMissing('torch', 'the Grad-CAM comparisons with PyTorch');
 
 /** ConvLens' explanation graph and PyTorch's autograd on the same weights, input and class. */
 async function checkTorch(file: string[], cls: string, target: string, logits: string, klass: number, seed: number): Promise<{ camError: number; saliencyError: number; torch: string }> {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { analyzeSource, type FileAnalysis, type ModelReport, type Problem } from '../../src/core/index';
@@ -43,4 +44,16 @@ export function seq(input: string, ...layers: string[]): string {
     ...layers.map((l) => `model.add(layers.${l})`),
     '',
   ].join('\n');
+}
+
+/**
+ * Why a comparison with Debian's PyTorch cannot run (`import torch` — or the modules named —
+ * fails for /usr/bin/python3, the interpreter .ci/run installs python3-torch for), or undefined
+ * when it can. Tests skip with this message, and say it once when the file loads.
+ */
+export function pythonModulesMissing(modules = 'torch', what = 'the comparisons with PyTorch'): string | undefined {
+  const r = spawnSync('/usr/bin/python3', ['-c', `import ${modules}`], { encoding: 'utf8' });
+  const why = r.status === 0 ? undefined : `${modules} cannot be imported by /usr/bin/python3 (apt-get install python3-torch python3-torchvision): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
+  if (why) console.log(`  skipping ${what}: ${why}`);
+  return why;
 }

@@ -11,14 +11,10 @@ import { describe, it } from 'node:test';
 import { planTraining } from '../../src/core/train/plan';
 import { toModelInput } from '../../src/core/train/sampleLayout';
 import { datasetForModel } from '../../src/train/data';
-import { analyze, readFixture } from './helpers';
+import { analyze, pythonModulesMissing, readFixture } from './helpers';
 
 const PYTHON = '/usr/bin/python3';
-const torchvisionMissing = (() => {
-  const r = spawnSync(PYTHON, ['-c', 'import torch, torchvision'], { encoding: 'utf8' });
-  return r.status === 0 ? undefined : `torchvision is not installed for ${PYTHON} (apt-get install python3-torchvision): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
-})();
-if (torchvisionMissing) console.log(`  skipping the comparison with torchvision: ${torchvisionMissing}`);
+const torchvisionMissing = pythonModulesMissing('torch, torchvision', 'the comparison with torchvision');
 
 async function planOf(text: string, cls = 'Net') {
   const a = await analyze(text);

@@ -9,7 +9,7 @@
 // And, without PyTorch, the same model's gradients against central differences of its loss.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -18,16 +18,12 @@ import { compileTrainGraph, GRAPH_NAMES, initialState, type TrainGraph } from '.
 import { defaultOptimizer, type OptimizerConfig } from '../../src/core/train/optimizers';
 import { planTraining, planWeights, type TrainingPlan } from '../../src/core/train/plan';
 import { Random } from '../../src/core/train/random';
-import { analyze, fixturePath, readFixture } from './helpers';
+import { analyze, fixturePath, pythonModulesMissing, readFixture } from './helpers';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = path.join(__dirname, '..', 'pytorch', 'train_check.py');
 const FIXTURE = fixturePath('pytorch', 'train', 'all_layers.py');
-const torchMissing = (() => {
-  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-  return r.status === 0 ? undefined : `PyTorch is not installed for ${PYTHON} (apt-get install python3-torch): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
-})();
-if (torchMissing) console.log(`  skipping the comparisons with PyTorch: ${torchMissing}`);
+const torchMissing = pythonModulesMissing('torch', 'the comparisons with PyTorch');
 
 let dir = '';
 before(() => {

@@ -9,14 +9,10 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { planTraining } from '../../src/core/train/plan';
 import { SCHEDULERS } from '../../src/core/train/schedulers';
-import { analyze } from './helpers';
+import { analyze, pythonModulesMissing } from './helpers';
 
 const PYTHON = '/usr/bin/python3';
-const torchMissing = (() => {
-  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-  return r.status === 0 ? undefined : `PyTorch is not installed for ${PYTHON} (apt-get install python3-torch): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
-})();
-if (torchMissing) console.log(`  skipping the comparisons with torch.optim.lr_scheduler: ${torchMissing}`);
+const torchMissing = pythonModulesMissing('torch', 'the comparisons with torch.optim.lr_scheduler');
 
 /** A PyTorch training script in the usual shape, with `scheduler` made on its optimizer. */
 const script = (optimizer: string, scheduler: string, epochs = 12): string => `import torch
