@@ -115,9 +115,9 @@ describe('training plan', () => {
     const text = model(
       "model.add(layers.Conv2D(4, 3, input_shape=(16, 16, 3), data_format='channels_last'))",
       'model.add(layers.Masking())',
-      "model.add(layers.Conv2D(4, 3, activation='gelu'))",
+      "model.add(layers.Conv2D(4, 3, activation='softsign'))",
       "model.add(layers.UpSampling2D(interpolation='bilinear'))",
-      'model.add(layers.Dropout(0.5, noise_shape=(None, 1, 1, 4)))',
+      'model.add(layers.Dropout(0.5, noise_shape=(None, 2, 1, 4)))',
       'model.add(layers.Dense(10))',
       "model.compile(optimizer='nadam', loss='hinge')",
     );
@@ -126,10 +126,9 @@ describe('training plan', () => {
     const got = r.problems.map((p) => `${p.line}:${p.column} ${p.message}`);
     assert.deepEqual(got, [
       "5:11 Masking 'masking': Masking passes a mask to the layers after it (GlobalAveragePooling1D averages only unmasked steps), which ConvLens' trainer does not propagate yet",
-      "6:11 Conv2D 'conv2d_1': activation='gelu' is not trainable yet",
+      "6:11 Conv2D 'conv2d_1': activation='softsign' is not trainable yet",
       "7:11 UpSampling2D 'up_sampling2d': UpSampling2D(interpolation='bilinear') is not trainable yet (use 'nearest')",
-      "8:11 Dropout 'dropout': Dropout(noise_shape=…) is not trainable yet",
-      "9:11 Dense 'dense': Dense on a (None, 24, 24, 4) input is not trainable yet: add Flatten() before it",
+      "8:11 Dropout 'dropout': Dropout(noise_shape=…) must list one size per axis of (None, 24, 24, 4), each None, 1 or the axis' size",
       "9:11 the model's output is (None, 24, 24, 10): ConvLens trains classifiers whose output is one vector per sample (add Flatten() and Dense(classes))",
       "10:1 loss 'hinge' is not supported for training yet (use one of categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy, mean_squared_error, mean_absolute_error)",
       "10:25 optimizer 'nadam' is not supported for training yet (use one of sgd, rmsprop, adam, adamw, adagrad)",
