@@ -1072,20 +1072,14 @@ export class KerasSemantics implements FrameworkSemantics {
         const node = l.nodes[0];
         return node?.outputs[0] ? this.shapeOf({ k: 'tensor', t: node.outputs[0] }) : UNKNOWN;
       }
-      case 'filters':
-      case 'units':
-      case 'kernel_size':
-      case 'strides':
-      case 'padding':
-      case 'activation': {
-        const v = l.bound?.config[name];
-        if (typeof v === 'number') return num(v);
-        if (typeof v === 'string') return str(v);
-        if (Array.isArray(v)) return tuple(v.map((x) => num(x as number)));
-        return UNKNOWN;
-      }
-      default:
+      default: {
+        // Keras layers keep their constructor arguments as attributes of the same name
+        // (`layer.rate`, `layer.units`, `layer.pool_size`): `MCDropout(layer.rate)` copies one.
+        const config = l.bound?.config;
+        if (config && Object.prototype.hasOwnProperty.call(config, name)) return configValue(config[name]);
+        if (l.type?.args && Object.prototype.hasOwnProperty.call(l.type.args, name)) return UNKNOWN;
         return { k: 'method', self: { k: 'layer', layer: l }, name };
+      }
     }
   }
 
@@ -1652,6 +1646,16 @@ const TF_NAMES: Record<string, string> = { sigmoid: 'tf.math.sigmoid', tanh: 'tf
 
 /** The tensors of a value: one tensor, or a list/tuple/dict of them; undefined if any is not a tensor. */
 /** An input ConvLens made itself (for a model without `Input`, a replay, a traced call). */
+/** A bound layer argument as the Python value its attribute holds (numbers, strings, flags, tuples). */
+function configValue(v: unknown): Value {
+  if (typeof v === 'number') return num(v);
+  if (typeof v === 'string') return str(v);
+  if (typeof v === 'boolean') return { k: 'bool', v };
+  if (v === null) return NONE;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number' || x === null)) return tuple(v.map((x) => (x === null ? NONE : num(x as number))));
+  return UNKNOWN;
+}
+
 function isHidden(l: LayerInstance): boolean {
   return !!l.type?.isInput && l.nodes.every((n) => n.replay);
 }
