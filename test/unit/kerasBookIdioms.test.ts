@@ -43,4 +43,27 @@ describe('Keras book idioms', () => {
     const m = a.models.at(-1)!;
     assert.deepEqual(m.layers.map((l) => [l.outputShape, l.params]), [[[4, 4, 8], 72], [[1, 1, 8], 0]]);
   });
+  it('np.reshape of an array read from a file to (data.shape[0], 28, 28, 1) gives the sizes it names (the image sides the model is built for)', async () => {
+    // Deep Learning Illustrated, generative_adversarial_network.ipynb: Quick, Draw! bitmaps.
+    const rows = await rowsOf(
+      [
+        'import numpy as np',
+        'from keras.models import Model',
+        'from keras.layers import Input, Dense, Conv2D, Flatten',
+        'data = np.load("apple.npy")',
+        'data = data/255',
+        'data = np.reshape(data,(data.shape[0],28,28,1))',
+        'img_w,img_h = data.shape[1:3]',
+        'image = Input((img_w,img_h,1))',
+        'x = Flatten()(Conv2D(8, 5, strides=2, padding="same")(image))',
+        'd = Model(image, Dense(1)(x))',
+        '',
+      ].join('\n'),
+    );
+    assert.equal(rows[0].replace(/^\S+/, ''), ' (InputLayer) (None, 28, 28, 1) 0');
+    assert.deepEqual(rows.slice(1), ['conv2d (Conv2D) (None, 14, 14, 8) 208', 'flatten (Flatten) (None, 1568) 0', 'dense (Dense) (None, 1) 1569']);
+    // A size of -1 next to an unknown one cannot be worked out.
+    const a = await analyze(['import numpy as np', 'import keras', 'data = np.reshape(np.load("x.npy"), (-1, 28, 28))', 'model = keras.Sequential([keras.Input(data.shape[1:]), keras.layers.Flatten()])', ''].join('\n'));
+    assert.deepEqual(a.models.at(-1)!.layers.map((l) => l.outputShape), [[784]]);
+  });
 });
