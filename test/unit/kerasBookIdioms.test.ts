@@ -66,4 +66,26 @@ describe('Keras book idioms', () => {
     const a = await analyze(['import numpy as np', 'import keras', 'data = np.reshape(np.load("x.npy"), (-1, 28, 28))', 'model = keras.Sequential([keras.Input(data.shape[1:]), keras.layers.Flatten()])', ''].join('\n'));
     assert.deepEqual(a.models.at(-1)!.layers.map((l) => l.outputShape), [[784]]);
   });
+  it('load_model of the path the file saved a model to gives that model back; another path stays unknown', async () => {
+    // Hvass-Labs TensorFlow-Tutorials 03C_Keras_API.ipynb: model2.save(path_model), del model2, model3 = load_model(path_model).
+    const program = (loaded: string) =>
+      [
+        'from tensorflow.keras.models import Model',
+        'from tensorflow.keras.layers import Input, Dense, Flatten',
+        'inputs = Input(shape=(28, 28))',
+        'model2 = Model(inputs=inputs, outputs=Dense(10)(Flatten()(inputs)))',
+        "path_model = 'model.keras'",
+        'model2.save(path_model)',
+        'del model2',
+        'from tensorflow.python.keras.models import load_model',
+        `model3 = load_model(${loaded})`,
+        'model3.summary()',
+        '',
+      ].join('\n');
+    const a = await analyze(program('path_model'));
+    assert.equal(a.models.length, 1);
+    assert.deepEqual(a.models[0].snapshots.map((s) => s.totalParams), [7850]);
+    const other = await analyze(program("'other.keras'"));
+    assert.deepEqual(other.models[0].snapshots, []);
+  });
 });

@@ -48,6 +48,8 @@ export class KerasSemantics implements FrameworkSemantics {
   private readonly uids = new Map<string, number>();
   private readonly sequences = new WeakMap<ModelBuild, SequenceState>();
   private readonly subclasses = new WeakMap<ModelBuild | LayerInstance, Subclass>();
+  /** Models the file saves (`model.save('model.keras')`), by path: `load_model` of that path gives the model back. */
+  private readonly saved = new Map<string, ModelBuild>();
   private nextLayerId = 0;
   private nextModelId = 0;
   private dataFormat: 'channels_last' | 'channels_first' = 'channels_last';
@@ -325,6 +327,12 @@ export class KerasSemantics implements FrameworkSemantics {
     if (isKeras && last === 'correct_pad') return this.correctPad(args);
     if (isKeras && last === 'validate_activation') return NONE;
     if (isKeras && last === 'plot_model') return NONE;
+    if (isKeras && last === 'load_model') {
+      // A model this file saved to that path earlier: Keras loads the same architecture back.
+      const file = (args.keyword.get('filepath') ?? args.positional[0])?.value;
+      const model = file?.k === 'str' ? this.saved.get(file.v) : undefined;
+      if (model) return { k: 'model', model };
+    }
     if (isKeras && (last === 'load_model' || last === 'model_from_json')) return { k: 'unknown', why: 'a model loaded from a file' };
     if (path === 'keras.models.clone_model' && p[0]?.k === 'model') return p[0];
     return UNKNOWN;
@@ -1274,7 +1282,11 @@ export class KerasSemantics implements FrameworkSemantics {
         if (!this.interp.foreign) model.snapshots.push({ span: this.interp.here(e?.span ?? span), trainable, nonTrainable, layers: layers.length, flags: this.trainableFlags(model) });
         return NONE;
       }
-      case 'save':
+      case 'save': {
+        const file = (args.keyword.get('filepath') ?? args.positional[0])?.value;
+        if (file?.k === 'str') this.saved.set(file.v, model);
+        return NONE;
+      }
       case 'save_weights':
       case 'load_weights':
       case 'evaluate':
