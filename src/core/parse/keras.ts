@@ -48,6 +48,8 @@ export class KerasSemantics implements FrameworkSemantics {
   private readonly uids = new Map<string, number>();
   private readonly sequences = new WeakMap<ModelBuild, SequenceState>();
   private readonly subclasses = new WeakMap<ModelBuild | LayerInstance, Subclass>();
+  /** Models the file saves (`model.save('model.keras')`), by path: `load_model` of that path gives the model back. */
+  private readonly saved = new Map<string, ModelBuild>();
   private nextLayerId = 0;
   private nextModelId = 0;
   private dataFormat: 'channels_last' | 'channels_first' = 'channels_last';
@@ -325,6 +327,12 @@ export class KerasSemantics implements FrameworkSemantics {
     if (isKeras && last === 'correct_pad') return this.correctPad(args);
     if (isKeras && last === 'validate_activation') return NONE;
     if (isKeras && last === 'plot_model') return NONE;
+    if (isKeras && last === 'load_model') {
+      // A model this file saved to that path earlier: Keras loads the same architecture back.
+      const file = (args.keyword.get('filepath') ?? args.positional[0])?.value;
+      const model = file?.k === 'str' ? this.saved.get(file.v) : undefined;
+      if (model) return { k: 'model', model };
+    }
     if (isKeras && (last === 'load_model' || last === 'model_from_json')) return { k: 'unknown', why: 'a model loaded from a file' };
     if (path === 'keras.models.clone_model' && p[0]?.k === 'model') return p[0];
     return UNKNOWN;
@@ -1072,20 +1080,14 @@ export class KerasSemantics implements FrameworkSemantics {
         const node = l.nodes[0];
         return node?.outputs[0] ? this.shapeOf({ k: 'tensor', t: node.outputs[0] }) : UNKNOWN;
       }
-      case 'filters':
-      case 'units':
-      case 'kernel_size':
-      case 'strides':
-      case 'padding':
-      case 'activation': {
-        const v = l.bound?.config[name];
-        if (typeof v === 'number') return num(v);
-        if (typeof v === 'string') return str(v);
-        if (Array.isArray(v)) return tuple(v.map((x) => num(x as number)));
-        return UNKNOWN;
-      }
-      default:
+      default: {
+        // Keras layers keep their constructor arguments as attributes of the same name
+        // (`layer.rate`, `layer.units`, `layer.pool_size`): `MCDropout(layer.rate)` copies one.
+        const config = l.bound?.config;
+        if (config && Object.prototype.hasOwnProperty.call(config, name)) return configValue(config[name]);
+        if (l.type?.args && Object.prototype.hasOwnProperty.call(l.type.args, name)) return UNKNOWN;
         return { k: 'method', self: { k: 'layer', layer: l }, name };
+      }
     }
   }
 
@@ -1280,7 +1282,11 @@ export class KerasSemantics implements FrameworkSemantics {
         if (!this.interp.foreign) model.snapshots.push({ span: this.interp.here(e?.span ?? span), trainable, nonTrainable, layers: layers.length, flags: this.trainableFlags(model) });
         return NONE;
       }
-      case 'save':
+      case 'save': {
+        const file = (args.keyword.get('filepath') ?? args.positional[0])?.value;
+        if (file?.k === 'str') this.saved.set(file.v, model);
+        return NONE;
+      }
       case 'save_weights':
       case 'load_weights':
       case 'evaluate':
@@ -1652,6 +1658,16 @@ const TF_NAMES: Record<string, string> = { sigmoid: 'tf.math.sigmoid', tanh: 'tf
 
 /** The tensors of a value: one tensor, or a list/tuple/dict of them; undefined if any is not a tensor. */
 /** An input ConvLens made itself (for a model without `Input`, a replay, a traced call). */
+/** A bound layer argument as the Python value its attribute holds (numbers, strings, flags, tuples). */
+function configValue(v: unknown): Value {
+  if (typeof v === 'number') return num(v);
+  if (typeof v === 'string') return str(v);
+  if (typeof v === 'boolean') return { k: 'bool', v };
+  if (v === null) return NONE;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number' || x === null)) return tuple(v.map((x) => (x === null ? NONE : num(x as number))));
+  return UNKNOWN;
+}
+
 function isHidden(l: LayerInstance): boolean {
   return !!l.type?.isInput && l.nodes.every((n) => n.replay);
 }

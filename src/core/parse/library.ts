@@ -213,7 +213,9 @@ function numpyCall(interp: Interpreter, fn: string, p: Value[], args: CallArgs, 
     case 'reshape': {
       const a = p[0];
       const dims = (args.keyword.get('newshape') ?? args.keyword.get('shape') ?? args.positional[1])?.value;
-      return a?.k === 'array' && dims ? keepOrigin(reshapeArray(a.shape, dims), a) : UNKNOWN;
+      if (a?.k === 'array' && dims) return keepOrigin(reshapeArray(a.shape, dims), a);
+      // An array read from a file (`np.load`): its new shape is the one asked for.
+      return a?.k === 'unknown' && dims ? reshapeArray([null], dims) : UNKNOWN;
     }
     case 'concatenate':
     case 'vstack':
@@ -263,10 +265,13 @@ function arrayOf(v: Value): Value {
 /** `a.reshape(-1, 28, 28, 1)`: the new shape with one -1 inferred when the size is known. */
 export function reshapeArray(shape: Dim[], dims: Value): Value {
   const target = dims.k === 'num' ? [dims] : dims.k === 'seq' ? dims.items : undefined;
-  if (!target || !target.every((d) => d.k === 'num')) return { k: 'unknown', why: 'a reshape to sizes ConvLens cannot read' };
-  const t = target.map((d) => (d as { v: number }).v);
+  // A size read from data ConvLens does not have (`data.shape[0]`) stays unknown; the others hold
+  // whatever the array was: `np.reshape(data, (data.shape[0], 28, 28, 1))` is (?, 28, 28, 1).
+  if (!target || !target.every((d) => d.k === 'num' || d.k === 'unknown')) return { k: 'unknown', why: 'a reshape to sizes ConvLens cannot read' };
+  const t = target.map((d) => (d.k === 'num' ? d.v : null));
+  if (t.every((d) => d === null)) return { k: 'unknown', why: 'a reshape to sizes ConvLens cannot read' };
   const known = shape.every((d) => d !== null) ? shape.reduce<number>((p, d) => p * (d as number), 1) : null;
-  const rest = t.filter((d) => d !== -1).reduce((p, d) => p * d, 1);
+  const rest = t.every((d) => d !== null) ? t.filter((d) => d !== -1).reduce<number>((p, d) => p * (d as number), 1) : 0;
   return { k: 'array', shape: t.map((d) => (d === -1 ? (known !== null && rest > 0 ? known / rest : null) : d)) };
 }
 
