@@ -6,8 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatSummary } from '../../src/core/index';
-import { analyze } from './helpers';
+import { analyzeSource, formatSummary } from '../../src/core/index';
+import { DEFAULT_LIMITS } from '../../src/core/parse/interpreter';
+import { analyze, parser } from './helpers';
 
 const heapMB = () => process.memoryUsage().heapUsed / 1e6;
 
@@ -68,5 +69,17 @@ match 3:
     assert.equal(a.models.length, 1);
     a = await analyze('import keras\nfrom keras import layers\nm = keras.Sequential([keras.Input((3,))])\nwhile True:\n    m.add(layers.Dense(3))\n');
     assert.ok(a.problems.some((p) => p.code === 'analysis-budget'));
+  });
+  it("a budget that runs out inside another file (a bundled application, a sibling module) is reported at the document's call", async () => {
+    const text = 'import keras\nfrom keras.applications import ResNet50\nms = [ResNet50() for _ in range(5)]\n';
+    const a = analyzeSource(text, await parser(), { limits: { ...DEFAULT_LIMITS, maxNodes: 500 } });
+    const budget = a.problems.filter((p) => p.code === 'analysis-budget');
+    assert.equal(budget.length, 1, JSON.stringify(a.problems));
+    assert.equal(text.slice(budget[0].span.start, budget[0].span.end), 'ResNet50()');
+    const sibling = 'import keras\ndef spin():\n    m = keras.Sequential()\n    while True:\n        m.add(keras.layers.Dense(3))\n';
+    const b = analyzeSource('import blocks\nblocks.spin()\n', await parser(), { loadModule: (name) => (name === 'blocks' ? { text: sibling, label: 'blocks.py' } : undefined) });
+    const at = b.problems.find((p) => p.code === 'analysis-budget');
+    assert.ok(at, JSON.stringify(b.problems));
+    assert.equal('import blocks\nblocks.spin()\n'.slice(at.span.start, at.span.end), 'blocks.spin()');
   });
 });

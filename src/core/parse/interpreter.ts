@@ -221,7 +221,7 @@ export class Interpreter {
         this.sink.report({
           severity: 'warning',
           code: 'analysis-budget',
-          span: this.frames.length > 1 ? this.here(e.span) : e.span,
+          span: e.span,
           message: `ConvLens stopped evaluating here: ${e.why}; models after this point may be incomplete`,
         });
         for (const m of this.models) m.incomplete ??= 'analysis stopped early';
@@ -269,15 +269,16 @@ export class Interpreter {
   // Budgets
 
   tick(span: Span): void {
-    if (++this.steps > this.stepLimit) throw new BudgetExceeded(span, `after ${this.stepLimit.toLocaleString('en-US')} steps (a very long loop or deep recursion?)`);
-    if (this.tracer.nodes.length > this.limits.maxNodes) throw new BudgetExceeded(span, `the file makes more than ${this.limits.maxNodes.toLocaleString('en-US')} layer calls`);
+    // At the document's call if this runs in another file: the frames are gone when guard() catches it.
+    if (++this.steps > this.stepLimit) throw new BudgetExceeded(this.here(span), `after ${this.stepLimit.toLocaleString('en-US')} steps (a very long loop or deep recursion?)`);
+    if (this.tracer.nodes.length > this.limits.maxNodes) throw new BudgetExceeded(this.here(span), `the file makes more than ${this.limits.maxNodes.toLocaleString('en-US')} layer calls`);
   }
 
   /** Accounts for a new list/tuple/string of `n` items; undefined when it is too large to keep. */
   allocate(n: number, span: Span): boolean {
     if (n > this.limits.maxItems) return false;
     this.allocated += n;
-    if (this.allocated > this.limits.maxAllocated) throw new BudgetExceeded(span, `the file builds more than ${this.limits.maxAllocated.toLocaleString('en-US')} list items in all`);
+    if (this.allocated > this.limits.maxAllocated) throw new BudgetExceeded(this.here(span), `the file builds more than ${this.limits.maxAllocated.toLocaleString('en-US')} list items in all`);
     return true;
   }
 
