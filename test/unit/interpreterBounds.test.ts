@@ -82,4 +82,43 @@ match 3:
     assert.ok(at, JSON.stringify(b.problems));
     assert.equal('import blocks\nblocks.spin()\n'.slice(at.span.start, at.span.end), 'blocks.spin()');
   });
+  it('a forward() or call() that never ends, traced after the file has run, stops at the budget with a warning there (was an internal error, message undefined)', async () => {
+    const torchText = `import torch.nn as nn
+class Spin(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 3, 3, padding=1)
+    def forward(self, x):
+        while True:
+            x = self.c(x)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+    def forward(self, x):
+        return self.fc(x)
+a = Spin()
+b = Net()
+`;
+    const torch = await analyze(torchText);
+    // The budget is the file's: the models traced after the first run out are cut too, each with the warning.
+    const warnings = torch.problems.filter((p) => p.severity !== 'information');
+    assert.ok(warnings.length > 0 && warnings.every((p) => p.code === 'analysis-budget'), JSON.stringify(torch.problems));
+    assert.match(torchText.slice(warnings[0].span.start, warnings[0].span.end), /x = self\.c\(x\)/);
+    assert.deepEqual(torch.models.map((m) => [m.name, m.totalParams]), [['Spin', 84], ['Net', 10]]);
+    const keras = await analyze(`import keras
+from keras import layers
+class Spin(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.d = layers.Dense(4)
+    def call(self, x):
+        while True:
+            x = self.d(x)
+m = Spin()
+n = keras.Sequential([keras.Input((4,)), layers.Dense(2)])
+`);
+    assert.deepEqual(keras.problems.map((p) => p.code), ['analysis-budget'], JSON.stringify(keras.problems));
+    assert.equal(keras.models.find((x) => x.varName === 'n')?.totalParams, 10);
+  });
 });

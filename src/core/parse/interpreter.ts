@@ -212,8 +212,12 @@ export class Interpreter {
     return s;
   }
 
-  /** Runs `f`, turning the budget and unexpected ends into problems instead of throws. */
-  private guard(f: () => void): void {
+  /**
+   * Runs `f`, turning the budget and unexpected ends into problems instead of throws. The
+   * front-ends' finish() runs each model's last steps under it too (a subclassed model's call(),
+   * a module's forward()): user code, run after run() returned.
+   */
+  guard(f: () => void): void {
     try {
       f();
     } catch (e) {
