@@ -121,4 +121,23 @@ n = keras.Sequential([keras.Input((4,)), layers.Dense(2)])
     assert.deepEqual(keras.problems.map((p) => p.code), ['analysis-budget'], JSON.stringify(keras.problems));
     assert.equal(keras.models.find((x) => x.varName === 'n')?.totalParams, 10);
   });
+  it('strings grown by replace, join, %, format or an f-string past a million characters are unknown, not built; any width and precision are read', async () => {
+    const grow = [
+      's = s.replace("a", "aaaaaaaaaa")',
+      's = "".join([s, s])',
+      's = "%s%s" % (s, s)',
+      's = "{}{}".format(s, s)',
+      's = f"{s}{s}"',
+    ];
+    for (const step of grow) {
+      const before = heapMB();
+      const a = await analyze(`import keras\ns = "a" * 100000\nfor _ in range(40):\n    ${step}\nm = keras.Sequential([keras.Input((len(s),))])\n`);
+      assert.deepEqual(a.problems.map((p) => p.code), ['input-unknown'], step);
+      assert.equal(a.models[0].inputShape, null, step);
+      assert.ok(heapMB() - before < 300, `${step}: heap grew ${(heapMB() - before).toFixed(0)} MB`);
+    }
+    const f = await analyze('import keras\nx = 1.5\na = f"{x:.200f}"\nb = "%0999999999d" % 3\nc = "{:>999999999}".format("a")\nm = keras.Sequential([keras.Input((len(b),))])\n');
+    assert.deepEqual(f.problems.map((p) => p.code), ['input-unknown']);
+    assert.equal(f.models[0].inputShape, null);
+  });
 });
