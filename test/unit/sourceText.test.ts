@@ -62,7 +62,9 @@ describe('notebooks', () => {
     assert.equal(cellAt(p, p.text.indexOf('m ='))!.index, 3);
   });
   it('says what is wrong with a file that is not a notebook', () => {
-    assert.throws(() => readIpynb('{'), (e: Error) => e instanceof NotebookError && /^not a notebook: the file is not valid JSON/.test(e.message));
+    assert.throws(() => readIpynb('{'), (e: Error) => e instanceof NotebookError && /^not a notebook: the file is not valid JSON at line 1, column 2/.test(e.message));
+    // Where a corrupted byte is: the line and column, not only V8's character position.
+    assert.throws(() => readIpynb('{\n "cells": [\n  {"source": "a\u0001b"}\n ]\n}'), (e: Error) => /not valid JSON at line 3, column 16 \(/.test(e.message));
     assert.throws(() => readIpynb('{"worksheets": [], "nbformat": 3}'), /nbformat 3 notebooks are not supported/);
     assert.throws(() => readIpynb('{"cells": [{"cell_type": "code", "source": 3}]}'), /cell 1: "source" must be a string or a list of strings/);
   });
