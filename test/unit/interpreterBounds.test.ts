@@ -140,4 +140,14 @@ n = keras.Sequential([keras.Input((4,)), layers.Dense(2)])
     assert.deepEqual(f.problems.map((p) => p.code), ['input-unknown']);
     assert.equal(f.models[0].inputShape, null);
   });
+  it("NumPy axes out of range are NumPy's AxisError, unknown here (axis=10**9 made a billion-entry shape and hung)", { timeout: 120_000 }, async () => {
+    const data = 'import numpy as np\nimport keras\n(x_train, _), (x_test, _) = keras.datasets.mnist.load_data()\n';
+    const model = 'm = keras.Sequential([keras.Input(e.shape[1:])])\n';
+    const big = await analyze(`${data}e = np.expand_dims(x_train, 10**9)\n${model}`);
+    assert.equal(big.models[0].inputShape, null);
+    const bad = await analyze(`${data}d = np.concatenate([x_train, x_test], axis=10**9)\ne = np.expand_dims(d, -1)\n${model}`);
+    assert.equal(bad.models[0].inputShape, null);
+    const good = await analyze(`${data}d = np.concatenate([x_train, x_test], axis=-1)\ne = np.expand_dims(d, -4)\n${model}`);
+    assert.deepEqual(good.models[0].inputShape, [60000, 28, 56]);
+  });
 });
