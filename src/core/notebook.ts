@@ -42,7 +42,7 @@ export function readIpynb(json: string): NotebookCell[] {
   try {
     nb = JSON.parse(json);
   } catch (e) {
-    throw new NotebookError(`not a notebook: the file is not valid JSON (${(e as Error).message})`);
+    throw new NotebookError(`not a notebook: the file is not valid JSON${jsonErrorPlace(json, (e as Error).message)} (${(e as Error).message})`);
   }
   const o = nb as { cells?: unknown; nbformat?: unknown; worksheets?: unknown; metadata?: { language_info?: { name?: unknown }; kernelspec?: { language?: unknown } } };
   if (typeof o !== 'object' || o === null) throw new NotebookError('not a notebook: the JSON is not an object');
@@ -60,6 +60,23 @@ export function readIpynb(json: string): NotebookCell[] {
     if (source === undefined) throw new NotebookError(`cell ${i + 1}: "source" must be a string or a list of strings`);
     return { kind, source, language: kind === 'code' && typeof language === 'string' ? language : undefined };
   });
+}
+
+/**
+ * ` at line 12, column 5` for a JSON.parse error that gives a character position (or ends early):
+ * a notebook is a few hundred kilobytes, and `position 356842` does not say where to look.
+ */
+function jsonErrorPlace(json: string, message: string): string {
+  const m = /at position (\d+)/.exec(message);
+  const at = m ? Number(m[1]) : /end of JSON input/.test(message) ? json.length : undefined;
+  if (at === undefined) return '';
+  let line = 1;
+  let lineStart = 0;
+  for (let i = json.indexOf('\n'); i >= 0 && i < at; i = json.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return ` at line ${line}, column ${at - lineStart + 1}`;
 }
 
 /** IPython syntax Python cannot read: line magics (`%matplotlib inline`) and shell escapes (`!pip install`). */

@@ -6,8 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatSummary } from '../../src/core/index';
-import { analyze } from './helpers';
+import { analyzeSource, formatSummary } from '../../src/core/index';
+import { DEFAULT_LIMITS } from '../../src/core/parse/interpreter';
+import { analyze, parser } from './helpers';
 
 const heapMB = () => process.memoryUsage().heapUsed / 1e6;
 
@@ -68,5 +69,85 @@ match 3:
     assert.equal(a.models.length, 1);
     a = await analyze('import keras\nfrom keras import layers\nm = keras.Sequential([keras.Input((3,))])\nwhile True:\n    m.add(layers.Dense(3))\n');
     assert.ok(a.problems.some((p) => p.code === 'analysis-budget'));
+  });
+  it("a budget that runs out inside another file (a bundled application, a sibling module) is reported at the document's call", async () => {
+    const text = 'import keras\nfrom keras.applications import ResNet50\nms = [ResNet50() for _ in range(5)]\n';
+    const a = analyzeSource(text, await parser(), { limits: { ...DEFAULT_LIMITS, maxNodes: 500 } });
+    const budget = a.problems.filter((p) => p.code === 'analysis-budget');
+    assert.equal(budget.length, 1, JSON.stringify(a.problems));
+    assert.equal(text.slice(budget[0].span.start, budget[0].span.end), 'ResNet50()');
+    const sibling = 'import keras\ndef spin():\n    m = keras.Sequential()\n    while True:\n        m.add(keras.layers.Dense(3))\n';
+    const b = analyzeSource('import blocks\nblocks.spin()\n', await parser(), { loadModule: (name) => (name === 'blocks' ? { text: sibling, label: 'blocks.py' } : undefined) });
+    const at = b.problems.find((p) => p.code === 'analysis-budget');
+    assert.ok(at, JSON.stringify(b.problems));
+    assert.equal('import blocks\nblocks.spin()\n'.slice(at.span.start, at.span.end), 'blocks.spin()');
+  });
+  it('a forward() or call() that never ends, traced after the file has run, stops at the budget with a warning there (was an internal error, message undefined)', async () => {
+    const torchText = `import torch.nn as nn
+class Spin(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 3, 3, padding=1)
+    def forward(self, x):
+        while True:
+            x = self.c(x)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+    def forward(self, x):
+        return self.fc(x)
+a = Spin()
+b = Net()
+`;
+    const torch = await analyze(torchText);
+    // The budget is the file's: the models traced after the first run out are cut too, each with the warning.
+    const warnings = torch.problems.filter((p) => p.severity !== 'information');
+    assert.ok(warnings.length > 0 && warnings.every((p) => p.code === 'analysis-budget'), JSON.stringify(torch.problems));
+    assert.match(torchText.slice(warnings[0].span.start, warnings[0].span.end), /x = self\.c\(x\)/);
+    assert.deepEqual(torch.models.map((m) => [m.name, m.totalParams]), [['Spin', 84], ['Net', 10]]);
+    const keras = await analyze(`import keras
+from keras import layers
+class Spin(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.d = layers.Dense(4)
+    def call(self, x):
+        while True:
+            x = self.d(x)
+m = Spin()
+n = keras.Sequential([keras.Input((4,)), layers.Dense(2)])
+`);
+    assert.deepEqual(keras.problems.map((p) => p.code), ['analysis-budget'], JSON.stringify(keras.problems));
+    assert.equal(keras.models.find((x) => x.varName === 'n')?.totalParams, 10);
+  });
+  it('strings grown by replace, join, %, format or an f-string past a million characters are unknown, not built; any width and precision are read', async () => {
+    const grow = [
+      's = s.replace("a", "aaaaaaaaaa")',
+      's = "".join([s, s])',
+      's = "%s%s" % (s, s)',
+      's = "{}{}".format(s, s)',
+      's = f"{s}{s}"',
+    ];
+    for (const step of grow) {
+      const before = heapMB();
+      const a = await analyze(`import keras\ns = "a" * 100000\nfor _ in range(40):\n    ${step}\nm = keras.Sequential([keras.Input((len(s),))])\n`);
+      assert.deepEqual(a.problems.map((p) => p.code), ['input-unknown'], step);
+      assert.equal(a.models[0].inputShape, null, step);
+      assert.ok(heapMB() - before < 300, `${step}: heap grew ${(heapMB() - before).toFixed(0)} MB`);
+    }
+    const f = await analyze('import keras\nx = 1.5\na = f"{x:.200f}"\nb = "%0999999999d" % 3\nc = "{:>999999999}".format("a")\nm = keras.Sequential([keras.Input((len(b),))])\n');
+    assert.deepEqual(f.problems.map((p) => p.code), ['input-unknown']);
+    assert.equal(f.models[0].inputShape, null);
+  });
+  it("NumPy axes out of range are NumPy's AxisError, unknown here (axis=10**9 made a billion-entry shape and hung)", { timeout: 120_000 }, async () => {
+    const data = 'import numpy as np\nimport keras\n(x_train, _), (x_test, _) = keras.datasets.mnist.load_data()\n';
+    const model = 'm = keras.Sequential([keras.Input(e.shape[1:])])\n';
+    const big = await analyze(`${data}e = np.expand_dims(x_train, 10**9)\n${model}`);
+    assert.equal(big.models[0].inputShape, null);
+    const bad = await analyze(`${data}d = np.concatenate([x_train, x_test], axis=10**9)\ne = np.expand_dims(d, -1)\n${model}`);
+    assert.equal(bad.models[0].inputShape, null);
+    const good = await analyze(`${data}d = np.concatenate([x_train, x_test], axis=-1)\ne = np.expand_dims(d, -4)\n${model}`);
+    assert.deepEqual(good.models[0].inputShape, [60000, 28, 56]);
   });
 });

@@ -378,6 +378,13 @@ describe('locally connected layers (tf.keras 2)', () => {
     const r = await layer('(5, 2)', "LocallyConnected1D(4, 3, padding='same', implementation=3)");
     assert.deepEqual([r.out, r.params], [[5, 4], 124]);
   });
+  it('an input 2**40 wide is counted, not walked (the connections were summed position by position: a file with this input hung)', { timeout: 120_000 }, async () => {
+    const r = await layer('(2**40, 2)', 'LocallyConnected1D(4, 3)');
+    assert.equal(r.macs, (2 ** 40 - 2) * 3 * 2 * 4);
+    const same = await layer('(2**40 + 1, 2)', "LocallyConnected1D(4, 5, strides=2, padding='same', implementation=3)");
+    // 2^39 + 1 windows of 5 taps, less 2 clipped at the start and 2 at the end.
+    assert.equal(same.params, ((2 ** 39 + 1) * 5 - 4) * 2 * 4 + (2 ** 39 + 1) * 4);
+  });
   it("padding='same' with the default implementation=1 is Keras' ValueError, on the argument", async () => {
     const r = await layer('(5, 2)', "LocallyConnected1D(4, 3, padding='same')");
     assert.equal(r.problems[0].code, 'padding');

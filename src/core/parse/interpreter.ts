@@ -212,8 +212,12 @@ export class Interpreter {
     return s;
   }
 
-  /** Runs `f`, turning the budget and unexpected ends into problems instead of throws. */
-  private guard(f: () => void): void {
+  /**
+   * Runs `f`, turning the budget and unexpected ends into problems instead of throws. The
+   * front-ends' finish() runs each model's last steps under it too (a subclassed model's call(),
+   * a module's forward()): user code, run after run() returned.
+   */
+  guard(f: () => void): void {
     try {
       f();
     } catch (e) {
@@ -221,7 +225,7 @@ export class Interpreter {
         this.sink.report({
           severity: 'warning',
           code: 'analysis-budget',
-          span: this.frames.length > 1 ? this.here(e.span) : e.span,
+          span: e.span,
           message: `ConvLens stopped evaluating here: ${e.why}; models after this point may be incomplete`,
         });
         for (const m of this.models) m.incomplete ??= 'analysis stopped early';
@@ -269,15 +273,16 @@ export class Interpreter {
   // Budgets
 
   tick(span: Span): void {
-    if (++this.steps > this.stepLimit) throw new BudgetExceeded(span, `after ${this.stepLimit.toLocaleString('en-US')} steps (a very long loop or deep recursion?)`);
-    if (this.tracer.nodes.length > this.limits.maxNodes) throw new BudgetExceeded(span, `the file makes more than ${this.limits.maxNodes.toLocaleString('en-US')} layer calls`);
+    // At the document's call if this runs in another file: the frames are gone when guard() catches it.
+    if (++this.steps > this.stepLimit) throw new BudgetExceeded(this.here(span), `after ${this.stepLimit.toLocaleString('en-US')} steps (a very long loop or deep recursion?)`);
+    if (this.tracer.nodes.length > this.limits.maxNodes) throw new BudgetExceeded(this.here(span), `the file makes more than ${this.limits.maxNodes.toLocaleString('en-US')} layer calls`);
   }
 
   /** Accounts for a new list/tuple/string of `n` items; undefined when it is too large to keep. */
   allocate(n: number, span: Span): boolean {
     if (n > this.limits.maxItems) return false;
     this.allocated += n;
-    if (this.allocated > this.limits.maxAllocated) throw new BudgetExceeded(span, `the file builds more than ${this.limits.maxAllocated.toLocaleString('en-US')} list items in all`);
+    if (this.allocated > this.limits.maxAllocated) throw new BudgetExceeded(this.here(span), `the file builds more than ${this.limits.maxAllocated.toLocaleString('en-US')} list items in all`);
     return true;
   }
 
@@ -1012,6 +1017,7 @@ export class Interpreter {
       const v = this.eval(p.expr, scope);
       const s = formatValue(v, p.spec);
       if (s === undefined) return { k: 'unknown', why: 'a formatted string' };
+      if (out.length + s.length > MAX_TEXT) return VERY_LONG;
       out += s;
     }
     return str(out);
@@ -1883,11 +1889,22 @@ function roundHalfEven(x: number): number {
 }
 
 /** `str(v)` / `format(v, spec)` for the values names are built from; undefined when unknown. */
+/**
+ * Characters in one string the interpreter builds: past it (`s.replace('a', 'aaaaaaaaaa')` ten
+ * times, `'%s%s' % (s, s)` in a loop) the value is unknown, checked before the string is made;
+ * such strings took gigabytes and ended in V8's 'Invalid string length'.
+ */
+const MAX_TEXT = 1_000_000;
+const VERY_LONG: Value = { k: 'unknown', why: 'a very long string' };
+const text = (s: string | undefined): Value => (s === undefined ? VERY_LONG : str(s));
+
 export function formatValue(v: Value, spec?: string): string | undefined {
   if (spec) {
     const m = /^(0?)(\d*)(?:\.(\d+))?([dfs%]?)$/.exec(spec);
     if (!m) return undefined;
     const [, zero, width, prec, type] = m;
+    // Python allows any precision; JavaScript's toFixed throws past 100 digits.
+    if (Number(prec ?? 0) > 100) return undefined;
     let s: string | undefined;
     if (v.k === 'num' && (type === 'f' || (prec && type === ''))) s = v.v.toFixed(Number(prec ?? 6));
     else if (v.k === 'num' && type === '%') s = `${(v.v * 100).toFixed(Number(prec ?? 6))}%`;
@@ -1895,6 +1912,7 @@ export function formatValue(v: Value, spec?: string): string | undefined {
     else if (v.k === 'str' && (type === 's' || type === '')) s = v.v;
     if (s === undefined) return undefined;
     const w = Number(width || 0);
+    if (w > MAX_TEXT) return undefined;
     return s.length >= w ? s : zero ? s.padStart(w, '0') : v.k === 'str' ? s.padEnd(w) : s.padStart(w);
   }
   switch (v.k) {
@@ -1920,16 +1938,18 @@ function formatPercent(fmt: string, r: Value): Value {
   const args = r.k === 'seq' && r.kind === 'tuple' ? r.items : [r];
   let i = 0;
   let failed = false;
+  let length = fmt.length;
   const out = fmt.replace(/%(0?\d*)(?:\.(\d+))?([sdifr%])/g, (_, width: string, prec: string | undefined, type: string) => {
     if (type === '%') return '%';
     const v = args[i++];
-    if (!v) {
+    if (!v || failed) {
       failed = true;
       return '';
     }
     const s = formatValue(v, `${width}${prec ? `.${prec}` : ''}${type === 'i' ? 'd' : type === 'r' ? 's' : type}`);
-    if (s === undefined) failed = true;
-    return s ?? '';
+    length += s?.length ?? 0;
+    if (s === undefined || length > MAX_TEXT) failed = true;
+    return failed ? '' : s!;
   });
   return failed ? UNKNOWN : str(out);
 }
@@ -1952,8 +1972,11 @@ function stringMethod(interp: Interpreter, s: string, name: string, args: CallAr
       return sArg(0) === undefined ? UNKNOWN : { k: 'bool', v: s.startsWith(sArg(0)!) };
     case 'endswith':
       return sArg(0) === undefined ? UNKNOWN : { k: 'bool', v: s.endsWith(sArg(0)!) };
-    case 'replace':
-      return sArg(0) === undefined || sArg(1) === undefined ? UNKNOWN : str(s.split(sArg(0)!).join(sArg(1)!));
+    case 'replace': {
+      if (sArg(0) === undefined || sArg(1) === undefined) return UNKNOWN;
+      const parts = s.split(sArg(0)!);
+      return text(parts.length - 1 > (MAX_TEXT - s.length) / Math.max(1, sArg(1)!.length) ? undefined : parts.join(sArg(1)!));
+    }
     case 'split': {
       const parts = sArg(0) === undefined ? s.trim().split(/\s+/) : s.split(sArg(0)!);
       return interp.seq('list', parts.map(str), span);
@@ -1963,11 +1986,13 @@ function stringMethod(interp: Interpreter, s: string, name: string, args: CallAr
       if (!it) return UNKNOWN;
       const items = [...it];
       if (!items.every((v) => v.k === 'str')) return UNKNOWN;
-      return str(items.map((v) => (v as { v: string }).v).join(s));
+      const strings = items.map((v) => (v as { v: string }).v);
+      return text(strings.reduce((n, x) => n + x.length, s.length * strings.length) > MAX_TEXT ? undefined : strings.join(s));
     }
     case 'format': {
       let auto = 0;
       let failed = false;
+      let length = s.length;
       const out = s.replace(/\{\{|\}\}|\{([^{}:!]*)(?:![rs])?(?::([^{}]*))?\}/g, (m, field: string | undefined, spec: string | undefined) => {
         if (m === '{{') return '{';
         if (m === '}}') return '}';
@@ -1975,9 +2000,10 @@ function stringMethod(interp: Interpreter, s: string, name: string, args: CallAr
         if (field === undefined || field === '') v = p[auto++];
         else if (/^\d+$/.test(field)) v = p[Number(field)];
         else v = args.keyword.get(field)?.value;
-        const r = v ? formatValue(v, spec) : undefined;
-        if (r === undefined) failed = true;
-        return r ?? '';
+        const r = v && !failed ? formatValue(v, spec) : undefined;
+        length += r?.length ?? 0;
+        if (r === undefined || length > MAX_TEXT) failed = true;
+        return failed ? '' : r!;
       });
       return failed ? UNKNOWN : str(out);
     }

@@ -562,10 +562,10 @@ export class KerasSemantics implements FrameworkSemantics {
     for (const m of this.interp.models) {
       if (m.kind === 'sequential') {
         const state = this.seqState(m);
-        if (!state.last || state.pending < m.sequence.length) this.materializeSequential(m, null, null);
+        if (!state.last || state.pending < m.sequence.length) this.interp.guard(() => this.materializeSequential(m, null, null));
         else m.graph = { inputs: [state.input!], outputs: [state.last] };
       } else if (m.kind === 'subclassed' && !m.graph) {
-        this.buildSubclassed(m, null, null);
+        this.interp.guard(() => this.buildSubclassed(m, null, null));
       }
     }
   }

@@ -204,7 +204,8 @@ function numpyCall(interp: Interpreter, fn: string, p: Value[], args: CallArgs, 
       const ax = (args.keyword.get('axis') ?? args.positional[1])?.value;
       if (a?.k === 'array' && ax?.k === 'num') {
         const s = a.shape.slice();
-        const i = ax.v < 0 ? s.length + 1 + ax.v : ax.v;
+        const i = axisIndex(ax.v, s.length + 1);
+        if (i === undefined) return UNKNOWN;
         s.splice(i, 0, 1);
         return i === 0 ? { k: 'array', shape: s } : keepOrigin({ k: 'array', shape: s }, a);
       }
@@ -227,7 +228,8 @@ function numpyCall(interp: Interpreter, fn: string, p: Value[], args: CallArgs, 
       const axArg = args.keyword.get('axis')?.value ?? p[1];
       const axis = fn === 'hstack' ? (shapes[0].length > 1 ? 1 : 0) : axArg?.k === 'num' ? axArg.v : 0;
       const out = shapes[0].slice();
-      const i = axis < 0 ? out.length + axis : axis;
+      const i = axisIndex(axis, out.length);
+      if (i === undefined) return UNKNOWN;
       let total: Dim = 0;
       for (const s of shapes) total = total === null || s[i] === null || s[i] === undefined ? null : total + (s[i] as number);
       out[i] = total;
@@ -320,4 +322,14 @@ export function libraryMethod(self: ObjectValue, name: string, args: CallArgs): 
     default:
       return NONE;
   }
+}
+
+/**
+ * An axis of an array of `rank` axes, counted from the end when negative; undefined when NumPy
+ * raises AxisError (not an integer, out of range). Written unchecked, `axis=10**9` made a shape
+ * a sparse array of a billion entries that the next copy filled: the analysis hung.
+ */
+function axisIndex(axis: number, rank: number): number | undefined {
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) return undefined;
+  return axis < 0 ? rank + axis : axis;
 }

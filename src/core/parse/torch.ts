@@ -1709,16 +1709,18 @@ export class TorchSemantics implements FrameworkSemantics {
       this.attachRecipe(model);
       if (model.graph) continue;
       const comment = inputComment(this.interp.documentText, model, m.cls);
+      // Each trace runs forward() under the interpreter's guard: a budget or a raise ends that model's trace only.
       if (comment) {
-        this.traceModel(m, model, [comment.shape], comment.span, 'the # convlens: input_shape comment');
+        this.interp.guard(() => this.traceModel(m, model, [comment.shape], comment.span, 'the # convlens: input_shape comment'));
         continue;
       }
-      if (this.defaultInput) {
-        this.traceModel(m, model, [this.defaultInput.shape], model.span, this.defaultInput.from);
+      const input = this.defaultInput;
+      if (input) {
+        this.interp.guard(() => this.traceModel(m, model, [input.shape], model.span, input.from));
         continue;
       }
       // No input: parameters, hovers and rows still; shapes unknown.
-      this.traceModel(m, model, [null], undefined, undefined);
+      this.interp.guard(() => this.traceModel(m, model, [null], undefined, undefined));
     }
   }
 
