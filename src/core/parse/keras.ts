@@ -43,11 +43,16 @@ interface Subclass {
   built?: boolean;
 }
 
+/** Models nested inside models beyond this depth are not followed (Keras applications nest 2–3). */
+export const MAX_MODEL_NESTING = 64;
+
 export class KerasSemantics implements FrameworkSemantics {
   readonly name = 'keras' as const;
   private readonly uids = new Map<string, number>();
   private readonly sequences = new WeakMap<ModelBuild, SequenceState>();
   private readonly subclasses = new WeakMap<ModelBuild | LayerInstance, Subclass>();
+  /** How many models deep each model's graph nests (1: none inside), computed once per model. */
+  private readonly depths = new WeakMap<ModelBuild, number>();
   /** Models the file saves (`model.save('model.keras')`), by path: `load_model` of that path gives the model back. */
   private readonly saved = new Map<string, ModelBuild>();
   private nextLayerId = 0;
@@ -443,7 +448,10 @@ export class KerasSemantics implements FrameworkSemantics {
     }
     let layer: LayerInstance;
     if (v.k === 'layer') layer = v.layer;
-    else if (v.k === 'model') layer = this.asLayer(v.model);
+    else if (v.k === 'model' && this.nestingDepth(v.model) >= MAX_MODEL_NESTING) {
+      this.interp.report({ severity: 'warning', code: 'nesting-limit', span: here, message: `Model '${v.model.kerasName}' already nests ${MAX_MODEL_NESTING} models deep; ConvLens stops following deeper nesting here, so shapes from this layer on are unknown` });
+      layer = { ...this.asLayer(v.model), id: this.nextLayerId++, composite: undefined, nodes: [], opaque: `nested more than ${MAX_MODEL_NESTING} models deep` };
+    } else if (v.k === 'model') layer = this.asLayer(v.model);
     else {
       layer = {
         id: this.nextLayerId++,
@@ -625,6 +633,20 @@ export class KerasSemantics implements FrameworkSemantics {
    */
   callComposite(layer: LayerInstance, inputs: SymTensor[], site: CallSite): SymTensor[] {
     const model = layer.composite;
+    if (model && this.nestingDepth(model) >= MAX_MODEL_NESTING) {
+      // Real models nest a handful of levels; thousands (generated code, a loop wrapping a model
+      // in itself) would make every count and report walk the whole tower again.
+      this.interp.report({
+        severity: 'warning',
+        code: 'nesting-limit',
+        span: site.span,
+        message: `Model '${model.kerasName}' already nests ${MAX_MODEL_NESTING} models deep; ConvLens stops following deeper nesting here, so shapes from this call on are unknown`,
+      });
+      // A stand-in that is not the model (no composite to walk): the counts and reports of every
+      // model around it stop here too, instead of walking the whole tower for each of them.
+      const cut: LayerInstance = { ...layer, id: this.nextLayerId++, composite: undefined, nodes: [], opaque: `nested more than ${MAX_MODEL_NESTING} models deep` };
+      return this.tracer.composite(cut, inputs, [{ sample: null, partial: false, field: null }], site, null, 'unknown').outputs;
+    }
     const sub = this.subclasses.get(model ?? layer);
     let inner: { inputs: SymTensor[]; outputs: SymTensor[] } | undefined;
     if (sub && (!model || model.kind === 'subclassed')) {
@@ -654,6 +676,20 @@ export class KerasSemantics implements FrameworkSemantics {
     );
     node.inner = inner;
     return node.outputs;
+  }
+
+  /** Models nested inside `model`'s graph, counting itself: 1 for a model of plain layers. */
+  private nestingDepth(model: ModelBuild): number {
+    const known = this.depths.get(model);
+    if (known !== undefined) return known;
+    let depth = 1;
+    const layers = model.graph ? mapGraph(model.graph.inputs, model.graph.outputs).nodes.map((n) => n.layer) : model.sequence.map((e) => e.layer);
+    for (const l of layers) {
+      const inner = l.composite;
+      if (inner && inner !== model) depth = Math.max(depth, 1 + (this.depths.get(inner) ?? this.nestingDepth(inner)));
+    }
+    this.depths.set(model, depth);
+    return depth;
   }
 
   /** Runs a model's graph on new input tensors (Keras calling a functional model on new inputs). */
