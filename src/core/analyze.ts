@@ -118,7 +118,8 @@ export interface ModelReport {
   inputBatch: Dim;
   outputBatch: Dim;
   inputs: { name: string; shape: Dim[] | null }[];
-  outputs: { name: string; shape: Dim[] | null }[];
+  /** `key`: the output's key when the model returns a dict (PyTorch's `OrderedDict` of named outputs). */
+  outputs: { name: string; shape: Dim[] | null; key?: string }[];
   /** Every call of a layer, in execution order. */
   layers: LayerReport[];
   /** Keras' summary rows (one per layer, in Keras' order). */
@@ -449,6 +450,8 @@ class Reporter {
       ? this.graphReport({ id: b.id, name: b.kerasName, kind: b.kind, span: b.span, foreign: b.foreign, framework: b.framework ?? 'keras' }, g.inputs, g.outputs, b, g.nodes)
       : this.emptyReport(b);
     if (b.framework === 'pytorch') this.torchDetails(b, report);
+    const keys = g?.outputKeys;
+    if (keys) report.outputs.forEach((o, i) => (o.key = keys[i]));
     report.varName = b.varName;
     report.compile = b.compile;
     report.fit = b.fit;

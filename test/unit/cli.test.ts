@@ -174,7 +174,7 @@ describe('convlens summary on PyTorch files', () => {
   });
 
   it("--model picks a builder the file never calls, --input-shape gives it an input, --depth 1 prints torchinfo's top level", () => {
-    const r = run('summary', fixturePath('pytorch', 'torchvision', 'resnet.py'), '--model', 'resnet18', '--input-shape', '1,3,224,224', '--depth', '1');
+    const r = run('summary', fixturePath('pytorch', 'torchvision', 'models', 'resnet.py'), '--model', 'resnet18', '--input-shape', '1,3,224,224', '--depth', '1');
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^Layer \(type:depth-idx\) +Output Shape +Param # +Mult-Adds +Receptive field$/m);
     assert.match(r.out, /^├─Sequential: 1-5 +\[1, 64, 56, 56\] +147,968 /m);

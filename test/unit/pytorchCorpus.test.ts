@@ -14,7 +14,8 @@ import { analyzeSource, type FileAnalysis, type ModelReport } from '../../src/co
 import { siblingModuleLoader } from '../../src/node/moduleLoader';
 import { fixturePath, parser } from './helpers';
 
-type Shape = number[] | Shape[];
+/** A tensor's shape, a tuple's list of them, or a dict's shapes by key (torchvision's segmentation models' `{'out': …}`). */
+type Shape = number[] | Shape[] | { [key: string]: Shape };
 interface Leaf {
   name: string;
   class: string;
@@ -78,7 +79,8 @@ function compare(m: RecordedModel, got: ModelReport): string[] {
   eq('buffer elements', got.buffers?.elements, m.bufferElements);
   eq('buffers', got.buffers?.tensors, m.buffers);
   const outputs = got.outputs.map((o, i) => (o.shape === null ? null : [i === 0 ? got.outputBatch : got.outputBatch, ...o.shape]));
-  eq('output shape', outputs.length === 1 ? outputs[0] : outputs, m.outputShape);
+  const keyed = got.outputs.length > 0 && got.outputs.every((o) => o.key !== undefined) ? Object.fromEntries(got.outputs.map((o, i) => [o.key, outputs[i]])) : undefined;
+  eq('output shape', keyed ?? (outputs.length === 1 ? outputs[0] : outputs), m.outputShape);
   const rows = got.modules ?? [];
   // Every leaf: its class, its own parameters, the output of each of its calls.
   for (const leaf of m.leaves) {

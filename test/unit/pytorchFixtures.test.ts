@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { fixturePath, parser, readFixture } from './helpers';
 
-type Shape = number[] | Shape[];
+/** A tensor's shape, a tuple's list of them, or a dict's shapes by key (a segmentation model's `{'out': …}`). */
+type Shape = number[] | Shape[] | { [key: string]: Shape };
 interface Leaf {
   name: string;
   class: string;
@@ -58,7 +59,10 @@ function pythonFiles(dir: string, rel = ''): string[] {
   });
 }
 
-const isShape = (s: Shape): boolean => Array.isArray(s) && (s.every((d) => Number.isInteger(d) && (d as number) > 0) || s.every((x) => isShape(x as Shape)));
+const isShape = (s: Shape): boolean =>
+  Array.isArray(s)
+    ? s.every((d) => Number.isInteger(d) && (d as number) > 0) || s.every((x) => isShape(x as Shape))
+    : typeof s === 'object' && s !== null && Object.values(s).length > 0 && Object.values(s).every(isShape);
 
 describe('PyTorch fixture corpus', () => {
   it('was recorded by a named torch and torchvision', () => {
@@ -104,7 +108,7 @@ describe('PyTorch fixture corpus', () => {
           for (const n of m.callOrder) assert.ok(names.has(n), `${n} ran but is not a leaf`);
           assert.equal(m.callOrder.length, m.leaves.reduce((s, l) => s + l.outputShapes.length, 0), 'one call-order entry per recorded call');
           // Every recorded shape keeps the batch of the input.
-          for (const l of m.leaves) for (const s of l.outputShapes) if (typeof s[0] === 'number') assert.equal(s[0], m.input[0], `${l.name}`);
+          for (const l of m.leaves) for (const s of l.outputShapes) if (Array.isArray(s) && typeof s[0] === 'number') assert.equal(s[0], m.input[0], `${l.name}`);
         });
       });
 

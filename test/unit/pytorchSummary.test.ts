@@ -63,7 +63,7 @@ describe("the summary table is torchinfo's", () => {
   });
 
   it("torchvision's resnet50 on (2, 3, 224, 224): 150 rows at depth 3, 8.18 G mult-adds, 459.10 MB", async () => {
-    const m = await models(fixturePath('pytorch', 'torchvision', 'resnet.py'), 'net = resnet50()\nout = net(torch.rand(2, 3, 224, 224))');
+    const m = await models(fixturePath('pytorch', 'torchvision', 'models', 'resnet.py'), 'net = resnet50()\nout = net(torch.rand(2, 3, 224, 224))');
     assert.deepEqual(table(m.get('net')), printed('resnet50.out'));
   });
 });

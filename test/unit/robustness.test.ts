@@ -18,7 +18,7 @@ const fixtures = [
   ...['seeds', 'layers', 'graphs'].flatMap((dir) => readdirSync(fixturePath(dir)).filter((f) => f.endsWith('.py')).map((f) => [dir, f, MUTATIONS] as const)),
   ...['oxford_pets_unet.py', 'functional_api_guide.py', 'vae.py', 'dcgan.py'].map((f) => ['keras', f, GRAPH_MUTATIONS] as const),
   // PyTorch files: nn.Module classes traced through forward, containers, data loaders, F.* and tensor methods.
-  ...['pytorch_examples/mnist_main.py', 'tutorials/cifar10_tutorial.py', 'kuangliu/lenet.py', 'kuangliu/shufflenetv2.py', 'torchvision/alexnet.py', 'torchinfo/models.py'].map((f) => ['pytorch', f, TORCH_MUTATIONS] as const),
+  ...['pytorch_examples/mnist_main.py', 'tutorials/cifar10_tutorial.py', 'kuangliu/lenet.py', 'kuangliu/shufflenetv2.py', 'torchvision/models/alexnet.py', 'torchinfo/models.py'].map((f) => ['pytorch', f, TORCH_MUTATIONS] as const),
 ];
 
 describe(`robustness: ${MUTATIONS} mutations per fixture (${GRAPH_MUTATIONS} for the real Keras files, ${TORCH_MUTATIONS} for the PyTorch ones)`, () => {

@@ -129,7 +129,13 @@ export interface ModelBuild {
    * `nodes`: the nodes a traced forward pass made, in execution order, calls whose results are
    * not used included (PyTorch; otherwise the nodes between inputs and outputs are the graph's).
    */
-  graph?: { inputs: SymTensor[]; outputs: SymTensor[]; nodes?: GraphNode[] };
+  graph?: {
+    inputs: SymTensor[];
+    outputs: SymTensor[];
+    nodes?: GraphNode[];
+    /** Each output's key when the forward pass returns a dict (torchvision's segmentation models' `{'out': …}`). */
+    outputKeys?: string[];
+  };
   /** Every layer the model tracks, in Keras' `model.layers` order for subclassed models (attribute order). */
   readonly tracked: LayerInstance[];
   trainable: boolean;

@@ -48,6 +48,10 @@ export interface FrameworkSemantics {
   attribute(obj: Value, name: string, span: Span): Value;
   method(self: Value, name: string, args: CallArgs, span: Span, e?: CallExpr): Value;
   setAttribute(target: Value, name: string, v: Value): void;
+  /** `del obj.name` on one of the framework's objects; a framework without it ignores the statement. */
+  deleteAttribute?(target: Value, name: string): void;
+  /** `del obj[key]` on one of the framework's objects (a container's item). */
+  deleteItem?(target: Value, key: Value): void;
   subscript(v: Value, index: IndexItem[], span: Span): Value;
   binary(op: string, l: Value, r: Value, span: Span): Value;
   /** `super().X` on an instance of a class deriving from the framework's classes. */
@@ -155,6 +159,14 @@ export class Frameworks {
 
   setAttribute(target: Value, name: string, v: Value): void {
     this.forValue(target).setAttribute(target, name, v);
+  }
+
+  deleteAttribute(target: Value, name: string): void {
+    this.forValue(target).deleteAttribute?.(target, name);
+  }
+
+  deleteItem(target: Value, key: Value): void {
+    this.forValue(target).deleteItem?.(target, key);
   }
 
   subscript(v: Value, index: IndexItem[], span: Span): Value {

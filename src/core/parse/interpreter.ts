@@ -50,8 +50,14 @@ export interface InterpreterLimits {
 
 export const DEFAULT_LIMITS: InterpreterLimits = { maxSteps: 200_000, maxDepth: 32, maxItems: 100_000, maxAllocated: 4_000_000, maxNodes: 20_000 };
 
-/** Reads the text of another module of the same folder or workspace (`my_blocks`, `.parts`), if there is one. */
-export type ModuleLoader = (name: string) => { text: string; label: string } | undefined;
+/**
+ * Reads the text of another module of the same folder or workspace (`my_blocks`, `.parts`), if there is one.
+ * Names are relative to the analysed file's folder: n leading dots go n - 1 folders up (`..resnet` is
+ * the parent folder's `resnet.py`). `package`: the text is a package's `__init__.py`, whose own relative
+ * imports start from its folder. `name`: the file's own name in that notation when the one asked for
+ * differs (an absolute `torchvision.models.resnet` found as `..resnet`), so that one file is one module.
+ */
+export type ModuleLoader = (name: string) => { text: string; label: string; package?: boolean; name?: string } | undefined;
 
 /** What the interpreter needs from its host: a parser for other files' text. */
 export interface InterpreterHost {
@@ -154,6 +160,8 @@ export class Interpreter {
   private stepLimit: number;
   private readonly frames: FileFrame[];
   private readonly modules = new Map<string, Scope | 'loading'>();
+  /** Loaded modules that are packages (`__init__.py`): their relative imports start from their own folder. */
+  private readonly packages = new Set<string>();
   private readonly called = new Set<FunctionValue | ClassValue>();
   private readonly globallyNamed = new WeakSet<ModelBuild>();
   private readonly topLevel: (FunctionValue | ClassValue)[] = [];
@@ -393,6 +401,9 @@ export class Interpreter {
           for (const m of this.models) m.incomplete ??= 'layers were added in a match statement';
         }
         return;
+      case 'del':
+        for (const target of s.targets) this.delete(target, scope);
+        return;
       case 'break':
         throw new BreakSignal();
       case 'continue':
@@ -627,6 +638,61 @@ export class Interpreter {
     }
   }
 
+  /**
+   * `del name`, `del d[key]`, `del xs[i]`, `del xs[a:b]`, `del obj.attr`. A target ConvLens cannot
+   * resolve leaves its container as it was, as an assignment to an unknown key does.
+   */
+  private delete(target: Expr, scope: Scope): void {
+    switch (target.t) {
+      case 'name':
+        // Only the innermost scope's binding goes; a later read falls back as Python's NameError would not, but never invents a value.
+        if (scope.vars.has(target.id)) scope.vars.set(target.id, { k: 'unknown', why: `'${target.id}' was deleted` });
+        return;
+      case 'tuple':
+      case 'list':
+        for (const t of target.items) this.delete(t, scope);
+        return;
+      case 'attr': {
+        const obj = this.eval(target.obj, scope);
+        if (obj.k === 'object') obj.obj.attrs.delete(target.name);
+        else if (obj.k === 'model' || obj.k === 'layer') this.fw.deleteAttribute(obj, target.name);
+        return;
+      }
+      case 'subscript': {
+        const obj = this.eval(target.value, scope);
+        if (target.index.length !== 1) return;
+        const index = target.index[0];
+        if (obj.k === 'seq' && obj.kind === 'list' && index.t === 'slice') {
+          const part = (e: Expr | undefined): number | undefined | null => {
+            if (!e) return undefined;
+            const v = this.eval(e, scope);
+            return v.k === 'num' && Number.isInteger(v.v) ? v.v : v.k === 'none' ? undefined : null;
+          };
+          const lo = part(index.lower);
+          const hi = part(index.upper);
+          const step = part(index.step) ?? 1;
+          if (lo === null || hi === null || step === null || step === 0) return;
+          const drop = new Set(sliceIndices(obj.items.length, lo, hi, step));
+          const kept = obj.items.filter((_, i) => !drop.has(i));
+          obj.items.length = 0;
+          pushAll(obj.items, kept);
+          return;
+        }
+        const key = this.eval(index, scope);
+        if (obj.k === 'dict') {
+          const k = dictKey(key);
+          if (k !== undefined) obj.entries.delete(k);
+        } else if (obj.k === 'seq' && obj.kind === 'list' && key.k === 'num' && Number.isInteger(key.v)) {
+          const i = key.v < 0 ? obj.items.length + key.v : key.v;
+          if (i >= 0 && i < obj.items.length) obj.items.splice(i, 1);
+        } else if (obj.k === 'model' || obj.k === 'layer') this.fw.deleteItem(obj, key);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
   private setAttribute(obj: Value, name: string, v: Value): void {
     if (obj.k === 'object') {
       obj.obj.attrs.set(name, v);
@@ -662,6 +728,30 @@ export class Interpreter {
   // ------------------------------------------------------------------------------------------
   // Imports
 
+  /**
+   * A relative module name (`..resnet`, `._utils`) as the loader reads it, from the analysed file's
+   * folder: resolved against the package of the file whose code is running, as Python resolves it
+   * (torchvision's `segmentation/deeplabv3.py` imports `..mobilenetv3`, which imports `._utils`:
+   * that is `models/_utils.py`, not `segmentation/_utils.py`). Absolute names are unchanged.
+   */
+  private resolveModule(name: string): string {
+    const dots = /^\.*/.exec(name)![0].length;
+    if (dots === 0) return name;
+    const from = this.frames[this.frames.length - 1].file.module;
+    // The importing file's package: `up` folders above the analysed file's, then `down` into it.
+    // A file's module name is in the loader's notation (`..resnet`), or absolute for one found
+    // under the analysed file's folder by an absolute name (`my_blocks`), or the document's ('').
+    const fromDots = /^\.*/.exec(from)![0].length;
+    let up = Math.max(fromDots - 1, 0);
+    const down = from.slice(fromDots).split('.').filter(Boolean);
+    if (!this.packages.has(from)) down.pop();
+    for (let i = 1; i < dots; i++) {
+      if (down.length) down.pop();
+      else up++;
+    }
+    return '.'.repeat(up + 1) + [...down, ...name.slice(dots).split('.').filter(Boolean)].join('.');
+  }
+
   private importModule(module: string, span: Span): Value {
     const sibling = this.loadSibling(module, span);
     if (sibling) return sibling;
@@ -670,7 +760,8 @@ export class Interpreter {
 
   private importFrom(s: Extract<Stmt, { t: 'from' }>, scope: Scope): void {
     const base = s.module.replace(/^\.+/, '');
-    const sibling = this.loadSibling(s.module, s.span);
+    const module = this.resolveModule(s.module);
+    const sibling = this.loadSibling(module, s.span);
     if (sibling?.k === 'object') {
       const attrs = sibling.obj.attrs;
       if (s.names === '*') {
@@ -685,7 +776,8 @@ export class Interpreter {
       return;
     }
     for (const { name, alias } of s.names) {
-      const sub = this.loadSibling(`${s.module}.${name}`, s.span);
+      // `from . import resnet` names `.resnet`, `from .models import resnet` `.models.resnet`.
+      const sub = this.loadSibling(module.endsWith('.') ? `${module}${name}` : `${module}.${name}`, s.span);
       scope.set(alias ?? name, sub ?? { k: 'module', path: normalizeModulePath(`${base}.${name}`) });
     }
   }
@@ -696,12 +788,23 @@ export class Interpreter {
    */
   private loadSibling(module: string, span: Span): Value | undefined {
     const load = this.host.loadModule;
-    const library = /^(keras|tensorflow|tf_keras|torch|torchvision|numpy|math|os|sys|argparse|copy|random|json|time|pathlib|typing|collections|functools|itertools)(\.|$)/.test(module);
+    // Libraries are ConvLens' own knowledge, never a file; but a copy of one of torchvision's own
+    // modules beside the file (a copy of torchvision's sources) is the module it imports.
+    const library = /^(keras|tensorflow|tf_keras|torch|torchvision|numpy|math|os|sys|argparse|copy|random|json|time|pathlib|typing|collections|functools|itertools)(\.|$)/.test(module) && !/^torchvision\./.test(module);
     const cached = this.modules.get(module);
     if (cached === 'loading') return { k: 'unknown', why: `${module} imports itself` };
     if (cached) return moduleObject(cached, span);
     const found = load && !library ? load(module) : undefined;
-    if (found) return moduleObject(this.runModule(module, found.text, found.label, span), span);
+    if (found) {
+      // One file is one module, however it is named (`torchvision.models.resnet` and `..resnet`).
+      const key = found.name ?? module;
+      const known = this.modules.get(key);
+      if (known === 'loading') return { k: 'unknown', why: `${module} imports itself` };
+      if (found.package) this.packages.add(key);
+      const scope = known ?? this.runModule(key, found.text, found.label, span);
+      this.modules.set(module, scope);
+      return moduleObject(scope, span);
+    }
     // A module no file of the folder provides that ConvLens defines itself (torchvision's ops).
     const bundled = this.fw.bundledModule(module);
     if (bundled) return moduleObject(this.bundledModule(bundled.module, bundled.source, span), span);
@@ -777,9 +880,10 @@ export class Interpreter {
       if (st.t === 'def') {
         // Methods see the enclosing scope, not the class body (Python's rule).
         const fn = this.makeFunction(st.name, st.params, st.body, scope, st.span, st.generator);
-        const isStatic = st.decorators.some((d) => d.t === 'name' && (d.id === 'staticmethod' || d.id === 'classmethod'));
-        const isProperty = st.decorators.some((d) => d.t === 'name' && d.id === 'property');
-        cls.members.set(st.name, { k: 'func', fn, self: isStatic ? NONE : isProperty ? { k: 'str', v: 'property' } : undefined });
+        const decorated = (name: string) => st.decorators.some((d) => d.t === 'name' && d.id === name);
+        // The marker in `self` says how the member binds: none (static), the class (classmethod), a property.
+        const marker: Value | undefined = decorated('staticmethod') ? NONE : decorated('classmethod') ? str('classmethod') : decorated('property') ? str('property') : undefined;
+        cls.members.set(st.name, { k: 'func', fn, self: marker });
         body.vars.set(st.name, { k: 'func', fn });
       } else {
         try {
@@ -1122,6 +1226,8 @@ export class Interpreter {
         // A static method read from the class (`Config.adjust_channels`) is a plain function: its
         // marker must not be passed as `self` when it is called.
         if (m?.k === 'func' && m.self?.k === 'none') return { k: 'func', fn: m.fn };
+        // A classmethod read from a class gets that class as `cls` (a subclass's, when read from one: torchvision's `ResNet50_Weights.verify`).
+        if (m?.k === 'func' && m.self?.k === 'str' && m.self.v === 'classmethod') return { k: 'func', fn: m.fn, self: obj };
         return m ?? UNKNOWN;
       }
       case 'super': {
@@ -1149,6 +1255,10 @@ export class Interpreter {
   bindMember(m: Extract<Value, { k: 'func' }>, self: Value, span: Span): Value {
     if (m.self?.k === 'none') return { k: 'func', fn: m.fn };
     if (m.self?.k === 'str' && m.self.v === 'property') return this.callFunction(m.fn, { positional: [], keyword: new Map(), span }, span, self);
+    if (m.self?.k === 'str' && m.self.v === 'classmethod') {
+      const cls = self.k === 'object' ? self.obj.cls : self.k === 'model' || self.k === 'layer' ? this.fw.userClassOf(self) : undefined;
+      return { k: 'func', fn: m.fn, self: cls ? { k: 'class', cls } : UNKNOWN };
+    }
     return { k: 'func', fn: m.fn, self };
   }
 
@@ -1669,6 +1779,9 @@ function assignedIn(body: Stmt[]): Expr[] {
         break;
       case 'augassign':
         out.push(s.target);
+        break;
+      case 'del':
+        pushAll(out, s.targets);
         break;
       case 'for':
         out.push(s.target);

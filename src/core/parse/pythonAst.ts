@@ -72,6 +72,8 @@ export type Stmt =
   /** A `match` statement: not followed; its arms are kept to tell the user. */
   | { t: 'match'; arms: Stmt[][]; span: Span }
   /** `break` and `continue`: they end the innermost loop, or its current pass. */
+  /** `del a, d[k], obj.attr`: each target, as written. */
+  | { t: 'del'; targets: Expr[]; span: Span }
   | { t: 'break'; span: Span }
   | { t: 'continue'; span: Span }
   | { t: 'pass'; span: Span };
@@ -296,6 +298,12 @@ class Lowering {
       case 'raise_statement': {
         const parts = this.named(n);
         return { t: 'raise', exc: parts.length ? this.expr(parts[0]) : undefined, span: span(n) };
+      }
+      case 'delete_statement': {
+        // `del a, b` is one expression_list child; `del a` one expression.
+        const parts = this.named(n);
+        const targets = parts.length === 1 && parts[0].type === 'expression_list' ? this.named(parts[0]) : parts;
+        return { t: 'del', targets: targets.map((c) => this.expr(c)), span: span(n) };
       }
       case 'global_statement':
       case 'nonlocal_statement':

@@ -569,6 +569,39 @@ export class TorchSemantics implements FrameworkSemantics {
     this.interp.touched();
   }
 
+  /** `del self.fc`: the child module, parameter, buffer or plain attribute goes (`nn.Module.__delattr__`). */
+  deleteAttribute(target: Value, name: string): void {
+    const m = this.moduleOf(target);
+    if (!m) return;
+    if (m.children.delete(name)) this.treeVersion++;
+    const weights = m.layer.weights;
+    const at = weights ? weights.findIndex((w) => w.name === name) : -1;
+    if (weights && at >= 0) weights.splice(at, 1);
+    m.attrs.delete(name);
+    this.interp.touched();
+  }
+
+  /**
+   * `del container[key]`: a ModuleDict's key; a Sequential's or ModuleList's index, after which
+   * PyTorch renumbers the rest from 0 (`__delitem__` rebuilds `_modules`).
+   */
+  deleteItem(target: Value, key: Value): void {
+    const m = this.moduleOf(target);
+    if (!m) return;
+    if (m.kind === 'dict' && key.k === 'str') {
+      if (m.children.delete(key.v)) this.treeVersion++;
+    } else if ((m.kind === 'sequential' || m.kind === 'list') && key.k === 'num' && Number.isInteger(key.v)) {
+      const kept = [...m.children.values()];
+      const i = key.v < 0 ? kept.length + key.v : key.v;
+      if (i < 0 || i >= kept.length) return;
+      kept.splice(i, 1);
+      m.children.clear();
+      kept.forEach((c, j) => m.children.set(String(j), c));
+      this.treeVersion++;
+    } else return;
+    this.interp.touched();
+  }
+
   private setParameter(m: TorchModule, name: string, shape: Dim[], trainable: boolean, buffer: boolean): void {
     const weights = (m.layer.weights ??= []);
     const spec: WeightSpec = { name, shape, trainable, ...(buffer ? { buffer: true } : {}) };
@@ -815,11 +848,14 @@ export class TorchSemantics implements FrameworkSemantics {
     if (arrays.length === 0 || arrays.some((s) => s.length === 0)) return UNKNOWN;
     const model = m.model;
     let outputs: SymTensor[] | undefined;
+    let keys: string[] | undefined;
     if (model && !model.graph && !this.frame) {
       this.traceModel(m, model, arrays, span, 'the call of the model on an example input', args);
       outputs = (model as ModelBuild).graph?.outputs;
+      keys = (model as ModelBuild).graph?.outputKeys;
     } else if (model?.graph && model.graph.inputs.length === arrays.length && model.graph.inputs.every((t, i) => sameWhole(t, arrays[i]))) {
       outputs = model.graph.outputs;
+      keys = model.graph.outputKeys;
     } else {
       // Another shape, or a module that is not a model: its result, from a trace that shows nowhere (a leaf called at the top level shows its hint).
       const leaf = m.kind === 'leaf';
@@ -829,13 +865,15 @@ export class TorchSemantics implements FrameworkSemantics {
         let k = 0;
         const positional = args.positional.map((a): ArgValue => (a.value.k === 'array' ? { value: { k: 'tensor', t: inputs[k++] }, span } : a));
         const r = this.callModule(m, { ...args, positional }, span);
-        outputs = flatten(r);
+        outputs = flatten(r, 0, true);
+        keys = dictKeys(r, outputs);
       } finally {
         if (!leaf) this.replaying--;
       }
     }
     if (!outputs || outputs.length === 0) return UNKNOWN;
     const data = outputs.map((t): Value => (t.sample === null || t.partial ? UNKNOWN : { k: 'array', shape: [t.batch, ...t.sample], framework: 'pytorch' }));
+    if (keys) return { k: 'dict', entries: new Map(keys.map((key, i) => [`s:${key}`, { key: str(key), value: data[i] }])) };
     return data.length === 1 ? data[0] : tuple(data);
   }
 
@@ -897,12 +935,13 @@ export class TorchSemantics implements FrameworkSemantics {
     }
     model.tracked.length = 0;
     for (const [, mod] of this.namedModules(m)) model.tracked.push(mod.layer);
-    const outputs = flatten(result);
+    const outputs = flatten(result, 0, true);
     if (!outputs || outputs.length === 0) {
       model.incomplete ??= 'its forward() could not be followed';
       return;
     }
-    model.graph = { inputs, outputs, nodes: this.tracer.nodes.slice(start) };
+    const keys = dictKeys(result, outputs);
+    model.graph = { inputs, outputs, nodes: this.tracer.nodes.slice(start), ...(keys ? { outputKeys: keys } : {}) };
   }
 
   /** Modules already given their qualified name by a model (the first model that registers one names it). */
@@ -929,7 +968,7 @@ export class TorchSemantics implements FrameworkSemantics {
     } finally {
       if (call) {
         frame!.stack.pop();
-        call.outputs = flatten(result) ?? [];
+        call.outputs = flatten(result, 0, true) ?? [];
         if (m.kind === 'leaf' && call.outputs[0]) call.node = call.outputs[0].producer;
       }
     }
@@ -1969,17 +2008,25 @@ function torchinfoMacs(layer: LayerInstance, output: Dim[] | null): number | nul
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-/** The symbolic tensors in a value (one, or a list/tuple of them); undefined if any item is not one. */
-function flatten(v: Value, depth = 0): SymTensor[] | undefined {
+/** The symbolic tensors in a value (one, or a list/tuple of them, or with `dicts` a dict of them); undefined if any item is not one. */
+function flatten(v: Value, depth = 0, dicts = false): SymTensor[] | undefined {
   if (v.k === 'tensor') return [v.t];
-  if (depth > 4 || v.k !== 'seq') return undefined;
+  if (depth > 4 || (v.k !== 'seq' && !(dicts && v.k === 'dict'))) return undefined;
   const out: SymTensor[] = [];
-  for (const x of v.items) {
-    const ts = flatten(x, depth + 1);
+  // With `dicts`, a dict's values in insertion order (a module's `OrderedDict` of named outputs).
+  for (const x of v.k === 'dict' ? [...v.entries.values()].map((e) => e.value) : v.items) {
+    const ts = flatten(x, depth + 1, dicts);
     if (!ts) return undefined;
     out.push(...ts);
   }
   return out;
+}
+
+/** A forward pass's dict result: its string keys, one per output tensor; undefined for any other result. */
+function dictKeys(v: Value, outputs: SymTensor[] | undefined): string[] | undefined {
+  if (v.k !== 'dict' || !outputs) return undefined;
+  const keys = [...v.entries.values()].map((e) => (e.key.k === 'str' ? e.key.v : undefined));
+  return keys.length === outputs.length && keys.every((k) => k !== undefined) ? (keys as string[]) : undefined;
 }
 
 function hasChildren(m: TorchModule): boolean {
