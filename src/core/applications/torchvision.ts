@@ -7,6 +7,10 @@
  * torchvision runs it. Behaviour follows torchvision's documentation: Conv → norm → activation,
  * padding (kernel − 1) // 2 · dilation by default, a bias only without a norm layer.
  */
+import { withTvCommon } from './tvCommon';
+import { TV_DENSENET_SOURCE, TV_GOOGLENET_SOURCE, TV_INCEPTION_V3_SOURCE } from './tvInception';
+import { TV_EFFICIENTNET_SOURCE, TV_MOBILENET_V2_SOURCE, TV_MOBILENET_V3_SOURCE, TV_SHUFFLENET_SOURCE } from './tvMobile';
+import { TV_CLASSIC_SOURCE, TV_RESNET_SOURCE } from './tvResnet';
 
 const OPS_MISC = `
 import torch
@@ -172,3 +176,37 @@ export function torchvisionModule(name: string): { module: string; source: strin
   const module = relative ? RELATIVE[name.slice(relative[0].length)] : name in MODULES ? name : undefined;
   return module ? { module, source: MODULES[module] } : undefined;
 }
+
+/** A family of torchvision.models builders: the module its definition runs as, and its source. */
+export interface TorchvisionModelDef {
+  module: string;
+  source: string;
+}
+
+const tvFamily = (module: string, source: string): TorchvisionModelDef => ({ module: `torchvision.models.${module}`, source: withTvCommon(source) });
+const TV_RESNET = tvFamily('resnet', TV_RESNET_SOURCE);
+const TV_CLASSIC = tvFamily('vgg', TV_CLASSIC_SOURCE);
+const TV_MOBILENET_V2 = tvFamily('mobilenetv2', TV_MOBILENET_V2_SOURCE);
+const TV_MOBILENET_V3 = tvFamily('mobilenetv3', TV_MOBILENET_V3_SOURCE);
+const TV_SHUFFLENET = tvFamily('shufflenetv2', TV_SHUFFLENET_SOURCE);
+const TV_EFFICIENTNET = tvFamily('efficientnet', TV_EFFICIENTNET_SOURCE);
+const TV_DENSENET = tvFamily('densenet', TV_DENSENET_SOURCE);
+const TV_GOOGLENET = tvFamily('googlenet', TV_GOOGLENET_SOURCE);
+const TV_INCEPTION_V3 = tvFamily('inception', TV_INCEPTION_V3_SOURCE);
+const each = (family: TorchvisionModelDef, builders: string[]): [string, TorchvisionModelDef][] => builders.map((b) => [b, family]);
+
+/**
+ * The torchvision.models builders ConvLens knows (`resnet18`, `vgg16_bn`, …), each ConvLens' own
+ * Python definition run by the interpreter as the user's code is: builder name → its family.
+ */
+export const TORCHVISION_MODELS: Readonly<Record<string, TorchvisionModelDef>> = Object.fromEntries([
+  ...each(TV_RESNET, ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152', 'resnext50_32x4d', 'resnext101_32x8d', 'resnext101_64x4d', 'wide_resnet50_2', 'wide_resnet101_2']),
+  ...each(TV_CLASSIC, ['vgg11', 'vgg11_bn', 'vgg13', 'vgg13_bn', 'vgg16', 'vgg16_bn', 'vgg19', 'vgg19_bn', 'alexnet', 'squeezenet1_0', 'squeezenet1_1']),
+  ...each(TV_MOBILENET_V2, ['mobilenet_v2']),
+  ...each(TV_MOBILENET_V3, ['mobilenet_v3_large', 'mobilenet_v3_small']),
+  ...each(TV_SHUFFLENET, ['shufflenet_v2_x0_5', 'shufflenet_v2_x1_0', 'shufflenet_v2_x1_5', 'shufflenet_v2_x2_0']),
+  ...each(TV_EFFICIENTNET, ['efficientnet_b0', 'efficientnet_b1', 'efficientnet_b2', 'efficientnet_b3', 'efficientnet_b4', 'efficientnet_b5', 'efficientnet_b6', 'efficientnet_b7']),
+  ...each(TV_DENSENET, ['densenet121', 'densenet161', 'densenet169', 'densenet201']),
+  ...each(TV_GOOGLENET, ['googlenet']),
+  ...each(TV_INCEPTION_V3, ['inception_v3']),
+]);

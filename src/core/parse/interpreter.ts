@@ -630,6 +630,9 @@ export class Interpreter {
         } else if (obj.k === 'seq' && obj.kind === 'list' && key.k === 'num' && Number.isInteger(key.v)) {
           const i = key.v < 0 ? obj.items.length + key.v : key.v;
           if (i >= 0 && i < obj.items.length) obj.items[i] = v;
+        } else if (obj.k === 'layer') {
+          // A module container's item (`model.classifier[6] = nn.Linear(4096, 2)`).
+          this.fw.method(obj, '__setitem__', { positional: [{ value: key, span: target.index[0].span }, { value: v, span: target.span }], keyword: new Map(), span: target.span }, target.span);
         }
         return;
       }
@@ -698,7 +701,7 @@ export class Interpreter {
       obj.obj.attrs.set(name, v);
       return;
     }
-    if (obj.k === 'model' || obj.k === 'layer') {
+    if (obj.k === 'model' || obj.k === 'layer' || obj.k === 'array') {
       this.fw.setAttribute(obj, name, v);
       return;
     }
@@ -818,13 +821,14 @@ export class Interpreter {
     // Its text never changes: parse it once per process, not once per analysis (keystroke).
     let parsed = bundledParses.get(text);
     if (!parsed) bundledParses.set(text, (parsed = this.host.parse(text)));
-    return this.runModule(module, text, `ConvLens' definition of ${module}`, span, parsed);
+    return this.runModule(module, text, `ConvLens' definition of ${module}`, span, parsed, true);
   }
 
-  private runModule(module: string, text: string, label: string, span: Span, parsed = this.host.parse(text)): Scope {
+  private runModule(module: string, text: string, label: string, span: Span, parsed = this.host.parse(text), bundled = false): Scope {
     this.modules.set(module, 'loading');
     const scope = this.moduleScope(module);
     const file: SourceFile = { module, text };
+    if (bundled) bundledFiles.add(file);
     this.labels.set(file, label);
     try {
       this.inFile(file, span, () => {
@@ -1758,9 +1762,12 @@ function moduleObject(scope: Scope, span: Span): Value {
 /** ConvLens' own definitions (keras.applications), parsed: the AST is read-only, so analyses share it. */
 const bundledParses = new Map<string, Module>();
 
-/** Code of ConvLens' own definitions (a bundled keras.applications module), not the user's. */
+/** The files of ConvLens' own definitions (keras.applications, torchvision.models, torchvision.ops). */
+const bundledFiles = new WeakSet<SourceFile>();
+
+/** Code of ConvLens' own definitions (a bundled keras.applications or torchvision module), not the user's. */
 function isBundled(file: SourceFile): boolean {
-  return file.module.startsWith('keras.');
+  return file.module.startsWith('keras.') || bundledFiles.has(file);
 }
 
 function allDefaulted(params: Param[]): boolean {

@@ -11,7 +11,7 @@
  * per input shape: every module call is recorded (`ModelBuild.moduleCalls`, what torchinfo's hooks
  * see) and the graph holds the leaf modules' and operations' nodes in execution order.
  */
-import { torchvisionModule } from '../applications/torchvision';
+import { TORCHVISION_MODELS, torchvisionModule } from '../applications/torchvision';
 import { findLayer, layerNames, type LayerType, type WeightSpec } from '../layers/index';
 import type { FieldState, LayerInstance, ModelBuild, ModuleCall, SymTensor } from '../model/graph';
 import type { CallSite, Tracer } from '../model/trace';
@@ -197,6 +197,10 @@ export class TorchSemantics implements FrameworkSemantics {
   } = {};
   /** Arrays made by `nn.Parameter(…)` (registered as parameters when assigned to a module). */
   private readonly parameters = new WeakSet<object>();
+  /** A parameter read from a module (`for p in model.parameters()`): its module and tensor, so `p.requires_grad = False` freezes it. */
+  private readonly owners = new WeakMap<object, { layer: LayerInstance; weight: WeightSpec }>();
+  /** The input size torchvision's weights were trained at, for a builtin torchvision model whose file shows none. */
+  private readonly builtinInputs = new Map<TorchModule, { shape: number[]; from: string }>();
   private nextLayerId = ID_BASE;
   private nextModelId = ID_BASE;
   /** Depth of module `__init__`s running: a module made inside one is a child, not a model. */
@@ -547,6 +551,16 @@ export class TorchSemantics implements FrameworkSemantics {
   // Attributes and methods of modules
 
   setAttribute(target: Value, name: string, v: Value): void {
+    if (target.k === 'array') {
+      // `param.requires_grad = False`: torch counts p.requires_grad as trainable.
+      const owner = this.owners.get(target);
+      if (owner && name === 'requires_grad' && v.k === 'bool' && !owner.weight.buffer) {
+        owner.weight.trainable = v.v;
+        owner.layer.trainable = (owner.layer.weights ?? []).some((w) => !w.buffer && w.trainable);
+        this.interp.touched();
+      }
+      return;
+    }
     const m = this.moduleOf(target);
     if (!m) return;
     const child = this.moduleOf(v);
@@ -634,7 +648,11 @@ export class TorchSemantics implements FrameworkSemantics {
     const own = m.attrs.get(name);
     if (own !== undefined) return own;
     const w = m.layer.weights?.find((x) => x.name === name);
-    if (w) return this.parameterValue(w.shape);
+    if (w) {
+      const v = this.parameterValue(w.shape);
+      this.owners.set(v, { layer: m.layer, weight: w });
+      return v;
+    }
     if (m.cls) {
       const member = this.interp.classMember(m.cls, name);
       if (member?.k === 'func') return this.interp.bindMember(member, self, span);
@@ -658,6 +676,11 @@ export class TorchSemantics implements FrameworkSemantics {
   method(self: Value, name: string, args: CallArgs, span: Span, e?: CallExpr): Value {
     if (self.k === 'layer') return this.moduleMethod(self, name, args, span);
     if (self.k === 'tensor') return this.tensorMethod(self.t, name, args, span, e);
+    if (self.k === 'array' && name === 'requires_grad_' && this.owners.has(self)) {
+      const flag = args.positional[0]?.value ?? args.keyword.get('requires_grad')?.value;
+      this.setAttribute(self, 'requires_grad', flag ?? { k: 'bool', v: true });
+      return self;
+    }
     if (self.k === 'array') return this.arrayMethod(self, name, args);
     // Datasets, loaders and transforms have no method whose result ConvLens needs.
     return UNKNOWN;
@@ -682,6 +705,7 @@ export class TorchSemantics implements FrameworkSemantics {
           for (const w of mod.layer.weights ?? []) {
             if (!!w.buffer !== buffers) continue;
             const v = this.parameterValue(w.shape);
+            this.owners.set(v, { layer: mod.layer, weight: w });
             out.push(name.startsWith('named') ? tuple([str(prefix ? `${prefix}.${w.name}` : w.name), v]) : v);
           }
         }
@@ -711,6 +735,20 @@ export class TorchSemantics implements FrameworkSemantics {
         return NONE;
       case '__getattr__':
         return p[0]?.k === 'str' ? this.attribute(self, p[0].v, span) : UNKNOWN;
+      // `model.classifier[6] = nn.Linear(4096, 2)`: Sequential and ModuleList replace the child at
+      // that position (its name kept), ModuleDict the one of that key.
+      case '__setitem__': {
+        const [key, v] = p;
+        if (!key || !v) return NONE;
+        if (m.kind === 'dict' && key.k === 'str') this.setAttribute(self, key.v, v);
+        else if ((m.kind === 'sequential' || m.kind === 'list') && key.k === 'num' && Number.isInteger(key.v)) {
+          const names = [...m.children.keys()];
+          const i = key.v < 0 ? names.length + key.v : key.v;
+          if (i >= 0 && i < names.length) this.setAttribute(self, names[i], v);
+          else this.interp.warn('index-out-of-range', this.interp.here(span), `${m.layer.className} index ${key.v} is out of range: it has ${names.length} modules, and PyTorch raises IndexError`);
+        }
+        return NONE;
+      }
       case 'register_buffer':
       case 'register_parameter': {
         const key = p[0];
@@ -1037,12 +1075,45 @@ export class TorchSemantics implements FrameworkSemantics {
     if (path.startsWith('torchvision.datasets.')) return this.dataset(last, args);
     if (path.startsWith('torchvision.transforms.')) return this.transform(last, args);
     if (path.startsWith('torchvision.models.')) {
+      const built = this.torchvisionModel(last, args, span);
+      if (built) return built;
       if (/^[a-z]/.test(last) && !last.startsWith('get_')) this.interp.info('unsupported-application', this.interp.here(span), `ConvLens does not know torchvision.models.${last} yet: its parameters and shapes are unknown (a copy of its definition in your folder is analysed)`);
       return { k: 'unknown', why: `torchvision.models.${last}` };
     }
     if (path === 'torchinfo.summary' || path === 'torchsummary.summary') return this.summaryCall(path, args, span);
     if (parts[0] === 'torch') return this.torchFunction(parts.slice(1).join('.'), args, span, e);
     return UNKNOWN;
+  }
+
+  /**
+   * `torchvision.models.resnet18(weights=…)`: ConvLens' own definition of the builder, run as the
+   * user's code is. Published weights (`weights='IMAGENET1K_V1'`, `ResNet18_Weights.DEFAULT`, the
+   * legacy `pretrained=True`) are recorded on the model: ConvLens cannot download them, and the
+   * trainer must say so. Undefined for a builder ConvLens does not define.
+   */
+  private torchvisionModel(name: string, args: CallArgs, span: Span): Value | undefined {
+    const def = TORCHVISION_MODELS[name];
+    if (!def) return undefined;
+    const builder = this.interp.bundledModule(def.module, def.source, span).get(name);
+    if (builder?.k !== 'func') return undefined;
+    const keyword = new Map(args.keyword);
+    // torchvision < 0.13 spelled it `pretrained=True` (positionally too); 0.13+ maps it onto weights.
+    const legacy = keyword.get('pretrained') ?? args.positional[0];
+    keyword.delete('pretrained');
+    let weights = keyword.get('weights')?.value;
+    if ((!weights || weights.k === 'none') && legacy?.value.k === 'bool' && legacy.value.v) {
+      weights = { k: 'str', v: 'DEFAULT' };
+      keyword.set('weights', { value: weights, span: legacy.span });
+    }
+    const positional = args.positional[0]?.value.k === 'bool' ? args.positional.slice(1) : args.positional;
+    const model = this.interp.callFunction(builder.fn, { ...args, positional, keyword }, span);
+    const m = this.moduleOf(model);
+    const label = weights ? weightsLabel(weights) : undefined;
+    if (m?.model && label) m.model.pretrained = label;
+    // Any size runs (adaptive pooling); the weights were trained at this one.
+    const size = name === 'inception_v3' ? 299 : 224;
+    if (m?.model) this.builtinInputs.set(m, { shape: [1, 3, size, size], from: `torchvision's ${name} input size (3×${size}×${size})` });
+    return model;
   }
 
   /** `torch.X(…)`: tensor constructors on data, tensor functions on symbolic tensors. */
@@ -1525,7 +1596,11 @@ export class TorchSemantics implements FrameworkSemantics {
     if (name === 'ndim') return num(a.shape.length);
     if (name === 'T') return { ...a, shape: [...a.shape].reverse() };
     if (name === 'data') return a;
-    if (/^is_(cuda|xpu|mps|meta)$/.test(name) || name === 'requires_grad') return { k: 'bool', v: false };
+    if (name === 'requires_grad') {
+      const owner = this.owners.get(a);
+      return { k: 'bool', v: owner ? !owner.weight.buffer && owner.weight.trainable : false };
+    }
+    if (/^is_(cuda|xpu|mps|meta)$/.test(name)) return { k: 'bool', v: false };
     return { k: 'method', self: a, name };
   }
 
@@ -1758,6 +1833,11 @@ export class TorchSemantics implements FrameworkSemantics {
         this.interp.guard(() => this.traceModel(m, model, [input.shape], model.span, input.from));
         continue;
       }
+      const builtin = this.builtinInputs.get(m);
+      if (builtin) {
+        this.traceModel(m, model, [builtin.shape], model.span, builtin.from);
+        continue;
+      }
       // No input: parameters, hovers and rows still; shapes unknown.
       this.interp.guard(() => this.traceModel(m, model, [null], undefined, undefined));
     }
@@ -1933,6 +2013,14 @@ export class TorchSemantics implements FrameworkSemantics {
     }
     return rows;
   }
+}
+
+/** How published torchvision weights are named (`IMAGENET1K_V1`, `ResNet18_Weights.DEFAULT`); undefined for None. */
+function weightsLabel(v: Value): string | undefined {
+  if (v.k === 'str') return v.v;
+  if (v.k === 'module') return v.path.split('.').slice(-2).join('.');
+  if (v.k === 'none' || (v.k === 'bool' && !v.v)) return undefined;
+  return 'pretrained weights';
 }
 
 /** Adds a module's own parameters and buffers to running totals (unknown when its arguments could not be read). */

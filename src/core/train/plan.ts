@@ -157,6 +157,13 @@ export function planTraining(model: ModelReport, text: string, overrides: PlanOv
   const owners = new Set<number>();
   const framework: FrameworkName = model.framework;
   const torch = framework === 'pytorch';
+  if (torch && model.pretrained) {
+    // torchvision's published weights (weights='IMAGENET1K_V1'): ConvLens cannot download them.
+    const frozen = model.nonTrainableParams ?? 0;
+    if (frozen > 0) {
+      refuse(`model '${model.name}' keeps ${frozen.toLocaleString('en-US')} parameters frozen (requires_grad=False) to keep its '${model.pretrained}' weights, which ConvLens cannot download, so training would leave them at random initial values; use weights=None, or leave them trainable`);
+    } else notes.push(`line ${modelAt.line}: ${model.name}'s '${model.pretrained}' weights cannot be downloaded; ConvLens trains it from random initial weights`);
+  }
   // PyTorch operations (`F.relu`) have no unique names: their calls are numbered, `F.relu_1`.
   const opCalls = new Map<string, number>();
   const torchNode = (l: LayerReport): string => {
