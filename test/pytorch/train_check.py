@@ -2,7 +2,7 @@
 
 Reads a JSON request (argv[1]) and writes a JSON answer (argv[2]). The request names a model file
 and class, the initial state_dict ConvLens drew (values and shapes), the batches of each step with
-the dropout masks ConvLens' graph drew for them (in call order), the loss and a torch.optim
+the dropout masks ConvLens' graph drew for them (in call order; a channel dropout's [N, C, 1, …]), the loss and a torch.optim
 optimizer with its keyword arguments. The answer holds, from real PyTorch:
   - "loss0" and "grads": the loss and every parameter's gradient at the initial weights, first batch;
   - "state": the whole state_dict after the steps (parameters and BatchNorm buffers);
@@ -81,9 +81,13 @@ def main():
     def dropout(input, p=0.5, training=True, inplace=False):
         if not training or p == 0:
             return input
-        return input * tensor(masks.pop(0)).reshape(input.shape)
+        # The mask has the input's shape (Dropout) or [N, C, 1, …] (Dropout1d/2d/3d: whole channels).
+        return input * tensor(masks.pop(0))
 
     F.dropout = dropout
+    F.dropout1d = dropout
+    F.dropout2d = dropout
+    F.dropout3d = dropout
 
     loss_fn = {"cross_entropy": F.cross_entropy, "nll_loss": F.nll_loss}[req["loss"]]
     opt = getattr(torch.optim, req["optimizer"]["name"])(model.parameters(), **req["optimizer"]["kwargs"])

@@ -2,11 +2,13 @@
 // python3-torch, run as /usr/bin/python3 test/pytorch/train_check.py; skipped with a message when
 // `import torch` fails): from the same initial weights, batches and dropout masks,
 //  - the gradients of every parameter of a model holding every trainable PyTorch layer
-//    (test/fixtures/pytorch/train/all_layers.py) equal PyTorch's autograd;
+//    (test/fixtures/pytorch/train/all_layers.py) equal PyTorch's autograd, and so do those of a
+//    model of the tensor code real classifiers use between layers (tensor_ops.py: broadcasting
+//    arithmetic, slices with steps, chunk, permute, mean/sum, F.pad, Dropout2d, ceil_mode pooling);
 //  - a few steps of SGD (momentum, dampening, Nesterov, weight decay), Adam, AdamW and Adadelta
 //    give the same weights and BatchNorm buffers within 1e-5;
 //  - ConvLens' initial weights lie within the bounds of PyTorch's default initialisers and fill them.
-// And, without PyTorch, the same model's gradients against central differences of its loss.
+// And, without PyTorch, the same models' gradients against central differences of their loss.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -23,6 +25,7 @@ import { analyze, fixturePath, pythonModulesMissing, readFixture } from './helpe
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = path.join(__dirname, '..', 'pytorch', 'train_check.py');
 const FIXTURE = fixturePath('pytorch', 'train', 'all_layers.py');
+const TENSOR_OPS = { path: ['pytorch', 'train', 'tensor_ops.py'], cls: 'TensorOps' };
 const torchMissing = pythonModulesMissing('torch', 'the comparisons with PyTorch');
 
 let dir = '';
@@ -107,10 +110,10 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('PyTorch training against PyTorch', { skip: torchMissing }, () => {
-  it("every parameter's gradient of a model with every trainable PyTorch layer equals PyTorch's autograd (same weights, batch, dropout mask)", async () => {
-    const p = await plan();
+  /** Every trainable parameter's gradient at the first batch against torch's autograd. */
+  async function gradientsMatchTorch(p: TrainingPlan, model = { file: FIXTURE, cls: 'AllLayers' }): Promise<void> {
     const run = await runConvLens(p, 1);
-    const t = runTorch(p, run, { name: 'SGD', kwargs: { lr: 0 } });
+    const t = runTorch(p, run, { name: 'SGD', kwargs: { lr: 0 } }, model);
     assert.ok(Math.abs(run.loss0 - t.loss0) < 1e-5, `loss ${run.loss0} vs PyTorch ${t.loss0}`);
     const report: string[] = [];
     for (const w of planWeights(p).filter((x) => x.trainable)) {
@@ -120,6 +123,14 @@ describe('PyTorch training against PyTorch', { skip: torchMissing }, () => {
       assert.ok(d <= 1e-5 + 1e-4 * scale, `${w.name}: largest difference ${d} (largest gradient ${scale})`);
     }
     console.log(`  gradients vs torch ${t.torch} (max |Δ|): ${report.join(', ')}`);
+  }
+
+  it("every parameter's gradient of a model with every trainable PyTorch layer equals PyTorch's autograd (same weights, batch, dropout mask)", async () => {
+    await gradientsMatchTorch(await plan());
+  });
+
+  it("every parameter's gradient of a model of real classifiers' tensor code (broadcasting *, -, /; chunk; slices with steps; permute; mean/sum; F.pad; Dropout2d; ceil_mode and count_include_pad pooling) equals PyTorch's autograd", async () => {
+    await gradientsMatchTorch(await plan(TENSOR_OPS.path, TENSOR_OPS.cls), { file: fixturePath(...TENSOR_OPS.path), cls: TENSOR_OPS.cls });
   });
 
   it('the pytorch/examples MNIST Net (F.relu, F.max_pool2d, Dropout, torch.flatten, F.log_softmax fused with F.nll_loss): gradients equal PyTorch’s', async () => {
@@ -184,8 +195,8 @@ describe('PyTorch training against PyTorch', { skip: torchMissing }, () => {
 });
 
 describe('PyTorch training graphs against central differences', () => {
-  it("the model with every trainable PyTorch layer: each parameter's gradient against central differences of the loss (fresh sessions, so the same dropout mask)", async () => {
-    const p = await plan();
+  /** Two entries of each parameter's gradient against central differences of the loss (fresh sessions, so the same dropout mask). */
+  async function gradientsMatchDifferences(p: TrainingPlan): Promise<void> {
     const graph = compileTrainGraph({ ...p, optimizer: { ...defaultOptimizer('sgd', 'pytorch'), learningRate: 0 } }, { seed: 3, exposeGradients: true });
     const state = initialState(p, 11);
     const run = await runConvLens(p, 1, { graph, state, lr: 0 });
@@ -210,5 +221,13 @@ describe('PyTorch training graphs against central differences', () => {
       }
     }
     console.log(`  ${checked} gradient entries of ${planWeights(p).filter((x) => x.trainable).length} parameters checked against central differences (h = ${h})`);
+  }
+
+  it("the model with every trainable PyTorch layer: each parameter's gradient against central differences of the loss (fresh sessions, so the same dropout mask)", async () => {
+    await gradientsMatchDifferences(await plan());
+  });
+
+  it("the model of real classifiers' tensor code: each parameter's gradient against central differences of the loss", async () => {
+    await gradientsMatchDifferences(await plan(TENSOR_OPS.path, TENSOR_OPS.cls));
   });
 });
