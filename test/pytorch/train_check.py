@@ -4,7 +4,8 @@ Reads a JSON request (argv[1]) and writes a JSON answer (argv[2]). The request n
 and class, the initial state_dict ConvLens drew (values and shapes), the batches of each step with
 the dropout masks ConvLens' graph drew for them (in call order; a channel dropout's [N, C, 1, …]), the loss and a torch.optim
 optimizer with its keyword arguments. The answer holds, from real PyTorch:
-  - "loss0" and "grads": the loss and every parameter's gradient at the initial weights, first batch;
+  - "loss0" and "grads": the loss and every parameter's gradient at the initial weights, first batch
+    (computed in float64 when the request says "float64": true);
   - "state": the whole state_dict after the steps (parameters and BatchNorm buffers);
   - "init": per parameter, the bound of PyTorch's default initialiser (kaiming_uniform_(a=√5) for
     Conv/Linear weights, U(±1/√fan_in) for their biases, 1 and 0 for BatchNorm), and the largest
@@ -75,6 +76,11 @@ def main():
         state[k] = tensor(w).to(v.dtype).reshape(v.shape)
     model.load_state_dict(state)
     model.train()
+    # "float64": the reference in double precision, for deep models where float32 rounding alone
+    # puts a ReLU input on either side of 0 (resnet20: torch's float32 and float64 gradients differ
+    # by 1e-3 relative at the first layers, which is what float32 ConvLens differed by).
+    dtype = torch.float64 if req.get("float64") else torch.float32
+    model = model.to(dtype)
 
     masks = []
 
@@ -95,7 +101,7 @@ def main():
     for i, batch in enumerate(req["batches"]):
         masks[:] = list(batch["masks"])
         opt.zero_grad()
-        loss = loss_fn(model(tensor(batch["x"])), torch.tensor(batch["labels"], dtype=torch.long))
+        loss = loss_fn(model(tensor(batch["x"]).to(dtype)), torch.tensor(batch["labels"], dtype=torch.long))
         loss.backward()
         if i == 0:
             out["loss0"] = float(loss)

@@ -34,10 +34,12 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function plan(file = ['pytorch', 'train', 'all_layers.py'], cls = 'AllLayers'): Promise<TrainingPlan> {
-  const a = await analyze(readFixture(...file));
+/** The plan of model `cls` of a fixture; `call` is code appended to build and call it (a builder's model). */
+async function plan(file = ['pytorch', 'train', 'all_layers.py'], cls = 'AllLayers', call = ''): Promise<TrainingPlan> {
+  const text = readFixture(...file) + call;
+  const a = await analyze(text);
   const model = a.models.find((m) => m.name === cls)!;
-  const r = planTraining(model, readFixture(...file));
+  const r = planTraining(model, text);
   assert.deepEqual(r.problems, []);
   return r.plan!;
 }
@@ -80,8 +82,9 @@ async function runConvLens(p: TrainingPlan, steps: number, opts: { graph?: Train
 }
 
 /** PyTorch's answer for the same start, batches and masks. */
-function runTorch(p: TrainingPlan, run: Awaited<ReturnType<typeof runConvLens>>, optimizer: { name: string; kwargs: Record<string, unknown> }, model = { file: FIXTURE, cls: 'AllLayers' }) {
+function runTorch(p: TrainingPlan, run: Awaited<ReturnType<typeof runConvLens>>, optimizer: { name: string; kwargs: Record<string, unknown> }, model: { file: string; cls: string; float64?: boolean } = { file: FIXTURE, cls: 'AllLayers' }) {
   const req = {
+    float64: model.float64 ?? false,
     file: model.file,
     class: model.cls,
     weights: Object.fromEntries([...run.initial].filter(([k]) => planWeights(p).some((w) => w.name === k)).map(([k, v]) => [k, { shape: planWeights(p).find((w) => w.name === k)!.shape, data: [...v] }])),
@@ -111,7 +114,7 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 describe('PyTorch training against PyTorch', { skip: torchMissing }, () => {
   /** Every trainable parameter's gradient at the first batch against torch's autograd. */
-  async function gradientsMatchTorch(p: TrainingPlan, model = { file: FIXTURE, cls: 'AllLayers' }): Promise<void> {
+  async function gradientsMatchTorch(p: TrainingPlan, model: { file: string; cls: string; float64?: boolean } = { file: FIXTURE, cls: 'AllLayers' }): Promise<void> {
     const run = await runConvLens(p, 1);
     const t = runTorch(p, run, { name: 'SGD', kwargs: { lr: 0 } }, model);
     assert.ok(Math.abs(run.loss0 - t.loss0) < 1e-5, `loss ${run.loss0} vs PyTorch ${t.loss0}`);
@@ -122,7 +125,7 @@ describe('PyTorch training against PyTorch', { skip: torchMissing }, () => {
       report.push(`${w.name} ${d.toExponential(1)}`);
       assert.ok(d <= 1e-5 + 1e-4 * scale, `${w.name}: largest difference ${d} (largest gradient ${scale})`);
     }
-    console.log(`  gradients vs torch ${t.torch} (max |Δ|): ${report.join(', ')}`);
+    console.log(`  gradients vs torch ${t.torch}${model.float64 ? ' in float64' : ''} (max |Δ|): ${report.join(', ')}`);
   }
 
   it("every parameter's gradient of a model with every trainable PyTorch layer equals PyTorch's autograd (same weights, batch, dropout mask)", async () => {
@@ -131,6 +134,14 @@ describe('PyTorch training against PyTorch', { skip: torchMissing }, () => {
 
   it("every parameter's gradient of a model of real classifiers' tensor code (broadcasting *, -, /; chunk; slices with steps; permute; mean/sum; F.pad; Dropout2d; ceil_mode and count_include_pad pooling) equals PyTorch's autograd", async () => {
     await gradientsMatchTorch(await plan(TENSOR_OPS.path, TENSOR_OPS.cls), { file: fixturePath(...TENSOR_OPS.path), cls: TENSOR_OPS.cls });
+  });
+
+  it("akamaster's CIFAR resnet20 (its option-A shortcut: F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, planes // 4, planes // 4))): every gradient equals PyTorch's", async () => {
+    const file = ['pytorch', 'akamaster', 'resnet.py'];
+    const p = await plan(file, 'ResNet', '\nmodel = resnet20()\nout = model(torch.zeros(1, 3, 32, 32))\n');
+    assert.ok(p.layers.some((l) => l.className === 'getitem') && p.layers.some((l) => l.className === 'pad'));
+    // Against torch in float64: 20 layers deep, float32 rounding alone moves ReLU inputs across 0.
+    await gradientsMatchTorch(p, { file: fixturePath(...file), cls: 'resnet20', float64: true });
   });
 
   it('the pytorch/examples MNIST Net (F.relu, F.max_pool2d, Dropout, torch.flatten, F.log_softmax fused with F.nll_loss): gradients equal PyTorch’s', async () => {
