@@ -2,9 +2,10 @@
 
 Reads a JSON request (argv[1]) and writes a JSON answer (argv[2]). The request names a model file
 and class, the initial state_dict ConvLens drew (values and shapes), the batches of each step with
-the dropout masks ConvLens' graph drew for them (in call order), the loss and a torch.optim
+the dropout masks ConvLens' graph drew for them (in call order; a channel dropout's [N, C, 1, …]), the loss and a torch.optim
 optimizer with its keyword arguments. The answer holds, from real PyTorch:
-  - "loss0" and "grads": the loss and every parameter's gradient at the initial weights, first batch;
+  - "loss0" and "grads": the loss and every parameter's gradient at the initial weights, first batch
+    (computed in float64 when the request says "float64": true);
   - "state": the whole state_dict after the steps (parameters and BatchNorm buffers);
   - "init": per parameter, the bound of PyTorch's default initialiser (kaiming_uniform_(a=√5) for
     Conv/Linear weights, U(±1/√fan_in) for their biases, 1 and 0 for BatchNorm), and the largest
@@ -75,15 +76,24 @@ def main():
         state[k] = tensor(w).to(v.dtype).reshape(v.shape)
     model.load_state_dict(state)
     model.train()
+    # "float64": the reference in double precision, for deep models where float32 rounding alone
+    # puts a ReLU input on either side of 0 (resnet20: torch's float32 and float64 gradients differ
+    # by 1e-3 relative at the first layers, which is what float32 ConvLens differed by).
+    dtype = torch.float64 if req.get("float64") else torch.float32
+    model = model.to(dtype)
 
     masks = []
 
     def dropout(input, p=0.5, training=True, inplace=False):
         if not training or p == 0:
             return input
-        return input * tensor(masks.pop(0)).reshape(input.shape)
+        # The mask has the input's shape (Dropout) or [N, C, 1, …] (Dropout1d/2d/3d: whole channels).
+        return input * tensor(masks.pop(0))
 
     F.dropout = dropout
+    F.dropout1d = dropout
+    F.dropout2d = dropout
+    F.dropout3d = dropout
 
     loss_fn = {"cross_entropy": F.cross_entropy, "nll_loss": F.nll_loss}[req["loss"]]
     opt = getattr(torch.optim, req["optimizer"]["name"])(model.parameters(), **req["optimizer"]["kwargs"])
@@ -91,7 +101,7 @@ def main():
     for i, batch in enumerate(req["batches"]):
         masks[:] = list(batch["masks"])
         opt.zero_grad()
-        loss = loss_fn(model(tensor(batch["x"])), torch.tensor(batch["labels"], dtype=torch.long))
+        loss = loss_fn(model(tensor(batch["x"]).to(dtype)), torch.tensor(batch["labels"], dtype=torch.long))
         loss.backward()
         if i == 0:
             out["loss0"] = float(loss)

@@ -2,11 +2,13 @@
 // python3-torch, run as /usr/bin/python3 test/pytorch/train_check.py; skipped with a message when
 // `import torch` fails): from the same initial weights, batches and dropout masks,
 //  - the gradients of every parameter of a model holding every trainable PyTorch layer
-//    (test/fixtures/pytorch/train/all_layers.py) equal PyTorch's autograd;
+//    (test/fixtures/pytorch/train/all_layers.py) equal PyTorch's autograd, and so do those of a
+//    model of the tensor code real classifiers use between layers (tensor_ops.py: broadcasting
+//    arithmetic, slices with steps, chunk, permute, mean/sum, F.pad, Dropout2d, ceil_mode pooling);
 //  - a few steps of SGD (momentum, dampening, Nesterov, weight decay), Adam, AdamW and Adadelta
 //    give the same weights and BatchNorm buffers within 1e-5;
 //  - ConvLens' initial weights lie within the bounds of PyTorch's default initialisers and fill them.
-// And, without PyTorch, the same model's gradients against central differences of its loss.
+// And, without PyTorch, the same models' gradients against central differences of their loss.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -23,6 +25,7 @@ import { analyze, fixturePath, pythonModulesMissing, readFixture } from './helpe
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = path.join(__dirname, '..', 'pytorch', 'train_check.py');
 const FIXTURE = fixturePath('pytorch', 'train', 'all_layers.py');
+const TENSOR_OPS = { path: ['pytorch', 'train', 'tensor_ops.py'], cls: 'TensorOps' };
 const torchMissing = pythonModulesMissing('torch', 'the comparisons with PyTorch');
 
 let dir = '';
@@ -31,10 +34,12 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function plan(file = ['pytorch', 'train', 'all_layers.py'], cls = 'AllLayers'): Promise<TrainingPlan> {
-  const a = await analyze(readFixture(...file));
+/** The plan of model `cls` of a fixture; `call` is code appended to build and call it (a builder's model). */
+async function plan(file = ['pytorch', 'train', 'all_layers.py'], cls = 'AllLayers', call = ''): Promise<TrainingPlan> {
+  const text = readFixture(...file) + call;
+  const a = await analyze(text);
   const model = a.models.find((m) => m.name === cls)!;
-  const r = planTraining(model, readFixture(...file));
+  const r = planTraining(model, text);
   assert.deepEqual(r.problems, []);
   return r.plan!;
 }
@@ -77,8 +82,9 @@ async function runConvLens(p: TrainingPlan, steps: number, opts: { graph?: Train
 }
 
 /** PyTorch's answer for the same start, batches and masks. */
-function runTorch(p: TrainingPlan, run: Awaited<ReturnType<typeof runConvLens>>, optimizer: { name: string; kwargs: Record<string, unknown> }, model = { file: FIXTURE, cls: 'AllLayers' }) {
+function runTorch(p: TrainingPlan, run: Awaited<ReturnType<typeof runConvLens>>, optimizer: { name: string; kwargs: Record<string, unknown> }, model: { file: string; cls: string; float64?: boolean } = { file: FIXTURE, cls: 'AllLayers' }) {
   const req = {
+    float64: model.float64 ?? false,
     file: model.file,
     class: model.cls,
     weights: Object.fromEntries([...run.initial].filter(([k]) => planWeights(p).some((w) => w.name === k)).map(([k, v]) => [k, { shape: planWeights(p).find((w) => w.name === k)!.shape, data: [...v] }])),
@@ -107,10 +113,10 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('PyTorch training against PyTorch', { skip: torchMissing }, () => {
-  it("every parameter's gradient of a model with every trainable PyTorch layer equals PyTorch's autograd (same weights, batch, dropout mask)", async () => {
-    const p = await plan();
+  /** Every trainable parameter's gradient at the first batch against torch's autograd. */
+  async function gradientsMatchTorch(p: TrainingPlan, model: { file: string; cls: string; float64?: boolean } = { file: FIXTURE, cls: 'AllLayers' }): Promise<void> {
     const run = await runConvLens(p, 1);
-    const t = runTorch(p, run, { name: 'SGD', kwargs: { lr: 0 } });
+    const t = runTorch(p, run, { name: 'SGD', kwargs: { lr: 0 } }, model);
     assert.ok(Math.abs(run.loss0 - t.loss0) < 1e-5, `loss ${run.loss0} vs PyTorch ${t.loss0}`);
     const report: string[] = [];
     for (const w of planWeights(p).filter((x) => x.trainable)) {
@@ -119,7 +125,23 @@ describe('PyTorch training against PyTorch', { skip: torchMissing }, () => {
       report.push(`${w.name} ${d.toExponential(1)}`);
       assert.ok(d <= 1e-5 + 1e-4 * scale, `${w.name}: largest difference ${d} (largest gradient ${scale})`);
     }
-    console.log(`  gradients vs torch ${t.torch} (max |Δ|): ${report.join(', ')}`);
+    console.log(`  gradients vs torch ${t.torch}${model.float64 ? ' in float64' : ''} (max |Δ|): ${report.join(', ')}`);
+  }
+
+  it("every parameter's gradient of a model with every trainable PyTorch layer equals PyTorch's autograd (same weights, batch, dropout mask)", async () => {
+    await gradientsMatchTorch(await plan());
+  });
+
+  it("every parameter's gradient of a model of real classifiers' tensor code (broadcasting *, -, /; chunk; slices with steps; permute; mean/sum; F.pad; Dropout2d; ceil_mode and count_include_pad pooling) equals PyTorch's autograd", async () => {
+    await gradientsMatchTorch(await plan(TENSOR_OPS.path, TENSOR_OPS.cls), { file: fixturePath(...TENSOR_OPS.path), cls: TENSOR_OPS.cls });
+  });
+
+  it("akamaster's CIFAR resnet20 (its option-A shortcut: F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, planes // 4, planes // 4))): every gradient equals PyTorch's", async () => {
+    const file = ['pytorch', 'akamaster', 'resnet.py'];
+    const p = await plan(file, 'ResNet', '\nmodel = resnet20()\nout = model(torch.zeros(1, 3, 32, 32))\n');
+    assert.ok(p.layers.some((l) => l.className === 'getitem') && p.layers.some((l) => l.className === 'pad'));
+    // Against torch in float64: 20 layers deep, float32 rounding alone moves ReLU inputs across 0.
+    await gradientsMatchTorch(p, { file: fixturePath(...file), cls: 'resnet20', float64: true });
   });
 
   it('the pytorch/examples MNIST Net (F.relu, F.max_pool2d, Dropout, torch.flatten, F.log_softmax fused with F.nll_loss): gradients equal PyTorch’s', async () => {
@@ -184,8 +206,8 @@ describe('PyTorch training against PyTorch', { skip: torchMissing }, () => {
 });
 
 describe('PyTorch training graphs against central differences', () => {
-  it("the model with every trainable PyTorch layer: each parameter's gradient against central differences of the loss (fresh sessions, so the same dropout mask)", async () => {
-    const p = await plan();
+  /** Two entries of each parameter's gradient against central differences of the loss (fresh sessions, so the same dropout mask). */
+  async function gradientsMatchDifferences(p: TrainingPlan): Promise<void> {
     const graph = compileTrainGraph({ ...p, optimizer: { ...defaultOptimizer('sgd', 'pytorch'), learningRate: 0 } }, { seed: 3, exposeGradients: true });
     const state = initialState(p, 11);
     const run = await runConvLens(p, 1, { graph, state, lr: 0 });
@@ -210,5 +232,13 @@ describe('PyTorch training graphs against central differences', () => {
       }
     }
     console.log(`  ${checked} gradient entries of ${planWeights(p).filter((x) => x.trainable).length} parameters checked against central differences (h = ${h})`);
+  }
+
+  it("the model with every trainable PyTorch layer: each parameter's gradient against central differences of the loss (fresh sessions, so the same dropout mask)", async () => {
+    await gradientsMatchDifferences(await plan());
+  });
+
+  it("the model of real classifiers' tensor code: each parameter's gradient against central differences of the loss", async () => {
+    await gradientsMatchDifferences(await plan(TENSOR_OPS.path, TENSOR_OPS.cls));
   });
 });

@@ -899,3 +899,91 @@ export function croppingForward(g: GraphBuilder, x: string, crops: readonly numb
 export function croppingBackward(g: GraphBuilder, dy: string, crops: readonly number[]): string {
   return zeroPadForward(g, dy, crops);
 }
+
+// ---- broadcasting, slicing and constant padding (PyTorch's tensor code) -----
+
+/**
+ * The gradient of an operand that was broadcast to `to`: `dy` summed over the axes where the
+ * operand had size 1 and the result more, keeping them (so the result has the operand's shape).
+ * Shapes are per-sample and of one rank; axis 0 of `dy` is the batch.
+ */
+export function sumToShape(g: GraphBuilder, dy: string, from: readonly number[], to: readonly number[]): string {
+  if (from.length !== to.length) throw new Error('sumToShape: the shapes must have one rank');
+  const axes = to.flatMap((d, i) => (d === 1 && from[i] !== 1 ? [i + 1] : []));
+  return axes.length ? g.reduceSum(dy, axes, true) : dy;
+}
+
+/** One axis of a strided slice: `count` elements from `start`, `step` apart (step ≥ 1). */
+export interface SliceAxis {
+  start: number;
+  count: number;
+  step: number;
+}
+
+/**
+ * Forward of a slice of per-sample axes (`axes[i]` is the slice of per-sample axis i; the batch
+ * axis is kept whole): one ONNX Slice.
+ */
+export function stridedSliceForward(g: GraphBuilder, x: string, inShape: readonly number[], axes: readonly SliceAxis[]): string {
+  const moved = axes.flatMap((a, i) => (a.start === 0 && a.step === 1 && a.count === inShape[i] ? [] : [i]));
+  if (moved.length === 0) return x;
+  return g.slice(
+    x,
+    moved.map((i) => axes[i].start),
+    moved.map((i) => axes[i].start + (axes[i].count - 1) * axes[i].step + 1),
+    moved.map((i) => i + 1),
+    moved.map((i) => axes[i].step),
+  );
+}
+
+/**
+ * Backward of {@link stridedSliceForward}: `dy` (the sliced shape) put back where it was taken
+ * from, zeros elsewhere, with reshapes and Pads only. A strided axis of m elements is first spread
+ * to m·step by padding a new axis of 1 after it to `step` and merging the two (element j lands at
+ * j·step), then trimmed to what fits and padded to the input's extent.
+ */
+export function stridedSliceBackward(g: GraphBuilder, dy: string, inShape: readonly number[], axes: readonly SliceAxis[]): string {
+  let cur = axes.map((a) => a.count);
+  let t = dy;
+  const r = inShape.length;
+  axes.forEach((a, i) => {
+    if (a.step === 1 || a.count === 1) return;
+    const withOne = [...cur.slice(0, i + 1), 1, ...cur.slice(i + 1)];
+    const pads = new Array<number>(2 * (r + 2)).fill(0);
+    pads[r + 2 + i + 2] = a.step - 1;
+    t = g.pad(g.reshape(t, [-1, ...withOne]), pads);
+    cur = cur.map((c, k) => (k === i ? c * a.step : c));
+    t = g.reshape(t, [-1, ...cur]);
+  });
+  const extent = axes.map((a, i) => (a.step === 1 || a.count === 1 ? a.count : Math.min(cur[i], inShape[i] - a.start)));
+  const trim = extent.flatMap((e, i) => (e < cur[i] ? [i] : []));
+  if (trim.length) t = g.slice(t, trim.map(() => 0), trim.map((i) => extent[i]), trim.map((i) => i + 1));
+  const begin = axes.map((a) => a.start);
+  const end = axes.map((a, i) => inShape[i] - a.start - extent[i]);
+  if (begin.every((b) => b === 0) && end.every((e) => e === 0)) return t;
+  return g.pad(t, [0, ...begin, 0, ...end]);
+}
+
+/**
+ * A constant pad of per-sample axes by `[begin, end]` each (negative amounts crop, as F.pad's
+ * do): a Pad of the positive amounts, then a Slice of the negative ones. Its backward is the
+ * same with the amounts negated and the value 0.
+ */
+export function constantPadForward(g: GraphBuilder, x: string, inShape: readonly number[], amounts: readonly (readonly [number, number])[], value = 0): string {
+  let t = x;
+  if (amounts.some(([b, e]) => b > 0 || e > 0)) t = g.pad(t, [0, ...amounts.map(([b]) => Math.max(0, b)), 0, ...amounts.map(([, e]) => Math.max(0, e))], value);
+  const crop = amounts.flatMap(([b, e], i) => (b < 0 || e < 0 ? [i] : []));
+  if (crop.length === 0) return t;
+  const padded = inShape.map((n, i) => n + Math.max(0, amounts[i][0]) + Math.max(0, amounts[i][1]));
+  return g.slice(
+    t,
+    crop.map((i) => Math.max(0, -amounts[i][0])),
+    crop.map((i) => padded[i] - Math.max(0, -amounts[i][1])),
+    crop.map((i) => i + 1),
+  );
+}
+
+/** Backward of {@link constantPadForward}: the padded region sliced out, the cropped one zero-padded back. */
+export function constantPadBackward(g: GraphBuilder, dy: string, outShape: readonly number[], amounts: readonly (readonly [number, number])[]): string {
+  return constantPadForward(g, dy, outShape, amounts.map(([b, e]) => [-b, -e] as [number, number]), 0);
+}

@@ -1219,6 +1219,9 @@ export class TorchSemantics implements FrameworkSemantics {
       const mode = rest.positional[1]?.value ?? rest.keyword.get('mode')?.value;
       const config = new Map<string, Value>(pad ? [['pad', pad]] : []);
       if (mode) config.set('mode', mode);
+      // The fill value trains into the graph: F.pad(x, p, 'constant', 1.0) is not a zero pad.
+      const value = rest.positional[2]?.value ?? rest.keyword.get('value')?.value;
+      if (value) config.set('value', value);
       return this.op('pad', 'F.pad', config, ts, span, e);
     }
     if (UNARY_FUNCTIONS.has(fn)) return this.op('unary', `F.${fn}`, new Map([['fn', str(fn === 'clip' ? 'clamp' : fn)]]), ts, span, e);

@@ -6,9 +6,9 @@
 import type { ActivationSpec } from '../../onnx/activations';
 import type { ArgSpec, ArgSpecs, ArgValues } from '../args';
 import { bool, choice, float, int } from '../args';
-import { ShapeError, countText, defineLayer, type LayerType } from '../define';
+import { ShapeError, countText, defineLayer, type LayerTrain, type LayerType } from '../define';
 import { NOT_TRAINABLE_YET, channelMismatch, dimArg, inputText, torchAxis } from './common';
-import { activationTrain, dropoutTrain } from './train';
+import { activationTrain, channelDropoutTrain, dropoutTrain } from './train';
 
 /**
  * A shape-preserving element-wise module; `recipe` maps its arguments to the activation registry's
@@ -102,8 +102,8 @@ export const PReLU = defineLayer({
   untrainable: NOT_TRAINABLE_YET,
 });
 
-/** Dropout modules: identity shapes; PyTorch checks the probability when the module is built. Only element-wise Dropout trains yet. */
-function dropout(name: string, doc: string, trainable = false): LayerType {
+/** Dropout modules: identity shapes; PyTorch checks the probability when the module is built. Dropout and the channel-wise Dropout1d/2d/3d train. */
+function dropout(name: string, doc: string, train?: LayerTrain<{ p: ArgSpec<number>; inplace: ArgSpec<boolean> }>): LayerType {
   return defineLayer({
     name,
     framework: 'pytorch',
@@ -116,14 +116,14 @@ function dropout(name: string, doc: string, trainable = false): LayerType {
       return input;
     },
     receptiveField: () => ({ kind: 'identity' }),
-    ...(trainable ? { train: dropoutTrain() } : { untrainable: NOT_TRAINABLE_YET }),
+    ...(train ? { train } : { untrainable: NOT_TRAINABLE_YET }),
   });
 }
 
-export const Dropout = dropout('Dropout', 'Zeroes each value with probability `p` while training and scales the rest by 1/(1 − p); the identity in eval() (PyTorch).', true);
-export const Dropout1d = dropout('Dropout1d', 'Zeroes whole channels of a [N, C, L] input with probability `p` while training (PyTorch).');
-export const Dropout2d = dropout('Dropout2d', 'Zeroes whole channels of a [N, C, H, W] input with probability `p` while training (PyTorch).');
-export const Dropout3d = dropout('Dropout3d', 'Zeroes whole channels of a [N, C, D, H, W] input with probability `p` while training (PyTorch).');
+export const Dropout = dropout('Dropout', 'Zeroes each value with probability `p` while training and scales the rest by 1/(1 − p); the identity in eval() (PyTorch).', dropoutTrain());
+export const Dropout1d = dropout('Dropout1d', 'Zeroes whole channels of a [N, C, L] input with probability `p` while training (PyTorch).', channelDropoutTrain(1));
+export const Dropout2d = dropout('Dropout2d', 'Zeroes whole channels of a [N, C, H, W] input with probability `p` while training (PyTorch).', channelDropoutTrain(2));
+export const Dropout3d = dropout('Dropout3d', 'Zeroes whole channels of a [N, C, D, H, W] input with probability `p` while training (PyTorch).', channelDropoutTrain(3));
 export const AlphaDropout = dropout('AlphaDropout', 'Dropout that keeps the mean and variance of SELU activations (PyTorch).');
 export const FeatureAlphaDropout = dropout('FeatureAlphaDropout', 'AlphaDropout of whole channels (PyTorch).');
 

@@ -11,7 +11,7 @@ import { product, type Dim } from '../../shape';
 import { bool, choice, float, int, optional, type ArgSpec, type Parsed } from '../args';
 import { ShapeError, defineLayer, defineMergeLayer, type LayerType } from '../define';
 import { NOT_TRAINABLE_YET, dimArg, intList, torchAxis } from './common';
-import { catTrain, elementwiseTrain, reshapeTrain } from './train';
+import { catTrain, constantPadTrain, elementwiseTrain, getitemTrain, permuteTrain, reduceTrain, reshapeTrain } from './train';
 
 const shown = (s: readonly Dim[]): string => `[${s.map((d) => (d === null ? '?' : d)).join(', ')}]`;
 
@@ -200,7 +200,7 @@ export const Permute = defineLayer({
     return axes.map((i) => input[i]);
   },
   receptiveField: (a) => ({ kind: a.dims.every((d, i) => d === i) ? 'identity' : 'unknown' }),
-  untrainable: NOT_TRAINABLE_YET,
+  train: permuteTrain(),
 });
 
 export const Squeeze = defineLayer({
@@ -265,7 +265,7 @@ export const Reduce = defineLayer({
     return a.keepdim ? input.map((d, i) => (axes.includes(i) ? 1 : d)) : input.filter((_, i) => !axes.includes(i));
   },
   receptiveField: (a, input) => (a.dim !== null && a.dim.map((d) => (d < 0 ? d + input.length + 1 : d)).every((d) => d >= 2) ? { kind: 'global' } : { kind: 'identity' }),
-  untrainable: NOT_TRAINABLE_YET,
+  train: reduceTrain(),
 });
 
 /** One item of an index: a slice, an int, None (a new axis) or `...`. */
@@ -345,7 +345,7 @@ export const GetItem = defineLayer({
     return out;
   },
   receptiveField: () => ({ kind: 'identity' }),
-  untrainable: NOT_TRAINABLE_YET,
+  train: getitemTrain(),
 });
 
 export const Pad = defineLayer({
@@ -369,7 +369,15 @@ export const Pad = defineLayer({
     return out;
   },
   receptiveField: () => ({ kind: 'identity' }),
-  untrainable: NOT_TRAINABLE_YET,
+  train: constantPadTrain((l) => {
+    const a = l.a as unknown as { pad: number[]; mode: string; value: number | null };
+    if (a.mode !== 'constant') return `F.pad(mode='${a.mode}') is not trainable yet (mode='constant' is)`;
+    if (a.pad.length / 2 > l.input.length) return 'F.pad of the batch axis is not trainable';
+    // (left, right) pads the last axis, the next pair the one before it.
+    const amounts = l.input.map((): [number, number] => [0, 0]);
+    for (let k = 0; k < a.pad.length / 2; k++) amounts[l.input.length - 1 - k] = [a.pad[2 * k], a.pad[2 * k + 1]];
+    return { amounts, value: a.value ?? 0 };
+  }),
 });
 
 export const Expand = defineLayer({

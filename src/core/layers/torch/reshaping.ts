@@ -6,7 +6,7 @@ import { padShape, product, torchShape, type Dim, type SpatialRank } from '../..
 import { any, choice, int } from '../args';
 import { ShapeError, defineLayer, type LayerType } from '../define';
 import { NOT_TRAINABLE_YET, inputText, intList, sidePadding, torchAxis, torchInputWords } from './common';
-import { reshapeTrain } from './train';
+import { constantPadTrain, reshapeTrain } from './train';
 import type { ArgSpec, Parsed } from '../args';
 import { showValue, type Value } from '../../parse/values';
 
@@ -231,7 +231,16 @@ function padLayer(kind: PadKind, rank: SpatialRank): LayerType {
       return [c, ...out];
     },
     receptiveField: () => ({ kind: 'identity' }),
-    untrainable: NOT_TRAINABLE_YET,
+    ...(kind === 'Zero' || kind === 'Constant'
+      ? {
+          train: constantPadTrain((l) => {
+            const given = (l.a as { value?: Value }).value;
+            const value = kind === 'Zero' ? 0 : given?.k === 'num' ? given.v : undefined;
+            if (typeof value !== 'number') return `${name}'s value is not a number ConvLens can read, so it cannot train it`;
+            return { amounts: [[0, 0], ...(l.a as unknown as { padding: [number, number][] }).padding], value };
+          }),
+        }
+      : { untrainable: NOT_TRAINABLE_YET }),
   });
 }
 
