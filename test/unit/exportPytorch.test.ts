@@ -360,7 +360,7 @@ describe('PyTorch export: the module in torch', { skip: noTorch }, () => {
     }
   });
 
-  it("every optimizer ConvLens trains with, two steps: SGD (momentum, Nesterov), RMSprop (plain, centered, momentum), Adam, AdamW, Adagrad, each with weight decay too", async (t) => {
+  it("every optimizer ConvLens trains with, two steps: SGD (momentum, Nesterov), RMSprop (plain, centered, momentum), Adam, AdamW, Adagrad, Adamax, Nadam, each with weight decay too", async (t) => {
     const digits = await digitBatch(16);
     const labels = BigInt64Array.from(digits.y, (v) => BigInt(v));
     for (const optimizer of [
@@ -377,6 +377,8 @@ describe('PyTorch export: the module in torch', { skip: noTorch }, () => {
       'keras.optimizers.Adam(0.002, weight_decay=0.05)',
       'keras.optimizers.AdamW(0.002, weight_decay=0.2, epsilon=1e-5)',
       'keras.optimizers.Adagrad(0.02, weight_decay=0.05)',
+      'keras.optimizers.Adamax(0.002, beta_1=0.8)',
+      'keras.optimizers.Nadam(0.002, weight_decay=0.05)',
     ]) {
       const w = tmp();
       const file = path.join(w, 'opt.py');

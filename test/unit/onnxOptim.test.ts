@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../../src/core/onnx/graphBuilder';
 import { adagradUpdate, adamStepSize, adamUpdate, adamwUpdate, rmspropUpdate, sgdMomentumUpdate, sgdUpdate, type RmspropSpec } from '../../src/core/onnx/optim';
+import { defaultOptimizer, optimizerShared, optimizerSlots, optimizerStep } from '../../src/core/train/optimizers';
 
 const SIZE = 16;
 const grads = Array.from({ length: 4 }, (_, s) => Float32Array.from({ length: SIZE }, (_, i) => Math.sin(1.7 * i + s) * (1 + s)));
@@ -218,3 +219,72 @@ test('adamw (weight decay 0.004 applied before the Adam step)', async () => {
   assertClose(got.m, rm, 1e-5, 'm');
   assertClose(got.v, rv, 1e-5, 'v');
 });
+
+/** Runs `steps` registry updates of a Keras optimizer with its state carried between runs (t = 1, 2, …). */
+async function registrySteps(cfg: ReturnType<typeof defaultOptimizer>, steps: number): Promise<Float32Array> {
+  const g = new GraphBuilder();
+  for (const n of ['w', 'g']) g.input(n, [SIZE]);
+  g.input('lr', []);
+  g.input('t', []);
+  const slots = optimizerSlots(cfg);
+  for (const sl of slots) g.input(`s_${sl.slot}`, [SIZE]);
+  const r = optimizerStep(g, cfg, optimizerShared(g, cfg, 'lr', 't'), 'w', 'g', Object.fromEntries(slots.map((sl) => [sl.slot, `s_${sl.slot}`])), { w: 'w_new' });
+  g.output(r.w, [SIZE]);
+  for (const sl of slots) g.output(g.identity(r.slots[sl.slot], `next_${sl.slot}`), [SIZE]);
+  const sess = await session(g);
+  let w: Float32Array = w0;
+  const state = new Map(slots.map((sl) => [sl.slot, new Float32Array(SIZE).fill(sl.init)]));
+  for (let k = 0; k < steps; k++) {
+    const feeds: Record<string, ort.Tensor> = { w: vec(w), g: vec(grads[k % grads.length]), lr: scalar(cfg.learningRate), t: scalar(k + 1) };
+    for (const sl of slots) feeds[`s_${sl.slot}`] = vec(state.get(sl.slot)!);
+    const out = await sess.run(feeds);
+    w = out.w_new.data as Float32Array;
+    for (const sl of slots) state.set(sl.slot, Float32Array.from(out[`next_${sl.slot}`].data as Float32Array));
+  }
+  return w;
+}
+
+test("adamax as keras/src/optimizers/adamax.py (6 steps, beta_1 0.8)", async () => {
+  const cfg = { ...defaultOptimizer('adamax'), learningRate: 0.01, beta1: 0.8 };
+  const w = await registrySteps(cfg, 6);
+  const ref = Float64Array.from(w0);
+  const m = new Float64Array(SIZE);
+  const u = new Float64Array(SIZE);
+  for (let k = 0; k < 6; k++) {
+    const gr = grads[k % grads.length];
+    for (let i = 0; i < SIZE; i++) {
+      m[i] += (gr[i] - m[i]) * (1 - 0.8);
+      u[i] = Math.max(0.999 * u[i], Math.abs(gr[i]));
+      ref[i] -= (0.01 * m[i]) / ((1 - 0.8 ** (k + 1)) * (u[i] + 1e-7));
+    }
+  }
+  assertClose(w, ref, 2e-6, 'w');
+});
+
+test("nadam as keras/src/optimizers/nadam.py (6 steps, Keras' momentum schedule and its running product; weight decay 0.05)", async () => {
+  const cfg = { ...defaultOptimizer('nadam'), learningRate: 0.01, weightDecay: 0.05 };
+  const w = await registrySteps(cfg, 6);
+  const ref = Float64Array.from(w0);
+  const m = new Float64Array(SIZE);
+  const v = new Float64Array(SIZE);
+  let product = 1;
+  for (let k = 0; k < 6; k++) {
+    const t = k + 1;
+    const gr = grads[k % grads.length];
+    // _backend_update_step: the product first, then every variable's update_step.
+    product *= 0.9 * (1 - 0.5 * 0.96 ** t);
+    const uT = 0.9 * (1 - 0.5 * 0.96 ** t);
+    const uT1 = 0.9 * (1 - 0.5 * 0.96 ** (t + 1));
+    const product1 = product * uT1;
+    for (let i = 0; i < SIZE; i++) {
+      ref[i] -= ref[i] * 0.01 * 0.05;
+      m[i] += (gr[i] - m[i]) * 0.1;
+      v[i] += (gr[i] * gr[i] - v[i]) * 0.001;
+      const mHat = (uT1 * m[i]) / (1 - product1) + ((1 - uT) * gr[i]) / (1 - product);
+      const vHat = v[i] / (1 - 0.999 ** t);
+      ref[i] -= (mHat * 0.01) / (Math.sqrt(vHat) + 1e-7);
+    }
+  }
+  assertClose(w, ref, 2e-6, 'w');
+});
+

@@ -170,7 +170,7 @@ describe('one file per optimizer and loss', () => {
 
   it("the plan's refusal of an unknown optimizer or loss lists the registry's", async () => {
     const a = await analyze(
-      ['from tensorflow import keras', 'm = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])', "m.compile(optimizer='nadam', loss='hinge')"].join('\n'),
+      ['from tensorflow import keras', 'm = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])', "m.compile(optimizer='ftrl', loss='hinge')"].join('\n'),
     );
     const r = planTraining(a.models[0], '');
     const words = r.problems.map((p) => p.message).join('\n');

@@ -119,7 +119,7 @@ describe('training plan', () => {
       "model.add(layers.UpSampling2D(interpolation='bilinear'))",
       'model.add(layers.Dropout(0.5, noise_shape=(None, 2, 1, 4)))',
       'model.add(layers.Dense(10))',
-      "model.compile(optimizer='nadam', loss='hinge')",
+      "model.compile(optimizer='ftrl', loss='hinge')",
     );
     const r = await planOf(text);
     assert.equal(r.plan, undefined);
@@ -131,7 +131,7 @@ describe('training plan', () => {
       "8:11 Dropout 'dropout': Dropout(noise_shape=…) must list one size per axis of (None, 24, 24, 4), each None, 1 or the axis' size",
       "9:11 the model's output is (None, 24, 24, 10): ConvLens trains classifiers whose output is one vector per sample (add Flatten() and Dense(classes))",
       "10:1 loss 'hinge' is not supported for training yet (use one of categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy, mean_squared_error, mean_absolute_error)",
-      "10:25 optimizer 'nadam' is not supported for training yet (use one of sgd, rmsprop, adam, adamw, adagrad)",
+      "10:25 optimizer 'ftrl' is not supported for training yet (use one of sgd, rmsprop, adam, adamw, adagrad, adamax, nadam)",
     ]);
   });
 

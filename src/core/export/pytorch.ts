@@ -475,6 +475,9 @@ function makeOptimizerCode(o: OptimizerConfig): string {
         return `KerasAdam(params, lr, beta_1=${pyFloat(o.beta1 as number)}, beta_2=${pyFloat(o.beta2 as number)}, epsilon=${pyFloat(o.epsilon as number)}, weight_decay=${pyFloat(o.weightDecay as number)})`;
       case 'adagrad':
         return `KerasAdagrad(params, lr, initial_accumulator_value=${pyFloat(o.initialAccumulator as number)}, epsilon=${pyFloat(o.epsilon as number)}, weight_decay=${pyFloat(o.weightDecay as number)})`;
+      case 'adamax':
+      case 'nadam':
+        return `Keras${o.name === 'adamax' ? 'Adamax' : 'Nadam'}(params, lr, beta_1=${pyFloat(o.beta1 as number)}, beta_2=${pyFloat(o.beta2 as number)}, epsilon=${pyFloat(o.epsilon as number)}, weight_decay=${pyFloat(o.weightDecay as number)})`;
     }
   })();
   return ['', `def make_optimizer(params, lr):`, `    """${describeOptimizer(o)}, as compile() says."""`, `    return ${args}`].join('\n');

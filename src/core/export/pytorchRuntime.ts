@@ -837,6 +837,87 @@ class KerasAdagrad(torch.optim.Optimizer):
                 acc.add_(g * g)
                 p.sub_(g * lr / torch.sqrt(acc + group["epsilon"]))
 `,
+  adamax: String.raw`
+class KerasAdamax(torch.optim.Optimizer):
+    """Keras' Adamax: m <- m + (g - m)(1 - beta_1); u <- max(beta_2*u, |g|);
+    w <- w - lr*m / ((1 - beta_1^t)(u + epsilon)). weight_decay is Keras' decoupled decay."""
+
+    def __init__(self, params, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, weight_decay=weight_decay))
+        self.iterations = 0
+
+    @torch.no_grad()
+    def step(self):
+        self.iterations += 1
+        t = self.iterations
+        for group in self.param_groups:
+            lr, b1, b2 = group["lr"], group["beta_1"], group["beta_2"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if group["weight_decay"]:
+                    p.sub_(p * (lr * group["weight_decay"]))
+                g = p.grad
+                state = self.state[p]
+                m = state.setdefault("momentum", torch.zeros_like(p))
+                u = state.setdefault("norm", torch.zeros_like(p))
+                m.add_((g - m) * (1 - b1))
+                torch.maximum(u * b2, g.abs(), out=u)
+                p.sub_(m * lr / ((1 - b1 ** t) * (u + group["epsilon"])))
+
+    def state_dict(self):
+        return {**super().state_dict(), "iterations": self.iterations}
+
+    def load_state_dict(self, state):
+        self.iterations = state.pop("iterations", 0)
+        super().load_state_dict(state)
+`,
+  nadam: String.raw`
+class KerasNadam(torch.optim.Optimizer):
+    """Keras' Nadam: u_t = beta_1(1 - 0.5*0.96^t), their product kept from step to step;
+    m_hat = u_{t+1} m / (1 - prod_{t+1}) + (1 - u_t) g / (1 - prod_t), v_hat = v / (1 - beta_2^t);
+    w <- w - lr*m_hat / (sqrt(v_hat) + epsilon). weight_decay is Keras' decoupled decay."""
+
+    def __init__(self, params, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, weight_decay=weight_decay))
+        self.iterations = 0
+        self.u_product = 1.0
+
+    @torch.no_grad()
+    def step(self):
+        self.iterations += 1
+        t = self.iterations
+        for group in self.param_groups:
+            lr, b1, b2 = group["lr"], group["beta_1"], group["beta_2"]
+            u_t = b1 * (1.0 - 0.5 * 0.96 ** t)
+            u_t1 = b1 * (1.0 - 0.5 * 0.96 ** (t + 1))
+            product = self.u_product * u_t
+            product1 = product * u_t1
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if group["weight_decay"]:
+                    p.sub_(p * (lr * group["weight_decay"]))
+                g = p.grad
+                state = self.state[p]
+                m = state.setdefault("momentum", torch.zeros_like(p))
+                v = state.setdefault("velocity", torch.zeros_like(p))
+                m.add_((g - m) * (1 - b1))
+                v.add_((g * g - v) * (1 - b2))
+                m_hat = m * (u_t1 / (1 - product1)) + g * ((1 - u_t) / (1 - product))
+                v_hat = v / (1 - b2 ** t)
+                p.sub_(m_hat * lr / (torch.sqrt(v_hat) + group["epsilon"]))
+        # One product for all groups, as Keras keeps one variable (multiplied by the first group's beta_1).
+        self.u_product *= self.param_groups[0]["beta_1"] * (1.0 - 0.5 * 0.96 ** t)
+
+    def state_dict(self):
+        return {**super().state_dict(), "iterations": self.iterations, "u_product": self.u_product}
+
+    def load_state_dict(self, state):
+        self.iterations = state.pop("iterations", 0)
+        self.u_product = state.pop("u_product", 1.0)
+        super().load_state_dict(state)
+`,
 };
 
 /** fit()'s learning-rate schedules and callbacks (core/train/fitOptions.ts), as Keras 3 runs them. */

@@ -300,6 +300,93 @@ const adagrad = defineOptimizer(
   { keras: 0.001, pytorch: 0.01 },
 );
 
+const adamax = defineOptimizer(
+  {
+    name: 'adamax',
+    classes: { keras: 'Adamax' },
+    doc: 'Adamax: Adam with the infinity norm of the gradients in place of the second moment (Keras 3).',
+    hyper: [
+      hp('beta1', 'decay of the first moment', { keras: ['beta_1'] }, { keras: 0.9 }),
+      hp('beta2', 'decay of the infinity norm', { keras: ['beta_2'] }, { keras: 0.999 }),
+      hp('epsilon', 'added to the denominator', { keras: ['epsilon'] }, { keras: 1e-7 }),
+      weightDecayParam(0),
+    ],
+    slots: () => [
+      { slot: 'momentum', init: 0 },
+      { slot: 'norm', init: 0 },
+    ],
+    needsStep: () => true,
+    // keras/src/optimizers/adamax.py: lr / (1 − β1^t), once per step.
+    shared: (g, cfg, lr, t) => ({ stepSize: g.div(lr, g.sub(g.scalar(1), g.pow(g.scalar(cfg.beta1 as number), t!))) }),
+    step(g, cfg, shared, w, grad, slots, out): StepResult {
+      // m ← m + (g − m)(1 − β1); u ← max(β2·u, |g|); w ← w − lr·m / ((1 − β1^t)(u + ε)).
+      const o = out.slots ?? {};
+      const m = g.add(slots.momentum, g.mul(g.sub(grad, slots.momentum), g.scalar(1 - (cfg.beta1 as number))), o.momentum);
+      const u = g.max([g.mul(slots.norm, g.scalar(cfg.beta2 as number)), g.abs(grad)], o.norm);
+      const next = g.sub(kerasDecayed(g, cfg, shared.lr, w), g.div(g.mul(m, shared.stepSize), g.add(u, g.scalar(cfg.epsilon as number))), out.w);
+      return { w: next, slots: { momentum: m, norm: u } };
+    },
+  },
+  { keras: 0.001 },
+);
+
+/** Steps of Nadam's momentum-schedule product kept in a table; beyond it the product is 0 in float32. */
+const NADAM_TABLE = 1024;
+
+const nadam = defineOptimizer(
+  {
+    name: 'nadam',
+    classes: { keras: 'Nadam' },
+    doc: "Nadam: Adam with Nesterov momentum and Keras' momentum schedule β1·(1 − 0.5·0.96^t) (Keras 3).",
+    hyper: [
+      hp('beta1', 'decay of the first moment', { keras: ['beta_1'] }, { keras: 0.9 }),
+      hp('beta2', 'decay of the second moment', { keras: ['beta_2'] }, { keras: 0.999 }),
+      hp('epsilon', 'added to the denominator', { keras: ['epsilon'] }, { keras: 1e-7 }),
+      weightDecayParam(0),
+    ],
+    slots: () => [
+      { slot: 'momentum', init: 0 },
+      { slot: 'velocity', init: 0 },
+    ],
+    needsStep: () => true,
+    shared(g, cfg, lr, t): Record<string, string> {
+      // keras/src/optimizers/nadam.py: u_t = β1(1 − 0.5·0.96^t); Keras keeps Π u_1…u_t in a variable
+      // multiplied once a step; here it is read from a table by t (the same product, computed once).
+      const b1 = cfg.beta1 as number;
+      const table = new Float32Array(NADAM_TABLE);
+      let p = 1;
+      for (let i = 0; i < NADAM_TABLE; i++) table[i] = p *= b1 * (1 - 0.5 * 0.96 ** (i + 1));
+      const products = g.initializer(g.fresh('nadam_u_product'), table, [NADAM_TABLE]);
+      const index = g.cast(g.sub(g.node('Min', [t!, g.scalar(NADAM_TABLE)])[0], g.scalar(1)), 'int64');
+      const inTable = g.cast(g.less(t!, g.scalar(NADAM_TABLE + 0.5)), 'float32');
+      const one = g.scalar(1);
+      const decay = g.scalar(0.96);
+      const uT = g.mul(g.scalar(b1), g.sub(one, g.mul(g.scalar(0.5), g.pow(decay, t!))));
+      const uT1 = g.mul(g.scalar(b1), g.sub(one, g.mul(g.scalar(0.5), g.pow(decay, g.add(t!, one)))));
+      const product = g.mul(g.gather(products, index, 0), inTable);
+      const product1 = g.mul(product, uT1);
+      return {
+        // m̂ = u_{t+1}·m/(1 − Π_{t+1}) + (1 − u_t)·g/(1 − Π_t): the two coefficients, once per step.
+        mCoef: g.div(uT1, g.sub(one, product1)),
+        gCoef: g.div(g.sub(one, uT), g.sub(one, product)),
+        vCoef: g.div(one, g.sub(one, g.pow(g.scalar(cfg.beta2 as number), t!))),
+      };
+    },
+    step(g, cfg, shared, w, grad, slots, out): StepResult {
+      const o = out.slots ?? {};
+      const b1 = cfg.beta1 as number;
+      const b2 = cfg.beta2 as number;
+      const m = g.add(slots.momentum, g.mul(g.sub(grad, slots.momentum), g.scalar(1 - b1)), o.momentum);
+      const v = g.add(slots.velocity, g.mul(g.sub(g.mul(grad, grad), slots.velocity), g.scalar(1 - b2)), o.velocity);
+      const mHat = g.add(g.mul(m, shared.mCoef), g.mul(grad, shared.gCoef));
+      const denom = g.add(g.sqrt(g.mul(v, shared.vCoef)), g.scalar(cfg.epsilon as number));
+      const next = g.sub(kerasDecayed(g, cfg, shared.lr, w), g.div(g.mul(mHat, shared.lr), denom), out.w);
+      return { w: next, slots: { momentum: m, velocity: v } };
+    },
+  },
+  { keras: 0.001 },
+);
+
 const adadelta = defineOptimizer(
   {
     name: 'adadelta',
@@ -332,7 +419,7 @@ const adadelta = defineOptimizer(
 );
 
 /** The registry: every optimizer ConvLens trains with. */
-export const OPTIMIZERS: readonly OptimizerDef[] = [sgd, rmsprop, adam, adamw, adagrad, adadelta];
+export const OPTIMIZERS: readonly OptimizerDef[] = [sgd, rmsprop, adam, adamw, adagrad, adamax, nadam, adadelta];
 
 /** Every registry name, in registry order. */
 export const OPTIMIZER_NAMES: readonly OptimizerName[] = OPTIMIZERS.map((d) => d.name);
