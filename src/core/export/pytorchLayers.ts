@@ -10,7 +10,8 @@
  * axes are translated where a layer's meaning depends on them (Flatten, Reshape, Permute,
  * Concatenate's axis, Softmax's axis).
  */
-import { alphaDropoutAffine } from '../layers/regularization';
+import { mergeAligned } from '../layers/merge';
+import { alphaDropoutAffine, noiseAxes } from '../layers/regularization';
 import { normalizationAxes, normalizationConstants } from '../layers/preprocessing';
 import type { NumericArray } from '../layers/args';
 import { kerasPads, type KerasPadding } from '../onnx/grad';
@@ -504,12 +505,13 @@ const prelu: Emitter = (c) => {
 const dropout: Emitter = (c) => {
   const a = c.layer.config as { rate: number; noise_shape?: Value };
   if (a.rate === 0) return { call: c.xs[0] };
-  const noise = a.noise_shape;
-  if (noise && noise.k === 'seq') {
-    // noise_shape: the axes given as 1 share a draw (Keras layout, batch first), as channels-first dims.
+  // noise_shape: the axes that share a draw (the trainer's reading, Keras layout with the batch
+  // first), as channels-first dims.
+  const axes = noiseAxes(a.noise_shape, c.inputs[0]) ?? [];
+  if (axes.length > 0) {
     const r = c.inputs[0].length;
-    const shared = noise.items.flatMap((v, k) => (k > 0 && v.k === 'num' && v.v === 1 ? [onnxAxis(k - 1, r)] : []));
-    const batch = noise.items[0]?.k === 'num' && noise.items[0].v === 1;
+    const shared = axes.filter((k) => k > 0).map((k) => onnxAxis(k - 1, r));
+    const batch = axes.includes(0);
     return { module: `${c.helper('SharedDropout')}(${pyFloat(a.rate)}, ${pyTuple(shared)}${batch ? ', batch=True' : ''})`, call: `${c.module()}(${c.xs[0]})` };
   }
   return { module: `nn.Dropout(${pyFloat(a.rate)})`, call: `${c.module()}(${c.xs[0]})` };
@@ -650,9 +652,7 @@ function mergeInputs(c: TorchLayerContext): string[] {
   const rank = c.output.length;
   return c.xs.map((x, i) => {
     const s = c.inputs[i];
-    if (s.length === rank) return x;
-    const padded = [...new Array<number>(rank - s.length).fill(1), ...s];
-    return `${x}.reshape(-1, ${onnxSampleShape(padded).join(', ')})`;
+    return s.length === rank ? x : `${x}.reshape(-1, ${onnxSampleShape(mergeAligned(s, rank)).join(', ')})`;
   });
 }
 

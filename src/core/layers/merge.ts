@@ -52,14 +52,20 @@ const sameShapes = (l: MergeTrainLayer<ArgSpecs>): boolean => l.inputs.every((s)
  * ((C,) against (H, W, C)), then moved to the graphs' channels-first layout ((C, 1, 1)).
  */
 function aligned(g: GraphBuilder, x: string, shape: readonly number[], rank: number): string {
-  if (shape.length === rank) return x;
-  const padded = [...new Array<number>(rank - shape.length).fill(1), ...shape];
-  return g.reshape(x, [-1, ...onnxSampleShape(padded)]);
+  return shape.length === rank ? x : g.reshape(x, [-1, ...onnxSampleShape(mergeAligned(shape, rank))]);
+}
+
+/**
+ * A merge input's per-sample shape expanded to `rank` as Keras' merges expand it (sizes of 1 in
+ * front: `expand_dims(x, axis=1)` after the batch), for the graphs and the PyTorch export alike.
+ */
+export function mergeAligned(shape: readonly number[], rank: number): number[] {
+  return [...new Array<number>(rank - shape.length).fill(1), ...shape];
 }
 
 /** The gradient of a broadcast input: summed over the axes it was repeated along, in its own shape. */
 function unbroadcast(g: GraphBuilder, d: string, shape: readonly number[], out: readonly number[]): string {
-  const padded = [...new Array<number>(out.length - shape.length).fill(1), ...shape];
+  const padded = mergeAligned(shape, out.length);
   const axes = padded.flatMap((s, k) => (s === 1 && out[k] !== 1 ? [onnxAxis(k, out.length)] : []));
   const summed = axes.length ? g.reduceSum(d, axes, true) : d;
   return padded.length === shape.length ? summed : g.reshape(summed, [-1, ...onnxSampleShape(shape)]);

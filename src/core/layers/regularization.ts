@@ -65,7 +65,7 @@ export const Dropout = defineLayer({
  * draw: those given as 1 where the input is longer. [] without a noise_shape; undefined when it
  * cannot be read or does not fit the input (Keras raises then).
  */
-function noiseAxes(noise: Value | undefined, input: readonly number[]): number[] | undefined {
+export function noiseAxes(noise: Value | undefined, input: readonly number[]): number[] | undefined {
   if (noise === undefined || noise.k === 'none') return [];
   if (noise.k !== 'seq' || noise.items.length !== input.length + 1) return undefined;
   const full = [null, ...input];
